@@ -1,0 +1,1 @@
+"""The pure information model: descriptors, records, state machines, errors. No I/O."""

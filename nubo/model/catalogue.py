@@ -1,0 +1,36 @@
+"""Catalogue entries: onboarded descriptors and registered VIMs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from nubo.model.records import utcnow
+
+
+class NsdEntry(BaseModel):
+    """An onboarded NSD: the document as the user sent it plus catalogue metadata."""
+
+    id: str
+    name: str
+    vendor: str = ""
+    version: str = ""
+    format: str = "openbaton"
+    enabled: bool = True
+    body: dict[str, Any]
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class VimRegistration(BaseModel):
+    """A registered VIM / point of presence."""
+
+    id: str
+    name: str
+    type: str
+    endpoint: str = ""
+    subnet_pool: str = "10.137.0.0/16"
+    subnet_prefix: int = 24
+    is_default: bool = False
+    created_at: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,173 @@
+"""Descriptors: the static templates of network services (NSD, VNFD, VDU, VLD...).
+
+These types are format-neutral: the Open Baton JSON parser (and later the
+SOL001 TOSCA parser) produce them, and the orchestrator only ever reads them.
+Field names follow the Open Baton information model in Python style.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class LifecycleEventType(StrEnum):
+    INSTANTIATE = "INSTANTIATE"
+    CONFIGURE = "CONFIGURE"
+    START = "START"
+    STOP = "STOP"
+    TERMINATE = "TERMINATE"
+    SCALE_IN = "SCALE_IN"
+    SCALE_OUT = "SCALE_OUT"
+    ERROR = "ERROR"
+    HEAL = "HEAL"
+    RELEASE = "RELEASE"
+    SCALE_UP = "SCALE_UP"
+    SCALE_DOWN = "SCALE_DOWN"
+    UPDATE = "UPDATE"
+    GRANTED = "GRANTED"
+    ALLOCATE = "ALLOCATE"
+    RESUME = "RESUME"
+
+
+@dataclass(frozen=True)
+class LifecycleEvent:
+    event: LifecycleEventType
+    scripts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ConfigurationParameter:
+    key: str
+    value: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Configuration:
+    name: str = ""
+    parameters: tuple[ConfigurationParameter, ...] = ()
+
+    def as_env(self) -> dict[str, str]:
+        """The parameters as environment variables, in descriptor order."""
+        return {p.key: p.value for p in self.parameters}
+
+
+@dataclass(frozen=True)
+class ConnectionPoint:
+    virtual_link_reference: str
+    floating_ip: str | None = None
+
+
+@dataclass(frozen=True)
+class VnfcTemplate:
+    """A VNFC template of a VDU: the connection points each new instance gets."""
+
+    connection_points: tuple[ConnectionPoint, ...] = ()
+
+
+@dataclass(frozen=True)
+class Vdu:
+    name: str
+    images: tuple[str, ...]
+    scale_in_out: int
+    vnfc_templates: tuple[VnfcTemplate, ...] = ()
+    vim_instance_names: tuple[str, ...] = ()
+
+    @property
+    def image(self) -> str:
+        return self.images[0]
+
+    @property
+    def initial_instances(self) -> int:
+        """How many VNFCs instantiate creates: one per VNFC template, at least one."""
+        return max(1, len(self.vnfc_templates))
+
+    def template(self, index: int = 0) -> VnfcTemplate:
+        if not self.vnfc_templates:
+            return VnfcTemplate()
+        return self.vnfc_templates[min(index, len(self.vnfc_templates) - 1)]
+
+
+@dataclass(frozen=True)
+class ScalingAlarm:
+    metric: str
+    statistic: str
+    comparison_operator: str
+    threshold: float
+    weight: float = 1.0
+
+
+@dataclass(frozen=True)
+class ScalingAction:
+    type: str
+    value: str = ""
+
+
+@dataclass(frozen=True)
+class AutoScalePolicy:
+    name: str
+    threshold: float
+    comparison_operator: str
+    period: int
+    cooldown: int
+    mode: str = "REACTIVE"
+    type: str = "VOTED"
+    alarms: tuple[ScalingAlarm, ...] = ()
+    actions: tuple[ScalingAction, ...] = ()
+
+
+@dataclass(frozen=True)
+class DeploymentFlavour:
+    flavour_key: str
+
+
+@dataclass(frozen=True)
+class VirtualLinkDescriptor:
+    name: str
+    qos: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Vnfd:
+    name: str
+    type: str
+    vendor: str = ""
+    version: str = ""
+    endpoint: str = "docker"
+    vdus: tuple[Vdu, ...] = ()
+    virtual_links: tuple[str, ...] = ()
+    configuration: Configuration = field(default_factory=Configuration)
+    lifecycle_events: tuple[LifecycleEvent, ...] = ()
+    deployment_flavours: tuple[DeploymentFlavour, ...] = ()
+    auto_scale_policies: tuple[AutoScalePolicy, ...] = ()
+    package_location: str = ""
+
+
+@dataclass(frozen=True)
+class VnfDependency:
+    """The target VNF needs the source's address on each named virtual link."""
+
+    source: str
+    target: str
+    parameters: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Nsd:
+    name: str
+    vendor: str = ""
+    version: str = ""
+    vlds: tuple[VirtualLinkDescriptor, ...] = ()
+    vnfds: tuple[Vnfd, ...] = ()
+    dependencies: tuple[VnfDependency, ...] = ()
+
+    def vnfd(self, name: str) -> Vnfd:
+        for vnfd in self.vnfds:
+            if vnfd.name == name:
+                return vnfd
+        raise KeyError(name)
+
+    @property
+    def images(self) -> tuple[str, ...]:
+        return tuple(vdu.image for vnfd in self.vnfds for vdu in vnfd.vdus if vdu.images)

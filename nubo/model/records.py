@@ -1,0 +1,178 @@
+"""Records: the dynamic state of running network services (NSR, VNFR, VDU, VNFC, VLR).
+
+An NSR is an aggregate: it is loaded, changed and saved as a whole, under the
+NS's lock, so its parts never disagree. Status changes go through the
+``set_*`` methods, which consult the transition tables of ``states``.
+The JSON shape follows Open Baton's records (``status``, ``vnfr[]``,
+``vdu[]``, ``vnfc_instance[]``).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from nubo.model.errors import NotFound
+from nubo.model.states import (
+    NS_TRANSITIONS,
+    OP_TRANSITIONS,
+    VNF_TRANSITIONS,
+    VNFC_TRANSITIONS,
+    LcmOperationType,
+    NsStatus,
+    OpState,
+    VnfcState,
+    VnfStatus,
+    check_transition,
+)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, use_enum_values=False)
+
+
+class VnfcInstance(_Record):
+    """One container of a VDU; ``addresses`` maps virtual link name to IP address."""
+
+    id: str
+    vdu_id: str
+    hostname: str
+    state: VnfcState = VnfcState.PENDING
+    vim_id: str = ""
+    vc_id: str = Field(default="", description="the server id on the VIM")
+    addresses: dict[str, str] = Field(default_factory=dict)
+    environment: dict[str, str] = Field(default_factory=dict)
+    created_at: datetime = Field(default_factory=utcnow)
+
+    def set_state(self, new: VnfcState) -> None:
+        check_transition(VNFC_TRANSITIONS, self.state, new, f"VNFC {self.hostname}")
+        self.state = new
+
+
+class VduRecord(_Record):
+    id: str
+    name: str
+    image: str
+    scale_in_out: int
+    vnfc_instance: list[VnfcInstance] = Field(default_factory=list)
+
+    def live_vnfcs(self) -> list[VnfcInstance]:
+        return [c for c in self.vnfc_instance if c.state != VnfcState.DELETED]
+
+
+class VnfRecord(_Record):
+    id: str
+    name: str
+    type: str
+    vendor: str = ""
+    version: str = ""
+    status: VnfStatus = VnfStatus.INITIALIZED
+    vdu: list[VduRecord] = Field(default_factory=list)
+    virtual_links: list[str] = Field(default_factory=list)
+    configuration: dict[str, str] = Field(default_factory=dict)
+    dependency_env: dict[str, str] = Field(
+        default_factory=dict, description="variables resolved from VNF dependencies"
+    )
+
+    def set_status(self, new: VnfStatus) -> None:
+        check_transition(VNF_TRANSITIONS, self.status, new, f"VNF {self.name}")
+        self.status = new
+
+    def find_vdu(self, vdu_id: str) -> VduRecord:
+        for vdu in self.vdu:
+            if vdu.id == vdu_id:
+                return vdu
+        raise NotFound(f"VDU {vdu_id} not found in VNFR {self.id}", field="vduId")
+
+    def vnfcs(self) -> list[VnfcInstance]:
+        return [c for vdu in self.vdu for c in vdu.live_vnfcs()]
+
+
+class VirtualLinkRecord(_Record):
+    id: str
+    name: str
+    vim_network_id: str = ""
+    cidr: str = ""
+    gateway: str = ""
+
+
+class NetworkServiceRecord(_Record):
+    id: str
+    name: str
+    descriptor_reference: str
+    vendor: str = ""
+    version: str = ""
+    vim_id: str = ""
+    status: NsStatus = NsStatus.INITIALIZED
+    vnfr: list[VnfRecord] = Field(default_factory=list)
+    vlr: list[VirtualLinkRecord] = Field(default_factory=list)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+    def set_status(self, new: NsStatus) -> None:
+        check_transition(NS_TRANSITIONS, self.status, new, f"NS {self.name}")
+        self.status = new
+        self.updated_at = utcnow()
+
+    def find_vnfr(self, vnfr_id: str) -> VnfRecord:
+        for vnfr in self.vnfr:
+            if vnfr.id == vnfr_id or vnfr.name == vnfr_id:
+                return vnfr
+        raise NotFound(f"VNFR {vnfr_id} not found in NSR {self.id}", field="vnfrId")
+
+    def vnfr_by_name(self, name: str) -> VnfRecord:
+        for vnfr in self.vnfr:
+            if vnfr.name == name:
+                return vnfr
+        raise NotFound(f"VNF {name} not found in NSR {self.id}")
+
+    def find_vnfc(self, vnfc_id: str) -> tuple[VnfRecord, VduRecord, VnfcInstance]:
+        for vnfr in self.vnfr:
+            for vdu in vnfr.vdu:
+                for vnfc in vdu.vnfc_instance:
+                    if vnfc.id == vnfc_id:
+                        return vnfr, vdu, vnfc
+        raise NotFound(f"VNFC instance {vnfc_id} not found in NSR {self.id}", field="vnfcId")
+
+    def find_vlr(self, name: str) -> VirtualLinkRecord:
+        for vlr in self.vlr:
+            if vlr.name == name:
+                return vlr
+        raise NotFound(f"virtual link {name} not found in NSR {self.id}")
+
+    def all_vnfcs(self) -> list[VnfcInstance]:
+        return [c for vnfr in self.vnfr for c in vnfr.vnfcs()]
+
+
+class StepRecord(_Record):
+    """Progress of one workflow step, persisted before and after its side effect."""
+
+    name: str
+    status: str = "STARTED"  # STARTED, DONE, FAILED
+    started_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = None
+    detail: str = ""
+
+
+class LcmOpOcc(_Record):
+    """An LCM operation occurrence: one persisted run of an NS operation."""
+
+    id: str
+    nsr_id: str
+    operation: LcmOperationType
+    state: OpState = OpState.PROCESSING
+    start_time: datetime = Field(default_factory=utcnow)
+    state_entered_time: datetime = Field(default_factory=utcnow)
+    params: dict[str, object] = Field(default_factory=dict)
+    steps: list[StepRecord] = Field(default_factory=list)
+    error: dict[str, object] | None = None
+
+    def set_state(self, new: OpState) -> None:
+        check_transition(OP_TRANSITIONS, self.state, new, f"operation {self.id}")
+        self.state = new
+        self.state_entered_time = utcnow()

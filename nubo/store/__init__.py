@@ -1,0 +1,1 @@
+"""Persistence: one SQL layer (SQLite by default) with Alembic migrations."""

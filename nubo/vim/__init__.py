@@ -1,0 +1,1 @@
+"""VIM drivers: the port every driver implements, a registry by VIM type, the drivers."""

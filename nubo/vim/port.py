@@ -1,0 +1,177 @@
+"""The VimDriver port: the functions of a container VIM (003 Table 3.1, Pop §4.2).
+
+A server follows the Pop protocol: ``create_server`` reserves its addresses
+and leaves it CREATED without running anything, ``set_metadata`` may add
+metadata while it is CREATED, ``start_server`` merges the metadata into the
+environment and runs it. Every resource carries the labels it was created
+with, so that the orchestrator can find everything it owns by label.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import ClassVar, Protocol, runtime_checkable
+
+#: every label nubo puts on VIM resources starts with this prefix
+LABEL_PREFIX = "io.nubo."
+LABEL_MANAGED = LABEL_PREFIX + "managed"
+LABEL_NS = LABEL_PREFIX + "ns-id"
+LABEL_VNF = LABEL_PREFIX + "vnfr-id"
+LABEL_VNFC = LABEL_PREFIX + "vnfc-id"
+LABEL_VL = LABEL_PREFIX + "virtual-link"
+LABEL_SERVER = LABEL_PREFIX + "server-id"
+
+
+class ServerStatus(StrEnum):
+    CREATED = "CREATED"
+    RUNNING = "RUNNING"
+    EXITED = "EXITED"
+    FAILED = "FAILED"
+    STOPPING = "STOPPING"
+
+
+@dataclass(frozen=True)
+class VimConfig:
+    """A registered VIM / point of presence, as the driver needs it."""
+
+    id: str
+    name: str
+    type: str
+    endpoint: str = ""
+    #: CIDR pool from which network subnets are carved
+    subnet_pool: str = "10.137.0.0/16"
+    subnet_prefix: int = 24
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Image:
+    id: str
+    names: tuple[str, ...]
+    created: str = ""
+    size: int = 0
+
+
+@dataclass(frozen=True)
+class Flavour:
+    key: str
+    vcpus: int = 0
+    ram: int = 0
+    disk: int = 0
+
+
+@dataclass(frozen=True)
+class Quota:
+    """What the VIM can still give; -1 means unlimited."""
+
+    servers: int = -1
+    networks: int = -1
+    cpus: int = -1
+    memory_mb: int = -1
+
+
+@dataclass(frozen=True)
+class NetworkSpec:
+    name: str
+    labels: dict[str, str] = field(default_factory=dict)
+    internal: bool = False
+
+
+@dataclass(frozen=True)
+class Network:
+    id: str
+    name: str
+    cidr: str
+    gateway: str
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ServerSpec:
+    """What to create: ``networks`` maps virtual link name to the VIM network id."""
+
+    name: str
+    image: str
+    networks: dict[str, str]
+    labels: dict[str, str] = field(default_factory=dict)
+    metadata: dict[str, str] = field(default_factory=dict)
+    #: pin an address per virtual link (used when re-creating a server in place)
+    fixed_addresses: dict[str, str] = field(default_factory=dict)
+    hostname: str = ""
+    flavour: str = "docker.container"
+
+
+@dataclass(frozen=True)
+class Server:
+    id: str
+    name: str
+    image: str
+    status: ServerStatus
+    #: virtual link name -> IPv4 address
+    addresses: dict[str, str]
+    labels: dict[str, str] = field(default_factory=dict)
+    metadata: dict[str, str] = field(default_factory=dict)
+    ext_id: str = ""
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class VimInfo:
+    type: str
+    version: str
+    servers: int = 0
+    networks: int = 0
+
+
+@runtime_checkable
+class VimDriver(Protocol):
+    """A driver for one VIM. Implementations raise ``VimError`` subclasses only."""
+
+    vim_type: ClassVar[str]
+
+    async def info(self) -> VimInfo:
+        """Check the VIM answers; raises ``VimUnreachable`` when it does not."""
+        ...
+
+    async def list_images(self) -> list[Image]: ...
+
+    async def has_image(self, name: str) -> bool: ...
+
+    async def list_flavours(self) -> list[Flavour]: ...
+
+    async def quota(self) -> Quota: ...
+
+    async def create_network(self, spec: NetworkSpec) -> Network:
+        """Create a network with its own free subnet; idempotent by name."""
+        ...
+
+    async def list_networks(self, labels: dict[str, str] | None = None) -> list[Network]: ...
+
+    async def delete_network(self, network_id: str) -> None:
+        """Delete a network; deleting one that is already gone is not an error."""
+        ...
+
+    async def create_server(self, spec: ServerSpec) -> Server:
+        """Reserve addresses and record the server as CREATED; nothing runs yet."""
+        ...
+
+    async def set_metadata(self, server_id: str, metadata: dict[str, str]) -> Server:
+        """Merge metadata into a CREATED server; refused in any other state."""
+        ...
+
+    async def start_server(self, server_id: str, timeout: float) -> Server:
+        """Run the server with its metadata as environment; returns once RUNNING."""
+        ...
+
+    async def stop_server(self, server_id: str, timeout: float) -> Server: ...
+
+    async def delete_server(self, server_id: str) -> None:
+        """Stop if needed and remove; deleting one that is already gone is not an error."""
+        ...
+
+    async def get_server(self, server_id: str) -> Server: ...
+
+    async def list_servers(self, labels: dict[str, str] | None = None) -> list[Server]: ...
+
+    async def close(self) -> None: ...
