@@ -19,6 +19,7 @@ LABEL_MANAGED = LABEL_PREFIX + "managed"
 LABEL_NS = LABEL_PREFIX + "ns-id"
 LABEL_VNF = LABEL_PREFIX + "vnfr-id"
 LABEL_VNFC = LABEL_PREFIX + "vnfc-id"
+LABEL_VNF_NAME = LABEL_PREFIX + "vnf-name"
 LABEL_VL = LABEL_PREFIX + "virtual-link"
 LABEL_SERVER = LABEL_PREFIX + "server-id"
 

@@ -1,0 +1,56 @@
+"""The FastAPI application: routes, problem handlers, lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from fastapi import FastAPI
+
+import nubo
+from nubo.api.openbaton import router as openbaton_router
+from nubo.api.problems import install_problem_handlers
+from nubo.catalogue.nsd import NsdCatalogue
+from nubo.nfvo.service import NsService
+from nubo.nfvo.vims import VimService
+
+
+@dataclass
+class ApiServices:
+    """What the routes call; built by the composition root."""
+
+    ns: NsService
+    catalogue: NsdCatalogue
+    vims: VimService
+    on_startup: Callable[[], Awaitable[None]] | None = None
+    on_shutdown: Callable[[], Awaitable[None]] | None = None
+
+
+def create_api(services: ApiServices) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if services.on_startup is not None:
+            await services.on_startup()
+        try:
+            yield
+        finally:
+            if services.on_shutdown is not None:
+                await services.on_shutdown()
+
+    app = FastAPI(
+        title="nubo",
+        version=nubo.__version__,
+        description="Elastic orchestration of containerised network services "
+        "(ETSI NFV MANO). Open Baton Pm-Or routes under /api/v1.",
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    install_problem_handlers(app)
+    app.include_router(openbaton_router)
+
+    @app.get("/health", tags=["system"])
+    async def health() -> dict[str, str]:
+        return {"status": "ok", "version": nubo.__version__}
+
+    return app

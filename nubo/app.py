@@ -1,0 +1,123 @@
+"""Composition root: builds nubo's object graph from settings.
+
+Nothing else in nubo reads environment variables or global state; tests build
+the same graph with their own settings, drivers and fault hooks.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import FastAPI
+
+from nubo.api.server import ApiServices, create_api
+from nubo.catalogue.nsd import NsdCatalogue
+from nubo.descriptors.openbaton import parse_nsd
+from nubo.model.descriptors import Nsd
+from nubo.nfvo.locks import NsLocks
+from nubo.nfvo.operations import FaultHook, OpRunner
+from nubo.nfvo.service import NsService
+from nubo.nfvo.vims import VimService
+from nubo.nfvo.workflows import NsWorkflows, Timeouts
+from nubo.settings import Settings
+from nubo.store.sql import SqlStore
+from nubo.vim import docker as docker_vim
+from nubo.vim import fake as fake_vim
+from nubo.vim.registry import DriverRegistry
+
+log = logging.getLogger("nubo")
+
+
+def default_registry() -> DriverRegistry:
+    registry = DriverRegistry()
+    docker_vim.register(registry)
+    fake_vim.register(registry)
+    return registry
+
+
+@dataclass
+class Nubo:
+    """The running orchestrator: every service, wired."""
+
+    settings: Settings
+    store: SqlStore
+    registry: DriverRegistry
+    vims: VimService
+    catalogue: NsdCatalogue
+    runner: OpRunner
+    workflows: NsWorkflows
+    ns: NsService
+    started: bool = field(default=False)
+
+    async def start(self) -> None:
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        await self.store.init()
+        await self.vims.ensure_default(
+            self.settings.default_vim_name,
+            self.settings.default_vim_type,
+            self.settings.default_vim_endpoint,
+            self.settings.subnet_pool,
+        )
+        swept = await self.runner.sweep()
+        if swept:
+            log.warning("start.swept operations=%d", len(swept))
+        self.started = True
+
+    async def stop(self) -> None:
+        await self.runner.shutdown()
+        await self.vims.close()
+        await self.store.close()
+        self.started = False
+
+    def api(self) -> FastAPI:
+        return create_api(
+            ApiServices(
+                ns=self.ns,
+                catalogue=self.catalogue,
+                vims=self.vims,
+                on_startup=self.start,
+                on_shutdown=self.stop,
+            )
+        )
+
+
+def build(
+    settings: Settings,
+    registry: DriverRegistry | None = None,
+    fault_hook: FaultHook | None = None,
+) -> Nubo:
+    """Wire the orchestrator; nothing touches the disk or a VIM until ``start``."""
+    store = SqlStore(settings.db_url)
+    registry = registry or default_registry()
+    vims = VimService(store, registry)
+
+    def parse(document: dict[str, Any]) -> Nsd:
+        return parse_nsd(document)
+
+    catalogue = NsdCatalogue(store, parse)
+    runner = OpRunner(store, NsLocks(), op_timeout=settings.op_timeout, fault_hook=fault_hook)
+    workflows = NsWorkflows(
+        vims,
+        catalogue.parsed,
+        timeouts=Timeouts(start=settings.start_timeout, stop=settings.stop_timeout),
+    )
+    ns = NsService(store, runner, workflows, vims, catalogue.parsed)
+    return Nubo(settings, store, registry, vims, catalogue, runner, workflows, ns)
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level.upper(),
+        format="time=%(asctime)s level=%(levelname)s logger=%(name)s %(message)s",
+    )
+
+
+def run_server(settings: Settings) -> None:
+    """Serve the HTTP API until interrupted (``nubo serve``)."""
+    import uvicorn
+
+    configure_logging(settings.log_level)
+    nubo = build(settings)
+    uvicorn.run(nubo.api(), host=settings.host, port=settings.port, log_level="warning")

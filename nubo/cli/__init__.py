@@ -1,0 +1,1 @@
+"""The nubo command-line interface: a client of the northbound HTTP API."""

@@ -1,0 +1,206 @@
+"""The CLI's HTTP client: a thin httpx wrapper that turns problem details into CLI errors.
+
+The CLI talks to nubo only through the northbound API, so this module is the one
+place that knows about transport failures and RFC 9457 bodies. Tests inject an
+``httpx.MockTransport`` through :class:`CliConfig`.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+import click
+import httpx
+
+DEFAULT_URL = "http://127.0.0.1:8080"
+API = "/api/v1"
+
+#: exit codes: 1 the API refused or an operation failed, 2 usage (click), 3 unreachable
+EXIT_API_ERROR = 1
+EXIT_UNREACHABLE = 3
+
+
+class ApiError(click.ClickException):
+    """The API answered with an error; carries the problem-details document."""
+
+    exit_code = EXIT_API_ERROR
+
+    def __init__(self, problem: dict[str, Any]) -> None:
+        self.problem = problem
+        super().__init__(str(problem.get("detail") or problem.get("title") or "API error"))
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        click.echo(format_problem(self.problem), file=file, err=True)
+
+
+class OperationFailed(click.ClickException):
+    """An LCM operation ended in a state other than COMPLETED."""
+
+    exit_code = EXIT_API_ERROR
+
+    def __init__(self, op: dict[str, Any]) -> None:
+        self.op = op
+        super().__init__(f"operation {op.get('id')} ended {op.get('state')}")
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        lines = [f"Error: {op_label(self.op)} {self.op.get('id', '')} ended {self.op.get('state')}"]
+        error = self.op.get("error")
+        if isinstance(error, dict):
+            lines.append(format_problem(error, heading=False))
+        click.echo("\n".join(lines), file=file, err=True)
+
+
+class Unreachable(click.ClickException):
+    """No HTTP answer at all: nubo is not running, or the URL is wrong."""
+
+    exit_code = EXIT_UNREACHABLE
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(f"cannot reach nubo at {url}: is `nubo serve` running? ({reason})")
+
+
+def op_label(op: dict[str, Any]) -> str:
+    return str(op.get("operation") or "operation")
+
+
+def format_problem(problem: dict[str, Any], heading: bool = True) -> str:
+    """A problem document as readable lines: title, detail, step, cause, each field error."""
+    title = str(problem.get("title") or "Error")
+    status = problem.get("status")
+    code = problem.get("code")
+    tag = " ".join(str(x) for x in (status, code) if x)
+    lines = [f"{'Error: ' if heading else ''}{title}" + (f" ({tag})" if tag else "")]
+    detail = problem.get("detail")
+    errors = problem.get("errors")
+    listed = isinstance(errors, list) and bool(errors)
+    # a validation detail is often just the joined field errors listed below
+    if detail and detail != title and not (listed and _joins_errors(str(detail), errors)):
+        lines.append(f"  {detail}")
+    for key in ("step", "cause"):
+        if problem.get(key):
+            lines.append(f"  {key}: {problem[key]}")
+    if isinstance(errors, list):
+        for err in errors:
+            if isinstance(err, dict):
+                lines.append(f"  - {err.get('path', '$')}: {err.get('message', '')}")
+            else:
+                lines.append(f"  - {err}")
+    return "\n".join(lines)
+
+
+def _joins_errors(detail: str, errors: Any) -> bool:
+    parts = [f"{e.get('path')}: {e.get('message')}" for e in errors if isinstance(e, dict)]
+    return bool(parts) and all(part in detail for part in parts[:5])
+
+
+def _problem_of(response: httpx.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and ("title" in body or "detail" in body):
+        body.setdefault("status", response.status_code)
+        return body
+    text = response.text.strip()
+    return {
+        "title": response.reason_phrase or "HTTP error",
+        "status": response.status_code,
+        "detail": text[:300] if text else f"{response.request.method} {response.request.url}",
+    }
+
+
+class NuboClient:
+    """Calls the nubo API; every non-2xx answer raises :class:`ApiError`."""
+
+    def __init__(
+        self, base_url: str, transport: httpx.BaseTransport | None = None, timeout: float = 30.0
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._http = httpx.Client(base_url=self.base_url, transport=transport, timeout=timeout)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Any = None,
+        params: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        try:
+            response = self._http.request(method, API + path, json=body, params=params)
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            raise Unreachable(self.base_url, str(exc) or type(exc).__name__) from None
+        except httpx.TransportError as exc:
+            raise Unreachable(self.base_url, f"{type(exc).__name__}: {exc}") from None
+        if response.status_code >= 400:
+            raise ApiError(_problem_of(response))
+        return response
+
+    def get(self, path: str, params: dict[str, str] | None = None) -> Any:
+        return _json(self.request("GET", path, params=params))
+
+    def post(self, path: str, body: Any = None) -> httpx.Response:
+        return self.request("POST", path, body=body)
+
+    def delete(self, path: str) -> httpx.Response:
+        return self.request("DELETE", path)
+
+
+def _json(response: httpx.Response) -> Any:
+    return response.json() if response.content else None
+
+
+def op_id_of(response: httpx.Response) -> str:
+    """The LCM operation id of a 202 answer: from ``Location``, else from an op body."""
+    location = str(response.headers.get("Location", ""))
+    if "/lcm-operations/" in location:
+        return location.rstrip("/").rsplit("/", 1)[-1]
+    body = _json(response)
+    if isinstance(body, dict) and "operation" in body and body.get("id"):
+        return str(body["id"])
+    raise click.ClickException("the API accepted the request but named no LCM operation")
+
+
+@dataclass
+class CliConfig:
+    """Per-invocation settings; tests pass their own (transport, no sleeping) as ``obj``."""
+
+    url: str = DEFAULT_URL
+    transport: httpx.BaseTransport | None = None
+    poll_interval: float = 0.3
+    sleep: Callable[[float], None] = time.sleep
+    _client: NuboClient | None = field(default=None, repr=False)
+
+    def client(self) -> NuboClient:
+        if self._client is None:
+            self._client = NuboClient(self.url, transport=self.transport)
+        return self._client
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+
+pass_config = click.make_pass_decorator(CliConfig)
+json_option = click.option(
+    "--json", "as_json", is_flag=True, help="Print the raw JSON document(s) on stdout."
+)
+wait_option = click.option(
+    "--wait/--no-wait",
+    default=True,
+    show_default=True,
+    help="Follow the LCM operation until it ends.",
+)
+
+
+def echo_json(data: Any) -> None:
+    """Raw JSON on stdout, for scripts."""
+    click.echo(json.dumps(data, indent=2, sort_keys=False))

@@ -1,0 +1,233 @@
+"""The ``nubo`` command: a client of the northbound API (plus ``nubo serve``).
+
+Everything but ``serve`` goes through HTTP, so the CLI drives a local or remote
+orchestrator alike and never touches the store or a VIM itself.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+import nubo
+from nubo.cli import render
+from nubo.cli.client import (
+    DEFAULT_URL,
+    CliConfig,
+    OperationFailed,
+    echo_json,
+    json_option,
+    pass_config,
+)
+from nubo.cli.ns import ns
+from nubo.cli.progress import follow_operation
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--url",
+    envvar="NUBO_URL",
+    default=DEFAULT_URL,
+    show_default=True,
+    help="Base URL of the nubo API (env NUBO_URL).",
+)
+@click.version_option(nubo.__version__, prog_name="nubo")
+@click.pass_context
+def main(ctx: click.Context, url: str) -> None:
+    """nubo: orchestrate containerised network services (ETSI NFV MANO)."""
+    config = ctx.obj if isinstance(ctx.obj, CliConfig) else CliConfig()
+    config.url = url
+    ctx.obj = config
+    ctx.call_on_close(config.close)
+
+
+main.add_command(ns)
+
+
+# -- serve ------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--host", default=None, help="Address to listen on [default: 127.0.0.1].")
+@click.option("--port", type=int, default=None, help="Port to listen on [default: 8080].")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where the embedded database lives [default: ~/.local/share/nubo].",
+)
+@click.option("--database-url", default=None, help="SQLAlchemy URL (e.g. PostgreSQL).")
+def serve(
+    host: str | None, port: int | None, data_dir: Path | None, database_url: str | None
+) -> None:
+    """Run the orchestrator and its HTTP API in the foreground."""
+    # Imported here: every other command is a thin HTTP client and must start fast.
+    from nubo.app import run_server
+    from nubo.settings import Settings
+
+    settings = Settings.from_env(host=host, port=port, data_dir=data_dir, database_url=database_url)
+    click.echo(
+        f"nubo {nubo.__version__} serving on http://{settings.host}:{settings.port}", err=True
+    )
+    run_server(settings)
+
+
+# -- NS descriptors ---------------------------------------------------------------
+
+
+@main.group()
+def nsd() -> None:
+    """NS descriptors in the catalogue."""
+
+
+def _read_descriptor(path: Path) -> dict[str, Any]:
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise click.BadParameter(f"cannot read {path}: {exc}", param_hint="FILE") from None
+    except json.JSONDecodeError as exc:
+        raise click.BadParameter(
+            f"{path} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
+            param_hint="FILE",
+        ) from None
+    if not isinstance(document, dict):
+        raise click.BadParameter(f"{path} must hold a JSON object", param_hint="FILE")
+    return document
+
+
+@nsd.command("onboard")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@json_option
+@pass_config
+def nsd_onboard(config: CliConfig, file: Path, as_json: bool) -> None:
+    """Onboard the NSD in FILE (Open Baton JSON)."""
+    entry = config.client().post("/ns-descriptors", _read_descriptor(file)).json()
+    if as_json:
+        echo_json(entry)
+        return
+    out = render.console()
+    out.print(f"onboarded NSD {entry['id']}")
+    out.print(render.nsd_table([entry]))
+
+
+@nsd.command("list")
+@json_option
+@pass_config
+def nsd_list(config: CliConfig, as_json: bool) -> None:
+    """List onboarded NSDs."""
+    entries = config.client().get("/ns-descriptors")
+    if as_json:
+        echo_json(entries)
+    else:
+        render.console().print(render.nsd_table(entries))
+
+
+@nsd.command("show")
+@click.argument("nsd_id")
+@json_option
+@pass_config
+def nsd_show(config: CliConfig, nsd_id: str, as_json: bool) -> None:
+    """Show an NSD: summary and the VNFs it declares."""
+    entry = config.client().get(f"/ns-descriptors/{nsd_id}")
+    if as_json:
+        echo_json(entry)
+    else:
+        render.console().print(render.nsd_detail(entry))
+
+
+@nsd.command("delete")
+@click.argument("nsd_id")
+@pass_config
+def nsd_delete(config: CliConfig, nsd_id: str) -> None:
+    """Delete an NSD (refused while a running NS uses it)."""
+    config.client().delete(f"/ns-descriptors/{nsd_id}")
+    click.echo(f"deleted NSD {nsd_id}")
+
+
+# -- LCM operations ---------------------------------------------------------------
+
+
+@main.group()
+def op() -> None:
+    """LCM operation occurrences."""
+
+
+@op.command("show")
+@click.argument("op_id")
+@json_option
+@pass_config
+def op_show(config: CliConfig, op_id: str, as_json: bool) -> None:
+    """Show an operation, its steps and its error."""
+    document = config.client().get(f"/lcm-operations/{op_id}")
+    if as_json:
+        echo_json(document)
+    else:
+        render.console().print(render.op_detail(document))
+
+
+@op.command("wait")
+@click.argument("op_id")
+@json_option
+@pass_config
+def op_wait(config: CliConfig, op_id: str, as_json: bool) -> None:
+    """Follow an operation until it ends; exit 1 unless it COMPLETED."""
+    final = follow_operation(config, op_id)
+    if as_json:
+        echo_json(final)
+    else:
+        render.console().print(render.op_detail(final))
+    if final.get("state") != "COMPLETED":
+        raise OperationFailed(final)
+
+
+# -- VIMs -------------------------------------------------------------------------
+
+
+@main.group()
+def vim() -> None:
+    """VIMs (points of presence)."""
+
+
+@vim.command("list")
+@json_option
+@pass_config
+def vim_list(config: CliConfig, as_json: bool) -> None:
+    """List registered VIMs."""
+    vims = config.client().get("/vims")
+    if as_json:
+        echo_json(vims)
+    else:
+        render.console().print(render.vim_table(vims))
+
+
+@vim.command("register")
+@click.argument("name")
+@click.option("--type", "vim_type", required=True, help="Driver type, e.g. docker.")
+@click.option("--endpoint", default="", help="Driver endpoint, e.g. unix:///var/run/docker.sock.")
+@click.option("--subnet-pool", default=None, metavar="CIDR", help="Pool for link subnets.")
+@click.option("--default", "is_default", is_flag=True, help="Make it the default VIM.")
+@json_option
+@pass_config
+def vim_register(
+    config: CliConfig,
+    name: str,
+    vim_type: str,
+    endpoint: str,
+    subnet_pool: str | None,
+    is_default: bool,
+    as_json: bool,
+) -> None:
+    """Register a VIM called NAME."""
+    body: dict[str, Any] = {"name": name, "type": vim_type, "endpoint": endpoint}
+    if subnet_pool is not None:
+        body["subnet_pool"] = subnet_pool
+    if is_default:
+        body["is_default"] = True
+    registered = config.client().post("/vims", body).json()
+    if as_json:
+        echo_json(registered)
+    else:
+        render.console().print(render.vim_table([registered]))

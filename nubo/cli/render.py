@@ -1,0 +1,293 @@
+"""Human-readable renderings of API documents: rich tables and trees.
+
+Renderers take the raw JSON documents the API returns (the CLI never imports the
+model), and tolerate missing fields so an older or newer server still renders.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from rich.console import Console, Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+from rich.tree import Tree
+
+_PIPE_WIDTH = 240
+_STYLES = {
+    "ACTIVE": "green",
+    "COMPLETED": "green",
+    "RUNNING": "green",
+    "DONE": "green",
+    "INITIALIZED": "cyan",
+    "PROCESSING": "cyan",
+    "STARTED": "cyan",
+    "SCALING": "cyan",
+    "CREATED": "cyan",
+    "PENDING": "cyan",
+    "TERMINATING": "yellow",
+    "STOPPING": "yellow",
+    "ROLLING_BACK": "yellow",
+    "EXITED": "yellow",
+    "INACTIVE": "yellow",
+    "TERMINATED": "dim",
+    "DELETED": "dim",
+    "ROLLED_BACK": "red",
+    "FAILED_TEMP": "red",
+    "FAILED": "red",
+    "ERROR": "red",
+}
+
+
+def console(stderr: bool = False) -> Console:
+    """A console on stdout (or stderr); wide and plain when not a terminal, so pipes stay whole."""
+    # markup and emoji off: names and details come from users and must print verbatim
+    stream = sys.stderr if stderr else sys.stdout
+    if stream.isatty():
+        return Console(file=stream, markup=False, emoji=False)
+    return Console(
+        file=stream, width=_PIPE_WIDTH, no_color=True, highlight=False, markup=False, emoji=False
+    )
+
+
+def state(value: Any) -> Text:
+    text = str(value if value is not None else "-")
+    return Text(text, style=_STYLES.get(text, ""))
+
+
+def _s(value: Any) -> str:
+    if value is None or value == "":
+        return "-"
+    return str(value)
+
+
+def _when(value: Any) -> str:
+    """ISO timestamps trimmed to the second."""
+    text = _s(value)
+    return text.replace("T", " ")[:19] if len(text) >= 19 else text
+
+
+def _table(*columns: str, title: str | None = None) -> Table:
+    table = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    return table
+
+
+# -- descriptors ------------------------------------------------------------------
+
+
+def nsd_table(entries: list[dict[str, Any]]) -> Table:
+    table = _table("ID", "NAME", "VENDOR", "VERSION", "FORMAT", "ENABLED")
+    for e in entries:
+        table.add_row(
+            _s(e.get("id")),
+            _s(e.get("name")),
+            _s(e.get("vendor")),
+            _s(e.get("version")),
+            _s(e.get("format")),
+            "yes" if e.get("enabled", True) else "no",
+        )
+    return table
+
+
+def nsd_detail(entry: dict[str, Any]) -> RenderableType:
+    """Summary plus the VNFs, links and dependencies declared in the NSD body."""
+    body: dict[str, Any] = entry.get("body") or {}
+    summary = _table("FIELD", "VALUE")
+    for key in ("id", "name", "vendor", "version", "format", "enabled", "created_at"):
+        summary.add_row(key, _s(entry.get(key)))
+    vnfs = _table("VNF", "TYPE", "VERSION", "IMAGES", "VDUS", "MAX VNFC", "LINKS", title="VNFs")
+    for vnfd in body.get("vnfd") or []:
+        vdus = vnfd.get("vdu") or []
+        images = sorted({str(i) for vdu in vdus for i in (vdu.get("vm_image") or [])})
+        links = sorted(
+            {
+                str(cp.get("virtual_link_reference"))
+                for vdu in vdus
+                for vnfc in vdu.get("vnfc") or []
+                for cp in vnfc.get("connection_point") or []
+                if cp.get("virtual_link_reference")
+            }
+        )
+        vnfs.add_row(
+            _s(vnfd.get("name")),
+            _s(vnfd.get("type") or vnfd.get("endpoint")),
+            _s(vnfd.get("version")),
+            ", ".join(images) or "-",
+            str(len(vdus)),
+            ", ".join(_s(vdu.get("scale_in_out")) for vdu in vdus) or "-",
+            ", ".join(links) or "-",
+        )
+    parts: list[RenderableType] = [summary, Text(""), vnfs]
+    vlds = [_s(v.get("name")) for v in body.get("vld") or []]
+    if vlds:
+        parts.append(Text(f"\nvirtual links: {', '.join(vlds)}"))
+    deps = body.get("vnf_dependency") or []
+    if deps:
+        dep_table = _table("SOURCE", "TARGET", "PARAMETERS", title="\nDependencies")
+        for dep in deps:
+            dep_table.add_row(
+                _s(_ref_name(dep.get("source"))),
+                _s(_ref_name(dep.get("target"))),
+                ", ".join(str(p) for p in dep.get("parameters") or []) or "-",
+            )
+        parts.append(dep_table)
+    return Group(*parts)
+
+
+def _ref_name(ref: Any) -> Any:
+    return ref.get("name") if isinstance(ref, dict) else ref
+
+
+# -- records ----------------------------------------------------------------------
+
+
+def _vnfc_count(nsr: dict[str, Any]) -> int:
+    return sum(
+        1
+        for vnfr in nsr.get("vnfr") or []
+        for vdu in vnfr.get("vdu") or []
+        for vnfc in vdu.get("vnfc_instance") or []
+        if vnfc.get("state") != "DELETED"
+    )
+
+
+def nsr_table(records: list[dict[str, Any]]) -> Table:
+    table = _table("ID", "NAME", "STATUS", "NSD", "VNFS", "VNFCS", "CREATED")
+    for nsr in records:
+        table.add_row(
+            _s(nsr.get("id")),
+            _s(nsr.get("name")),
+            state(nsr.get("status")),
+            _s(nsr.get("descriptor_reference")),
+            str(len(nsr.get("vnfr") or [])),
+            str(_vnfc_count(nsr)),
+            _when(nsr.get("created_at")),
+        )
+    return table
+
+
+def nsr_tree(nsr: dict[str, Any]) -> RenderableType:
+    """The NS as a tree: VNFs, VDUs, VNFC hostnames with states and addresses, dependency vars."""
+    root = Tree(
+        Text.assemble(
+            (f"{_s(nsr.get('name'))} ", "bold"),
+            state(nsr.get("status")),
+            f"  id={_s(nsr.get('id'))} nsd={_s(nsr.get('descriptor_reference'))}"
+            f" vim={_s(nsr.get('vim_id'))}",
+        )
+    )
+    for vnfr in nsr.get("vnfr") or []:
+        branch = root.add(
+            Text.assemble(
+                (f"{_s(vnfr.get('name'))} ", "bold"),
+                f"[{_s(vnfr.get('type'))}] ",
+                state(vnfr.get("status")),
+                f"  id={_s(vnfr.get('id'))}",
+            )
+        )
+        for vdu in vnfr.get("vdu") or []:
+            vdu_branch = branch.add(
+                f"vdu {_s(vdu.get('name') or vdu.get('id'))}  id={_s(vdu.get('id'))}"
+                f" image={_s(vdu.get('image'))} max={_s(vdu.get('scale_in_out'))}"
+            )
+            # DELETED instances are history: ``ns show --json`` still has them
+            live = [c for c in vdu.get("vnfc_instance") or [] if c.get("state") != "DELETED"]
+            for vnfc in live:
+                addresses = vnfc.get("addresses") or {}
+                addr = " ".join(f"{link}={ip}" for link, ip in sorted(addresses.items()))
+                vdu_branch.add(
+                    Text.assemble(
+                        (f"{_s(vnfc.get('hostname'))} ", "bold"),
+                        state(vnfc.get("state")),
+                        f"  {addr or 'no address'}  id={_s(vnfc.get('id'))}",
+                    )
+                )
+        env = vnfr.get("dependency_env") or {}
+        if env:
+            dep_branch = branch.add("dependency variables")
+            for key, value in sorted(env.items()):
+                dep_branch.add(f"{key}={value}")
+    vlrs = nsr.get("vlr") or []
+    if vlrs:
+        links = root.add("virtual links")
+        for vlr in vlrs:
+            links.add(
+                f"{_s(vlr.get('name'))}  cidr={_s(vlr.get('cidr'))}"
+                f" gateway={_s(vlr.get('gateway'))} network={_s(vlr.get('vim_network_id'))}"
+            )
+    return root
+
+
+# -- operations -------------------------------------------------------------------
+
+
+def ops_table(ops: list[dict[str, Any]]) -> Table:
+    table = _table("ID", "OPERATION", "STATE", "STARTED", "STEPS", "ERROR")
+    for op in ops:
+        steps = op.get("steps") or []
+        done = sum(1 for s in steps if s.get("status") == "DONE")
+        error = op.get("error") or {}
+        table.add_row(
+            _s(op.get("id")),
+            _s(op.get("operation")),
+            state(op.get("state")),
+            _when(op.get("start_time")),
+            f"{done}/{len(steps)}",
+            _s(error.get("title") if isinstance(error, dict) else error),
+        )
+    return table
+
+
+def steps_table(op: dict[str, Any]) -> Table:
+    table = _table("STEP", "STATUS", "STARTED", "FINISHED", "DETAIL")
+    for step in op.get("steps") or []:
+        table.add_row(
+            _s(step.get("name")),
+            state(step.get("status")),
+            _when(step.get("started_at")),
+            _when(step.get("finished_at")),
+            _s(step.get("detail")),
+        )
+    return table
+
+
+def op_detail(op: dict[str, Any]) -> RenderableType:
+    header = Text.assemble(
+        (f"{_s(op.get('operation'))} ", "bold"),
+        state(op.get("state")),
+        f"  id={_s(op.get('id'))} ns={_s(op.get('nsr_id'))}"
+        f" started={_when(op.get('start_time'))} since={_when(op.get('state_entered_time'))}",
+    )
+    parts: list[RenderableType] = [header]
+    params = op.get("params") or {}
+    if params:
+        parts.append(Text("params: " + " ".join(f"{k}={v}" for k, v in params.items())))
+    parts.append(steps_table(op))
+    error = op.get("error")
+    if isinstance(error, dict):
+        parts.append(Text(f"error: {_s(error.get('title'))}: {_s(error.get('detail'))}", "red"))
+        for key in ("step", "cause"):
+            if error.get(key):
+                parts.append(Text(f"  {key}: {error[key]}", "red"))
+    return Group(*parts)
+
+
+# -- VIMs -------------------------------------------------------------------------
+
+
+def vim_table(vims: list[dict[str, Any]]) -> Table:
+    table = _table("ID", "NAME", "TYPE", "ENDPOINT", "SUBNET POOL", "PREFIX", "DEFAULT")
+    for vim in vims:
+        table.add_row(
+            _s(vim.get("id")),
+            _s(vim.get("name")),
+            _s(vim.get("type")),
+            _s(vim.get("endpoint")),
+            _s(vim.get("subnet_pool")),
+            _s(vim.get("subnet_prefix")),
+            "yes" if vim.get("is_default") else "",
+        )
+    return table

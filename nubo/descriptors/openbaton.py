@@ -1,0 +1,461 @@
+"""Open Baton JSON network service descriptors (the format of thesis 003 App. C).
+
+Open Baton documents carry many fields nubo does not use (ids, hb_version,
+monitoring parameters...), so unknown fields are ignored; but a known field of
+the wrong type, a dangling reference or a dependency cycle is refused. Every
+problem is collected with the JSON path of the offending field and raised as
+one ``InvalidDescriptor``, so a service developer fixes a descriptor in one
+round trip instead of one error at a time.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from typing import Any
+
+from nubo.model.descriptors import (
+    AutoScalePolicy,
+    Configuration,
+    ConfigurationParameter,
+    ConnectionPoint,
+    DeploymentFlavour,
+    LifecycleEvent,
+    LifecycleEventType,
+    Nsd,
+    ScalingAction,
+    ScalingAlarm,
+    Vdu,
+    VirtualLinkDescriptor,
+    VnfcTemplate,
+    Vnfd,
+    VnfDependency,
+)
+from nubo.model.errors import FieldProblem, InvalidDescriptor
+from nubo.model.topology import find_cycle
+
+__all__ = ["parse_nsd"]
+
+COMPARISON_OPERATORS = (">", ">=", "<", "<=", "==", "!=")
+SCALING_ACTIONS = ("SCALE_OUT", "SCALE_IN", "SCALE_TO", "SCALE_OUT_TO", "SCALE_IN_TO")
+# The values of Open Baton's ScalingMode and ScalingType enums.
+SCALING_MODES = ("REACTIVE", "PROACTIVE", "PREDICTIVE")
+SCALING_TYPES = ("SINGLE", "VOTED", "WEIGHTED")
+_LIFECYCLE_EVENTS = ", ".join(e.value for e in LifecycleEventType)
+_INTEGER = re.compile(r"\s*[+-]?\d+\s*")
+
+JsonObject = dict[str, Any]
+
+
+def parse_nsd(document: str | bytes | dict[str, Any]) -> Nsd:
+    """Parse and validate an Open Baton NSD; raise InvalidDescriptor listing every problem."""
+    reader = _Reader()
+    nsd = _read_nsd(reader, _load(document))
+    if reader.problems:
+        raise InvalidDescriptor(reader.problems)
+    return nsd
+
+
+def _load(document: str | bytes | dict[str, Any]) -> JsonObject:
+    if isinstance(document, dict):
+        return document
+    try:
+        root = json.loads(document)
+    except json.JSONDecodeError as exc:
+        where = f"line {exc.lineno} column {exc.colno} (char {exc.pos})"
+        raise InvalidDescriptor(
+            [FieldProblem("$", f"malformed JSON: {exc.msg} at {where}")]
+        ) from exc
+    except UnicodeDecodeError as exc:
+        raise InvalidDescriptor([FieldProblem("$", f"not UTF-8 text: {exc.reason}")]) from exc
+    if not isinstance(root, dict):
+        raise InvalidDescriptor([FieldProblem("$", f"expected a JSON object, got {_kind(root)}")])
+    return root
+
+
+def _kind(value: Any) -> str:
+    """The JSON name of a value's type, for error messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "list" if isinstance(value, list) else "object"
+
+
+def _as_int(value: Any) -> int | None:
+    # Open Baton documents often quote numbers ("value": "1"), so numeric
+    # strings count; booleans are ints to Python but never to a JSON author.
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and _INTEGER.fullmatch(value):
+        return int(value)
+    return None
+
+
+def _as_number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            return None
+        return number if math.isfinite(number) else None
+    return None
+
+
+class _Reader:
+    """Reads typed fields out of JSON objects, recording problems instead of raising.
+
+    Every accessor returns a usable fallback after a problem so that reading
+    goes on and later problems are found in the same pass.
+    """
+
+    def __init__(self) -> None:
+        self.problems: list[FieldProblem] = []
+
+    def report(self, path: str, message: str) -> None:
+        self.problems.append(FieldProblem(path, message))
+
+    def text(
+        self,
+        obj: JsonObject,
+        key: str,
+        path: str,
+        *,
+        required: bool = False,
+        default: str = "",
+        scalars: bool = False,
+    ) -> str:
+        """A string field; with ``scalars`` a number or boolean is taken as its JSON text."""
+        where = f"{path}.{key}"
+        value = obj.get(key)
+        if value is None:
+            if required:
+                self.report(where, "required")
+            return default
+        if scalars and isinstance(value, int | float | bool):
+            return json.dumps(value)
+        if not isinstance(value, str):
+            self.report(where, f"expected a string, got {_kind(value)}")
+            return default
+        if required and not value.strip():
+            self.report(where, "must not be empty")
+        return value
+
+    def choice(
+        self, obj: JsonObject, key: str, path: str, allowed: tuple[str, ...], default: str = ""
+    ) -> str:
+        """A string field that must be one of ``allowed``; required unless a default is given."""
+        value = self.text(obj, key, path, required=not default, default=default)
+        if value and value not in allowed:
+            self.report(f"{path}.{key}", f"{value!r} is not one of {', '.join(allowed)}")
+        return value
+
+    def integer(self, obj: JsonObject, key: str, path: str, *, minimum: int) -> int | None:
+        """A required integer field (numeric strings accepted) of at least ``minimum``."""
+        where = f"{path}.{key}"
+        if obj.get(key) is None:
+            self.report(where, "required")
+            return None
+        value = _as_int(obj[key])
+        if value is None or value < minimum:
+            self.report(where, f"expected an integer >= {minimum}, got {obj[key]!r}")
+            return None
+        return value
+
+    def number(self, obj: JsonObject, key: str, path: str, default: float | None = None) -> float:
+        """A number field (int, float or numeric string); required unless a default is given."""
+        where = f"{path}.{key}"
+        if obj.get(key) is None:
+            if default is None:
+                self.report(where, "required")
+            return default or 0.0
+        value = _as_number(obj[key])
+        if value is None:
+            self.report(where, f"expected a number, got {obj[key]!r}")
+            return 0.0
+        return value
+
+    def obj(self, obj: JsonObject, key: str, path: str, *, required: bool = False) -> JsonObject:
+        """A nested object; an empty one when absent or of the wrong type."""
+        value = obj.get(key)
+        if value is None:
+            if required:
+                self.report(f"{path}.{key}", "required")
+            return {}
+        if not isinstance(value, dict):
+            self.report(f"{path}.{key}", f"expected an object, got {_kind(value)}")
+            return {}
+        return value
+
+    def items(
+        self, obj: JsonObject, key: str, path: str, *, required: str | None = None
+    ) -> list[tuple[str, Any]]:
+        """(path, item) pairs of a list field; ``required`` is the message if absent or empty."""
+        where = f"{path}.{key}"
+        value = obj.get(key)
+        if value is None or value == []:
+            if required:
+                self.report(where, required)
+            return []
+        if not isinstance(value, list):
+            self.report(where, f"expected a list, got {_kind(value)}")
+            return []
+        return [(f"{where}[{i}]", item) for i, item in enumerate(value)]
+
+    def objects(
+        self, obj: JsonObject, key: str, path: str, *, required: str | None = None
+    ) -> list[tuple[str, JsonObject]]:
+        """(path, object) pairs of a list of objects; other items are reported and skipped."""
+        found: list[tuple[str, JsonObject]] = []
+        for where, item in self.items(obj, key, path, required=required):
+            if isinstance(item, dict):
+                found.append((where, item))
+            else:
+                self.report(where, f"expected an object, got {_kind(item)}")
+        return found
+
+    def strings(
+        self, obj: JsonObject, key: str, path: str, *, required: str | None = None
+    ) -> list[tuple[str, str]]:
+        """(path, string) pairs of a list of strings; other items are reported and skipped."""
+        found: list[tuple[str, str]] = []
+        for where, item in self.items(obj, key, path, required=required):
+            if isinstance(item, str):
+                found.append((where, item))
+            else:
+                self.report(where, f"expected a string, got {_kind(item)}")
+        return found
+
+
+def _read_nsd(r: _Reader, root: JsonObject) -> Nsd:
+    name = r.text(root, "name", "$", required=True)
+    vlds: list[VirtualLinkDescriptor] = []
+    for where, raw in r.objects(root, "vld", "$"):
+        link = r.text(raw, "name", where, required=True)
+        if link and link in {v.name for v in vlds}:
+            r.report(f"{where}.name", f"duplicate virtual link {link!r}")
+        qos = tuple(q for _, q in r.strings(raw, "qos", where))
+        vlds.append(VirtualLinkDescriptor(link, qos))
+    declared = {v.name for v in vlds}
+
+    vnfds: list[Vnfd] = []
+    links_of: dict[str, set[str]] = {}
+    for where, raw in r.objects(root, "vnfd", "$", required="at least one VNFD is required"):
+        vnfd = _read_vnfd(r, raw, where, declared)
+        if vnfd.name and vnfd.name in links_of:
+            r.report(f"{where}.name", f"duplicate VNFD name {vnfd.name!r}")
+        else:
+            links_of[vnfd.name] = _links_of(vnfd)
+        vnfds.append(vnfd)
+
+    return Nsd(
+        name=name,
+        vendor=r.text(root, "vendor", "$"),
+        version=r.text(root, "version", "$", scalars=True),
+        vlds=tuple(vlds),
+        vnfds=tuple(vnfds),
+        dependencies=_read_dependencies(r, root, links_of),
+    )
+
+
+def _links_of(vnfd: Vnfd) -> set[str]:
+    """Every virtual link a VNF attaches to, through its VNFCs or its own link list."""
+    links = set(vnfd.virtual_links)
+    for vdu in vnfd.vdus:
+        for template in vdu.vnfc_templates:
+            links.update(cp.virtual_link_reference for cp in template.connection_points)
+    return links
+
+
+def _check_link(r: _Reader, link: str, where: str, declared: set[str]) -> None:
+    if link and link not in declared:
+        r.report(where, f"unknown virtual link {link!r}: not declared in the NSD vld")
+
+
+def _read_vnfd(r: _Reader, raw: JsonObject, path: str, declared: set[str]) -> Vnfd:
+    name = r.text(raw, "name", path, required=True)
+    links: list[str] = []
+    for where, item in r.objects(raw, "virtual_link", path):
+        link = r.text(item, "name", where, required=True)
+        _check_link(r, link, f"{where}.name", declared)
+        links.append(link)
+    vdus = r.objects(raw, "vdu", path, required="at least one VDU is required")
+    flavours = r.objects(raw, "deployment_flavour", path)
+    policies = r.objects(raw, "auto_scale_policy", path)
+    return Vnfd(
+        name=name,
+        # Open Baton falls back to the name too; the type names the
+        # dependency variables (SERVER_PRIVATE), so it must never be empty.
+        type=r.text(raw, "type", path) or name,
+        vendor=r.text(raw, "vendor", path),
+        version=r.text(raw, "version", path, scalars=True),
+        endpoint=r.text(raw, "endpoint", path, default="docker"),
+        vdus=tuple(
+            _read_vdu(r, item, where, f"{name}-vdu{i}", declared)
+            for i, (where, item) in enumerate(vdus)
+        ),
+        virtual_links=tuple(links),
+        configuration=_read_configuration(r, raw, path),
+        lifecycle_events=_read_lifecycle_events(r, raw, path),
+        deployment_flavours=tuple(
+            DeploymentFlavour(r.text(item, "flavour_key", where, required=True))
+            for where, item in flavours
+        ),
+        auto_scale_policies=tuple(_read_policy(r, item, where) for where, item in policies),
+        package_location=r.text(raw, "vnfPackageLocation", path),
+    )
+
+
+def _read_vdu(r: _Reader, raw: JsonObject, path: str, default_name: str, declared: set[str]) -> Vdu:
+    images: list[str] = []
+    for where, image in r.strings(raw, "vm_image", path, required="missing image"):
+        if not image.strip():
+            r.report(where, "missing image")
+        images.append(image)
+    scale = r.integer(raw, "scale_in_out", path, minimum=1)
+
+    templates: list[VnfcTemplate] = []
+    for where, vnfc in r.objects(raw, "vnfc", path):
+        points: list[ConnectionPoint] = []
+        for cp_where, cp in r.objects(vnfc, "connection_point", where):
+            link = r.text(cp, "virtual_link_reference", cp_where, required=True)
+            _check_link(r, link, f"{cp_where}.virtual_link_reference", declared)
+            points.append(ConnectionPoint(link, r.text(cp, "floatingIp", cp_where) or None))
+        templates.append(VnfcTemplate(tuple(points)))
+    # Instantiate creates one VNFC per template, so more templates than the
+    # scaling bound would start the VNF already out of bounds.
+    if scale is not None and len(templates) > scale:
+        r.report(f"{path}.vnfc", f"{len(templates)} VNFC templates exceed scale_in_out {scale}")
+
+    return Vdu(
+        name=r.text(raw, "name", path) or default_name,
+        images=tuple(images),
+        scale_in_out=scale or 1,
+        vnfc_templates=tuple(templates),
+        vim_instance_names=tuple(v for _, v in r.strings(raw, "vimInstanceName", path)),
+    )
+
+
+def _read_configuration(r: _Reader, raw: JsonObject, path: str) -> Configuration:
+    conf = r.obj(raw, "configurations", path)
+    where = f"{path}.configurations"
+    params: list[ConfigurationParameter] = []
+    for p_where, item in r.objects(conf, "configurationParameters", where):
+        key = r.text(item, "confKey", p_where, required=True)
+        # Parameters become environment variables: a repeated key would
+        # silently shadow the first one.
+        if key and key in {p.key for p in params}:
+            r.report(f"{p_where}.confKey", f"duplicate configuration key {key!r}")
+        value = r.text(item, "value", p_where, scalars=True)
+        params.append(ConfigurationParameter(key, value, r.text(item, "description", p_where)))
+    return Configuration(r.text(conf, "name", where), tuple(params))
+
+
+def _read_lifecycle_events(r: _Reader, raw: JsonObject, path: str) -> tuple[LifecycleEvent, ...]:
+    events: list[LifecycleEvent] = []
+    for where, item in r.objects(raw, "lifecycle_event", path):
+        name = r.text(item, "event", where, required=True)
+        scripts = tuple(s for _, s in r.strings(item, "lifecycle_events", where))
+        try:
+            events.append(LifecycleEvent(LifecycleEventType(name), scripts))
+        except ValueError:
+            if name:
+                r.report(
+                    f"{where}.event",
+                    f"unknown lifecycle event {name!r}: expected one of {_LIFECYCLE_EVENTS}",
+                )
+    return tuple(events)
+
+
+def _read_policy(r: _Reader, raw: JsonObject, path: str) -> AutoScalePolicy:
+    alarms = tuple(
+        ScalingAlarm(
+            metric=r.text(item, "metric", where, required=True),
+            statistic=r.text(item, "statistic", where, required=True),
+            comparison_operator=r.choice(item, "comparisonOperator", where, COMPARISON_OPERATORS),
+            threshold=r.number(item, "threshold", where),
+            weight=r.number(item, "weight", where, default=1.0),
+        )
+        for where, item in r.objects(raw, "alarms", path, required="at least one alarm is required")
+    )
+    actions = r.objects(raw, "actions", path, required="at least one action is required")
+    return AutoScalePolicy(
+        name=r.text(raw, "name", path, required=True),
+        threshold=r.number(raw, "threshold", path),
+        comparison_operator=r.choice(raw, "comparisonOperator", path, COMPARISON_OPERATORS),
+        period=r.integer(raw, "period", path, minimum=0) or 0,
+        cooldown=r.integer(raw, "cooldown", path, minimum=0) or 0,
+        mode=r.choice(raw, "mode", path, SCALING_MODES, default="REACTIVE"),
+        type=r.choice(raw, "type", path, SCALING_TYPES, default="VOTED"),
+        alarms=alarms,
+        actions=tuple(_read_action(r, item, where) for where, item in actions),
+    )
+
+
+def _read_action(r: _Reader, raw: JsonObject, path: str) -> ScalingAction:
+    kind = r.choice(raw, "type", path, SCALING_ACTIONS)
+    value = r.text(raw, "value", path, scalars=True)
+    if value:
+        count = _as_int(value)
+        # SCALE_OUT/IN move by a step (0 would do nothing); the *_TO actions
+        # name a target size, which may legitimately be 0 for SCALE_IN_TO.
+        minimum = 1 if kind in ("SCALE_OUT", "SCALE_IN") else 0
+        if count is None or count < minimum:
+            r.report(f"{path}.value", f"expected an integer >= {minimum}, got {value!r}")
+    return ScalingAction(kind, value)
+
+
+def _read_dependencies(
+    r: _Reader, root: JsonObject, links_of: dict[str, set[str]]
+) -> tuple[VnfDependency, ...]:
+    dependencies: list[VnfDependency] = []
+    edges: list[tuple[str, str]] = []
+    for where, raw in r.objects(root, "vnf_dependency", "$"):
+        source = _read_dependency_end(r, raw, "source", where, links_of)
+        target = _read_dependency_end(r, raw, "target", where, links_of)
+        parameters = r.strings(raw, "parameters", where)
+        if source and source == target:
+            r.report(f"{where}.target.name", f"{source!r} cannot depend on itself")
+        elif source in links_of and target in links_of:
+            edges.append((source, target))
+            # The target receives the source's address on each parameter
+            # link, which only exists if both VNFs are attached to it.
+            shared = links_of[source] & links_of[target]
+            for p_where, link in parameters:
+                if link not in shared:
+                    r.report(
+                        p_where,
+                        f"{link!r} is not a virtual link that both {source!r} "
+                        f"and {target!r} connect to",
+                    )
+        dependencies.append(VnfDependency(source, target, tuple(p for _, p in parameters)))
+    cycle = find_cycle(edges)
+    if cycle is not None:
+        r.report("$.vnf_dependency", "dependency cycle: " + " -> ".join(cycle))
+    return tuple(dependencies)
+
+
+def _read_dependency_end(
+    r: _Reader, raw: JsonObject, end: str, path: str, links_of: dict[str, set[str]]
+) -> str:
+    where = f"{path}.{end}"
+    value = r.obj(raw, end, path, required=True)
+    if not isinstance(raw.get(end), dict):
+        return ""  # already reported as missing or mistyped; no second problem for .name
+    name = r.text(value, "name", where, required=True)
+    if name and name not in links_of:
+        r.report(f"{where}.name", f"dependency on a missing VNF {name!r}")
+    return name

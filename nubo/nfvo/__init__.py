@@ -1,0 +1,1 @@
+"""The NFV Orchestrator: NS workflows, LCM operation occurrences, VIM selection."""

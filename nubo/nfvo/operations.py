@@ -1,0 +1,244 @@
+"""LCM operation occurrences: a long operation is a persisted resource.
+
+``OpRunner.launch`` takes the NS lock (409 when held), persists the
+occurrence, and hands the work to a background task. The work is a sequence of
+named steps; each step's start and end are persisted together with the NSR, so
+the occurrence always shows how far the operation got and a restarted
+orchestrator knows where it stopped. A failure is written on the occurrence
+with its cause; when the operation defines a rollback it runs, and the
+occurrence ends ROLLED_BACK (or FAILED if the rollback also failed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from nubo.model.errors import ErrorInfo, NotFound, VimTimeout
+from nubo.model.ids import new_id
+from nubo.model.records import LcmOpOcc, NetworkServiceRecord, StepRecord, utcnow
+from nubo.model.states import FINAL_OP_STATES, LcmOperationType, OpState
+from nubo.nfvo.locks import NsLocks
+from nubo.store.port import Store
+
+log = logging.getLogger("nubo.nfvo")
+
+#: called at every step boundary with (operation, "before:<step>" | "after:<step>");
+#: tests use it to inject faults at precise points of a workflow
+FaultHook = Callable[[str, str], Awaitable[None]]
+
+
+class OperationContext:
+    """What a running workflow uses to record its progress."""
+
+    def __init__(self, runner: OpRunner, op: LcmOpOcc, nsr: NetworkServiceRecord) -> None:
+        self.runner = runner
+        self.op = op
+        self.nsr = nsr
+        self.current_step = ""
+
+    async def save(self) -> None:
+        self.nsr.updated_at = utcnow()
+        await self.runner.store.save_nsr(self.nsr)
+        await self.runner.store.save_op(self.op)
+
+    @asynccontextmanager
+    async def step(self, name: str, detail: str = "") -> AsyncIterator[StepRecord]:
+        """Persist the step as STARTED, run the body, persist it as DONE (or FAILED)."""
+        record = StepRecord(name=name, detail=detail)
+        self.op.steps.append(record)
+        self.current_step = name
+        await self.save()
+        await self.runner.fault(self.op.operation, f"before:{name}")
+        log.info("step.start ns=%s op=%s step=%s", self.nsr.id, self.op.id, name)
+        try:
+            yield record
+        except BaseException:
+            record.status = "FAILED"
+            record.finished_at = utcnow()
+            raise
+        record.status = "DONE"
+        record.finished_at = utcnow()
+        await self.save()
+        log.info("step.done ns=%s op=%s step=%s", self.nsr.id, self.op.id, name)
+        await self.runner.fault(self.op.operation, f"after:{name}")
+
+
+Work = Callable[[OperationContext], Awaitable[None]]
+Rollback = Callable[[OperationContext], Awaitable[None]]
+Prepare = Callable[[NetworkServiceRecord], None]
+
+
+class OpRunner:
+    """Runs LCM operations in the background, one per NS at a time."""
+
+    def __init__(
+        self,
+        store: Store,
+        locks: NsLocks,
+        op_timeout: float = 600.0,
+        fault_hook: FaultHook | None = None,
+    ) -> None:
+        self.store = store
+        self.locks = locks
+        self.op_timeout = op_timeout
+        self._fault_hook = fault_hook
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+
+    async def fault(self, operation: str, point: str) -> None:
+        if self._fault_hook is not None:
+            await self._fault_hook(operation, point)
+
+    async def launch(
+        self,
+        nsr_id: str,
+        operation: LcmOperationType,
+        prepare: Prepare,
+        work: Work,
+        rollback: Rollback | None = None,
+        params: dict[str, Any] | None = None,
+        on_failure: Rollback | None = None,
+        new_nsr: NetworkServiceRecord | None = None,
+    ) -> LcmOpOcc:
+        """Lock the NS, check and prepare its record, persist a new occurrence, run ``work``.
+
+        The lock is taken before the NSR is read, so ``prepare`` always sees the
+        state the previous operation left; when ``prepare`` refuses (raises),
+        nothing is persisted and the lock is released.
+        """
+        op = LcmOpOcc(id=new_id(), nsr_id=nsr_id, operation=operation, params=params or {})
+        self.locks.acquire(nsr_id, op.id)
+        try:
+            nsr = new_nsr if new_nsr is not None else await self.store.get_nsr(nsr_id)
+            prepare(nsr)
+            await self.store.save_nsr(nsr)
+            await self.store.save_op(op)
+        except BaseException:
+            self.locks.release(nsr_id, op.id)
+            raise
+        ctx = OperationContext(self, op, nsr)
+        task = asyncio.create_task(self._run(ctx, work, rollback, on_failure), name=f"op-{op.id}")
+        self._tasks[op.id] = task
+        task.add_done_callback(lambda _t: self._tasks.pop(op.id, None))
+        log.info("op.accepted ns=%s op=%s operation=%s", nsr_id, op.id, operation.value)
+        return op
+
+    async def _run(
+        self,
+        ctx: OperationContext,
+        work: Work,
+        rollback: Rollback | None,
+        on_failure: Rollback | None,
+    ) -> None:
+        op = ctx.op
+        try:
+            try:
+                await asyncio.wait_for(work(ctx), timeout=self.op_timeout)
+            except TimeoutError as exc:
+                raise VimTimeout(
+                    f"{op.operation.value} did not finish within {self.op_timeout:.0f} s "
+                    f"(step {ctx.current_step or 'none'})"
+                ) from exc
+        except asyncio.CancelledError:
+            # the orchestrator is shutting down: the occurrence stays PROCESSING
+            # and the start-up sweep decides what happens to it
+            await self._save_quietly(ctx)
+            raise
+        except Exception as exc:
+            await self._fail(ctx, exc, rollback, on_failure)
+        else:
+            op.set_state(OpState.COMPLETED)
+            await ctx.save()
+            log.info("op.completed ns=%s op=%s", op.nsr_id, op.id)
+        finally:
+            self.locks.release(op.nsr_id, op.id)
+
+    async def _fail(
+        self,
+        ctx: OperationContext,
+        exc: Exception,
+        rollback: Rollback | None,
+        on_failure: Rollback | None,
+    ) -> None:
+        op = ctx.op
+        error = ErrorInfo.of(exc).problem
+        error["step"] = ctx.current_step
+        op.error = error
+        log.warning(
+            "op.failed ns=%s op=%s step=%s error=%s",
+            op.nsr_id,
+            op.id,
+            ctx.current_step,
+            error.get("detail"),
+        )
+        if rollback is None:
+            op.set_state(OpState.FAILED)
+            if on_failure is not None:
+                await self._guard(ctx, on_failure, "on_failure")
+            await ctx.save()
+            return
+        op.set_state(OpState.ROLLING_BACK)
+        await ctx.save()
+        if await self._guard(ctx, rollback, "rollback"):
+            op.set_state(OpState.ROLLED_BACK)
+        else:
+            op.set_state(OpState.FAILED)
+        await ctx.save()
+
+    async def _guard(self, ctx: OperationContext, action: Rollback, what: str) -> bool:
+        try:
+            await action(ctx)
+        except Exception as exc:
+            assert ctx.op.error is not None
+            ctx.op.error[f"{what}_error"] = ErrorInfo.of(exc).problem.get("detail")
+            log.exception("op.%s_failed ns=%s op=%s", what, ctx.op.nsr_id, ctx.op.id)
+            return False
+        return True
+
+    async def _save_quietly(self, ctx: OperationContext) -> None:
+        try:
+            await asyncio.shield(ctx.save())
+        except Exception:
+            log.exception("op.save_failed op=%s", ctx.op.id)
+
+    async def wait(self, op_id: str, timeout: float | None = None) -> LcmOpOcc:
+        """Wait until the occurrence reaches a final state (or FAILED_TEMP)."""
+        task = self._tasks.get(op_id)
+        if task is not None:
+            await asyncio.wait_for(asyncio.shield(task), timeout)
+        op = await self.store.get_op(op_id)
+        if op.state not in FINAL_OP_STATES and op.state != OpState.FAILED_TEMP and task is None:
+            raise NotFound(f"operation {op_id} is not running in this orchestrator")
+        return op
+
+    def running(self) -> list[str]:
+        return list(self._tasks)
+
+    async def shutdown(self) -> None:
+        """Cancel running operations; their occurrences are swept at next start."""
+        tasks = list(self._tasks.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def sweep(self) -> list[LcmOpOcc]:
+        """Crash sweep at start-up: unfinished occurrences become FAILED_TEMP with the reason."""
+        swept = []
+        for op in await self.store.unfinished_ops():
+            if op.id in self._tasks or op.state == OpState.FAILED_TEMP:
+                continue
+            op.error = op.error or {
+                "title": "Interrupted",
+                "status": 503,
+                "code": "INTERRUPTED",
+                "detail": "the orchestrator stopped while this operation was running; "
+                "it can be rolled back or retried",
+            }
+            op.set_state(OpState.FAILED_TEMP)
+            await self.store.save_op(op)
+            swept.append(op)
+            log.warning("op.swept op=%s ns=%s", op.id, op.nsr_id)
+        return swept

@@ -1,0 +1,205 @@
+"""NsService: the NS operations the interfaces call.
+
+Each method checks the preconditions (existence, state, scaling bounds),
+launches the operation through ``OpRunner`` and returns at once with the
+persisted occurrence; the work goes on in the background.
+"""
+
+from __future__ import annotations
+
+import builtins
+from typing import Any
+
+from nubo.model.descriptors import ConnectionPoint, VnfcTemplate
+from nubo.model.errors import BadRequest, Conflict
+from nubo.model.records import LcmOpOcc, NetworkServiceRecord
+from nubo.model.states import LcmOperationType, NsStatus, VnfcState, VnfStatus
+from nubo.nfvo.operations import OpRunner
+from nubo.nfvo.planning import plan_nsr
+from nubo.nfvo.vims import VimService
+from nubo.nfvo.workflows import NsdLoader, NsWorkflows, find_vnfc_in
+from nubo.store.port import Store
+
+
+def _require(nsr: NetworkServiceRecord, allowed: set[NsStatus], action: str) -> None:
+    if nsr.status not in allowed:
+        raise Conflict(
+            f"cannot {action} NS {nsr.id}: it is {nsr.status.value}, "
+            f"expected {' or '.join(sorted(s.value for s in allowed))}",
+            current_state=nsr.status.value,
+        )
+
+
+def template_from_body(body: dict[str, Any] | None) -> VnfcTemplate | None:
+    """A VNFC template from a scale-out body (Open Baton VNFComponent), or None."""
+    if not body:
+        return None
+    points = body.get("connection_point", [])
+    if not isinstance(points, list):
+        raise BadRequest("connection_point must be a list", field="connection_point")
+    cps = []
+    for index, cp in enumerate(points):
+        link = cp.get("virtual_link_reference") if isinstance(cp, dict) else None
+        if not isinstance(link, str) or not link:
+            raise BadRequest(
+                "virtual_link_reference is required",
+                field=f"connection_point[{index}].virtual_link_reference",
+            )
+        cps.append(ConnectionPoint(virtual_link_reference=link))
+    return VnfcTemplate(connection_points=tuple(cps)) if cps else None
+
+
+class NsService:
+    def __init__(
+        self,
+        store: Store,
+        runner: OpRunner,
+        workflows: NsWorkflows,
+        vims: VimService,
+        load_nsd: NsdLoader,
+    ) -> None:
+        self.store = store
+        self.runner = runner
+        self.workflows = workflows
+        self.vims = vims
+        self.load_nsd = load_nsd
+
+    async def get(self, nsr_id: str) -> NetworkServiceRecord:
+        return await self.store.get_nsr(nsr_id)
+
+    async def list(self, include_terminated: bool = False) -> list[NetworkServiceRecord]:
+        return await self.store.list_nsrs(include_terminated=include_terminated)
+
+    async def operations(self, nsr_id: str | None = None) -> builtins.list[LcmOpOcc]:
+        return await self.store.list_ops(nsr_id)
+
+    async def operation(self, op_id: str) -> LcmOpOcc:
+        return await self.store.get_op(op_id)
+
+    async def instantiate(
+        self, nsd_id: str, name: str | None = None, vim: str | None = None
+    ) -> tuple[NetworkServiceRecord, LcmOpOcc]:
+        nsd = await self.load_nsd(nsd_id)
+        registration = await (self.vims.get(vim) if vim else self.vims.default())
+        nsr = plan_nsr(nsd_id, nsd, name or nsd.name, registration.id)
+        op = await self.runner.launch(
+            nsr.id,
+            LcmOperationType.INSTANTIATE,
+            prepare=lambda _nsr: None,
+            work=self.workflows.instantiate,
+            rollback=self.workflows.rollback_instantiate,
+            params={"nsdId": nsd_id, "vimId": registration.id},
+            new_nsr=nsr,
+        )
+        return nsr, op
+
+    async def scale_out(
+        self, nsr_id: str, vnfr_id: str, vdu_id: str, body: dict[str, Any] | None = None
+    ) -> LcmOpOcc:
+        template = template_from_body(body)
+
+        def prepare(nsr: NetworkServiceRecord) -> None:
+            _require(nsr, {NsStatus.ACTIVE}, "scale out")
+            vnfr = nsr.find_vnfr(vnfr_id)
+            vdu = vnfr.find_vdu(vdu_id)
+            if len(vdu.live_vnfcs()) >= vdu.scale_in_out:
+                raise Conflict(
+                    f"VDU {vdu.name} of VNF {vnfr.name} already has {len(vdu.live_vnfcs())} "
+                    f"VNFC instances, its maximum (scale_in_out = {vdu.scale_in_out})",
+                    field="scale_in_out",
+                )
+            if template is not None:
+                for cp in template.connection_points:
+                    if cp.virtual_link_reference not in vnfr.virtual_links:
+                        raise BadRequest(
+                            f"VNF {vnfr.name} is not connected to virtual link "
+                            f"{cp.virtual_link_reference!r}",
+                            field="connection_point.virtual_link_reference",
+                        )
+            vnfr.set_status(VnfStatus.SCALING)
+            nsr.set_status(NsStatus.SCALING)
+
+        return await self.runner.launch(
+            nsr_id,
+            LcmOperationType.SCALE_OUT,
+            prepare,
+            work=lambda ctx: self.workflows.scale_out(ctx, vnfr_id, vdu_id, template),
+            rollback=self.workflows.undo_scale_out,
+            params={"vnfrId": vnfr_id, "vduId": vdu_id},
+        )
+
+    async def scale_in(
+        self, nsr_id: str, vnfr_id: str, vdu_id: str, vnfc_id: str | None = None
+    ) -> LcmOpOcc:
+        chosen: dict[str, str] = {}
+
+        def prepare(nsr: NetworkServiceRecord) -> None:
+            _require(nsr, {NsStatus.ACTIVE}, "scale in")
+            vnfr = nsr.find_vnfr(vnfr_id)
+            vdu = vnfr.find_vdu(vdu_id)
+            live = vdu.live_vnfcs()
+            if len(live) <= 1:
+                raise Conflict(
+                    f"VDU {vdu.name} of VNF {vnfr.name} has a single VNFC instance; "
+                    "scale in never removes the last one (terminate the NS instead)"
+                )
+            vnfc = find_vnfc_in(nsr, vnfr_id, vdu_id, vnfc_id) if vnfc_id else live[-1]
+            chosen["id"] = vnfc.id
+            vnfr.set_status(VnfStatus.SCALING)
+            nsr.set_status(NsStatus.SCALING)
+
+        return await self.runner.launch(
+            nsr_id,
+            LcmOperationType.SCALE_IN,
+            prepare,
+            work=lambda ctx: self.workflows.scale_in(ctx, vnfr_id, chosen["id"]),
+            on_failure=self.workflows.mark_error,
+            params={"vnfrId": vnfr_id, "vduId": vdu_id, "vnfcInstanceId": vnfc_id},
+        )
+
+    async def start_vnfc(self, nsr_id: str, vnfr_id: str, vdu_id: str, vnfc_id: str) -> LcmOpOcc:
+        def prepare(nsr: NetworkServiceRecord) -> None:
+            _require(nsr, {NsStatus.ACTIVE, NsStatus.ERROR}, "start a VNFC of")
+            vnfc = find_vnfc_in(nsr, vnfr_id, vdu_id, vnfc_id)
+            if vnfc.state not in (VnfcState.EXITED, VnfcState.FAILED, VnfcState.CREATED):
+                raise Conflict(f"VNFC {vnfc.hostname} is {vnfc.state.value}; nothing to start")
+
+        return await self.runner.launch(
+            nsr_id,
+            LcmOperationType.START_VNFC,
+            prepare,
+            work=lambda ctx: self.workflows.start_vnfc(ctx, vnfc_id),
+            params={"vnfrId": vnfr_id, "vduId": vdu_id, "vnfcInstanceId": vnfc_id},
+        )
+
+    async def stop_vnfc(self, nsr_id: str, vnfr_id: str, vdu_id: str, vnfc_id: str) -> LcmOpOcc:
+        def prepare(nsr: NetworkServiceRecord) -> None:
+            _require(nsr, {NsStatus.ACTIVE, NsStatus.ERROR}, "stop a VNFC of")
+            vnfc = find_vnfc_in(nsr, vnfr_id, vdu_id, vnfc_id)
+            if vnfc.state != VnfcState.RUNNING:
+                raise Conflict(f"VNFC {vnfc.hostname} is {vnfc.state.value}, not RUNNING")
+
+        return await self.runner.launch(
+            nsr_id,
+            LcmOperationType.STOP_VNFC,
+            prepare,
+            work=lambda ctx: self.workflows.stop_vnfc(ctx, vnfc_id),
+            params={"vnfrId": vnfr_id, "vduId": vdu_id, "vnfcInstanceId": vnfc_id},
+        )
+
+    async def terminate(self, nsr_id: str) -> LcmOpOcc:
+        def prepare(nsr: NetworkServiceRecord) -> None:
+            _require(
+                nsr,
+                {NsStatus.ACTIVE, NsStatus.ERROR, NsStatus.INITIALIZED, NsStatus.SCALING},
+                "terminate",
+            )
+            nsr.set_status(NsStatus.TERMINATING)
+
+        return await self.runner.launch(
+            nsr_id,
+            LcmOperationType.TERMINATE,
+            prepare,
+            work=self.workflows.terminate,
+            on_failure=self.workflows.mark_error,
+        )

@@ -1,0 +1,85 @@
+"""Registered VIMs and the drivers that talk to them."""
+
+from __future__ import annotations
+
+import asyncio
+
+from nubo.model.catalogue import VimRegistration
+from nubo.model.errors import BadRequest, NotFound
+from nubo.model.ids import new_id
+from nubo.store.port import Store
+from nubo.vim.port import VimConfig, VimDriver
+from nubo.vim.registry import DriverRegistry
+
+
+class VimService:
+    """Registers VIMs (name, type, endpoint) and hands out one driver per VIM."""
+
+    def __init__(self, store: Store, registry: DriverRegistry) -> None:
+        self._store = store
+        self._registry = registry
+        self._drivers: dict[str, VimDriver] = {}
+        self._lock = asyncio.Lock()
+
+    async def register(
+        self,
+        name: str,
+        type: str,
+        endpoint: str = "",
+        subnet_pool: str | None = None,
+        subnet_prefix: int | None = None,
+        is_default: bool = False,
+    ) -> VimRegistration:
+        if type not in self._registry.types():
+            raise BadRequest(
+                f"unknown VIM type {type!r}; known types: {', '.join(self._registry.types())}",
+                field="type",
+            )
+        vim = VimRegistration(id=new_id(), name=name, type=type, endpoint=endpoint)
+        if subnet_pool:
+            vim.subnet_pool = subnet_pool
+        if subnet_prefix:
+            vim.subnet_prefix = subnet_prefix
+        vim.is_default = is_default
+        await self._store.add_vim(vim)
+        return vim
+
+    async def ensure_default(self, name: str, type: str, endpoint: str, subnet_pool: str) -> None:
+        """Register the out-of-the-box VIM when no VIM is registered yet."""
+        if not await self._store.list_vims():
+            await self.register(name, type, endpoint, subnet_pool=subnet_pool, is_default=True)
+
+    async def list(self) -> list[VimRegistration]:
+        return await self._store.list_vims()
+
+    async def get(self, id_or_name: str) -> VimRegistration:
+        return await self._store.get_vim(id_or_name)
+
+    async def default(self) -> VimRegistration:
+        vims = await self._store.list_vims()
+        if not vims:
+            raise NotFound("no VIM is registered; register one with `nubo vim register`")
+        for vim in vims:
+            if vim.is_default:
+                return vim
+        return vims[0]
+
+    async def driver(self, vim_id: str) -> VimDriver:
+        async with self._lock:
+            if vim_id not in self._drivers:
+                vim = await self._store.get_vim(vim_id)
+                config = VimConfig(
+                    id=vim.id,
+                    name=vim.name,
+                    type=vim.type,
+                    endpoint=vim.endpoint,
+                    subnet_pool=vim.subnet_pool,
+                    subnet_prefix=vim.subnet_prefix,
+                )
+                self._drivers[vim_id] = self._registry.create(config)
+            return self._drivers[vim_id]
+
+    async def close(self) -> None:
+        for driver in self._drivers.values():
+            await driver.close()
+        self._drivers.clear()

@@ -1,0 +1,293 @@
+"""The NS workflows: instantiate, scale out/in, start/stop a VNFC, terminate.
+
+Each workflow is a sequence of named steps (see ``OperationContext.step``);
+each step is written so that running it again after an interruption does not
+repeat a side effect that already happened (a network with a VIM id is not
+created again, a VNFC with a server id is not allocated again). Rollback and
+terminate share one teardown that removes what the records know and then
+sweeps the VIM by the NS label, so nothing is left behind even when a record
+missed a resource.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from nubo.model.descriptors import Nsd, VnfcTemplate
+from nubo.model.errors import ImageNotFound, NotFound, VimError
+from nubo.model.records import NetworkServiceRecord, VduRecord, VnfcInstance, VnfRecord
+from nubo.model.states import NsStatus, VnfcState, VnfStatus
+from nubo.model.topology import start_order
+from nubo.nfvo.dependencies import resolve_dependencies
+from nubo.nfvo.operations import OperationContext
+from nubo.nfvo.planning import links_for
+from nubo.nfvo.vims import VimService
+from nubo.vim.port import LABEL_VL, NetworkSpec, ServerStatus, VimDriver
+from nubo.vnfm.generic import GenericVnfm, ns_labels
+
+log = logging.getLogger("nubo.nfvo")
+
+NsdLoader = Callable[[str], Awaitable[Nsd]]
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Bounds of every wait on a VIM, in seconds."""
+
+    start: float = 60.0
+    stop: float = 10.0
+
+
+def nubo_env(nsr: NetworkServiceRecord, vnfr: VnfRecord, vnfc: VnfcInstance) -> dict[str, str]:
+    """Variables every VNFC gets so that it can tell who and where it is."""
+    return {
+        "NUBO_NS_ID": nsr.id,
+        "NUBO_VNF_NAME": vnfr.name,
+        "NUBO_VNFC_ID": vnfc.id,
+        "NUBO_VNFC_HOSTNAME": vnfc.hostname,
+    }
+
+
+class NsWorkflows:
+    """The bodies of LCM operations; ``NsService`` checks preconditions and launches them."""
+
+    def __init__(
+        self,
+        vims: VimService,
+        load_nsd: NsdLoader,
+        vnfm: GenericVnfm | None = None,
+        timeouts: Timeouts | None = None,
+    ) -> None:
+        self.vims = vims
+        self.load_nsd = load_nsd
+        self.vnfm = vnfm or GenericVnfm()
+        self.timeouts = timeouts or Timeouts()
+
+    # -- instantiate -------------------------------------------------------------
+
+    async def instantiate(self, ctx: OperationContext) -> None:
+        nsr = ctx.nsr
+        nsd = await self.load_nsd(nsr.descriptor_reference)
+        driver = await self.vims.driver(nsr.vim_id)
+        async with ctx.step("check-images"):
+            await self._check_images(driver, nsd)
+        async with ctx.step("create-networks"):
+            await self._create_networks(ctx, driver)
+        async with ctx.step("allocate"):
+            for vnfr in nsr.vnfr:
+                vnfd = nsd.vnfd(vnfr.name)
+                for vdu_rec, vdu in zip(vnfr.vdu, vnfd.vdus, strict=True):
+                    while len(vdu_rec.live_vnfcs()) < vdu.initial_instances:
+                        template = vdu.template(len(vdu_rec.live_vnfcs()))
+                        await self._allocate(ctx, driver, nsd, vnfr, vdu_rec, template)
+        async with ctx.step("resolve-dependencies"):
+            self._resolve(nsd, nsr)
+        async with ctx.step("configure"):
+            for vnfr in nsr.vnfr:
+                for vnfc in vnfr.vnfcs():
+                    if vnfc.state == VnfcState.CREATED:
+                        await self.vnfm.configure(driver, vnfr, vnfc, nubo_env(nsr, vnfr, vnfc))
+        for wave in start_order(nsd):
+            async with ctx.step("start " + ", ".join(wave)):
+                await self._start_wave(ctx, driver, [nsr.vnfr_by_name(name) for name in wave])
+        async with ctx.step("verify"):
+            await self._verify_running(driver, nsr)
+        nsr.set_status(NsStatus.ACTIVE)
+
+    async def _check_images(self, driver: VimDriver, nsd: Nsd) -> None:
+        for vnfd in nsd.vnfds:
+            for index, vdu in enumerate(vnfd.vdus):
+                if not await driver.has_image(vdu.image):
+                    raise ImageNotFound(
+                        f"image {vdu.image!r} of VNF {vnfd.name} is not available on the VIM",
+                        image=vdu.image,
+                        field=f"vnfd[{vnfd.name}].vdu[{index}].vm_image",
+                    )
+
+    async def _create_networks(self, ctx: OperationContext, driver: VimDriver) -> None:
+        nsr = ctx.nsr
+        for vlr in nsr.vlr:
+            if vlr.vim_network_id:
+                continue
+            network = await driver.create_network(
+                NetworkSpec(
+                    name=f"nubo-{nsr.id[:8]}-{vlr.name}",
+                    labels=ns_labels(nsr.id) | {LABEL_VL: vlr.name},
+                )
+            )
+            vlr.vim_network_id, vlr.cidr, vlr.gateway = network.id, network.cidr, network.gateway
+            await ctx.save()
+
+    async def _allocate(
+        self,
+        ctx: OperationContext,
+        driver: VimDriver,
+        nsd: Nsd,
+        vnfr: VnfRecord,
+        vdu: VduRecord,
+        template: VnfcTemplate,
+    ) -> VnfcInstance:
+        vnfc = self.vnfm.new_vnfc(ctx.nsr, vnfr, vdu)
+        await ctx.save()
+        links = links_for(nsd.vnfd(vnfr.name), template)
+        await self.vnfm.allocate(driver, ctx.nsr, vnfr, vdu, vnfc, links)
+        await ctx.save()
+        return vnfc
+
+    def _resolve(self, nsd: Nsd, nsr: NetworkServiceRecord) -> None:
+        for name, variables in resolve_dependencies(nsd, nsr).items():
+            nsr.vnfr_by_name(name).dependency_env = variables
+
+    async def _start_wave(
+        self, ctx: OperationContext, driver: VimDriver, vnfrs: list[VnfRecord]
+    ) -> None:
+        pending = [c for vnfr in vnfrs for c in vnfr.vnfcs() if c.state == VnfcState.CREATED]
+        try:
+            async with asyncio.TaskGroup() as group:
+                for vnfc in pending:
+                    group.create_task(self.vnfm.start(driver, vnfc, self.timeouts.start))
+        except* Exception as group_error:
+            await ctx.save()
+            raise group_error.exceptions[0] from None
+        for vnfr in vnfrs:
+            if vnfr.status != VnfStatus.ACTIVE:
+                vnfr.set_status(VnfStatus.ACTIVE)
+        await ctx.save()
+
+    async def _verify_running(self, driver: VimDriver, nsr: NetworkServiceRecord) -> None:
+        """An NS is ACTIVE only when the VIM itself reports every VNFC RUNNING."""
+        servers = {s.id: s for s in await driver.list_servers(ns_labels(nsr.id))}
+        for vnfc in nsr.all_vnfcs():
+            server = servers.get(vnfc.vc_id)
+            status = server.status.value if server else "missing"
+            if server is None or server.status != ServerStatus.RUNNING:
+                raise VimError(
+                    f"VNFC {vnfc.hostname} is {status} on the VIM, expected RUNNING"
+                    + (f": {server.detail}" if server and server.detail else "")
+                )
+
+    # -- scaling -----------------------------------------------------------------
+
+    async def scale_out(
+        self, ctx: OperationContext, vnfr_id: str, vdu_id: str, template: VnfcTemplate | None
+    ) -> None:
+        nsr = ctx.nsr
+        nsd = await self.load_nsd(nsr.descriptor_reference)
+        driver = await self.vims.driver(nsr.vim_id)
+        vnfr = nsr.find_vnfr(vnfr_id)
+        vdu = vnfr.find_vdu(vdu_id)
+        async with ctx.step("allocate"):
+            if template is None:
+                template = nsd.vnfd(vnfr.name).vdus[vnfr.vdu.index(vdu)].template()
+            vnfc = await self._allocate(ctx, driver, nsd, vnfr, vdu, template)
+            ctx.op.params["vnfcInstanceId"] = vnfc.id
+        async with ctx.step("resolve-dependencies"):
+            self._resolve(nsd, nsr)
+        async with ctx.step("configure"):
+            await self.vnfm.configure(driver, vnfr, vnfc, nubo_env(nsr, vnfr, vnfc))
+        async with ctx.step("start"):
+            await self.vnfm.start(driver, vnfc, self.timeouts.start)
+            await ctx.save()
+        async with ctx.step("verify"):
+            await self._verify_running(driver, nsr)
+        vnfr.set_status(VnfStatus.ACTIVE)
+        nsr.set_status(NsStatus.ACTIVE)
+
+    async def undo_scale_out(self, ctx: OperationContext) -> None:
+        """Remove the VNFC a failed scale-out added; the rest of the NS is untouched."""
+        nsr = ctx.nsr
+        driver = await self.vims.driver(nsr.vim_id)
+        vnfc_id = ctx.op.params.get("vnfcInstanceId")
+        if isinstance(vnfc_id, str):
+            _, _, vnfc = nsr.find_vnfc(vnfc_id)
+            if vnfc.state != VnfcState.DELETED:
+                await self.vnfm.remove(driver, vnfc)
+        nsd = await self.load_nsd(nsr.descriptor_reference)
+        self._resolve(nsd, nsr)
+        for vnfr in nsr.vnfr:
+            if vnfr.status == VnfStatus.SCALING:
+                vnfr.set_status(VnfStatus.ACTIVE)
+        nsr.set_status(NsStatus.ACTIVE)
+
+    async def scale_in(self, ctx: OperationContext, vnfr_id: str, vnfc_id: str) -> None:
+        nsr = ctx.nsr
+        nsd = await self.load_nsd(nsr.descriptor_reference)
+        driver = await self.vims.driver(nsr.vim_id)
+        vnfr = nsr.find_vnfr(vnfr_id)
+        _, _, vnfc = nsr.find_vnfc(vnfc_id)
+        async with ctx.step("remove " + vnfc.hostname):
+            await self.vnfm.remove(driver, vnfc)
+        async with ctx.step("resolve-dependencies"):
+            self._resolve(nsd, nsr)
+        vnfr.set_status(VnfStatus.ACTIVE)
+        nsr.set_status(NsStatus.ACTIVE)
+
+    async def mark_error(self, ctx: OperationContext) -> None:
+        """After a failed operation without rollback, the NS shows ERROR."""
+        for vnfr in ctx.nsr.vnfr:
+            if vnfr.status == VnfStatus.SCALING:
+                vnfr.set_status(VnfStatus.ERROR)
+        if ctx.nsr.status != NsStatus.ERROR:
+            ctx.nsr.set_status(NsStatus.ERROR)
+
+    # -- start / stop a VNFC -----------------------------------------------------
+
+    async def start_vnfc(self, ctx: OperationContext, vnfc_id: str) -> None:
+        nsr = ctx.nsr
+        driver = await self.vims.driver(nsr.vim_id)
+        vnfr, _, vnfc = nsr.find_vnfc(vnfc_id)
+        async with ctx.step("start " + vnfc.hostname):
+            await self.vnfm.start(driver, vnfc, self.timeouts.start)
+        if all(c.state == VnfcState.RUNNING for c in vnfr.vnfcs()):
+            vnfr.set_status(VnfStatus.ACTIVE)
+
+    async def stop_vnfc(self, ctx: OperationContext, vnfc_id: str) -> None:
+        nsr = ctx.nsr
+        driver = await self.vims.driver(nsr.vim_id)
+        vnfr, _, vnfc = nsr.find_vnfc(vnfc_id)
+        async with ctx.step("stop " + vnfc.hostname):
+            await self.vnfm.stop(driver, vnfc, self.timeouts.stop)
+        vnfr.set_status(VnfStatus.INACTIVE)
+
+    # -- terminate and rollback --------------------------------------------------
+
+    async def terminate(self, ctx: OperationContext) -> None:
+        await self._teardown(ctx)
+        ctx.nsr.set_status(NsStatus.TERMINATED)
+
+    async def rollback_instantiate(self, ctx: OperationContext) -> None:
+        await self._teardown(ctx)
+        ctx.nsr.set_status(NsStatus.ERROR)
+
+    async def _teardown(self, ctx: OperationContext) -> None:
+        nsr = ctx.nsr
+        driver = await self.vims.driver(nsr.vim_id)
+        async with ctx.step("remove-vnfcs"):
+            for vnfc in nsr.all_vnfcs():
+                await self.vnfm.remove(driver, vnfc)
+                await ctx.save()
+            # sweep by label: a server created just before a crash may have no record
+            for server in await driver.list_servers(ns_labels(nsr.id)):
+                await driver.delete_server(server.id)
+            for vnfr in nsr.vnfr:
+                if vnfr.status != VnfStatus.TERMINATED:
+                    vnfr.set_status(VnfStatus.TERMINATED)
+        async with ctx.step("remove-networks"):
+            for vlr in nsr.vlr:
+                if vlr.vim_network_id:
+                    await driver.delete_network(vlr.vim_network_id)
+            for network in await driver.list_networks(ns_labels(nsr.id)):
+                await driver.delete_network(network.id)
+
+
+def find_vnfc_in(nsr: NetworkServiceRecord, vnfr_id: str, vdu_id: str, vnfc_id: str) -> VnfcInstance:
+    """The VNFC at that path of the NSR, or NotFound naming the part that is wrong."""
+    vnfr = nsr.find_vnfr(vnfr_id)
+    vdu = vnfr.find_vdu(vdu_id)
+    for vnfc in vdu.vnfc_instance:
+        if vnfc.id == vnfc_id and vnfc.state != VnfcState.DELETED:
+            return vnfc
+    raise NotFound(f"VNFC instance {vnfc_id} not found in VDU {vdu_id}", field="vnfcId")

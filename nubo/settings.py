@@ -1,0 +1,61 @@
+"""Settings of a nubo orchestrator, read once by the composition root."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _default_data_dir() -> Path:
+    return Path.home() / ".local" / "share" / "nubo"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable; defaults run a complete platform on one Docker host."""
+
+    data_dir: Path = field(default_factory=_default_data_dir)
+    database_url: str = ""
+    host: str = "127.0.0.1"
+    port: int = 8080
+    #: the VIM registered on first start when none is registered
+    default_vim_name: str = "local-docker"
+    default_vim_type: str = "docker"
+    default_vim_endpoint: str = ""
+    subnet_pool: str = "10.137.0.0/16"
+    start_timeout: float = 60.0
+    stop_timeout: float = 10.0
+    op_timeout: float = 600.0
+    log_level: str = "INFO"
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite+aiosqlite:///{self.data_dir / 'nubo.db'}"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        """Settings from ``NUBO_*`` environment variables, then explicit overrides."""
+        env = os.environ if env is None else env
+        values: dict[str, object] = {}
+        casts = {
+            "data_dir": Path,
+            "database_url": str,
+            "host": str,
+            "port": int,
+            "default_vim_name": str,
+            "default_vim_type": str,
+            "default_vim_endpoint": str,
+            "subnet_pool": str,
+            "start_timeout": float,
+            "stop_timeout": float,
+            "op_timeout": float,
+            "log_level": str,
+        }
+        for name, cast in casts.items():
+            raw = env.get("NUBO_" + name.upper())
+            if raw:
+                values[name] = cast(raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)  # type: ignore[arg-type]

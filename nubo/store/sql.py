@@ -1,0 +1,304 @@
+"""``SqlStore``: the ``Store`` port on SQLAlchemy's asyncio engine.
+
+One implementation serves the embedded SQLite default and PostgreSQL. Every
+method is one transaction. Each write method starts with a write statement
+(UPDATE, INSERT or DELETE) and never reads first, so that SQLite takes its
+write lock at the start of the transaction: a read-then-write transaction can
+fail with "database is locked" when another writer commits in between, and a
+busy timeout does not help with that case.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import (
+    Connection,
+    Row,
+    Select,
+    Table,
+    delete,
+    event,
+    insert,
+    make_url,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from nubo.model.catalogue import NsdEntry, VimRegistration
+from nubo.model.errors import Conflict, NotFound
+from nubo.model.records import LcmOpOcc, NetworkServiceRecord
+from nubo.model.states import FINAL_OP_STATES, NsStatus
+from nubo.store.tables import lcm_op_occs, nsds, nsrs, vims
+
+log = logging.getLogger(__name__)
+
+_Body = TypeVar("_Body", NetworkServiceRecord, LcmOpOcc)
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+#: how long a SQLite connection waits for another writer before giving up
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+class SqlStore:
+    """Persistence of VIMs, NSDs, NSRs and LCM operation occurrences in one SQL database."""
+
+    def __init__(self, url: str | URL, *, echo: bool = False) -> None:
+        self._url = make_url(url)
+        self._engine: AsyncEngine = create_async_engine(self._url, echo=echo)
+        if self._url.get_backend_name() == "sqlite":
+            event.listen(self._engine.sync_engine, "connect", _tune_sqlite)
+
+    @property
+    def engine(self) -> AsyncEngine:
+        return self._engine
+
+    # -- lifecycle ---------------------------------------------------------
+
+    async def init(self) -> None:
+        """Create or migrate the schema to the newest version; a no-op when already there."""
+        self._ensure_sqlite_directory()
+        async with self._engine.begin() as conn:
+            await conn.run_sync(_upgrade_to_head)
+
+    async def close(self) -> None:
+        await self._engine.dispose()
+
+    def _ensure_sqlite_directory(self) -> None:
+        database = self._url.database
+        if self._url.get_backend_name() != "sqlite" or not database:
+            return
+        if database == ":memory:" or database.startswith("file:"):
+            return
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+    # -- VIMs --------------------------------------------------------------
+
+    async def add_vim(self, vim: VimRegistration) -> None:
+        """Register a VIM; raise ``Conflict`` when its name or id is taken."""
+        values = vim.model_dump()
+        values["created_at"] = _to_utc(vim.created_at)
+        try:
+            async with self._engine.begin() as conn:
+                await conn.execute(insert(vims).values(**values))
+        except IntegrityError as exc:
+            raise Conflict(
+                f"a VIM named {vim.name!r} or with id {vim.id} already exists", field="name"
+            ) from exc
+
+    async def list_vims(self) -> list[VimRegistration]:
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(select(vims).order_by(vims.c.created_at, vims.c.name))
+            return [_vim_of(row) for row in rows]
+
+    async def get_vim(self, id_or_name: str) -> VimRegistration:
+        """The VIM with that id or name; raise ``NotFound`` naming it."""
+        query = select(vims).where(or_(vims.c.id == id_or_name, vims.c.name == id_or_name))
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(query)).first()
+        if row is None:
+            raise NotFound(f"VIM {id_or_name} not found", vim_id=id_or_name)
+        return _vim_of(row)
+
+    # -- NSDs --------------------------------------------------------------
+
+    async def add_nsd(self, nsd: NsdEntry) -> None:
+        """Store an onboarded NSD; raise ``Conflict`` when the id is taken."""
+        values = nsd.model_dump(mode="json")
+        values["created_at"] = _to_utc(nsd.created_at)
+        try:
+            async with self._engine.begin() as conn:
+                await conn.execute(insert(nsds).values(**values))
+        except IntegrityError as exc:
+            raise Conflict(f"NSD {nsd.id} already exists", nsd_id=nsd.id) from exc
+
+    async def list_nsds(self) -> list[NsdEntry]:
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(select(nsds).order_by(nsds.c.created_at, nsds.c.id))
+            return [_nsd_of(row) for row in rows]
+
+    async def get_nsd(self, nsd_id: str) -> NsdEntry:
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(select(nsds).where(nsds.c.id == nsd_id))).first()
+        if row is None:
+            raise NotFound(f"NSD {nsd_id} not found", nsd_id=nsd_id)
+        return _nsd_of(row)
+
+    async def delete_nsd(self, nsd_id: str) -> None:
+        """Remove the NSD; raise ``NotFound`` when there is none (checking use is the caller's)."""
+        async with self._engine.begin() as conn:
+            deleted = await _delete(conn, nsds, nsd_id)
+        if not deleted:
+            raise NotFound(f"NSD {nsd_id} not found", nsd_id=nsd_id)
+
+    # -- NSRs --------------------------------------------------------------
+
+    async def save_nsr(self, nsr: NetworkServiceRecord) -> None:
+        """Insert or replace the whole aggregate."""
+        values = {
+            "nsd_id": nsr.descriptor_reference,
+            "name": nsr.name,
+            "status": nsr.status.value,
+            "body": nsr.model_dump(mode="json"),
+            "created_at": _to_utc(nsr.created_at),
+            "updated_at": _to_utc(nsr.updated_at),
+        }
+        await self._upsert(nsrs, nsr.id, values)
+
+    async def get_nsr(self, nsr_id: str) -> NetworkServiceRecord:
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(select(nsrs.c.body).where(nsrs.c.id == nsr_id))).first()
+        if row is None:
+            raise NotFound(f"NSR {nsr_id} not found", nsr_id=nsr_id)
+        return NetworkServiceRecord.model_validate(row.body)
+
+    async def list_nsrs(self, include_terminated: bool = True) -> list[NetworkServiceRecord]:
+        query = select(nsrs.c.body).order_by(nsrs.c.created_at, nsrs.c.id)
+        if not include_terminated:
+            query = query.where(nsrs.c.status != NsStatus.TERMINATED.value)
+        return await self._bodies(query, NetworkServiceRecord)
+
+    async def nsrs_using_nsd(self, nsd_id: str) -> list[NetworkServiceRecord]:
+        """NSRs of that NSD whose status is not TERMINATED."""
+        query = (
+            select(nsrs.c.body)
+            .where(nsrs.c.nsd_id == nsd_id, nsrs.c.status != NsStatus.TERMINATED.value)
+            .order_by(nsrs.c.created_at, nsrs.c.id)
+        )
+        return await self._bodies(query, NetworkServiceRecord)
+
+    async def delete_nsr(self, nsr_id: str) -> None:
+        """Remove the NSR; raise ``NotFound`` when there is none. Its operations stay as history."""
+        async with self._engine.begin() as conn:
+            deleted = await _delete(conn, nsrs, nsr_id)
+        if not deleted:
+            raise NotFound(f"NSR {nsr_id} not found", nsr_id=nsr_id)
+
+    # -- LCM operation occurrences -------------------------------------------
+
+    async def save_op(self, op: LcmOpOcc) -> None:
+        """Insert or replace."""
+        values = {
+            "nsr_id": op.nsr_id,
+            "operation": op.operation.value,
+            "state": op.state.value,
+            "start_time": _to_utc(op.start_time),
+            "state_entered_time": _to_utc(op.state_entered_time),
+            "body": op.model_dump(mode="json"),
+        }
+        await self._upsert(lcm_op_occs, op.id, values)
+
+    async def get_op(self, op_id: str) -> LcmOpOcc:
+        query = select(lcm_op_occs.c.body).where(lcm_op_occs.c.id == op_id)
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(query)).first()
+        if row is None:
+            raise NotFound(f"LCM operation occurrence {op_id} not found", op_id=op_id)
+        return LcmOpOcc.model_validate(row.body)
+
+    async def list_ops(self, nsr_id: str | None = None) -> list[LcmOpOcc]:
+        """Newest first (by start time)."""
+        query = select(lcm_op_occs.c.body).order_by(
+            lcm_op_occs.c.start_time.desc(), lcm_op_occs.c.id.desc()
+        )
+        if nsr_id is not None:
+            query = query.where(lcm_op_occs.c.nsr_id == nsr_id)
+        return await self._bodies(query, LcmOpOcc)
+
+    async def unfinished_ops(self) -> list[LcmOpOcc]:
+        """Operations not in a final state (for the start-up sweep), oldest first."""
+        final = sorted(state.value for state in FINAL_OP_STATES)
+        query = (
+            select(lcm_op_occs.c.body)
+            .where(lcm_op_occs.c.state.not_in(final))
+            .order_by(lcm_op_occs.c.start_time, lcm_op_occs.c.id)
+        )
+        return await self._bodies(query, LcmOpOcc)
+
+    # -- shared ------------------------------------------------------------
+
+    async def _upsert(self, table: Table, row_id: str, values: dict[str, Any]) -> None:
+        """UPDATE, and INSERT when no row matched, in one transaction.
+
+        Portable (no dialect-specific ON CONFLICT). Two writers inserting the
+        same new id at once can only race on PostgreSQL; the loser's INSERT
+        fails on the primary key and the retry then finds the row to update.
+        """
+        for attempt in (1, 2):
+            try:
+                async with self._engine.begin() as conn:
+                    result = await conn.execute(
+                        update(table).where(table.c.id == row_id).values(**values)
+                    )
+                    if result.rowcount == 0:
+                        await conn.execute(insert(table).values(id=row_id, **values))
+                return
+            except IntegrityError:
+                if attempt == 2:
+                    raise
+                log.info("store.upsert_retry table=%s id=%s", table.name, row_id)
+
+    async def _bodies(self, query: Select[Any], model: type[_Body]) -> list[_Body]:
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(query)
+            return [model.model_validate(row.body) for row in rows]
+
+
+async def _delete(conn: AsyncConnection, table: Table, row_id: str) -> bool:
+    result = await conn.execute(delete(table).where(table.c.id == row_id))
+    return result.rowcount > 0
+
+
+def _upgrade_to_head(connection: Connection) -> None:
+    """Run ``alembic upgrade head`` on an open connection (called through ``run_sync``)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")
+
+
+def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    """WAL lets readers work while one writer commits; the busy timeout makes writers queue."""
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    finally:
+        cursor.close()
+
+
+def _to_utc(moment: datetime) -> datetime:
+    """Store instants in UTC so that columns sort correctly whatever offset they came with."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def _from_db(moment: datetime) -> datetime:
+    """SQLite hands DateTime columns back without a zone; they were stored in UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _vim_of(row: Row[Any]) -> VimRegistration:
+    values = row._asdict()
+    values["created_at"] = _from_db(values["created_at"])
+    return VimRegistration.model_validate(values)
+
+
+def _nsd_of(row: Row[Any]) -> NsdEntry:
+    values = row._asdict()
+    values["created_at"] = _from_db(values["created_at"])
+    return NsdEntry.model_validate(values)
+
+
+__all__ = ["SqlStore"]

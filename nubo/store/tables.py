@@ -1,0 +1,89 @@
+"""The SQL schema of nubo's store, as SQLAlchemy Core tables.
+
+Aggregates (NSRs, LCM operation occurrences) are stored whole as JSON in a
+``body`` column; the other columns only copy the fields that queries filter or
+sort on. So the model can grow without a migration for every new field, and
+only a new query needs a new column.
+
+Types are the portable ones (String, JSON, DateTime with time zone, Boolean,
+Integer) so the same schema serves SQLite and PostgreSQL. This module must stay
+in step with the Alembic migrations in ``migrations/versions``; a unit test
+compares the two.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+)
+
+# Named constraints make later migrations (especially on SQLite, which needs
+# batch mode to alter a table) able to refer to them by name.
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+#: length of id columns: UUID4 text is 36 characters, leave room for other schemes
+ID_LENGTH = 64
+NAME_LENGTH = 255
+
+vims = Table(
+    "vims",
+    metadata,
+    Column("id", String(ID_LENGTH), primary_key=True),
+    Column("name", String(NAME_LENGTH), nullable=False, unique=True),
+    Column("type", String(64), nullable=False),
+    Column("endpoint", String(1024), nullable=False),
+    Column("subnet_pool", String(64), nullable=False),
+    Column("subnet_prefix", Integer, nullable=False),
+    Column("is_default", Boolean, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+nsds = Table(
+    "nsds",
+    metadata,
+    Column("id", String(ID_LENGTH), primary_key=True),
+    Column("name", String(NAME_LENGTH), nullable=False),
+    Column("vendor", String(NAME_LENGTH), nullable=False),
+    Column("version", String(64), nullable=False),
+    Column("format", String(32), nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("body", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+nsrs = Table(
+    "nsrs",
+    metadata,
+    Column("id", String(ID_LENGTH), primary_key=True),
+    Column("nsd_id", String(ID_LENGTH), nullable=False, index=True),
+    Column("name", String(NAME_LENGTH), nullable=False),
+    Column("status", String(32), nullable=False, index=True),
+    Column("body", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+lcm_op_occs = Table(
+    "lcm_op_occs",
+    metadata,
+    Column("id", String(ID_LENGTH), primary_key=True),
+    Column("nsr_id", String(ID_LENGTH), nullable=False, index=True),
+    Column("operation", String(32), nullable=False),
+    Column("state", String(32), nullable=False, index=True),
+    Column("start_time", DateTime(timezone=True), nullable=False),
+    Column("state_entered_time", DateTime(timezone=True), nullable=False),
+    Column("body", JSON, nullable=False),
+)

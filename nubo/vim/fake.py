@@ -1,0 +1,306 @@
+"""An in-memory VIM with the Pop semantics of the Docker driver, for tests and benchmarks.
+
+Addresses come from real subnet allocation and servers walk the same states
+as on Docker, instantly (or after an artificial ``delay``). Knobs let tests
+inject faults: images or server names that fail to start, an unreachable VIM,
+servers that crash later. It is never the only proof a feature works.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import dataclass, field, replace
+from typing import ClassVar
+
+from nubo.model.errors import Conflict, ImageNotFound, NotFound, VimError, VimUnreachable
+from nubo.vim.port import (
+    LABEL_MANAGED,
+    LABEL_SERVER,
+    Flavour,
+    Image,
+    Network,
+    NetworkSpec,
+    Quota,
+    Server,
+    ServerSpec,
+    ServerStatus,
+    VimConfig,
+    VimInfo,
+)
+from nubo.vim.registry import DriverRegistry
+from nubo.vim.subnets import (
+    allocate_subnet,
+    check_address,
+    count_free_subnets,
+    gateway_of,
+    next_free_address,
+)
+
+DEFAULT_IMAGES = frozenset(
+    {"nubo/sipp-base:latest", "nubo/sipp-server:latest", "nubo/sipp-client:latest"}
+)
+_FINAL = (ServerStatus.EXITED, ServerStatus.FAILED)
+
+
+def _csv(text: str) -> set[str]:
+    return {item.strip() for item in text.split(",") if item.strip()}
+
+
+@dataclass
+class FakeContainer:
+    """A started server's stand-in for a Docker container."""
+
+    id: str
+    environment: dict[str, str]
+    exit_code: int | None = None
+
+
+@dataclass
+class _Entry:
+    server: Server
+    networks: dict[str, str]
+    container: FakeContainer | None = None
+    history: list[ServerStatus] = field(default_factory=list)
+
+
+class FakeVimDriver:
+    """In-memory VimDriver (VIM type ``fake``).
+
+    Knobs (attributes, or ``config.extra`` keys of the same name as comma
+    separated text): ``images`` known images (None: any image exists),
+    ``fail_start_for`` server names or images whose start fails, ``unreachable``
+    makes every call raise ``VimUnreachable``, ``delay`` seconds added to each call.
+    """
+
+    vim_type: ClassVar[str] = "fake"
+
+    def __init__(self, config: VimConfig | None = None) -> None:
+        self.config = config or VimConfig(id="fake", name="fake", type="fake")
+        extra = self.config.extra
+        self.images: set[str] | None = (
+            _csv(extra["images"]) if "images" in extra else set(DEFAULT_IMAGES)
+        )
+        if extra.get("images") == "*":
+            self.images = None
+        self.fail_start_for: set[str] = _csv(extra.get("fail_start_for", ""))
+        self.unreachable: bool = extra.get("unreachable", "") in ("1", "true", "yes")
+        self.delay: float = float(extra.get("delay", "0"))
+        #: subnets held by networks that are not ours (as Docker's default bridge)
+        self.foreign_subnets: list[str] = ["172.17.0.0/16"]
+        self.networks: dict[str, Network] = {}
+        self._servers: dict[str, _Entry] = {}
+        self._lock = asyncio.Lock()
+        #: number of VIM calls made, for benchmarks and tests
+        self.calls = 0
+
+    # -- fault injection --------------------------------------------------------------
+    def crash(self, server_id: str, exit_code: int = 1) -> None:
+        """Make a RUNNING server end on its own, as a crashing container would."""
+        entry = self._entry(server_id)
+        if entry.container is not None:
+            entry.container.exit_code = exit_code
+        status = ServerStatus.EXITED if exit_code == 0 else ServerStatus.FAILED
+        self._set(entry, status, f"exit code {exit_code}" if exit_code else "")
+
+    def vanish(self, server_id: str) -> None:
+        """Remove a server behind the orchestrator's back."""
+        self._servers.pop(server_id, None)
+
+    def container_of(self, server_id: str) -> FakeContainer | None:
+        return self._entry(server_id).container
+
+    def history(self, server_id: str) -> list[ServerStatus]:
+        return list(self._entry(server_id).history)
+
+    # -- plumbing ---------------------------------------------------------------------
+    async def _enter(self) -> None:
+        self.calls += 1
+        if self.unreachable:
+            raise VimUnreachable(f"fake VIM {self.config.name} is unreachable")
+        if self.delay > 0:
+            await asyncio.sleep(self.delay)
+
+    def _entry(self, server_id: str) -> _Entry:
+        entry = self._servers.get(server_id)
+        if entry is None:
+            raise NotFound(f"server {server_id} not found on fake VIM {self.config.name}")
+        return entry
+
+    def _set(self, entry: _Entry, status: ServerStatus, detail: str = "") -> None:
+        entry.server = replace(entry.server, status=status, detail=detail)
+        entry.history.append(status)
+
+    def _used(self, network_id: str, exclude: str = "") -> set[str]:
+        used: set[str] = set()
+        for entry in self._servers.values():
+            if entry.server.id == exclude or entry.server.status in _FINAL:
+                continue  # final servers gave their addresses back (Pop §4.2.3)
+            for link, net in entry.networks.items():
+                if net == network_id:
+                    used.add(entry.server.addresses[link])
+        return used
+
+    # -- catalogue --------------------------------------------------------------------
+    async def info(self) -> VimInfo:
+        await self._enter()
+        return VimInfo(
+            type=self.vim_type,
+            version="fake-1",
+            servers=len(self._servers),
+            networks=len(self.networks),
+        )
+
+    async def list_images(self) -> list[Image]:
+        await self._enter()
+        return [Image(id=f"sha256:{name}", names=(name,)) for name in sorted(self.images or ())]
+
+    async def has_image(self, name: str) -> bool:
+        await self._enter()
+        return self.images is None or name in self.images
+
+    async def list_flavours(self) -> list[Flavour]:
+        await self._enter()
+        return [Flavour(key="docker.container")]
+
+    async def quota(self) -> Quota:
+        await self._enter()
+        used = self.foreign_subnets + [n.cidr for n in self.networks.values()]
+        free = count_free_subnets(self.config.subnet_pool, self.config.subnet_prefix, used)
+        return Quota(networks=free)
+
+    # -- networks ---------------------------------------------------------------------
+    async def create_network(self, spec: NetworkSpec) -> Network:
+        await self._enter()
+        async with self._lock:
+            for net in self.networks.values():
+                if net.name == spec.name:
+                    return net
+            used = self.foreign_subnets + [n.cidr for n in self.networks.values()]
+            cidr = allocate_subnet(self.config.subnet_pool, self.config.subnet_prefix, used)
+            net = Network(
+                id=uuid.uuid4().hex,
+                name=spec.name,
+                cidr=cidr,
+                gateway=gateway_of(cidr),
+                labels={**spec.labels, LABEL_MANAGED: "true"},
+            )
+            self.networks[net.id] = net
+            return net
+
+    async def list_networks(self, labels: dict[str, str] | None = None) -> list[Network]:
+        await self._enter()
+        wanted = (labels or {}).items()
+        return [n for n in self.networks.values() if wanted <= n.labels.items()]
+
+    async def delete_network(self, network_id: str) -> None:
+        await self._enter()
+        if any(
+            network_id in e.networks.values() and e.server.status is ServerStatus.RUNNING
+            for e in self._servers.values()
+        ):
+            raise VimError(f"network {network_id} has active endpoints")
+        self.networks.pop(network_id, None)
+
+    # -- servers ----------------------------------------------------------------------
+    async def create_server(self, spec: ServerSpec) -> Server:
+        await self._enter()
+        if not spec.networks:
+            raise VimError(f"server {spec.name}: at least one network is required")
+        server_id = str(uuid.uuid4())
+        async with self._lock:
+            addresses: dict[str, str] = {}
+            for link, network_id in spec.networks.items():
+                net = self.networks.get(network_id)
+                if net is None:
+                    raise NotFound(f"network {network_id} not found on fake VIM")
+                used = self._used(network_id) | {
+                    a for lk, a in addresses.items() if spec.networks[lk] == network_id
+                }
+                fixed = spec.fixed_addresses.get(link)
+                addresses[link] = (
+                    check_address(net.cidr, net.gateway, fixed, used)
+                    if fixed
+                    else next_free_address(net.cidr, net.gateway, used)
+                )
+            server = Server(
+                id=server_id,
+                name=spec.name,
+                image=spec.image,
+                status=ServerStatus.CREATED,
+                addresses=addresses,
+                labels={**spec.labels, LABEL_SERVER: server_id, LABEL_MANAGED: "true"},
+                metadata={k: v for k, v in spec.metadata.items() if v != ""},
+            )
+            entry = _Entry(server=server, networks=dict(spec.networks))
+            entry.history.append(ServerStatus.CREATED)
+            self._servers[server_id] = entry
+        return server
+
+    async def set_metadata(self, server_id: str, metadata: dict[str, str]) -> Server:
+        await self._enter()
+        entry = self._entry(server_id)
+        if entry.server.status is not ServerStatus.CREATED:
+            status = entry.server.status
+            raise Conflict(f"server {server_id} is {status}: metadata changes only while CREATED")
+        merged = dict(entry.server.metadata)
+        for key, value in metadata.items():  # Pop: an empty value deletes the key
+            if value == "":
+                merged.pop(key, None)
+            else:
+                merged[key] = value
+        entry.server = replace(entry.server, metadata=merged)
+        return entry.server
+
+    async def start_server(self, server_id: str, timeout: float) -> Server:  # noqa: ASYNC109
+        await self._enter()
+        entry = self._entry(server_id)
+        server = entry.server
+        if server.status is ServerStatus.RUNNING:
+            return server
+        if server.status is not ServerStatus.CREATED:
+            raise Conflict(f"server {server_id} is {server.status}: only a CREATED server starts")
+        if self.images is not None and server.image not in self.images:
+            self._set(entry, ServerStatus.FAILED, f"image {server.image} not found")
+            raise ImageNotFound(
+                f"image {server.image} not found on the fake VIM", image=server.image
+            )
+        if server.name in self.fail_start_for or server.image in self.fail_start_for:
+            detail = f"server {server.name} exited right after start (exit code 1)"
+            self._set(entry, ServerStatus.FAILED, detail)
+            raise VimError(detail, exit_code=1, log_tail="injected failure")
+        entry.container = FakeContainer(id=uuid.uuid4().hex, environment=dict(server.metadata))
+        entry.server = replace(server, ext_id=entry.container.id)
+        self._set(entry, ServerStatus.RUNNING)
+        return entry.server
+
+    async def stop_server(self, server_id: str, timeout: float) -> Server:  # noqa: ASYNC109
+        await self._enter()
+        entry = self._entry(server_id)
+        if entry.server.status in (ServerStatus.RUNNING, ServerStatus.CREATED):
+            self._set(entry, ServerStatus.STOPPING)
+            if entry.container is not None:
+                entry.container.exit_code = 0
+            self._set(entry, ServerStatus.EXITED)
+        return entry.server
+
+    async def delete_server(self, server_id: str) -> None:
+        await self._enter()
+        self._servers.pop(server_id, None)
+
+    async def get_server(self, server_id: str) -> Server:
+        await self._enter()
+        return self._entry(server_id).server
+
+    async def list_servers(self, labels: dict[str, str] | None = None) -> list[Server]:
+        await self._enter()
+        wanted = (labels or {}).items()
+        return [e.server for e in self._servers.values() if wanted <= e.server.labels.items()]
+
+    async def close(self) -> None:
+        return None
+
+
+def register(registry: DriverRegistry) -> None:
+    """Register the in-memory driver under VIM type ``fake``."""
+    registry.register(FakeVimDriver.vim_type, FakeVimDriver)

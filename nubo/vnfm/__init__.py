@@ -1,0 +1,1 @@
+"""The generic VNF Manager: lifecycle of the VNFCs of one VNF on a VIM."""

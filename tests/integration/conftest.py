@@ -1,0 +1,71 @@
+"""Shared Docker fixtures: an engine client, a per-test label and cleanup by that label.
+
+Docker tests are skipped when no engine answers, unless ``NUBO_REQUIRE_DOCKER``
+is set (CI): then an unreachable engine fails the run instead of hiding it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import docker
+import docker.errors
+import pytest
+import requests.exceptions
+
+from nubo.vim.docker import DockerVimDriver
+from nubo.vim.port import LABEL_NS, VimConfig
+
+DOCKER_ENDPOINT = os.environ.get("NUBO_DOCKER_ENDPOINT", "unix:///var/run/docker.sock")
+
+
+@pytest.fixture(scope="session")
+def docker_client() -> Iterator[Any]:
+    """A docker SDK client; skips (or fails under NUBO_REQUIRE_DOCKER) without an engine."""
+    try:
+        client = docker.DockerClient(base_url=DOCKER_ENDPOINT, version="auto", timeout=30)
+        client.ping()
+    except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
+        reason = f"Docker Engine unreachable at {DOCKER_ENDPOINT}: {exc}"
+        if os.environ.get("NUBO_REQUIRE_DOCKER"):
+            pytest.fail(f"{reason} (NUBO_REQUIRE_DOCKER is set)", pytrace=False)
+        pytest.skip(reason)
+    yield client
+    client.close()
+
+
+def remove_labelled(client: Any, label: str) -> None:
+    """Force-remove every container, then every network, carrying ``label`` (k=v)."""
+    for container in client.containers.list(all=True, filters={"label": label}):
+        with contextlib.suppress(docker.errors.NotFound):
+            container.remove(force=True)
+    for network in client.networks.list(filters={"label": label}):
+        with contextlib.suppress(docker.errors.NotFound):
+            network.remove()
+
+
+@pytest.fixture
+def ns_labels(docker_client: Any) -> Iterator[dict[str, str]]:
+    """``{io.nubo.ns-id: <uuid>}`` for this test; everything carrying it is removed after."""
+    value = str(uuid.uuid4())
+    yield {LABEL_NS: value}
+    remove_labelled(docker_client, f"{LABEL_NS}={value}")
+
+
+@pytest.fixture
+def docker_vim_config() -> VimConfig:
+    return VimConfig(id="test-docker", name="test-docker", type="docker", endpoint=DOCKER_ENDPOINT)
+
+
+@pytest.fixture
+async def docker_driver(
+    docker_vim_config: VimConfig, ns_labels: dict[str, str]
+) -> AsyncIterator[DockerVimDriver]:
+    """A Docker driver; depends on ``ns_labels`` so it closes before the label cleanup."""
+    driver = DockerVimDriver(docker_vim_config)
+    yield driver
+    await driver.close()

@@ -1,0 +1,157 @@
+"""The SIPp NS on the real Docker Engine, driven in-process through the NFVO services."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from nubo.app import Nubo, build
+from nubo.model.records import LcmOpOcc, NetworkServiceRecord
+from nubo.model.states import NsStatus, OpState
+from nubo.nfvo.operations import FaultHook
+from nubo.settings import Settings
+from nubo.vim.port import LABEL_NS
+
+from .conftest import remove_labelled
+
+pytestmark = pytest.mark.docker
+
+NSD = Path(__file__).resolve().parents[2] / "examples" / "sipp" / "nsd.json"
+STATS = re.compile(r"successful=(\d+) failed=(\d+)")
+
+
+def _build(tmp_path: Path, fault_hook: FaultHook | None = None) -> Nubo:
+    return build(
+        Settings(data_dir=tmp_path, start_timeout=30, op_timeout=120), fault_hook=fault_hook
+    )
+
+
+@pytest.fixture
+async def nubo(tmp_path: Path, docker_client: Any) -> AsyncIterator[Nubo]:
+    app = _build(tmp_path)
+    await app.start()
+    try:
+        yield app
+    finally:
+        for nsr in await app.store.list_nsrs(include_terminated=False):
+            remove_labelled(docker_client, f"{LABEL_NS}={nsr.id}")
+        await app.stop()
+
+
+async def run(app: Nubo, op: LcmOpOcc) -> LcmOpOcc:
+    done = await app.runner.wait(op.id, timeout=120)
+    return done
+
+
+def labelled(docker_client: Any, nsr_id: str) -> tuple[list[Any], list[Any]]:
+    label = f"{LABEL_NS}={nsr_id}"
+    return (
+        docker_client.containers.list(all=True, filters={"label": label}),
+        docker_client.networks.list(filters={"label": label}),
+    )
+
+
+def sip_stats(container: Any) -> tuple[int, int] | None:
+    code, output = container.exec_run(["sipp-stats"])
+    match = STATS.search(output.decode(errors="replace"))
+    return (int(match.group(1)), int(match.group(2))) if code == 0 and match else None
+
+
+async def wait_for_calls(container: Any, minimum: int = 5, timeout: float = 30) -> tuple[int, int]:
+    deadline = time.monotonic() + timeout
+    stats = None
+    while time.monotonic() < deadline:
+        stats = await asyncio.to_thread(sip_stats, container)
+        if stats and stats[0] >= minimum:
+            return stats
+        await asyncio.sleep(0.5)
+    container.reload()
+    logs = container.logs(tail=20).decode(errors="replace")
+    raise AssertionError(f"no successful SIP calls within {timeout}s: {stats}; log:\n{logs}")
+
+
+def container_of(docker_client: Any, nsr: NetworkServiceRecord, vnf: str, index: int = 0) -> Any:
+    vnfc = nsr.vnfr_by_name(vnf).vnfcs()[index]
+    found = docker_client.containers.list(filters={"label": f"io.nubo.vnfc-id={vnfc.id}"})
+    assert len(found) == 1, f"expected one running container for {vnfc.hostname}"
+    return found[0]
+
+
+async def test_sipp_ns_instantiates_calls_scales_and_terminates(
+    nubo: Nubo, docker_client: Any
+) -> None:
+    entry = await nubo.catalogue.onboard(NSD.read_bytes())
+    nsr, op = await nubo.ns.instantiate(entry.id, name="sipp-it")
+    done = await run(nubo, op)
+    assert done.state == OpState.COMPLETED, done.error
+    nsr = await nubo.ns.get(nsr.id)
+    assert nsr.status == NsStatus.ACTIVE
+
+    server = container_of(docker_client, nsr, "sipp-server")
+    client = container_of(docker_client, nsr, "sipp-client")
+    server_ip = nsr.vnfr_by_name("sipp-server").vnfcs()[0].addresses["private"]
+    network = nsr.find_vlr("private")
+    assert server.attrs["NetworkSettings"]["Networks"]
+    actual_ips = [n["IPAddress"] for n in server.attrs["NetworkSettings"]["Networks"].values()]
+    assert actual_ips == [server_ip]
+    assert f"SERVER_PRIVATE={server_ip}" in client.attrs["Config"]["Env"]
+    assert "SIPP_RATE=10" in client.attrs["Config"]["Env"]
+    net = docker_client.networks.get(network.vim_network_id)
+    assert net.attrs["IPAM"]["Config"][0]["Subnet"] == network.cidr
+
+    ok, failed = await wait_for_calls(client)
+    assert ok >= 5 and failed == 0
+
+    vnfr = nsr.vnfr_by_name("sipp-client")
+    out = await run(nubo, await nubo.ns.scale_out(nsr.id, vnfr.id, vnfr.vdu[0].id))
+    assert out.state == OpState.COMPLETED, out.error
+    nsr = await nubo.ns.get(nsr.id)
+    assert len(nsr.vnfr_by_name("sipp-client").vnfcs()) == 2
+    second = container_of(docker_client, nsr, "sipp-client", 1)
+    assert f"SERVER_PRIVATE={server_ip}" in second.attrs["Config"]["Env"]
+    ok2, failed2 = await wait_for_calls(second)
+    assert ok2 >= 5 and failed2 == 0
+
+    inn = await run(nubo, await nubo.ns.scale_in(nsr.id, vnfr.id, vnfr.vdu[0].id))
+    assert inn.state == OpState.COMPLETED, inn.error
+    containers, _ = labelled(docker_client, nsr.id)
+    assert len(containers) == 2
+
+    term = await run(nubo, await nubo.ns.terminate(nsr.id))
+    assert term.state == OpState.COMPLETED, term.error
+    assert labelled(docker_client, nsr.id) == ([], [])
+    assert (await nubo.ns.get(nsr.id)).status == NsStatus.TERMINATED
+
+
+@pytest.mark.parametrize(
+    "point", ["after:create-networks", "after:allocate", "after:start sipp-server"]
+)
+async def test_forced_failure_mid_instantiate_rolls_back(
+    tmp_path: Path, docker_client: Any, point: str
+) -> None:
+    async def hook(operation: str, where: str) -> None:
+        if operation == "INSTANTIATE" and where == point:
+            raise RuntimeError(f"injected fault at {where}")
+
+    app = _build(tmp_path, hook)
+    await app.start()
+    nsr_id = ""
+    try:
+        entry = await app.catalogue.onboard(NSD.read_bytes())
+        nsr, op = await app.ns.instantiate(entry.id)
+        nsr_id = nsr.id
+        done = await run(app, op)
+        assert done.state == OpState.ROLLED_BACK
+        assert done.error is not None and "injected fault" in str(done.error["detail"])
+        assert labelled(docker_client, nsr.id) == ([], [])
+        assert (await app.ns.get(nsr.id)).status == NsStatus.ERROR
+    finally:
+        if nsr_id:
+            remove_labelled(docker_client, f"{LABEL_NS}={nsr_id}")
+        await app.stop()

@@ -1,0 +1,231 @@
+"""NS lifecycle workflows end to end over the in-memory VIM (fast; Docker is proven elsewhere)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from nubo.app import Nubo, build
+from nubo.model.errors import Conflict
+from nubo.model.records import LcmOpOcc
+from nubo.model.states import NsStatus, OpState, VnfcState
+from nubo.settings import Settings
+from nubo.vim.fake import FakeVimDriver
+
+NSD = Path(__file__).resolve().parents[2] / "examples" / "sipp" / "nsd.json"
+
+
+@pytest.fixture
+async def nubo(tmp_path: Path) -> AsyncIterator[Nubo]:
+    app = build(Settings(data_dir=tmp_path, default_vim_type="fake", start_timeout=2))
+    await app.start()
+    try:
+        yield app
+    finally:
+        await app.stop()
+
+
+async def fake_of(nubo: Nubo) -> FakeVimDriver:
+    vim = await nubo.vims.default()
+    driver = await nubo.vims.driver(vim.id)
+    assert isinstance(driver, FakeVimDriver)
+    return driver
+
+
+async def finish(nubo: Nubo, op: LcmOpOcc) -> LcmOpOcc:
+    return await nubo.runner.wait(op.id, timeout=10)
+
+
+async def deploy(nubo: Nubo) -> str:
+    entry = await nubo.catalogue.onboard(NSD.read_bytes())
+    nsr, op = await nubo.ns.instantiate(entry.id, name="sipp")
+    done = await finish(nubo, op)
+    assert done.state == OpState.COMPLETED, done.error
+    return nsr.id
+
+
+async def test_instantiate_resolves_dependency_and_starts_in_order(nubo: Nubo) -> None:
+    fake = await fake_of(nubo)
+    order: list[str] = []
+    original = fake.start_server
+
+    async def recording_start(server_id: str, timeout: float) -> object:
+        server = await original(server_id, timeout)
+        order.append(server.image)
+        return server
+
+    fake.start_server = recording_start  # type: ignore[method-assign,assignment]
+    nsr_id = await deploy(nubo)
+    nsr = await nubo.ns.get(nsr_id)
+    assert nsr.status == NsStatus.ACTIVE
+    server = nsr.vnfr_by_name("sipp-server").vnfcs()
+    client = nsr.vnfr_by_name("sipp-client").vnfcs()
+    assert len(server) == 1 and len(client) == 1
+    assert order == ["nubo/sipp-server:latest", "nubo/sipp-client:latest"]
+    server_ip = server[0].addresses["private"]
+    assert server_ip.startswith("10.137.")
+    container = fake.container_of(client[0].vc_id)
+    assert container is not None
+    assert container.environment["SERVER_PRIVATE"] == server_ip
+    assert container.environment["SIPP_RATE"] == "10"
+    assert all(c.state == VnfcState.RUNNING for c in nsr.all_vnfcs())
+    ops = await nubo.ns.operations(nsr_id)
+    steps = [s.name for s in ops[0].steps]
+    assert steps[:5] == ["check-images", "create-networks", "allocate", "resolve-dependencies",
+                         "configure"]
+    assert steps[5:] == ["start sipp-server", "start sipp-client", "verify"]
+    assert all(s.status == "DONE" for s in ops[0].steps)
+
+
+async def test_scale_out_to_bound_then_refused_and_scale_in(nubo: Nubo) -> None:
+    fake = await fake_of(nubo)
+    nsr_id = await deploy(nubo)
+    nsr = await nubo.ns.get(nsr_id)
+    client = nsr.vnfr_by_name("sipp-client")
+    vdu = client.vdu[0]
+    server_ip = nsr.vnfr_by_name("sipp-server").vnfcs()[0].addresses["private"]
+    for _ in range(4):
+        op = await nubo.ns.scale_out(nsr_id, client.id, vdu.id)
+        assert (await finish(nubo, op)).state == OpState.COMPLETED
+    nsr = await nubo.ns.get(nsr_id)
+    clients = nsr.vnfr_by_name("sipp-client").vnfcs()
+    assert len(clients) == 5
+    assert len({c.addresses["private"] for c in clients}) == 5
+    for vnfc in clients:
+        container = fake.container_of(vnfc.vc_id)
+        assert container is not None and container.environment["SERVER_PRIVATE"] == server_ip
+    with pytest.raises(Conflict, match="scale_in_out = 5"):
+        await nubo.ns.scale_out(nsr_id, client.id, vdu.id)
+    op = await nubo.ns.scale_in(nsr_id, client.id, vdu.id)
+    assert (await finish(nubo, op)).state == OpState.COMPLETED
+    nsr = await nubo.ns.get(nsr_id)
+    assert len(nsr.vnfr_by_name("sipp-client").vnfcs()) == 4
+    assert nsr.status == NsStatus.ACTIVE
+    assert len(await fake.list_servers()) == 5
+
+
+async def test_scale_in_never_removes_last_vnfc(nubo: Nubo) -> None:
+    nsr_id = await deploy(nubo)
+    nsr = await nubo.ns.get(nsr_id)
+    server = nsr.vnfr_by_name("sipp-server")
+    with pytest.raises(Conflict, match="single VNFC"):
+        await nubo.ns.scale_in(nsr_id, server.id, server.vdu[0].id)
+
+
+async def test_failed_start_rolls_back_everything(nubo: Nubo) -> None:
+    fake = await fake_of(nubo)
+    fake.fail_start_for = {"nubo/sipp-client:latest"}
+    entry = await nubo.catalogue.onboard(NSD.read_bytes())
+    nsr, op = await nubo.ns.instantiate(entry.id)
+    done = await finish(nubo, op)
+    assert done.state == OpState.ROLLED_BACK
+    assert done.error is not None
+    assert done.error["step"] == "start sipp-client"
+    assert "exited right after start" in str(done.error["detail"])
+    assert await fake.list_servers() == []
+    assert await fake.list_networks() == []
+    after = await nubo.ns.get(nsr.id)
+    assert after.status == NsStatus.ERROR
+    assert all(c.state == VnfcState.DELETED for v in after.vnfr for d in v.vdu
+               for c in d.vnfc_instance)
+
+
+@pytest.mark.parametrize(
+    "point",
+    ["after:create-networks", "after:allocate", "after:configure", "after:start sipp-server",
+     "before:verify"],
+)
+async def test_fault_at_any_step_rolls_back(tmp_path: Path, point: str) -> None:
+    async def hook(operation: str, where: str) -> None:
+        if operation == "INSTANTIATE" and where == point:
+            raise RuntimeError(f"injected fault at {where}")
+
+    app = build(Settings(data_dir=tmp_path, default_vim_type="fake"), fault_hook=hook)
+    await app.start()
+    try:
+        fake = await fake_of(app)
+        entry = await app.catalogue.onboard(NSD.read_bytes())
+        nsr, op = await app.ns.instantiate(entry.id)
+        done = await finish(app, op)
+        assert done.state == OpState.ROLLED_BACK
+        assert "injected fault" in str(done.error)
+        assert await fake.list_servers() == []
+        assert await fake.list_networks() == []
+    finally:
+        await app.stop()
+
+
+async def test_missing_image_fails_before_creating_anything(nubo: Nubo) -> None:
+    fake = await fake_of(nubo)
+    fake.images = {"nubo/sipp-server:latest"}
+    entry = await nubo.catalogue.onboard(NSD.read_bytes())
+    _, op = await nubo.ns.instantiate(entry.id)
+    done = await finish(nubo, op)
+    assert done.state == OpState.ROLLED_BACK
+    assert done.error is not None and done.error["code"] == "IMAGE_NOT_FOUND"
+    assert "nubo/sipp-client:latest" in str(done.error["detail"])
+    assert fake.networks == {}
+
+
+async def test_terminate_removes_everything_and_frees_the_nsd(nubo: Nubo) -> None:
+    fake = await fake_of(nubo)
+    nsr_id = await deploy(nubo)
+    nsr = await nubo.ns.get(nsr_id)
+    with pytest.raises(Conflict):
+        await nubo.catalogue.delete(nsr.descriptor_reference)
+    op = await nubo.ns.terminate(nsr_id)
+    assert (await finish(nubo, op)).state == OpState.COMPLETED
+    assert (await nubo.ns.get(nsr_id)).status == NsStatus.TERMINATED
+    assert await fake.list_servers() == []
+    assert await fake.list_networks() == []
+    await nubo.catalogue.delete(nsr.descriptor_reference)
+    with pytest.raises(Conflict, match="it is TERMINATED"):
+        await nubo.ns.terminate(nsr_id)
+
+
+async def test_second_operation_on_busy_ns_is_refused(nubo: Nubo) -> None:
+    fake = await fake_of(nubo)
+    nsr_id = await deploy(nubo)
+    nsr = await nubo.ns.get(nsr_id)
+    client = nsr.vnfr_by_name("sipp-client")
+    fake.delay = 0.2
+    op = await nubo.ns.scale_out(nsr_id, client.id, client.vdu[0].id)
+    with pytest.raises(Conflict, match="busy"):
+        await nubo.ns.terminate(nsr_id)
+    assert (await finish(nubo, op)).state == OpState.COMPLETED
+
+
+async def test_stop_and_start_a_vnfc(nubo: Nubo) -> None:
+    nsr_id = await deploy(nubo)
+    nsr = await nubo.ns.get(nsr_id)
+    client = nsr.vnfr_by_name("sipp-client")
+    vnfc = client.vnfcs()[0]
+    op = await nubo.ns.stop_vnfc(nsr_id, client.id, client.vdu[0].id, vnfc.id)
+    assert (await finish(nubo, op)).state == OpState.COMPLETED
+    _, _, stopped = (await nubo.ns.get(nsr_id)).find_vnfc(vnfc.id)
+    assert stopped.state == VnfcState.EXITED
+    op = await nubo.ns.start_vnfc(nsr_id, client.id, client.vdu[0].id, vnfc.id)
+    done = await finish(nubo, op)
+    assert done.state == OpState.COMPLETED, done.error
+    _, _, started = (await nubo.ns.get(nsr_id)).find_vnfc(vnfc.id)
+    assert started.state == VnfcState.RUNNING
+
+
+async def test_unfinished_operations_are_swept_at_start(tmp_path: Path) -> None:
+    app = build(Settings(data_dir=tmp_path, default_vim_type="fake"))
+    await app.start()
+    fake = await fake_of(app)
+    fake.delay = 0.5
+    entry = await app.catalogue.onboard(NSD.read_bytes())
+    _, op = await app.ns.instantiate(entry.id)
+    await app.stop()  # interrupts the operation, as a crash would
+    again = build(Settings(data_dir=tmp_path, default_vim_type="fake"))
+    await again.start()
+    try:
+        swept = await again.ns.operation(op.id)
+        assert swept.state == OpState.FAILED_TEMP
+        assert swept.error is not None and swept.error["code"] == "INTERRUPTED"
+    finally:
+        await again.stop()

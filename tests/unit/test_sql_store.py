@@ -1,0 +1,292 @@
+"""SqlStore on a SQLite file: round-trips, upserts, errors, queries and migrations."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Connection, inspect, text
+
+from nubo.model.catalogue import NsdEntry, VimRegistration
+from nubo.model.errors import Conflict, NotFound
+from nubo.model.records import (
+    LcmOpOcc,
+    NetworkServiceRecord,
+    StepRecord,
+    VduRecord,
+    VirtualLinkRecord,
+    VnfcInstance,
+    VnfRecord,
+)
+from nubo.model.states import LcmOperationType, NsStatus, OpState, VnfcState
+from nubo.store.port import Store
+from nubo.store.sql import SqlStore
+from nubo.store.tables import metadata
+
+T0 = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[SqlStore]:
+    # Typed as the port so mypy proves SqlStore implements it; the path's
+    # missing parent directory checks that init() creates it.
+    sql: Store = SqlStore(f"sqlite+aiosqlite:///{tmp_path / 'nested' / 'nubo.db'}")
+    assert isinstance(sql, SqlStore)
+    await sql.init()
+    try:
+        yield sql
+    finally:
+        await sql.close()
+
+
+def make_nsr(
+    nsr_id: str = "nsr-1", nsd_id: str = "nsd-1", status: NsStatus = NsStatus.ACTIVE
+) -> NetworkServiceRecord:
+    vnfc = VnfcInstance(
+        id="vnfc-1",
+        vdu_id="vdu-1",
+        hostname="uas-0",
+        state=VnfcState.RUNNING,
+        addresses={"private": "10.137.0.2"},
+        environment={"UAC_PRIVATE": "10.137.0.3"},
+    )
+    vdu = VduRecord(id="vdu-1", name="uas", image="sipp", scale_in_out=3, vnfc_instance=[vnfc])
+    vnfr = VnfRecord(id="vnfr-1", name="sipp-uas", type="server", vdu=[vdu])
+    return NetworkServiceRecord(
+        id=nsr_id,
+        name="sipp",
+        descriptor_reference=nsd_id,
+        status=status,
+        vnfr=[vnfr],
+        vlr=[VirtualLinkRecord(id="vlr-1", name="private", cidr="10.137.0.0/24")],
+        created_at=T0,
+        updated_at=T0,
+    )
+
+
+def make_op(
+    op_id: str, nsr_id: str = "nsr-1", state: OpState = OpState.PROCESSING, minutes: int = 0
+) -> LcmOpOcc:
+    start = T0 + timedelta(minutes=minutes)
+    return LcmOpOcc(
+        id=op_id,
+        nsr_id=nsr_id,
+        operation=LcmOperationType.INSTANTIATE,
+        state=state,
+        start_time=start,
+        state_entered_time=start,
+        params={"vim": "local", "count": 2},
+        steps=[StepRecord(name="allocate", status="DONE", started_at=start)],
+    )
+
+
+# -- VIMs ------------------------------------------------------------------
+
+
+async def test_vim_round_trip_by_id_and_name(store: SqlStore) -> None:
+    vim = VimRegistration(
+        id="vim-1",
+        name="local",
+        type="docker",
+        endpoint="unix:///var/run/docker.sock",
+        subnet_pool="10.200.0.0/16",
+        subnet_prefix=26,
+        is_default=True,
+        created_at=T0,
+    )
+    await store.add_vim(vim)
+    assert await store.get_vim("vim-1") == vim
+    assert await store.get_vim("local") == vim
+    assert await store.list_vims() == [vim]
+
+
+async def test_duplicate_vim_name_is_a_conflict(store: SqlStore) -> None:
+    await store.add_vim(VimRegistration(id="vim-1", name="local", type="docker"))
+    with pytest.raises(Conflict) as caught:
+        await store.add_vim(VimRegistration(id="vim-2", name="local", type="docker"))
+    assert "local" in caught.value.detail
+    assert [v.id for v in await store.list_vims()] == ["vim-1"]
+
+
+async def test_unknown_vim_is_not_found(store: SqlStore) -> None:
+    with pytest.raises(NotFound, match="VIM nowhere not found"):
+        await store.get_vim("nowhere")
+
+
+async def test_times_come_back_as_utc_instants(store: SqlStore) -> None:
+    plus_two = datetime(2024, 6, 1, 14, 0, tzinfo=timezone(timedelta(hours=2)))
+    await store.add_vim(VimRegistration(id="v", name="v", type="docker", created_at=plus_two))
+    back = (await store.get_vim("v")).created_at
+    assert back == plus_two
+    assert back.utcoffset() == timedelta(0)
+
+
+# -- NSDs ------------------------------------------------------------------
+
+
+async def test_nsd_round_trip_and_delete(store: SqlStore) -> None:
+    body = {"name": "sipp", "vnfd": [{"name": "uas", "vdu": [{"vm_image": ["sipp"]}]}]}
+    entry = NsdEntry(id="nsd-1", name="sipp", vendor="fokus", version="1.0", body=body)
+    await store.add_nsd(entry)
+    assert await store.get_nsd("nsd-1") == entry
+    assert await store.list_nsds() == [entry]
+
+    await store.delete_nsd("nsd-1")
+    assert await store.list_nsds() == []
+    with pytest.raises(NotFound, match="NSD nsd-1 not found"):
+        await store.get_nsd("nsd-1")
+    with pytest.raises(NotFound, match="NSD nsd-1 not found"):
+        await store.delete_nsd("nsd-1")
+
+
+async def test_duplicate_nsd_id_is_a_conflict(store: SqlStore) -> None:
+    await store.add_nsd(NsdEntry(id="nsd-1", name="a", body={}))
+    with pytest.raises(Conflict):
+        await store.add_nsd(NsdEntry(id="nsd-1", name="b", body={}))
+    assert (await store.get_nsd("nsd-1")).name == "a"
+
+
+# -- NSRs ------------------------------------------------------------------
+
+
+async def test_nsr_round_trip_keeps_the_whole_aggregate(store: SqlStore) -> None:
+    nsr = make_nsr()
+    await store.save_nsr(nsr)
+    back = await store.get_nsr("nsr-1")
+    assert back == nsr
+    assert back.find_vnfc("vnfc-1")[2].addresses == {"private": "10.137.0.2"}
+
+
+async def test_save_nsr_replaces(store: SqlStore) -> None:
+    nsr = make_nsr()
+    await store.save_nsr(nsr)
+    nsr.set_status(NsStatus.SCALING)
+    nsr.vnfr[0].vdu[0].vnfc_instance.append(VnfcInstance(id="vnfc-2", vdu_id="vdu-1", hostname="b"))
+    await store.save_nsr(nsr)
+
+    assert await store.get_nsr("nsr-1") == nsr
+    assert len(await store.list_nsrs()) == 1
+
+
+async def test_unknown_nsr_is_not_found(store: SqlStore) -> None:
+    with pytest.raises(NotFound, match="NSR ghost not found"):
+        await store.get_nsr("ghost")
+    with pytest.raises(NotFound, match="NSR ghost not found"):
+        await store.delete_nsr("ghost")
+
+
+async def test_list_nsrs_and_delete(store: SqlStore) -> None:
+    await store.save_nsr(make_nsr("a"))
+    await store.save_nsr(make_nsr("b", status=NsStatus.TERMINATED))
+    assert {n.id for n in await store.list_nsrs()} == {"a", "b"}
+    assert [n.id for n in await store.list_nsrs(include_terminated=False)] == ["a"]
+
+    await store.delete_nsr("a")
+    assert [n.id for n in await store.list_nsrs()] == ["b"]
+
+
+async def test_nsrs_using_nsd_ignores_terminated_and_other_nsds(store: SqlStore) -> None:
+    await store.save_nsr(make_nsr("running", nsd_id="nsd-1"))
+    await store.save_nsr(make_nsr("failed", nsd_id="nsd-1", status=NsStatus.ERROR))
+    await store.save_nsr(make_nsr("gone", nsd_id="nsd-1", status=NsStatus.TERMINATED))
+    await store.save_nsr(make_nsr("other", nsd_id="nsd-2"))
+
+    assert {n.id for n in await store.nsrs_using_nsd("nsd-1")} == {"running", "failed"}
+    assert await store.nsrs_using_nsd("nsd-3") == []
+
+
+# -- LCM operation occurrences ---------------------------------------------
+
+
+async def test_op_round_trip_and_replace(store: SqlStore) -> None:
+    op = make_op("op-1")
+    await store.save_op(op)
+    assert await store.get_op("op-1") == op
+
+    op.set_state(OpState.FAILED_TEMP)
+    op.error = {"code": "VIM_ERROR", "detail": "boom"}
+    await store.save_op(op)
+    assert await store.get_op("op-1") == op
+    assert len(await store.list_ops()) == 1
+
+
+async def test_unknown_op_is_not_found(store: SqlStore) -> None:
+    with pytest.raises(NotFound, match="op-x not found"):
+        await store.get_op("op-x")
+
+
+async def test_list_ops_newest_first_and_by_nsr(store: SqlStore) -> None:
+    await store.save_op(make_op("first", minutes=0))
+    await store.save_op(make_op("third", minutes=20))
+    await store.save_op(make_op("second", minutes=10))
+    await store.save_op(make_op("elsewhere", nsr_id="nsr-2", minutes=5))
+
+    assert [o.id for o in await store.list_ops()] == ["third", "second", "elsewhere", "first"]
+    assert [o.id for o in await store.list_ops("nsr-1")] == ["third", "second", "first"]
+    assert await store.list_ops("nsr-none") == []
+
+
+async def test_unfinished_ops_are_those_not_in_a_final_state(store: SqlStore) -> None:
+    for minutes, state in enumerate(OpState):
+        await store.save_op(make_op(state.value, state=state, minutes=minutes))
+
+    unfinished = {o.id for o in await store.unfinished_ops()}
+    assert unfinished == {"PROCESSING", "FAILED_TEMP", "ROLLING_BACK"}
+
+
+# -- schema and concurrency ----------------------------------------------------
+
+
+async def test_init_twice_is_a_no_op_at_head(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'nubo.db'}"
+    first = SqlStore(url)
+    try:
+        await first.init()
+        await first.save_nsr(make_nsr())
+    finally:
+        await first.close()
+
+    second = SqlStore(url)
+    try:
+        await second.init()
+        await second.init()
+        assert (await second.get_nsr("nsr-1")).id == "nsr-1"
+        async with second.engine.connect() as conn:
+            versions = (await conn.execute(text("SELECT version_num FROM alembic_version"))).all()
+            journal = (await conn.execute(text("PRAGMA journal_mode"))).scalar_one()
+    finally:
+        await second.close()
+    assert [v.version_num for v in versions] == ["0001"]
+    assert journal == "wal"
+
+
+async def test_migrations_match_the_table_definitions(store: SqlStore) -> None:
+    def diff(conn: Connection) -> list[object]:
+        return list(compare_metadata(MigrationContext.configure(conn), metadata))
+
+    def table_names(conn: Connection) -> set[str]:
+        return set(inspect(conn).get_table_names())
+
+    async with store.engine.connect() as conn:
+        assert await conn.run_sync(diff) == []
+        names = await conn.run_sync(table_names)
+    assert names == {"alembic_version", "vims", "nsds", "nsrs", "lcm_op_occs"}
+
+
+async def test_concurrent_writes_and_reads_do_not_fail(store: SqlStore) -> None:
+    async def write(i: int) -> None:
+        await store.save_nsr(make_nsr(f"nsr-{i}"))
+        await store.save_op(make_op(f"op-{i}", nsr_id=f"nsr-{i}", minutes=i))
+
+    async def read() -> None:
+        await store.list_nsrs()
+        await store.unfinished_ops()
+
+    await asyncio.gather(*(write(i) for i in range(10)), *(read() for _ in range(10)))
+    assert len(await store.list_nsrs()) == 10
+    assert len(await store.list_ops()) == 10
