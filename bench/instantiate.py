@@ -51,11 +51,19 @@ def baseline_once(client: docker.DockerClient, nsd: dict[str, object]) -> float:
     subnet = network.attrs["IPAM"]["Config"][0]["Subnet"]
     prefix = subnet.rsplit(".", 1)[0]
     server_ip = f"{prefix}.2"
-    server = _create(client, "nubo/sipp-server:latest", f"bench-{tag}-server", network, server_ip,
-                     {}, labels)
+    server = _create(
+        client, "nubo/sipp-server:latest", f"bench-{tag}-server", network, server_ip, {}, labels
+    )
     server.start()
-    cl = _create(client, "nubo/sipp-client:latest", f"bench-{tag}-client", network, f"{prefix}.3",
-                 _client_env(server_ip, nsd), labels)
+    cl = _create(
+        client,
+        "nubo/sipp-client:latest",
+        f"bench-{tag}-client",
+        network,
+        f"{prefix}.3",
+        _client_env(server_ip, nsd),
+        labels,
+    )
     cl.start()
     elapsed = time.perf_counter() - started
     for container in (cl, server):
@@ -64,21 +72,33 @@ def baseline_once(client: docker.DockerClient, nsd: dict[str, object]) -> float:
     return elapsed
 
 
-def _create(client: docker.DockerClient, image: str, name: str, network: object, ip: str,
-            env: dict[str, str], labels: dict[str, str]) -> object:
+def _create(
+    client: docker.DockerClient,
+    image: str,
+    name: str,
+    network: object,
+    ip: str,
+    env: dict[str, str],
+    labels: dict[str, str],
+) -> object:
     api = client.api
     config = api.create_networking_config(
         {network.name: api.create_endpoint_config(ipv4_address=ip)}  # type: ignore[attr-defined]
     )
     created = api.create_container(
-        image, name=name, environment=env, labels=labels, networking_config=config,
+        image,
+        name=name,
+        environment=env,
+        labels=labels,
+        networking_config=config,
         host_config=api.create_host_config(),
     )
     return client.containers.get(created["Id"])
 
 
-async def run_all(runs: int, data_dir: Path, client: docker.DockerClient,
-                  nsd: dict[str, object]) -> tuple[list[float], list[float]]:
+async def run_all(
+    runs: int, data_dir: Path, client: docker.DockerClient, nsd: dict[str, object]
+) -> tuple[list[float], list[float]]:
     nubo = build(Settings(data_dir=data_dir, op_timeout=120))
     await nubo.start()
     try:

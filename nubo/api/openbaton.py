@@ -109,7 +109,10 @@ async def list_nsds(request: Request) -> list[NsdSummary]:
 
 
 @router.get(
-    "/ns-descriptors/{nsd_id}", response_model=NsdEntry, tags=["ns-descriptors"], responses=_PROBLEMS
+    "/ns-descriptors/{nsd_id}",
+    response_model=NsdEntry,
+    tags=["ns-descriptors"],
+    responses=_PROBLEMS,
 )
 async def get_nsd(nsd_id: str, request: Request) -> NsdEntry:
     return await _catalogue(request).get(nsd_id)
@@ -301,7 +304,11 @@ async def list_vims(request: Request) -> list[VimRegistration]:
 )
 async def register_vim(body: VimRequest, request: Request) -> VimRegistration:
     return await _vims(request).register(
-        body.name, body.type, body.endpoint, subnet_pool=body.subnet_pool, is_default=body.is_default
+        body.name,
+        body.type,
+        body.endpoint,
+        subnet_pool=body.subnet_pool,
+        is_default=body.is_default,
     )
 
 

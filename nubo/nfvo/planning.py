@@ -37,7 +37,9 @@ def plan_nsr(nsd_id: str, nsd: Nsd, name: str, vim_id: str) -> NetworkServiceRec
             vendor=vnfd.vendor,
             version=vnfd.version,
             vdu=[
-                VduRecord(id=new_id(), name=vdu.name, image=vdu.image, scale_in_out=vdu.scale_in_out)
+                VduRecord(
+                    id=new_id(), name=vdu.name, image=vdu.image, scale_in_out=vdu.scale_in_out
+                )
                 for vdu in vnfd.vdus
             ],
             virtual_links=links_of(vnfd),

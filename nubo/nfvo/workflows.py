@@ -283,7 +283,9 @@ class NsWorkflows:
                 await driver.delete_network(network.id)
 
 
-def find_vnfc_in(nsr: NetworkServiceRecord, vnfr_id: str, vdu_id: str, vnfc_id: str) -> VnfcInstance:
+def find_vnfc_in(
+    nsr: NetworkServiceRecord, vnfr_id: str, vdu_id: str, vnfc_id: str
+) -> VnfcInstance:
     """The VNFC at that path of the NSR, or NotFound naming the part that is wrong."""
     vnfr = nsr.find_vnfr(vnfr_id)
     vdu = vnfr.find_vdu(vdu_id)

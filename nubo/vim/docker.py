@@ -223,7 +223,8 @@ class DockerVimDriver:
                 "list containers",
                 "containers",
                 all=True,
-                filters={"label": [f"{LABEL_MANAGED}=true"], "status": "created"},
+                # stopped containers keep their pinned address for a later restart
+                filters={"label": [f"{LABEL_MANAGED}=true"], "status": ["created", "exited"]},
             ),
         )
         if payload is None:
@@ -279,13 +280,13 @@ class DockerVimDriver:
         return record.server()
 
     # -- servers: Pop start / stop / delete ----------------------------------------
-    async def start_server(self, server_id: str, timeout: float) -> Server:  # noqa: ASYNC109
+    async def start_server(self, server_id: str, timeout: float) -> Server:
         record = self._records.get(server_id)
         if record is None or record.status is not ServerStatus.CREATED:
-            return await self._already_started(server_id)
+            return await self._already_started(server_id, timeout)
         async with record.lock:
             if record.status is not ServerStatus.CREATED:  # a concurrent start won
-                return await self._already_started(server_id)
+                return await self._already_started(server_id, timeout)
             try:
                 await self._launch(record, time.monotonic() + timeout)
             except VimError as exc:
@@ -294,12 +295,21 @@ class DockerVimDriver:
             record.status = ServerStatus.RUNNING
             return record.server()
 
-    async def _already_started(self, server_id: str) -> Server:
-        """Starting a RUNNING server is a no-op; any other state refuses (Pop §4.2.3)."""
+    async def _already_started(self, server_id: str, timeout: float) -> Server:
+        """Starting a RUNNING server is a no-op; a stopped one is started again in place.
+
+        Pop only starts CREATED servers; the Open Baton VNFC start operation
+        needs a stopped VNFC to come back with its container, environment and
+        address unchanged, so a stopped container is restarted as it is.
+        """
         current = await self.get_server(server_id)
         if current.status is ServerStatus.RUNNING:
             return current
-        raise Conflict(f"server {server_id} is {current.status}: only a CREATED server starts")
+        if current.status in _FINAL and current.ext_id:
+            await self._call(f"start server {current.name}", "start", current.ext_id)
+            await self._wait_running(current.ext_id, current.name, time.monotonic() + timeout)
+            return await self.get_server(server_id)
+        raise Conflict(f"server {server_id} is {current.status}: it cannot be started")
 
     async def _launch(self, record: PopServer, deadline: float) -> None:
         spec, api = record.spec, await self._api()
@@ -337,25 +347,23 @@ class DockerVimDriver:
                 ipv4_address=addr,
             )
         await self._run(f"start server {spec.name}", api.start, record.container_id)
-        await self._wait_running(record, deadline)
+        await self._wait_running(record.container_id, spec.name, deadline)
 
-    async def _wait_running(self, record: PopServer, deadline: float) -> None:
+    async def _wait_running(self, container_id: str, name: str, deadline: float) -> None:
         started = time.monotonic()
         while True:
-            payload = await self._call(
-                "inspect container", "inspect_container", record.container_id
-            )
+            payload = await self._call("inspect container", "inspect_container", container_id)
             state = payload.get("State") or {}
             status = container_status(state)
             now = time.monotonic()
             if status is ServerStatus.RUNNING and now - started >= self._start_grace:
                 return
             if status in _FINAL:
-                tail = await self._log_tail(record.container_id)
-                raise early_exit_error(record.spec.name, state, tail)
+                tail = await self._log_tail(container_id)
+                raise early_exit_error(name, state, tail)
             if now >= deadline:
                 status_now = state.get("Status")
-                raise VimTimeout(f"server {record.spec.name} not running (state {status_now})")
+                raise VimTimeout(f"server {name} not running (state {status_now})")
             await asyncio.sleep(POLL_INTERVAL)
 
     async def _log_tail(self, container_id: str) -> str:
@@ -380,7 +388,7 @@ class DockerVimDriver:
         )
         self._release(record)
 
-    async def stop_server(self, server_id: str, timeout: float) -> Server:  # noqa: ASYNC109
+    async def stop_server(self, server_id: str, timeout: float) -> Server:
         record = self._records.get(server_id)
         if record is not None and not record.container_id:
             if record.status is ServerStatus.CREATED:  # never ran: nothing to stop

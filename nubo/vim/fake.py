@@ -134,8 +134,11 @@ class FakeVimDriver:
     def _used(self, network_id: str, exclude: str = "") -> set[str]:
         used: set[str] = set()
         for entry in self._servers.values():
-            if entry.server.id == exclude or entry.server.status in _FINAL:
-                continue  # final servers gave their addresses back (Pop §4.2.3)
+            if entry.server.id == exclude:
+                continue
+            if entry.server.status in _FINAL and entry.container is None:
+                continue  # never ran: its reservation ended with it
+            # a stopped container keeps its address, so that it can start again in place
             for link, net in entry.networks.items():
                 if net == network_id:
                     used.add(entry.server.addresses[link])
@@ -252,14 +255,19 @@ class FakeVimDriver:
         entry.server = replace(entry.server, metadata=merged)
         return entry.server
 
-    async def start_server(self, server_id: str, timeout: float) -> Server:  # noqa: ASYNC109
+    async def start_server(self, server_id: str, timeout: float) -> Server:
         await self._enter()
         entry = self._entry(server_id)
         server = entry.server
         if server.status is ServerStatus.RUNNING:
             return server
+        if server.status in _FINAL and entry.container is not None:
+            # a stopped server starts again in place, as the Docker driver does
+            entry.container.exit_code = None
+            self._set(entry, ServerStatus.RUNNING)
+            return entry.server
         if server.status is not ServerStatus.CREATED:
-            raise Conflict(f"server {server_id} is {server.status}: only a CREATED server starts")
+            raise Conflict(f"server {server_id} is {server.status}: it cannot be started")
         if self.images is not None and server.image not in self.images:
             self._set(entry, ServerStatus.FAILED, f"image {server.image} not found")
             raise ImageNotFound(
@@ -274,7 +282,7 @@ class FakeVimDriver:
         self._set(entry, ServerStatus.RUNNING)
         return entry.server
 
-    async def stop_server(self, server_id: str, timeout: float) -> Server:  # noqa: ASYNC109
+    async def stop_server(self, server_id: str, timeout: float) -> Server:
         await self._enter()
         entry = self._entry(server_id)
         if entry.server.status in (ServerStatus.RUNNING, ServerStatus.CREATED):

@@ -162,7 +162,9 @@ class VimDriver(Protocol):
         ...
 
     async def start_server(self, server_id: str, timeout: float) -> Server:
-        """Run the server with its metadata as environment; returns once RUNNING."""
+        """Run the server with its metadata as environment; returns once RUNNING.
+
+        A stopped (EXITED/FAILED) server is started again in place."""
         ...
 
     async def stop_server(self, server_id: str, timeout: float) -> Server: ...

@@ -230,8 +230,9 @@ async def test_stop_and_delete_are_idempotent(
     assert again.status is ServerStatus.RUNNING
     stopped = await docker_driver.stop_server(server.id, timeout=5)
     assert stopped.status is ServerStatus.EXITED
-    with pytest.raises(Conflict):  # Pop: a final state only allows deletion
-        await docker_driver.start_server(server.id, timeout=5)
+    restarted = await docker_driver.start_server(server.id, timeout=20)  # again, in place
+    assert restarted.status is ServerStatus.RUNNING
+    assert restarted.addresses == server.addresses
     assert (await docker_driver.stop_server(server.id, timeout=5)).status is ServerStatus.EXITED
     await docker_driver.delete_server(server.id)
     await docker_driver.delete_server(server.id)

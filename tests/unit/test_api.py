@@ -74,7 +74,10 @@ async def test_full_lifecycle_over_open_baton_routes(http: httpx.AsyncClient) ->
     assert vnfc["state"] == "RUNNING"
     assert vnfc["environment"]["SERVER_PRIVATE"] == server_ip
 
-    base = f"/api/v1/ns-records/{nsr['id']}/vnfrecords/{client['id']}/vduunits/{client['vdu'][0]['id']}/vnfcinstances"
+    vdu_id = client["vdu"][0]["id"]
+    base = (
+        f"/api/v1/ns-records/{nsr['id']}/vnfrecords/{client['id']}/vduunits/{vdu_id}/vnfcinstances"
+    )
     r = await http.post(base)
     assert r.status_code == 202, r.text
     assert (await wait_op(http, r.headers["location"]))["state"] == "COMPLETED"
@@ -92,8 +95,13 @@ async def test_full_lifecycle_over_open_baton_routes(http: httpx.AsyncClient) ->
     assert (await wait_op(http, r.headers["location"]))["state"] == "COMPLETED"
 
     ops = (await http.get(f"/api/v1/ns-records/{nsr['id']}/lcm-operations")).json()
-    assert [o["operation"] for o in ops] == ["SCALE_IN", "SCALE_IN", "SCALE_OUT", "SCALE_OUT",
-                                             "INSTANTIATE"]
+    assert [o["operation"] for o in ops] == [
+        "SCALE_IN",
+        "SCALE_IN",
+        "SCALE_OUT",
+        "SCALE_OUT",
+        "INSTANTIATE",
+    ]
 
     r = await http.delete(f"/api/v1/ns-descriptors/{nsd_id}")
     assert_problem(r, 409, "CONFLICT")
@@ -108,8 +116,11 @@ async def test_full_lifecycle_over_open_baton_routes(http: httpx.AsyncClient) ->
 async def test_invalid_descriptor_is_refused_with_every_path(http: httpx.AsyncClient) -> None:
     doc = json.loads(NSD.read_text())
     doc["vnf_dependency"].append(
-        {"source": {"name": "sipp-client"}, "target": {"name": "sipp-server"},
-         "parameters": ["private"]}
+        {
+            "source": {"name": "sipp-client"},
+            "target": {"name": "sipp-server"},
+            "parameters": ["private"],
+        }
     )
     doc["vnfd"][0]["vdu"][0]["vnfc"][0]["connection_point"][0]["virtual_link_reference"] = "nope"
     r = await http.post("/api/v1/ns-descriptors", json=doc)
@@ -136,12 +147,18 @@ async def test_malformed_json_and_unknown_ids(http: httpx.AsyncClient) -> None:
 
 async def test_vims_and_openapi(http: httpx.AsyncClient) -> None:
     vims = (await http.get("/api/v1/vims")).json()
-    assert [(v["name"], v["type"], v["is_default"]) for v in vims] == [("local-docker", "fake", True)]
+    assert [(v["name"], v["type"], v["is_default"]) for v in vims] == [
+        ("local-docker", "fake", True)
+    ]
     r = await http.post("/api/v1/vims", json={"name": "edge", "type": "fake"})
     assert r.status_code == 201
-    assert_problem(await http.post("/api/v1/vims", json={"name": "edge", "type": "fake"}), 409,
-                   "CONFLICT")
+    assert_problem(
+        await http.post("/api/v1/vims", json={"name": "edge", "type": "fake"}), 409, "CONFLICT"
+    )
     spec = (await http.get("/openapi.json")).json()
-    for path in ("/api/v1/ns-descriptors", "/api/v1/ns-records/{nsd_id}",
-                 "/api/v1/ns-records/{nsr_id}/vnfrecords/{vnfr_id}/vduunits/{vdu_id}/vnfcinstances"):
+    for path in (
+        "/api/v1/ns-descriptors",
+        "/api/v1/ns-records/{nsd_id}",
+        "/api/v1/ns-records/{nsr_id}/vnfrecords/{vnfr_id}/vduunits/{vdu_id}/vnfcinstances",
+    ):
         assert path in spec["paths"]

@@ -65,8 +65,8 @@ async def test_pop_lifecycle() -> None:
         ServerStatus.STOPPING,
         ServerStatus.EXITED,
     ]
-    with pytest.raises(Conflict):
-        await driver.start_server(one.id, timeout=1)
+    again = await driver.start_server(one.id, timeout=1)  # a stopped server restarts in place
+    assert again.status is ServerStatus.RUNNING and again.addresses == started.addresses
     assert {s.id for s in await driver.list_servers({"ns": "1"})} == {one.id, two.id}
     await driver.delete_server(one.id)
     await driver.delete_server(one.id)
@@ -82,8 +82,16 @@ async def test_fixed_addresses_and_release_on_final_state() -> None:
     pinned = ServerSpec(name="b", image=IMAGE, networks={"p": net}, fixed_addresses={"p": taken})
     with pytest.raises(Conflict):
         await driver.create_server(pinned)
-    await driver.stop_server(first.id, timeout=1)  # final: its address is free again
+    await driver.stop_server(first.id, timeout=1)  # never started: its address is free again
     assert (await driver.create_server(pinned)).addresses == {"p": taken}
+    third = await driver.create_server(ServerSpec(name="c", image=IMAGE, networks={"p": net}))
+    await driver.start_server(third.id, timeout=1)
+    await driver.stop_server(third.id, timeout=1)  # stopped after running: keeps its address
+    keep = ServerSpec(name="d", image=IMAGE, networks={"p": net}, fixed_addresses=third.addresses)
+    with pytest.raises(Conflict):
+        await driver.create_server(keep)
+    await driver.delete_server(third.id)
+    assert (await driver.create_server(keep)).addresses == third.addresses
 
 
 async def test_fault_knobs() -> None:

@@ -73,8 +73,13 @@ async def test_instantiate_resolves_dependency_and_starts_in_order(nubo: Nubo) -
     assert all(c.state == VnfcState.RUNNING for c in nsr.all_vnfcs())
     ops = await nubo.ns.operations(nsr_id)
     steps = [s.name for s in ops[0].steps]
-    assert steps[:5] == ["check-images", "create-networks", "allocate", "resolve-dependencies",
-                         "configure"]
+    assert steps[:5] == [
+        "check-images",
+        "create-networks",
+        "allocate",
+        "resolve-dependencies",
+        "configure",
+    ]
     assert steps[5:] == ["start sipp-server", "start sipp-client", "verify"]
     assert all(s.status == "DONE" for s in ops[0].steps)
 
@@ -128,14 +133,20 @@ async def test_failed_start_rolls_back_everything(nubo: Nubo) -> None:
     assert await fake.list_networks() == []
     after = await nubo.ns.get(nsr.id)
     assert after.status == NsStatus.ERROR
-    assert all(c.state == VnfcState.DELETED for v in after.vnfr for d in v.vdu
-               for c in d.vnfc_instance)
+    assert all(
+        c.state == VnfcState.DELETED for v in after.vnfr for d in v.vdu for c in d.vnfc_instance
+    )
 
 
 @pytest.mark.parametrize(
     "point",
-    ["after:create-networks", "after:allocate", "after:configure", "after:start sipp-server",
-     "before:verify"],
+    [
+        "after:create-networks",
+        "after:allocate",
+        "after:configure",
+        "after:start sipp-server",
+        "before:verify",
+    ],
 )
 async def test_fault_at_any_step_rolls_back(tmp_path: Path, point: str) -> None:
     async def hook(operation: str, where: str) -> None:
@@ -147,7 +158,7 @@ async def test_fault_at_any_step_rolls_back(tmp_path: Path, point: str) -> None:
     try:
         fake = await fake_of(app)
         entry = await app.catalogue.onboard(NSD.read_bytes())
-        nsr, op = await app.ns.instantiate(entry.id)
+        _, op = await app.ns.instantiate(entry.id)
         done = await finish(app, op)
         assert done.state == OpState.ROLLED_BACK
         assert "injected fault" in str(done.error)
