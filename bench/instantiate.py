@@ -27,10 +27,23 @@ import docker
 from nubo.app import build
 from nubo.model.states import OpState
 from nubo.settings import Settings
+from nubo.vim.subnets import allocate_subnet
 
 ROOT = Path(__file__).resolve().parent.parent
 NSD = ROOT / "examples" / "sipp" / "nsd.json"
 BENCH_LABEL = "io.nubo.bench"
+#: the baseline's subnet prefix, chosen once outside the timed part (nubo picks its own each time)
+BASELINE_PREFIX = ""
+
+
+def _pick_baseline_prefix(client: docker.DockerClient) -> str:
+    used = [
+        c["Subnet"]
+        for n in client.api.networks()
+        for c in (n.get("IPAM") or {}).get("Config") or []
+        if c.get("Subnet")
+    ]
+    return allocate_subnet("10.250.0.0/16", 24, used).rsplit(".", 1)[0]
 
 
 def _client_env(server_ip: str, nsd: dict[str, object]) -> dict[str, str]:
@@ -46,10 +59,13 @@ def baseline_once(client: docker.DockerClient, nsd: dict[str, object]) -> float:
     tag = uuid.uuid4().hex[:8]
     labels = {BENCH_LABEL: tag}
     started = time.perf_counter()
-    network = client.networks.create(f"bench-{tag}-private", driver="bridge", labels=labels)
-    network.reload()
-    subnet = network.attrs["IPAM"]["Config"][0]["Subnet"]
-    prefix = subnet.rsplit(".", 1)[0]
+    prefix = BASELINE_PREFIX
+    ipam = docker.types.IPAMConfig(
+        pool_configs=[docker.types.IPAMPool(subnet=f"{prefix}.0/24", gateway=f"{prefix}.1")]
+    )
+    network = client.networks.create(
+        f"bench-{tag}-private", driver="bridge", labels=labels, ipam=ipam
+    )
     server_ip = f"{prefix}.2"
     server = _create(
         client, "nubo/sipp-server:latest", f"bench-{tag}-server", network, server_ip, {}, labels
@@ -130,8 +146,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--runs", type=int, default=10)
     args = parser.parse_args()
+    global BASELINE_PREFIX
     nsd = json.loads(NSD.read_text())
     client = docker.from_env()
+    BASELINE_PREFIX = _pick_baseline_prefix(client)
     try:
         with tempfile.TemporaryDirectory(prefix="nubo-bench-") as tmp:
             base, mine = asyncio.run(run_all(args.runs, Path(tmp), client, nsd))

@@ -18,7 +18,7 @@ from nubo.nfvo.operations import FaultHook
 from nubo.settings import Settings
 from nubo.vim.port import LABEL_NS
 
-from .conftest import remove_labelled
+from tests.conftest import remove_labelled
 
 pytestmark = pytest.mark.docker
 

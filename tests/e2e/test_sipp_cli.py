@@ -1,0 +1,206 @@
+"""End to end as a user: `nubo serve` as a process, the `nubo` CLI, the real Docker Engine.
+
+Onboards the SIPp NSD of the thesis, instantiates it, checks the dependency
+variable and real SIP calls (SIPp's own statistics), scales out and in,
+terminates, and checks nothing labelled with the NS is left. Bad descriptors
+are refused with the JSON path of the problem and create nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from nubo.vim.port import LABEL_MANAGED, LABEL_NS
+from tests.conftest import remove_labelled
+
+pytestmark = pytest.mark.docker
+
+ROOT = Path(__file__).resolve().parents[2]
+NSD = ROOT / "examples" / "sipp" / "nsd.json"
+NUBO = str(Path(sys.executable).parent / "nubo")
+STATS = re.compile(r"successful=(\d+) failed=(\d+)")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def server(tmp_path: Path, docker_client: Any) -> Iterator[str]:
+    """A `nubo serve` process on a free loopback port; its services are removed after."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = (tmp_path / "nubo.log").open("w")
+    env = os.environ | {"NUBO_START_TIMEOUT": "30"}
+    proc = subprocess.Popen(
+        [NUBO, "serve", "--port", str(port), "--data-dir", str(tmp_path / "data")],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        else:
+            raise AssertionError("nubo serve did not answer: " + (tmp_path / "nubo.log").read_text())
+        yield url
+    finally:
+        try:
+            nsrs = httpx.get(f"{url}/api/v1/ns-records", timeout=5).json()
+        except (httpx.TransportError, json.JSONDecodeError):
+            nsrs = []
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+        for nsr in nsrs:
+            remove_labelled(docker_client, f"{LABEL_NS}={nsr['id']}")
+
+
+def cli(url: str, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        [NUBO, "--url", url, *args], capture_output=True, text=True, timeout=180, check=False
+    )
+    if ok:
+        assert result.returncode == 0, f"nubo {' '.join(args)}:\n{result.stdout}\n{result.stderr}"
+    return result
+
+
+def labelled(docker_client: Any, nsr_id: str) -> tuple[list[Any], list[Any]]:
+    label = f"{LABEL_NS}={nsr_id}"
+    return (
+        docker_client.containers.list(all=True, filters={"label": label}),
+        docker_client.networks.list(filters={"label": label}),
+    )
+
+
+def container(docker_client: Any, vnfc_id: str) -> Any:
+    found = docker_client.containers.list(filters={"label": f"io.nubo.vnfc-id={vnfc_id}"})
+    assert len(found) == 1
+    return found[0]
+
+
+def wait_for_calls(ctr: Any, minimum: int = 5, timeout: float = 30) -> tuple[int, int]:
+    deadline = time.monotonic() + timeout
+    last = ""
+    while time.monotonic() < deadline:
+        code, out = ctr.exec_run(["sipp-stats"])
+        last = out.decode(errors="replace")
+        match = STATS.search(last)
+        if code == 0 and match and int(match.group(1)) >= minimum:
+            return int(match.group(1)), int(match.group(2))
+        time.sleep(0.5)
+    raise AssertionError(f"no successful SIP calls within {timeout}s: {last}")
+
+
+def vnfcs(nsr: dict[str, Any], vnf: str) -> list[dict[str, Any]]:
+    vnfr = next(v for v in nsr["vnfr"] if v["name"] == vnf)
+    return [c for c in vnfr["vdu"][0]["vnfc_instance"] if c["state"] != "DELETED"]
+
+
+def test_sipp_service_through_the_cli(server: str, docker_client: Any) -> None:
+    nsd_id = json.loads(cli(server, "nsd", "onboard", str(NSD), "--json").stdout)["id"]
+
+    nsr = json.loads(cli(server, "ns", "instantiate", nsd_id, "--name", "e2e", "--json").stdout)
+    assert nsr["status"] == "ACTIVE"
+    server_vnfc = vnfcs(nsr, "sipp-server")[0]
+    client_vnfc = vnfcs(nsr, "sipp-client")[0]
+    server_ip = server_vnfc["addresses"]["private"]
+    srv = container(docker_client, server_vnfc["id"])
+    ips = [n["IPAddress"] for n in srv.attrs["NetworkSettings"]["Networks"].values()]
+    assert ips == [server_ip]
+    client = container(docker_client, client_vnfc["id"])
+    assert f"SERVER_PRIVATE={server_ip}" in client.attrs["Config"]["Env"]
+    ok, failed = wait_for_calls(client)
+    assert ok >= 5 and failed == 0
+
+    shown = cli(server, "ns", "show", nsr["id"]).stdout
+    assert "sipp-client" in shown and "RUNNING" in shown and server_ip in shown
+
+    op = json.loads(cli(server, "ns", "scale-out", nsr["id"], "sipp-client", "--json").stdout)
+    assert op["state"] == "COMPLETED"
+    nsr = json.loads(cli(server, "ns", "show", nsr["id"], "--json").stdout)
+    clients = vnfcs(nsr, "sipp-client")
+    assert len(clients) == 2
+    second = container(docker_client, clients[1]["id"])
+    assert f"SERVER_PRIVATE={server_ip}" in second.attrs["Config"]["Env"]
+    ok2, failed2 = wait_for_calls(second)
+    assert ok2 >= 5 and failed2 == 0
+
+    cli(server, "ns", "scale-in", nsr["id"], "sipp-client")
+    containers, networks = labelled(docker_client, nsr["id"])
+    assert len(containers) == 2 and len(networks) == 1
+
+    ops = json.loads(cli(server, "ns", "ops", nsr["id"], "--json").stdout)
+    assert [o["operation"] for o in ops] == ["SCALE_IN", "SCALE_OUT", "INSTANTIATE"]
+    assert all(o["state"] == "COMPLETED" for o in ops)
+
+    refused = cli(server, "nsd", "delete", nsd_id, ok=False)
+    assert refused.returncode == 1 and nsr["id"] in refused.stderr
+
+    cli(server, "ns", "terminate", nsr["id"])
+    assert labelled(docker_client, nsr["id"]) == ([], [])
+    cli(server, "nsd", "delete", nsd_id)
+
+
+@pytest.mark.parametrize(
+    ("mutate", "path", "reason"),
+    [
+        (
+            lambda d: d["vnf_dependency"].append(
+                {
+                    "source": {"name": "sipp-client"},
+                    "target": {"name": "sipp-server"},
+                    "parameters": ["private"],
+                }
+            ),
+            "$.vnf_dependency",
+            "cycle",
+        ),
+        (
+            lambda d: d["vnfd"][1]["vdu"][0]["vnfc"][0]["connection_point"][0].update(
+                virtual_link_reference="public"
+            ),
+            "$.vnfd[1].vdu[0].vnfc[0].connection_point[0].virtual_link_reference",
+            "public",
+        ),
+    ],
+    ids=["dependency-cycle", "dangling-link"],
+)
+def test_bad_descriptor_is_refused_and_creates_nothing(
+    server: str, docker_client: Any, tmp_path: Path, mutate: Any, path: str, reason: str
+) -> None:
+    doc = json.loads(NSD.read_text())
+    mutate(doc)
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(doc))
+    before = len(docker_client.containers.list(all=True, filters={"label": LABEL_MANAGED}))
+    result = cli(server, "nsd", "onboard", str(bad), ok=False)
+    assert result.returncode == 1
+    assert path in result.stderr and reason in result.stderr
+    assert json.loads(cli(server, "nsd", "list", "--json").stdout) == []
+    after = len(docker_client.containers.list(all=True, filters={"label": LABEL_MANAGED}))
+    assert after == before
