@@ -36,10 +36,15 @@ if [ -z "$NSD_ID" ]; then
 fi
 echo "[nubo] NSD $NSD_ID"
 
-echo "[nubo] instantiating the SIPp network service"
-"$NUBO" ns instantiate "$NSD_ID" --name sipp-demo
-NSR_ID="$("$NUBO" ns list --json | json "[n['id'] for n in d if n['name']=='sipp-demo' and n['status']=='ACTIVE'][-1]")"
-"$NUBO" ns show "$NSR_ID"
+NSR_ID="$("$NUBO" ns list --json | json "next((n['id'] for n in d if n['name']=='sipp-demo' and n['status']=='ACTIVE'), '')")"
+if [ -n "$NSR_ID" ]; then
+  echo "[nubo] the SIPp service is already running as NS $NSR_ID"
+  "$NUBO" ns show "$NSR_ID"
+else
+  echo "[nubo] instantiating the SIPp network service"
+  NSR_ID="$("$NUBO" ns instantiate "$NSD_ID" --name sipp-demo --json | json "d['id']")"
+  "$NUBO" ns show "$NSR_ID"
+fi
 
 echo "[nubo] letting the client place calls for 5 s..."
 sleep 5

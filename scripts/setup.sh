@@ -50,8 +50,12 @@ fi
 want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   log "installing Python dependencies"
-  .venv/bin/pip install -q --upgrade pip >/dev/null
-  .venv/bin/pip install -q -e '.[dev]'
+  # pip warns about every missing local index directory; keep real errors visible
+  quiet_pip() { .venv/bin/pip "$@" 2>&1 | { grep -v '^WARNING: Location' || true; }; }
+  quiet_pip install -q --upgrade pip
+  quiet_pip install -q -e '.[dev]'
+  .venv/bin/python -c 'import nubo, fastapi, docker, sqlalchemy, alembic' \
+    || { log "Python dependencies are missing after pip install"; exit 1; }
   echo "$want" > "$stamp"
 fi
 

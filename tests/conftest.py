@@ -6,6 +6,7 @@ is set (CI): then an unreachable engine fails the run instead of hiding it.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import uuid
@@ -69,3 +70,14 @@ async def docker_driver(
     driver = DockerVimDriver(docker_vim_config)
     yield driver
     await driver.close()
+
+
+@pytest.fixture(autouse=True)
+async def no_leaked_tasks() -> AsyncIterator[None]:
+    """A test that leaves asyncio tasks running (an operation nobody awaited) fails."""
+    yield
+    current = asyncio.current_task()
+    leaked = [t for t in asyncio.all_tasks() if t is not current and not t.done()]
+    for task in leaked:
+        task.cancel()
+    assert not leaked, f"test leaked asyncio tasks: {[t.get_name() for t in leaked]}"

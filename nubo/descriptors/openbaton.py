@@ -11,10 +11,9 @@ round trip instead of one error at a time.
 from __future__ import annotations
 
 import json
-import math
-import re
 from typing import Any
 
+from nubo.descriptors.fields import FieldReader, JsonObject, as_int, json_kind
 from nubo.model.descriptors import (
     AutoScalePolicy,
     Configuration,
@@ -43,14 +42,11 @@ SCALING_ACTIONS = ("SCALE_OUT", "SCALE_IN", "SCALE_TO", "SCALE_OUT_TO", "SCALE_I
 SCALING_MODES = ("REACTIVE", "PROACTIVE", "PREDICTIVE")
 SCALING_TYPES = ("SINGLE", "VOTED", "WEIGHTED")
 _LIFECYCLE_EVENTS = ", ".join(e.value for e in LifecycleEventType)
-_INTEGER = re.compile(r"\s*[+-]?\d+\s*")
-
-JsonObject = dict[str, Any]
 
 
 def parse_nsd(document: str | bytes | dict[str, Any]) -> Nsd:
     """Parse and validate an Open Baton NSD; raise InvalidDescriptor listing every problem."""
-    reader = _Reader()
+    reader = FieldReader()
     nsd = _read_nsd(reader, _load(document))
     if reader.problems:
         raise InvalidDescriptor(reader.problems)
@@ -70,177 +66,13 @@ def _load(document: str | bytes | dict[str, Any]) -> JsonObject:
     except UnicodeDecodeError as exc:
         raise InvalidDescriptor([FieldProblem("$", f"not UTF-8 text: {exc.reason}")]) from exc
     if not isinstance(root, dict):
-        raise InvalidDescriptor([FieldProblem("$", f"expected a JSON object, got {_kind(root)}")])
+        raise InvalidDescriptor(
+            [FieldProblem("$", f"expected a JSON object, got {json_kind(root)}")]
+        )
     return root
 
 
-def _kind(value: Any) -> str:
-    """The JSON name of a value's type, for error messages."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "list" if isinstance(value, list) else "object"
-
-
-def _as_int(value: Any) -> int | None:
-    # Open Baton documents often quote numbers ("value": "1"), so numeric
-    # strings count; booleans are ints to Python but never to a JSON author.
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and _INTEGER.fullmatch(value):
-        return int(value)
-    return None
-
-
-def _as_number(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            number = float(value)
-        except ValueError:
-            return None
-        return number if math.isfinite(number) else None
-    return None
-
-
-class _Reader:
-    """Reads typed fields out of JSON objects, recording problems instead of raising.
-
-    Every accessor returns a usable fallback after a problem so that reading
-    goes on and later problems are found in the same pass.
-    """
-
-    def __init__(self) -> None:
-        self.problems: list[FieldProblem] = []
-
-    def report(self, path: str, message: str) -> None:
-        self.problems.append(FieldProblem(path, message))
-
-    def text(
-        self,
-        obj: JsonObject,
-        key: str,
-        path: str,
-        *,
-        required: bool = False,
-        default: str = "",
-        scalars: bool = False,
-    ) -> str:
-        """A string field; with ``scalars`` a number or boolean is taken as its JSON text."""
-        where = f"{path}.{key}"
-        value = obj.get(key)
-        if value is None:
-            if required:
-                self.report(where, "required")
-            return default
-        if scalars and isinstance(value, int | float | bool):
-            return json.dumps(value)
-        if not isinstance(value, str):
-            self.report(where, f"expected a string, got {_kind(value)}")
-            return default
-        if required and not value.strip():
-            self.report(where, "must not be empty")
-        return value
-
-    def choice(
-        self, obj: JsonObject, key: str, path: str, allowed: tuple[str, ...], default: str = ""
-    ) -> str:
-        """A string field that must be one of ``allowed``; required unless a default is given."""
-        value = self.text(obj, key, path, required=not default, default=default)
-        if value and value not in allowed:
-            self.report(f"{path}.{key}", f"{value!r} is not one of {', '.join(allowed)}")
-        return value
-
-    def integer(self, obj: JsonObject, key: str, path: str, *, minimum: int) -> int | None:
-        """A required integer field (numeric strings accepted) of at least ``minimum``."""
-        where = f"{path}.{key}"
-        if obj.get(key) is None:
-            self.report(where, "required")
-            return None
-        value = _as_int(obj[key])
-        if value is None or value < minimum:
-            self.report(where, f"expected an integer >= {minimum}, got {obj[key]!r}")
-            return None
-        return value
-
-    def number(self, obj: JsonObject, key: str, path: str, default: float | None = None) -> float:
-        """A number field (int, float or numeric string); required unless a default is given."""
-        where = f"{path}.{key}"
-        if obj.get(key) is None:
-            if default is None:
-                self.report(where, "required")
-            return default or 0.0
-        value = _as_number(obj[key])
-        if value is None:
-            self.report(where, f"expected a number, got {obj[key]!r}")
-            return 0.0
-        return value
-
-    def obj(self, obj: JsonObject, key: str, path: str, *, required: bool = False) -> JsonObject:
-        """A nested object; an empty one when absent or of the wrong type."""
-        value = obj.get(key)
-        if value is None:
-            if required:
-                self.report(f"{path}.{key}", "required")
-            return {}
-        if not isinstance(value, dict):
-            self.report(f"{path}.{key}", f"expected an object, got {_kind(value)}")
-            return {}
-        return value
-
-    def items(
-        self, obj: JsonObject, key: str, path: str, *, required: str | None = None
-    ) -> list[tuple[str, Any]]:
-        """(path, item) pairs of a list field; ``required`` is the message if absent or empty."""
-        where = f"{path}.{key}"
-        value = obj.get(key)
-        if value is None or value == []:
-            if required:
-                self.report(where, required)
-            return []
-        if not isinstance(value, list):
-            self.report(where, f"expected a list, got {_kind(value)}")
-            return []
-        return [(f"{where}[{i}]", item) for i, item in enumerate(value)]
-
-    def objects(
-        self, obj: JsonObject, key: str, path: str, *, required: str | None = None
-    ) -> list[tuple[str, JsonObject]]:
-        """(path, object) pairs of a list of objects; other items are reported and skipped."""
-        found: list[tuple[str, JsonObject]] = []
-        for where, item in self.items(obj, key, path, required=required):
-            if isinstance(item, dict):
-                found.append((where, item))
-            else:
-                self.report(where, f"expected an object, got {_kind(item)}")
-        return found
-
-    def strings(
-        self, obj: JsonObject, key: str, path: str, *, required: str | None = None
-    ) -> list[tuple[str, str]]:
-        """(path, string) pairs of a list of strings; other items are reported and skipped."""
-        found: list[tuple[str, str]] = []
-        for where, item in self.items(obj, key, path, required=required):
-            if isinstance(item, str):
-                found.append((where, item))
-            else:
-                self.report(where, f"expected a string, got {_kind(item)}")
-        return found
-
-
-def _read_nsd(r: _Reader, root: JsonObject) -> Nsd:
+def _read_nsd(r: FieldReader, root: JsonObject) -> Nsd:
     name = r.text(root, "name", "$", required=True)
     vlds: list[VirtualLinkDescriptor] = []
     for where, raw in r.objects(root, "vld", "$"):
@@ -280,12 +112,12 @@ def _links_of(vnfd: Vnfd) -> set[str]:
     return links
 
 
-def _check_link(r: _Reader, link: str, where: str, declared: set[str]) -> None:
+def _check_link(r: FieldReader, link: str, where: str, declared: set[str]) -> None:
     if link and link not in declared:
         r.report(where, f"unknown virtual link {link!r}: not declared in the NSD vld")
 
 
-def _read_vnfd(r: _Reader, raw: JsonObject, path: str, declared: set[str]) -> Vnfd:
+def _read_vnfd(r: FieldReader, raw: JsonObject, path: str, declared: set[str]) -> Vnfd:
     name = r.text(raw, "name", path, required=True)
     links: list[str] = []
     for where, item in r.objects(raw, "virtual_link", path):
@@ -319,7 +151,9 @@ def _read_vnfd(r: _Reader, raw: JsonObject, path: str, declared: set[str]) -> Vn
     )
 
 
-def _read_vdu(r: _Reader, raw: JsonObject, path: str, default_name: str, declared: set[str]) -> Vdu:
+def _read_vdu(
+    r: FieldReader, raw: JsonObject, path: str, default_name: str, declared: set[str]
+) -> Vdu:
     images: list[str] = []
     for where, image in r.strings(raw, "vm_image", path, required="missing image"):
         if not image.strip():
@@ -349,7 +183,7 @@ def _read_vdu(r: _Reader, raw: JsonObject, path: str, default_name: str, declare
     )
 
 
-def _read_configuration(r: _Reader, raw: JsonObject, path: str) -> Configuration:
+def _read_configuration(r: FieldReader, raw: JsonObject, path: str) -> Configuration:
     conf = r.obj(raw, "configurations", path)
     where = f"{path}.configurations"
     params: list[ConfigurationParameter] = []
@@ -364,7 +198,9 @@ def _read_configuration(r: _Reader, raw: JsonObject, path: str) -> Configuration
     return Configuration(r.text(conf, "name", where), tuple(params))
 
 
-def _read_lifecycle_events(r: _Reader, raw: JsonObject, path: str) -> tuple[LifecycleEvent, ...]:
+def _read_lifecycle_events(
+    r: FieldReader, raw: JsonObject, path: str
+) -> tuple[LifecycleEvent, ...]:
     events: list[LifecycleEvent] = []
     for where, item in r.objects(raw, "lifecycle_event", path):
         name = r.text(item, "event", where, required=True)
@@ -380,7 +216,7 @@ def _read_lifecycle_events(r: _Reader, raw: JsonObject, path: str) -> tuple[Life
     return tuple(events)
 
 
-def _read_policy(r: _Reader, raw: JsonObject, path: str) -> AutoScalePolicy:
+def _read_policy(r: FieldReader, raw: JsonObject, path: str) -> AutoScalePolicy:
     alarms = tuple(
         ScalingAlarm(
             metric=r.text(item, "metric", where, required=True),
@@ -405,11 +241,11 @@ def _read_policy(r: _Reader, raw: JsonObject, path: str) -> AutoScalePolicy:
     )
 
 
-def _read_action(r: _Reader, raw: JsonObject, path: str) -> ScalingAction:
+def _read_action(r: FieldReader, raw: JsonObject, path: str) -> ScalingAction:
     kind = r.choice(raw, "type", path, SCALING_ACTIONS)
     value = r.text(raw, "value", path, scalars=True)
     if value:
-        count = _as_int(value)
+        count = as_int(value)
         # SCALE_OUT/IN move by a step (0 would do nothing); the *_TO actions
         # name a target size, which may legitimately be 0 for SCALE_IN_TO.
         minimum = 1 if kind in ("SCALE_OUT", "SCALE_IN") else 0
@@ -419,7 +255,7 @@ def _read_action(r: _Reader, raw: JsonObject, path: str) -> ScalingAction:
 
 
 def _read_dependencies(
-    r: _Reader, root: JsonObject, links_of: dict[str, set[str]]
+    r: FieldReader, root: JsonObject, links_of: dict[str, set[str]]
 ) -> tuple[VnfDependency, ...]:
     dependencies: list[VnfDependency] = []
     edges: list[tuple[str, str]] = []
@@ -449,7 +285,7 @@ def _read_dependencies(
 
 
 def _read_dependency_end(
-    r: _Reader, raw: JsonObject, end: str, path: str, links_of: dict[str, set[str]]
+    r: FieldReader, raw: JsonObject, end: str, path: str, links_of: dict[str, set[str]]
 ) -> str:
     where = f"{path}.{end}"
     value = r.obj(raw, end, path, required=True)

@@ -42,6 +42,7 @@ class VnfcInstance(_Record):
     id: str
     vdu_id: str
     hostname: str
+    index: int = Field(default=0, description="position in its VDU; never reused")
     state: VnfcState = VnfcState.PENDING
     vim_id: str = ""
     vc_id: str = Field(default="", description="the server id on the VIM")
@@ -63,6 +64,13 @@ class VduRecord(_Record):
 
     def live_vnfcs(self) -> list[VnfcInstance]:
         return [c for c in self.vnfc_instance if c.state != VnfcState.DELETED]
+
+    def next_index(self) -> int:
+        return 1 + max((c.index for c in self.vnfc_instance), default=-1)
+
+    def forget(self, vnfc_id: str) -> None:
+        """Drop a removed VNFC from the record (Open Baton keeps no trace of it)."""
+        self.vnfc_instance = [c for c in self.vnfc_instance if c.id != vnfc_id]
 
 
 class VnfRecord(_Record):

@@ -186,6 +186,8 @@ class OpRunner:
             op.set_state(OpState.ROLLED_BACK)
         else:
             op.set_state(OpState.FAILED)
+            if on_failure is not None:
+                await self._guard(ctx, on_failure, "on_failure")
         await ctx.save()
 
     async def _guard(self, ctx: OperationContext, action: Rollback, what: str) -> bool:

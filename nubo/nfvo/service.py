@@ -88,6 +88,7 @@ class NsService:
             prepare=lambda _nsr: None,
             work=self.workflows.instantiate,
             rollback=self.workflows.rollback_instantiate,
+            on_failure=self.workflows.mark_error,
             params={"nsdId": nsd_id, "vimId": registration.id},
             new_nsr=nsr,
         )
@@ -125,6 +126,7 @@ class NsService:
             prepare,
             work=lambda ctx: self.workflows.scale_out(ctx, vnfr_id, vdu_id, template),
             rollback=self.workflows.undo_scale_out,
+            on_failure=self.workflows.mark_error,
             params={"vnfrId": vnfr_id, "vduId": vdu_id},
         )
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from nubo.model.descriptors import Nsd, VnfcTemplate
 from nubo.model.errors import ImageNotFound, NotFound, VimError
 from nubo.model.records import NetworkServiceRecord, VduRecord, VnfcInstance, VnfRecord
-from nubo.model.states import NsStatus, VnfcState, VnfStatus
+from nubo.model.states import LcmOperationType, NsStatus, VnfcState, VnfStatus
 from nubo.model.topology import start_order
 from nubo.nfvo.dependencies import resolve_dependencies
 from nubo.nfvo.operations import OperationContext
@@ -131,6 +131,8 @@ class NsWorkflows:
         template: VnfcTemplate,
     ) -> VnfcInstance:
         vnfc = self.vnfm.new_vnfc(ctx.nsr, vnfr, vdu)
+        if ctx.op.operation == LcmOperationType.SCALE_OUT:
+            ctx.op.params["vnfcInstanceId"] = vnfc.id  # what a rollback must remove
         await ctx.save()
         links = links_for(nsd.vnfd(vnfr.name), template)
         await self.vnfm.allocate(driver, ctx.nsr, vnfr, vdu, vnfc, links)
@@ -183,7 +185,6 @@ class NsWorkflows:
             if template is None:
                 template = nsd.vnfd(vnfr.name).vdus[vnfr.vdu.index(vdu)].template()
             vnfc = await self._allocate(ctx, driver, nsd, vnfr, vdu, template)
-            ctx.op.params["vnfcInstanceId"] = vnfc.id
         async with ctx.step("resolve-dependencies"):
             self._resolve(nsd, nsr)
         async with ctx.step("configure"):
@@ -202,9 +203,10 @@ class NsWorkflows:
         driver = await self.vims.driver(nsr.vim_id)
         vnfc_id = ctx.op.params.get("vnfcInstanceId")
         if isinstance(vnfc_id, str):
-            _, _, vnfc = nsr.find_vnfc(vnfc_id)
+            _, vdu, vnfc = nsr.find_vnfc(vnfc_id)
             if vnfc.state != VnfcState.DELETED:
                 await self.vnfm.remove(driver, vnfc)
+            vdu.forget(vnfc.id)
         nsd = await self.load_nsd(nsr.descriptor_reference)
         self._resolve(nsd, nsr)
         for vnfr in nsr.vnfr:
@@ -217,18 +219,19 @@ class NsWorkflows:
         nsd = await self.load_nsd(nsr.descriptor_reference)
         driver = await self.vims.driver(nsr.vim_id)
         vnfr = nsr.find_vnfr(vnfr_id)
-        _, _, vnfc = nsr.find_vnfc(vnfc_id)
+        _, vdu, vnfc = nsr.find_vnfc(vnfc_id)
         async with ctx.step("remove " + vnfc.hostname):
             await self.vnfm.remove(driver, vnfc)
+            vdu.forget(vnfc.id)
         async with ctx.step("resolve-dependencies"):
             self._resolve(nsd, nsr)
         vnfr.set_status(VnfStatus.ACTIVE)
         nsr.set_status(NsStatus.ACTIVE)
 
     async def mark_error(self, ctx: OperationContext) -> None:
-        """After a failed operation without rollback, the NS shows ERROR."""
+        """After a failed operation that could not be rolled back, the NS shows ERROR."""
         for vnfr in ctx.nsr.vnfr:
-            if vnfr.status == VnfStatus.SCALING:
+            if vnfr.status in (VnfStatus.SCALING, VnfStatus.INITIALIZED):
                 vnfr.set_status(VnfStatus.ERROR)
         if ctx.nsr.status != NsStatus.ERROR:
             ctx.nsr.set_status(NsStatus.ERROR)
@@ -264,6 +267,9 @@ class NsWorkflows:
 
     async def _teardown(self, ctx: OperationContext) -> None:
         nsr = ctx.nsr
+        if not nsr.all_vnfcs() and not any(vlr.vim_network_id for vlr in nsr.vlr):
+            # nothing was ever asked of the VIM: nothing to remove, even if it is down
+            return
         driver = await self.vims.driver(nsr.vim_id)
         async with ctx.step("remove-vnfcs"):
             for vnfc in nsr.all_vnfcs():

@@ -5,8 +5,8 @@ reserves its addresses (so the NFVO can hand them to dependants), metadata may
 be merged while it is CREATED, and ``start_server`` creates and runs the Docker
 container with the metadata as environment and the reserved addresses pinned.
 Containers carry ``LABEL_SERVER`` so a restarted orchestrator finds them again.
-The low-level ``APIClient`` is used on purpose: the high-level SDK objects
-re-inspect after every create, which costs a round-trip per call.
+The engine connection lives in ``docker_engine``, networks and address
+reservations in ``docker_networks``, payload mapping in ``docker_payloads``.
 """
 
 from __future__ import annotations
@@ -16,28 +16,21 @@ import contextlib
 import json
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import replace
-from typing import Any, ClassVar, TypeVar
+from typing import ClassVar
 
-import docker
-import docker.errors
-import requests.exceptions
-
-from nubo.model.errors import Conflict, ImageNotFound, NotFound, VimError, VimTimeout
+from nubo.model.errors import Conflict, NotFound, VimError, VimTimeout
+from nubo.vim.docker_engine import DockerEngine, gather_all
+from nubo.vim.docker_networks import DockerNetworks
 from nubo.vim.docker_payloads import (
     LABEL_POP,
     PopServer,
-    addresses_in_use,
     container_status,
     early_exit_error,
     image_of,
     labels_of,
-    network_of,
     server_of,
-    subnets_of,
     truncate,
-    wrap_error,
 )
 from nubo.vim.port import (
     LABEL_MANAGED,
@@ -54,17 +47,7 @@ from nubo.vim.port import (
     VimInfo,
 )
 from nubo.vim.registry import DriverRegistry
-from nubo.vim.subnets import (
-    allocate_subnet,
-    check_address,
-    count_free_subnets,
-    gateway_of,
-    next_free_address,
-)
 
-T = TypeVar("T")
-
-DEFAULT_ENDPOINT = "unix:///var/run/docker.sock"
 POLL_INTERVAL = 0.05
 LOG_TAIL_LINES = 20
 _FINAL = {ServerStatus.EXITED, ServerStatus.FAILED}
@@ -76,65 +59,24 @@ class DockerVimDriver:
     vim_type: ClassVar[str] = "docker"
 
     def __init__(self, config: VimConfig) -> None:
-        self._config = config
-        self._endpoint = config.endpoint or DEFAULT_ENDPOINT
-        self._api_timeout = float(config.extra.get("api_timeout", "60"))
+        self._engine = DockerEngine(config.endpoint, float(config.extra.get("api_timeout", "60")))
+        self._networks = DockerNetworks(self._engine, config)
         #: seconds a started container must stay up to count as RUNNING (0: first poll)
         self._start_grace = float(config.extra.get("start_grace", "0"))
-        self._client: Any = None
-        self._client_lock = asyncio.Lock()
-        self._network_lock = asyncio.Lock()
-        self._address_lock = asyncio.Lock()
         self._records: dict[str, PopServer] = {}
-        #: network id -> reserved address -> server id
-        self._reserved: dict[str, dict[str, str]] = {}
-
-    # -- plumbing -----------------------------------------------------------------
-    async def _api(self) -> Any:
-        if self._client is None:
-            async with self._client_lock:
-                if self._client is None:
-                    self._client = await self._run(
-                        "connect",
-                        docker.DockerClient,
-                        base_url=self._endpoint,
-                        version="auto",
-                        timeout=self._api_timeout,
-                    )
-        return self._client.api
-
-    async def _run(self, what: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        image = str(kwargs.pop("_image", ""))
-        try:
-            return await asyncio.to_thread(fn, *args, **kwargs)
-        except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
-            raise wrap_error(exc, what, image) from exc
-
-    async def _call(self, what: str, method: str, *args: Any, **kwargs: Any) -> Any:
-        api = await self._api()
-        return await self._run(what, getattr(api, method), *args, **kwargs)
-
-    async def _call_or_none(self, what: str, method: str, *args: Any, **kwargs: Any) -> Any:
-        """Like ``_call`` but a 404 answers None (things already gone are fine)."""
-        try:
-            return await self._call(what, method, *args, **kwargs)
-        except VimError as exc:
-            if isinstance(exc, ImageNotFound) or exc.extra.get("status_code") == 404:
-                return None
-            raise
 
     async def close(self) -> None:
-        if self._client is not None:
-            client, self._client = self._client, None
-            await asyncio.to_thread(client.close)
+        await self._engine.close()
 
     # -- catalogue ------------------------------------------------------------------
     async def info(self) -> VimInfo:
         managed = {"label": [f"{LABEL_MANAGED}=true"]}
-        version, containers, networks = await asyncio.gather(
-            self._call("version", "version"),
-            self._call("list containers", "containers", all=True, quiet=True, filters=managed),
-            self._call("list networks", "networks", filters=managed),
+        version, containers, networks = await gather_all(
+            self._engine.call("version", "version"),
+            self._engine.call(
+                "list containers", "containers", all=True, quiet=True, filters=managed
+            ),
+            self._engine.call("list networks", "networks", filters=managed),
         )
         started = {c["Id"] for c in containers}
         pending = [r for r in self._records.values() if r.container_id not in started]
@@ -146,12 +88,12 @@ class DockerVimDriver:
         )
 
     async def list_images(self) -> list[Image]:
-        images = await self._call("list images", "images")
+        images = await self._engine.call("list images", "images")
         return [image_of(img) for img in images]
 
     async def has_image(self, name: str) -> bool:
         return (
-            await self._call_or_none("inspect image", "inspect_image", name, _image=name)
+            await self._engine.call_or_none("inspect image", "inspect_image", name, _image=name)
             is not None
         )
 
@@ -160,110 +102,34 @@ class DockerVimDriver:
         return [Flavour(key="docker.container")]
 
     async def quota(self) -> Quota:
-        info, networks = await asyncio.gather(
-            self._call("info", "info"), self._call("list networks", "networks")
+        info, free_subnets = await gather_all(
+            self._engine.call("info", "info"), self._networks.free_subnets()
         )
-        used = [network_of(n).cidr for n in networks]
         return Quota(
-            networks=count_free_subnets(self._config.subnet_pool, self._config.subnet_prefix, used),
+            networks=free_subnets,
             cpus=int(info.get("NCPU", -1)),
             memory_mb=int(info.get("MemTotal", -1048576)) // 1048576,
         )
 
-    # -- networks -------------------------------------------------------------------
+    # -- networks: see docker_networks ------------------------------------------------
     async def create_network(self, spec: NetworkSpec) -> Network:
-        labels = {**spec.labels, LABEL_MANAGED: "true"}
-        async with self._network_lock:
-            for attempt in range(3):
-                existing = await self._call("list networks", "networks")
-                for payload in existing:
-                    if payload.get("Name") == spec.name:
-                        return network_of(payload)
-                used = [c for n in existing for c in subnets_of(n)]
-                cidr = allocate_subnet(self._config.subnet_pool, self._config.subnet_prefix, used)
-                gateway = gateway_of(cidr)
-                ipam = docker.types.IPAMConfig(
-                    pool_configs=[docker.types.IPAMPool(subnet=cidr, gateway=gateway)]
-                )
-                try:
-                    created = await self._call(
-                        f"create network {spec.name}",
-                        "create_network",
-                        spec.name,
-                        driver="bridge",
-                        ipam=ipam,
-                        internal=spec.internal,
-                        labels=labels,
-                        check_duplicate=True,
-                    )
-                except VimError as exc:
-                    # another client took the subnet or the name meanwhile: look again
-                    if attempt < 2 and exc.extra.get("status_code") in (403, 409):
-                        continue
-                    raise
-                return Network(
-                    id=created["Id"], name=spec.name, cidr=cidr, gateway=gateway, labels=labels
-                )
-        raise VimError(f"create network {spec.name}: gave up after concurrent changes")
+        return await self._networks.create_network(spec)
 
     async def list_networks(self, labels: dict[str, str] | None = None) -> list[Network]:
-        filters = {"label": [f"{k}={v}" for k, v in labels.items()]} if labels else None
-        payloads = await self._call("list networks", "networks", filters=filters)
-        return [network_of(p) for p in payloads]
+        return await self._networks.list_networks(labels)
 
     async def delete_network(self, network_id: str) -> None:
-        await self._call_or_none(f"delete network {network_id}", "remove_network", network_id)
-        self._reserved.pop(network_id, None)
+        await self._networks.delete_network(network_id)
 
     # -- servers: Pop create / metadata --------------------------------------------
-    async def _used_addresses(self, network_id: str) -> tuple[Network, set[str]]:
-        payload, created = await asyncio.gather(
-            self._call_or_none(f"inspect network {network_id}", "inspect_network", network_id),
-            self._call(
-                "list containers",
-                "containers",
-                all=True,
-                # stopped containers keep their pinned address for a later restart
-                filters={"label": [f"{LABEL_MANAGED}=true"], "status": ["created", "exited"]},
-            ),
-        )
-        if payload is None:
-            raise NotFound(f"network {network_id} not found on the Docker VIM")
-        net = network_of(payload)
-        used = addresses_in_use(payload, created)
-        used.update(self._reserved.get(net.id, {}))
-        return net, used
-
     async def create_server(self, spec: ServerSpec) -> Server:
         if not spec.networks:
             raise VimError(f"server {spec.name}: at least one network is required")
         record = PopServer(id=str(uuid.uuid4()), spec=spec, addresses={}, metadata={})
-        async with self._address_lock:
-            try:
-                for link, network_id in spec.networks.items():
-                    net, used = await self._used_addresses(network_id)
-                    if not net.cidr:
-                        raise VimError(f"network {network_id} has no IPv4 subnet")
-                    fixed = spec.fixed_addresses.get(link)
-                    address = (
-                        check_address(net.cidr, net.gateway, fixed, used)
-                        if fixed
-                        else next_free_address(net.cidr, net.gateway, used)
-                    )
-                    self._reserved.setdefault(network_id, {})[address] = record.id
-                    record.addresses[link] = address
-            except Exception:
-                self._release(record)
-                raise
+        await self._networks.reserve(record)
         record.metadata = {k: v for k, v in spec.metadata.items() if v != ""}
         self._records[record.id] = record
         return record.server()
-
-    def _release(self, record: PopServer) -> None:
-        for link, address in record.addresses.items():
-            owners = self._reserved.get(record.spec.networks[link], {})
-            if owners.get(address) == record.id:
-                del owners[address]
 
     async def set_metadata(self, server_id: str, metadata: dict[str, str]) -> Server:
         record = self._records.get(server_id)
@@ -306,13 +172,13 @@ class DockerVimDriver:
         if current.status is ServerStatus.RUNNING:
             return current
         if current.status in _FINAL and current.ext_id:
-            await self._call(f"start server {current.name}", "start", current.ext_id)
+            await self._engine.call(f"start server {current.name}", "start", current.ext_id)
             await self._wait_running(current.ext_id, current.name, time.monotonic() + timeout)
             return await self.get_server(server_id)
         raise Conflict(f"server {server_id} is {current.status}: it cannot be started")
 
     async def _launch(self, record: PopServer, deadline: float) -> None:
-        spec, api = record.spec, await self._api()
+        spec, api = record.spec, await self._engine.api()
         links = [(link, net, record.addresses[link]) for link, net in spec.networks.items()]
         pop = {
             "links": {link: [net, addr] for link, net, addr in links},
@@ -322,7 +188,7 @@ class DockerVimDriver:
         }
         labels = {**record.server().labels, LABEL_POP: json.dumps(pop, separators=(",", ":"))}
         _, first_net, first_addr = links[0]
-        created = await self._run(
+        created = await self._engine.run(
             f"create container for server {spec.name}",
             api.create_container,
             spec.image,
@@ -339,20 +205,22 @@ class DockerVimDriver:
         )
         record.container_id = created["Id"]
         for _, net, addr in links[1:]:
-            await self._run(
+            await self._engine.run(
                 f"connect server {spec.name} to network {net}",
                 api.connect_container_to_network,
                 record.container_id,
                 net,
                 ipv4_address=addr,
             )
-        await self._run(f"start server {spec.name}", api.start, record.container_id)
+        await self._engine.run(f"start server {spec.name}", api.start, record.container_id)
         await self._wait_running(record.container_id, spec.name, deadline)
 
     async def _wait_running(self, container_id: str, name: str, deadline: float) -> None:
         started = time.monotonic()
         while True:
-            payload = await self._call("inspect container", "inspect_container", container_id)
+            payload = await self._engine.call(
+                "inspect container", "inspect_container", container_id
+            )
             state = payload.get("State") or {}
             status = container_status(state)
             now = time.monotonic()
@@ -368,7 +236,9 @@ class DockerVimDriver:
 
     async def _log_tail(self, container_id: str) -> str:
         try:
-            raw = await self._call("container logs", "logs", container_id, tail=LOG_TAIL_LINES)
+            raw = await self._engine.call(
+                "container logs", "logs", container_id, tail=LOG_TAIL_LINES
+            )
         except VimError:
             return ""
         text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
@@ -378,7 +248,7 @@ class DockerVimDriver:
         """Record a failed start: the container (if any) is removed, addresses released."""
         if record.container_id:
             with contextlib.suppress(VimError):  # best effort: delete_server retries by label
-                await self._call_or_none(
+                await self._engine.call_or_none(
                     "remove", "remove_container", record.container_id, force=True
                 )
         record.status, record.detail, record.container_id = (
@@ -386,18 +256,18 @@ class DockerVimDriver:
             truncate(detail, 2000),
             "",
         )
-        self._release(record)
+        self._networks.release(record)
 
     async def stop_server(self, server_id: str, timeout: float) -> Server:
         record = self._records.get(server_id)
         if record is not None and not record.container_id:
             if record.status is ServerStatus.CREATED:  # never ran: nothing to stop
                 record.status = ServerStatus.EXITED
-                self._release(record)
+                self._networks.release(record)
             return record.server()
         current = await self.get_server(server_id)
         if current.ext_id and current.status in (ServerStatus.RUNNING, ServerStatus.STOPPING):
-            await self._call(
+            await self._engine.call(
                 f"stop server {current.name}",
                 "stop",
                 current.ext_id,
@@ -409,26 +279,26 @@ class DockerVimDriver:
                 current = replace(current, status=ServerStatus.EXITED, detail="")
         if record is not None:
             record.status, record.detail = current.status, current.detail
-            self._release(record)
+            self._networks.release(record)
         return current
 
     async def delete_server(self, server_id: str) -> None:
         record = self._records.pop(server_id, None)
         if record is not None:
-            self._release(record)
+            self._networks.release(record)
         if record is not None and record.container_id:
             ids = [record.container_id]
         else:
             ids = await self._find_containers({LABEL_SERVER: server_id})
         for cid in ids:
-            await self._call_or_none(
+            await self._engine.call_or_none(
                 f"remove server {server_id}", "remove_container", cid, force=True
             )
 
     # -- servers: queries -----------------------------------------------------------
     async def _find_containers(self, labels: dict[str, str]) -> list[str]:
         filters = {"label": [f"{LABEL_MANAGED}=true", *(f"{k}={v}" for k, v in labels.items())]}
-        found = await self._call(
+        found = await self._engine.call(
             "list containers", "containers", all=True, quiet=True, filters=filters
         )
         return [c["Id"] for c in found]
@@ -444,7 +314,9 @@ class DockerVimDriver:
             else await self._find_containers({LABEL_SERVER: server_id})
         )
         if ids:
-            payload = await self._call_or_none("inspect container", "inspect_container", ids[0])
+            payload = await self._engine.call_or_none(
+                "inspect container", "inspect_container", ids[0]
+            )
         if payload is not None:
             return server_of(payload)
         if record is not None:
@@ -454,8 +326,11 @@ class DockerVimDriver:
     async def list_servers(self, labels: dict[str, str] | None = None) -> list[Server]:
         wanted = labels or {}
         ids = await self._find_containers(wanted)
-        payloads = await asyncio.gather(
-            *(self._call_or_none("inspect container", "inspect_container", cid) for cid in ids)
+        payloads = await gather_all(
+            *(
+                self._engine.call_or_none("inspect container", "inspect_container", cid)
+                for cid in ids
+            )
         )
         servers = [server_of(p) for p in payloads if p is not None and LABEL_SERVER in labels_of(p)]
         in_docker = {s.id for s in servers}

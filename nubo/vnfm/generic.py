@@ -52,10 +52,11 @@ class GenericVnfm:
 
     def new_vnfc(self, nsr: NetworkServiceRecord, vnfr: VnfRecord, vdu: VduRecord) -> VnfcInstance:
         """Plan a new VNFC record (PENDING); nothing is asked of the VIM yet."""
-        index = len(vdu.vnfc_instance)
+        index = vdu.next_index()
         vnfc = VnfcInstance(
             id=new_id(),
             vdu_id=vdu.id,
+            index=index,
             hostname=f"{_slug(vnfr.name)}-{index}",
             vim_id=nsr.vim_id,
         )

@@ -62,7 +62,9 @@ def server(tmp_path: Path, docker_client: Any) -> Iterator[str]:
             except httpx.TransportError:
                 time.sleep(0.1)
         else:
-            raise AssertionError("nubo serve did not answer: " + (tmp_path / "nubo.log").read_text())
+            raise AssertionError(
+                "nubo serve did not answer: " + (tmp_path / "nubo.log").read_text()
+            )
         yield url
     finally:
         try:

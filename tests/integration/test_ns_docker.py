@@ -17,7 +17,6 @@ from nubo.model.states import NsStatus, OpState
 from nubo.nfvo.operations import FaultHook
 from nubo.settings import Settings
 from nubo.vim.port import LABEL_NS
-
 from tests.conftest import remove_labelled
 
 pytestmark = pytest.mark.docker

@@ -240,3 +240,64 @@ async def test_unfinished_operations_are_swept_at_start(tmp_path: Path) -> None:
         assert swept.error is not None and swept.error["code"] == "INTERRUPTED"
     finally:
         await again.stop()
+
+
+async def test_failed_scale_out_removes_only_the_new_vnfc(nubo: Nubo) -> None:
+    fake = await fake_of(nubo)
+    nsr_id = await deploy(nubo)
+    nsr = await nubo.ns.get(nsr_id)
+    client = nsr.vnfr_by_name("sipp-client")
+    fake.fail_start_for = {"nubo/sipp-client:latest"}
+    op = await nubo.ns.scale_out(nsr_id, client.id, client.vdu[0].id)
+    done = await finish(nubo, op)
+    assert done.state == OpState.ROLLED_BACK
+    assert done.error is not None and done.error["step"] == "start"
+    after = await nubo.ns.get(nsr_id)
+    assert after.status == NsStatus.ACTIVE
+    assert [c.hostname for c in after.vnfr_by_name("sipp-client").vdu[0].vnfc_instance] == [
+        "sipp-client-0"
+    ]
+    assert len(await fake.list_servers()) == 2
+
+
+async def test_scale_cycles_never_reuse_a_hostname(nubo: Nubo) -> None:
+    nsr_id = await deploy(nubo)
+    client = (await nubo.ns.get(nsr_id)).vnfr_by_name("sipp-client")
+    vdu_id = client.vdu[0].id
+    for _ in range(2):
+        await finish(nubo, await nubo.ns.scale_out(nsr_id, client.id, vdu_id))
+    first_extra = (await nubo.ns.get(nsr_id)).vnfr_by_name("sipp-client").vnfcs()[1]
+    await finish(nubo, await nubo.ns.scale_in(nsr_id, client.id, vdu_id, first_extra.id))
+    await finish(nubo, await nubo.ns.scale_out(nsr_id, client.id, vdu_id))
+    vnfcs = (await nubo.ns.get(nsr_id)).vnfr_by_name("sipp-client").vnfcs()
+    assert [c.hostname for c in vnfcs] == ["sipp-client-0", "sipp-client-2", "sipp-client-3"]
+
+
+async def test_unreachable_vim_fails_fast_and_rolls_back_nothing(nubo: Nubo) -> None:
+    fake = await fake_of(nubo)
+    fake.unreachable = True
+    entry = await nubo.catalogue.onboard(NSD.read_bytes())
+    nsr, op = await nubo.ns.instantiate(entry.id)
+    done = await finish(nubo, op)
+    assert done.state == OpState.ROLLED_BACK
+    assert done.error is not None and done.error["code"] == "VIM_UNREACHABLE"
+    assert done.error["step"] == "check-images"
+    assert (await nubo.ns.get(nsr.id)).status == NsStatus.ERROR
+
+
+async def test_failed_rollback_leaves_the_ns_in_error(nubo: Nubo) -> None:
+    fake = await fake_of(nubo)
+    fake.fail_start_for = {"nubo/sipp-client:latest"}
+    original = fake.delete_server
+
+    async def broken_delete(server_id: str) -> None:
+        fake.unreachable = True
+        await original(server_id)
+
+    fake.delete_server = broken_delete  # type: ignore[method-assign]
+    entry = await nubo.catalogue.onboard(NSD.read_bytes())
+    nsr, op = await nubo.ns.instantiate(entry.id)
+    done = await finish(nubo, op)
+    assert done.state == OpState.FAILED
+    assert done.error is not None and "unreachable" in str(done.error["rollback_error"])
+    assert (await nubo.ns.get(nsr.id)).status == NsStatus.ERROR
