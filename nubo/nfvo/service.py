@@ -160,32 +160,43 @@ class NsService:
         )
 
     async def start_vnfc(self, nsr_id: str, vnfr_id: str, vdu_id: str, vnfc_id: str) -> LcmOpOcc:
-        def prepare(nsr: NetworkServiceRecord) -> None:
-            _require(nsr, {NsStatus.ACTIVE, NsStatus.ERROR}, "start a VNFC of")
-            vnfc = find_vnfc_in(nsr, vnfr_id, vdu_id, vnfc_id)
-            if vnfc.state not in (VnfcState.EXITED, VnfcState.FAILED, VnfcState.CREATED):
-                raise Conflict(f"VNFC {vnfc.hostname} is {vnfc.state.value}; nothing to start")
-
-        return await self.runner.launch(
-            nsr_id,
-            LcmOperationType.START_VNFC,
-            prepare,
-            work=lambda ctx: self.workflows.start_vnfc(ctx, vnfc_id),
-            params={"vnfrId": vnfr_id, "vduId": vdu_id, "vnfcInstanceId": vnfc_id},
+        startable = {VnfcState.EXITED, VnfcState.FAILED, VnfcState.CREATED}
+        return await self._vnfc_operation(
+            LcmOperationType.START_VNFC, nsr_id, vnfr_id, vdu_id, vnfc_id, startable
         )
 
     async def stop_vnfc(self, nsr_id: str, vnfr_id: str, vdu_id: str, vnfc_id: str) -> LcmOpOcc:
-        def prepare(nsr: NetworkServiceRecord) -> None:
-            _require(nsr, {NsStatus.ACTIVE, NsStatus.ERROR}, "stop a VNFC of")
-            vnfc = find_vnfc_in(nsr, vnfr_id, vdu_id, vnfc_id)
-            if vnfc.state != VnfcState.RUNNING:
-                raise Conflict(f"VNFC {vnfc.hostname} is {vnfc.state.value}, not RUNNING")
+        return await self._vnfc_operation(
+            LcmOperationType.STOP_VNFC, nsr_id, vnfr_id, vdu_id, vnfc_id, {VnfcState.RUNNING}
+        )
 
+    async def _vnfc_operation(
+        self,
+        operation: LcmOperationType,
+        nsr_id: str,
+        vnfr_id: str,
+        vdu_id: str,
+        vnfc_id: str,
+        allowed: set[VnfcState],
+    ) -> LcmOpOcc:
+        """Start or stop one VNFC, when the NS and the VNFC are in a state that allows it."""
+        verb = "start" if operation == LcmOperationType.START_VNFC else "stop"
+
+        def prepare(nsr: NetworkServiceRecord) -> None:
+            _require(nsr, {NsStatus.ACTIVE, NsStatus.ERROR}, f"{verb} a VNFC of")
+            vnfc = find_vnfc_in(nsr, vnfr_id, vdu_id, vnfc_id)
+            if vnfc.state not in allowed:
+                raise Conflict(
+                    f"cannot {verb} VNFC {vnfc.hostname}: it is {vnfc.state.value}",
+                    current_state=vnfc.state.value,
+                )
+
+        work = self.workflows.start_vnfc if verb == "start" else self.workflows.stop_vnfc
         return await self.runner.launch(
             nsr_id,
-            LcmOperationType.STOP_VNFC,
+            operation,
             prepare,
-            work=lambda ctx: self.workflows.stop_vnfc(ctx, vnfc_id),
+            work=lambda ctx: work(ctx, vnfc_id),
             params={"vnfrId": vnfr_id, "vduId": vdu_id, "vnfcInstanceId": vnfc_id},
         )
 

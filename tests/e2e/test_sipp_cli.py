@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import socket
 import subprocess
 import sys
@@ -24,13 +23,13 @@ import pytest
 
 from nubo.vim.port import LABEL_MANAGED, LABEL_NS
 from tests.conftest import remove_labelled
+from tests.sip_checks import labelled, vnfc_container, wait_for_calls
 
 pytestmark = pytest.mark.docker
 
 ROOT = Path(__file__).resolve().parents[2]
 NSD = ROOT / "examples" / "sipp" / "nsd.json"
 NUBO = str(Path(sys.executable).parent / "nubo")
-STATS = re.compile(r"successful=(\d+) failed=(\d+)")
 
 
 def _free_port() -> int:
@@ -91,33 +90,6 @@ def cli(url: str, *args: str, ok: bool = True) -> subprocess.CompletedProcess[st
     return result
 
 
-def labelled(docker_client: Any, nsr_id: str) -> tuple[list[Any], list[Any]]:
-    label = f"{LABEL_NS}={nsr_id}"
-    return (
-        docker_client.containers.list(all=True, filters={"label": label}),
-        docker_client.networks.list(filters={"label": label}),
-    )
-
-
-def container(docker_client: Any, vnfc_id: str) -> Any:
-    found = docker_client.containers.list(filters={"label": f"io.nubo.vnfc-id={vnfc_id}"})
-    assert len(found) == 1
-    return found[0]
-
-
-def wait_for_calls(ctr: Any, minimum: int = 5, timeout: float = 30) -> tuple[int, int]:
-    deadline = time.monotonic() + timeout
-    last = ""
-    while time.monotonic() < deadline:
-        code, out = ctr.exec_run(["sipp-stats"])
-        last = out.decode(errors="replace")
-        match = STATS.search(last)
-        if code == 0 and match and int(match.group(1)) >= minimum:
-            return int(match.group(1)), int(match.group(2))
-        time.sleep(0.5)
-    raise AssertionError(f"no successful SIP calls within {timeout}s: {last}")
-
-
 def vnfcs(nsr: dict[str, Any], vnf: str) -> list[dict[str, Any]]:
     vnfr = next(v for v in nsr["vnfr"] if v["name"] == vnf)
     return [c for c in vnfr["vdu"][0]["vnfc_instance"] if c["state"] != "DELETED"]
@@ -131,10 +103,10 @@ def test_sipp_service_through_the_cli(server: str, docker_client: Any) -> None:
     server_vnfc = vnfcs(nsr, "sipp-server")[0]
     client_vnfc = vnfcs(nsr, "sipp-client")[0]
     server_ip = server_vnfc["addresses"]["private"]
-    srv = container(docker_client, server_vnfc["id"])
+    srv = vnfc_container(docker_client, server_vnfc["id"])
     ips = [n["IPAddress"] for n in srv.attrs["NetworkSettings"]["Networks"].values()]
     assert ips == [server_ip]
-    client = container(docker_client, client_vnfc["id"])
+    client = vnfc_container(docker_client, client_vnfc["id"])
     assert f"SERVER_PRIVATE={server_ip}" in client.attrs["Config"]["Env"]
     ok, failed = wait_for_calls(client)
     assert ok >= 5 and failed == 0
@@ -147,7 +119,7 @@ def test_sipp_service_through_the_cli(server: str, docker_client: Any) -> None:
     nsr = json.loads(cli(server, "ns", "show", nsr["id"], "--json").stdout)
     clients = vnfcs(nsr, "sipp-client")
     assert len(clients) == 2
-    second = container(docker_client, clients[1]["id"])
+    second = vnfc_container(docker_client, clients[1]["id"])
     assert f"SERVER_PRIVATE={server_ip}" in second.attrs["Config"]["Env"]
     ok2, failed2 = wait_for_calls(second)
     assert ok2 >= 5 and failed2 == 0

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import re
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -18,11 +16,11 @@ from nubo.nfvo.operations import FaultHook
 from nubo.settings import Settings
 from nubo.vim.port import LABEL_NS
 from tests.conftest import remove_labelled
+from tests.sip_checks import labelled, vnfc_container, wait_for_calls
 
 pytestmark = pytest.mark.docker
 
 NSD = Path(__file__).resolve().parents[2] / "examples" / "sipp" / "nsd.json"
-STATS = re.compile(r"successful=(\d+) failed=(\d+)")
 
 
 def _build(tmp_path: Path, fault_hook: FaultHook | None = None) -> Nubo:
@@ -48,38 +46,8 @@ async def run(app: Nubo, op: LcmOpOcc) -> LcmOpOcc:
     return done
 
 
-def labelled(docker_client: Any, nsr_id: str) -> tuple[list[Any], list[Any]]:
-    label = f"{LABEL_NS}={nsr_id}"
-    return (
-        docker_client.containers.list(all=True, filters={"label": label}),
-        docker_client.networks.list(filters={"label": label}),
-    )
-
-
-def sip_stats(container: Any) -> tuple[int, int] | None:
-    code, output = container.exec_run(["sipp-stats"])
-    match = STATS.search(output.decode(errors="replace"))
-    return (int(match.group(1)), int(match.group(2))) if code == 0 and match else None
-
-
-async def wait_for_calls(container: Any, minimum: int = 5, timeout: float = 30) -> tuple[int, int]:
-    deadline = time.monotonic() + timeout
-    stats = None
-    while time.monotonic() < deadline:
-        stats = await asyncio.to_thread(sip_stats, container)
-        if stats and stats[0] >= minimum:
-            return stats
-        await asyncio.sleep(0.5)
-    container.reload()
-    logs = container.logs(tail=20).decode(errors="replace")
-    raise AssertionError(f"no successful SIP calls within {timeout}s: {stats}; log:\n{logs}")
-
-
 def container_of(docker_client: Any, nsr: NetworkServiceRecord, vnf: str, index: int = 0) -> Any:
-    vnfc = nsr.vnfr_by_name(vnf).vnfcs()[index]
-    found = docker_client.containers.list(filters={"label": f"io.nubo.vnfc-id={vnfc.id}"})
-    assert len(found) == 1, f"expected one running container for {vnfc.hostname}"
-    return found[0]
+    return vnfc_container(docker_client, nsr.vnfr_by_name(vnf).vnfcs()[index].id)
 
 
 async def test_sipp_ns_instantiates_calls_scales_and_terminates(
@@ -104,7 +72,7 @@ async def test_sipp_ns_instantiates_calls_scales_and_terminates(
     net = docker_client.networks.get(network.vim_network_id)
     assert net.attrs["IPAM"]["Config"][0]["Subnet"] == network.cidr
 
-    ok, failed = await wait_for_calls(client)
+    ok, failed = await asyncio.to_thread(wait_for_calls, client)
     assert ok >= 5 and failed == 0
 
     vnfr = nsr.vnfr_by_name("sipp-client")
@@ -114,7 +82,7 @@ async def test_sipp_ns_instantiates_calls_scales_and_terminates(
     assert len(nsr.vnfr_by_name("sipp-client").vnfcs()) == 2
     second = container_of(docker_client, nsr, "sipp-client", 1)
     assert f"SERVER_PRIVATE={server_ip}" in second.attrs["Config"]["Env"]
-    ok2, failed2 = await wait_for_calls(second)
+    ok2, failed2 = await asyncio.to_thread(wait_for_calls, second)
     assert ok2 >= 5 and failed2 == 0
 
     inn = await run(nubo, await nubo.ns.scale_in(nsr.id, vnfr.id, vnfr.vdu[0].id))

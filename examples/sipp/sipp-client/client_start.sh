@@ -4,10 +4,6 @@
 # Statistics go to /var/log/sipp/stats.csv every second; `sipp-stats` reads them.
 set -eu
 
-LOG_DIR=/var/log/sipp
-mkdir -p "$LOG_DIR"
-cd "$LOG_DIR"
-
 fail() {
     echo "sipp-client: $*" >&2
     exit 64
@@ -45,24 +41,8 @@ echo "sipp-client: calling $server rate=$SIPP_RATE/$SIPP_RATE_PERIOD ms" \
     "transport=$SIPP_TRANSPORT_MODE ${rtp_echo}"
 
 # shellcheck disable=SC2086  # rtp_echo is intentionally unquoted (empty or one flag)
-sipp -sn uac "$server" -nostdin \
+exec sipp-run sipp-client -sn uac "$server" \
     -d "$SIPP_LENGTH" -r "$SIPP_RATE" -rp "$SIPP_RATE_PERIOD" \
     -rate_increase "$SIPP_RATE_INCREASE" -rate_max "$SIPP_RATE_MAX" -no_rate_quit \
     -t "$SIPP_TRANSPORT_MODE" $rtp_echo \
-    -trace_stat -stf "$LOG_DIR/stats.csv" -fd 1 \
-    -trace_msg -message_file "$LOG_DIR/messages.log" \
-    -trace_err -error_file "$LOG_DIR/errors.log" \
-    -trace_screen -screen_file "$LOG_DIR/screen.log" \
-    -ringbuffer_files 2 -ringbuffer_size 10000000 \
-    </dev/null &
-pid=$!
-trap 'kill -TERM "$pid" 2>/dev/null || true' TERM INT
-set +e
-wait "$pid"
-status=$?
-if kill -0 "$pid" 2>/dev/null; then
-    wait "$pid"
-    status=$?
-fi
-echo "sipp-client: sipp exited with status $status"
-exit "$status"
+    -trace_screen -screen_file /var/log/sipp/screen.log
