@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from nubo.model.alarms import Alarm
 from nubo.model.catalogue import NsdEntry, VimRegistration
 from nubo.model.records import LcmOpOcc, NetworkServiceRecord
 
@@ -67,4 +68,30 @@ class Store(Protocol):
 
     async def unfinished_ops(self) -> list[LcmOpOcc]:
         """Operations not in a final state (for the start-up sweep)."""
+        ...
+
+    # Alarms
+    async def save_alarm(self, alarm: Alarm) -> None:
+        """Insert or replace."""
+        ...
+
+    async def get_alarm(self, alarm_id: str) -> Alarm: ...
+
+    async def list_alarms(
+        self, active_only: bool = False, nsr_id: str | None = None
+    ) -> list[Alarm]:
+        """Newest first."""
+        ...
+
+    async def active_alarm(self, managed_object_id: str, probable_cause: str) -> Alarm | None:
+        """The active alarm of that object and cause, if any."""
+        ...
+
+    # Idempotency keys
+    async def find_idempotency_key(self, key: str) -> tuple[str, str, str] | None:
+        """``(request, nsr_id, op_id)`` recorded for the key, or None."""
+        ...
+
+    async def save_idempotency_key(self, key: str, request: str, nsr_id: str, op_id: str) -> None:
+        """Record the answer of the first request that used the key."""
         ...

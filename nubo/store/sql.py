@@ -34,15 +34,16 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from nubo.model.alarms import Alarm
 from nubo.model.catalogue import NsdEntry, VimRegistration
 from nubo.model.errors import Conflict, NotFound
 from nubo.model.records import LcmOpOcc, NetworkServiceRecord
 from nubo.model.states import FINAL_OP_STATES, NsStatus
-from nubo.store.tables import lcm_op_occs, nsds, nsrs, vims
+from nubo.store.tables import alarms, idempotency_keys, lcm_op_occs, nsds, nsrs, vims
 
 log = logging.getLogger(__name__)
 
-_Body = TypeVar("_Body", NetworkServiceRecord, LcmOpOcc)
+_Body = TypeVar("_Body", NetworkServiceRecord, LcmOpOcc, Alarm)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -224,6 +225,70 @@ class SqlStore:
             .order_by(lcm_op_occs.c.start_time, lcm_op_occs.c.id)
         )
         return await self._bodies(query, LcmOpOcc)
+
+    # -- alarms ------------------------------------------------------------
+
+    async def save_alarm(self, alarm: Alarm) -> None:
+        """Insert or replace."""
+        values = {
+            "managed_object_id": alarm.managed_object_id,
+            "nsr_id": alarm.nsr_id,
+            "probable_cause": alarm.probable_cause.value,
+            "active": alarm.active,
+            "alarm_raised_time": _to_utc(alarm.alarm_raised_time),
+            "body": alarm.model_dump(mode="json"),
+        }
+        await self._upsert(alarms, alarm.id, values)
+
+    async def get_alarm(self, alarm_id: str) -> Alarm:
+        query = select(alarms.c.body).where(alarms.c.id == alarm_id)
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(query)).first()
+        if row is None:
+            raise NotFound(f"alarm {alarm_id} not found", alarm_id=alarm_id)
+        return Alarm.model_validate(row.body)
+
+    async def list_alarms(
+        self, active_only: bool = False, nsr_id: str | None = None
+    ) -> list[Alarm]:
+        """Newest first."""
+        query = select(alarms.c.body).order_by(
+            alarms.c.alarm_raised_time.desc(), alarms.c.id.desc()
+        )
+        if active_only:
+            query = query.where(alarms.c.active.is_(True))
+        if nsr_id is not None:
+            query = query.where(alarms.c.nsr_id == nsr_id)
+        return await self._bodies(query, Alarm)
+
+    async def active_alarm(self, managed_object_id: str, probable_cause: str) -> Alarm | None:
+        query = select(alarms.c.body).where(
+            alarms.c.managed_object_id == managed_object_id,
+            alarms.c.probable_cause == probable_cause,
+            alarms.c.active.is_(True),
+        )
+        found = await self._bodies(query, Alarm)
+        return found[0] if found else None
+
+    # -- idempotency keys ----------------------------------------------------
+
+    async def find_idempotency_key(self, key: str) -> tuple[str, str, str] | None:
+        query = select(idempotency_keys).where(idempotency_keys.c.id == key)
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(query)).first()
+        return None if row is None else (row.request, row.nsr_id, row.op_id)
+
+    async def save_idempotency_key(self, key: str, request: str, nsr_id: str, op_id: str) -> None:
+        values = {"request": request, "nsr_id": nsr_id, "op_id": op_id}
+        try:
+            async with self._engine.begin() as conn:
+                await conn.execute(
+                    insert(idempotency_keys).values(id=key, created_at=datetime.now(UTC), **values)
+                )
+        except IntegrityError as exc:
+            raise Conflict(
+                f"idempotency key {key!r} is already used", field="Idempotency-Key"
+            ) from exc
 
     # -- shared ------------------------------------------------------------
 

@@ -87,3 +87,26 @@ lcm_op_occs = Table(
     Column("state_entered_time", DateTime(timezone=True), nullable=False),
     Column("body", JSON, nullable=False),
 )
+
+alarms = Table(
+    "alarms",
+    metadata,
+    Column("id", String(ID_LENGTH), primary_key=True),
+    Column("managed_object_id", String(ID_LENGTH), nullable=False, index=True),
+    Column("nsr_id", String(ID_LENGTH), nullable=True, index=True),
+    Column("probable_cause", String(64), nullable=False),
+    Column("active", Boolean, nullable=False, index=True),
+    Column("alarm_raised_time", DateTime(timezone=True), nullable=False),
+    Column("body", JSON, nullable=False),
+)
+
+#: a client's retry of a create request with the same key gets the first answer back
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("id", String(NAME_LENGTH), primary_key=True),
+    Column("request", String(1024), nullable=False),
+    Column("nsr_id", String(ID_LENGTH), nullable=False),
+    Column("op_id", String(ID_LENGTH), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)

@@ -261,7 +261,7 @@ async def test_init_twice_is_a_no_op_at_head(tmp_path: Path) -> None:
             journal = (await conn.execute(text("PRAGMA journal_mode"))).scalar_one()
     finally:
         await second.close()
-    assert [v.version_num for v in versions] == ["0001"]
+    assert [v.version_num for v in versions] == ["0002"]
     assert journal == "wal"
 
 
@@ -275,7 +275,15 @@ async def test_migrations_match_the_table_definitions(store: SqlStore) -> None:
     async with store.engine.connect() as conn:
         assert await conn.run_sync(diff) == []
         names = await conn.run_sync(table_names)
-    assert names == {"alembic_version", "vims", "nsds", "nsrs", "lcm_op_occs"}
+    assert names == {
+        "alembic_version",
+        "vims",
+        "nsds",
+        "nsrs",
+        "lcm_op_occs",
+        "alarms",
+        "idempotency_keys",
+    }
 
 
 async def test_concurrent_writes_and_reads_do_not_fail(store: SqlStore) -> None:
@@ -290,3 +298,45 @@ async def test_concurrent_writes_and_reads_do_not_fail(store: SqlStore) -> None:
     await asyncio.gather(*(write(i) for i in range(10)), *(read() for _ in range(10)))
     assert len(await store.list_nsrs()) == 10
     assert len(await store.list_ops()) == 10
+
+
+async def test_alarms_round_trip_and_active_lookup(store: SqlStore) -> None:
+    from nubo.model.alarms import Alarm, EventType, PerceivedSeverity, ProbableCause
+
+    first = Alarm(
+        id="a1",
+        managed_object_id="vnfc-1",
+        nsr_id="ns-1",
+        perceived_severity=PerceivedSeverity.MAJOR,
+        probable_cause=ProbableCause.VNFC_FAILED,
+        event_type=EventType.PROCESSING_ERROR_ALARM,
+        fault_details=["exit code 137"],
+    )
+    other = first.model_copy(update={"id": "a2", "managed_object_id": "vim-1", "nsr_id": None})
+    await store.save_alarm(first)
+    await store.save_alarm(other)
+    assert await store.get_alarm("a1") == first
+    found = await store.active_alarm("vnfc-1", "VNFC_FAILED")
+    assert found is not None and found.id == "a1"
+    assert await store.active_alarm("vnfc-1", "VNFC_VANISHED") is None
+    assert [a.id for a in await store.list_alarms(nsr_id="ns-1")] == ["a1"]
+    cleared = first.model_copy(
+        update={
+            "alarm_cleared_time": datetime.now(UTC),
+            "perceived_severity": PerceivedSeverity.CLEARED,
+        }
+    )
+    await store.save_alarm(cleared)
+    assert await store.active_alarm("vnfc-1", "VNFC_FAILED") is None
+    assert [a.id for a in await store.list_alarms(active_only=True)] == ["a2"]
+    assert len(await store.list_alarms()) == 2
+    with pytest.raises(NotFound, match="alarm nope"):
+        await store.get_alarm("nope")
+
+
+async def test_idempotency_keys_are_recorded_once(store: SqlStore) -> None:
+    assert await store.find_idempotency_key("k") is None
+    await store.save_idempotency_key("k", "POST /x", "ns-1", "op-1")
+    assert await store.find_idempotency_key("k") == ("POST /x", "ns-1", "op-1")
+    with pytest.raises(Conflict):
+        await store.save_idempotency_key("k", "POST /x", "ns-2", "op-2")
