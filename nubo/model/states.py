@@ -67,6 +67,7 @@ class LcmOperationType(StrEnum):
     SCALE_IN = "SCALE_IN"
     START_VNFC = "START_VNFC"
     STOP_VNFC = "STOP_VNFC"
+    HEAL = "HEAL"
     TERMINATE = "TERMINATE"
 
 
@@ -101,8 +102,11 @@ VNFC_TRANSITIONS: Mapping[VnfcState, frozenset[VnfcState]] = {
         {VnfcState.STOPPING, VnfcState.EXITED, VnfcState.FAILED, VnfcState.DELETED}
     ),
     VnfcState.STOPPING: frozenset({VnfcState.EXITED, VnfcState.FAILED, VnfcState.DELETED}),
-    VnfcState.EXITED: frozenset({VnfcState.RUNNING, VnfcState.FAILED, VnfcState.DELETED}),
-    VnfcState.FAILED: frozenset({VnfcState.RUNNING, VnfcState.DELETED}),
+    # EXITED/FAILED -> CREATED: healing re-creates the server in place (same address)
+    VnfcState.EXITED: frozenset(
+        {VnfcState.RUNNING, VnfcState.FAILED, VnfcState.CREATED, VnfcState.DELETED}
+    ),
+    VnfcState.FAILED: frozenset({VnfcState.RUNNING, VnfcState.CREATED, VnfcState.DELETED}),
     VnfcState.DELETED: frozenset(),
 }
 

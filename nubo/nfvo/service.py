@@ -13,8 +13,15 @@ from typing import Any
 from nubo.model.descriptors import ConnectionPoint, VnfcTemplate
 from nubo.model.errors import BadRequest, Conflict
 from nubo.model.records import LcmOpOcc, NetworkServiceRecord
-from nubo.model.states import LcmOperationType, NsStatus, VnfcState, VnfStatus
-from nubo.nfvo.operations import OpRunner
+from nubo.model.states import (
+    VNFC_TRANSITIONS,
+    LcmOperationType,
+    NsStatus,
+    VnfcState,
+    VnfStatus,
+    can_transition,
+)
+from nubo.nfvo.operations import OpRunner, Prepare
 from nubo.nfvo.planning import plan_nsr
 from nubo.nfvo.vims import VimService
 from nubo.nfvo.workflows import NsdLoader, NsWorkflows, find_vnfc_in
@@ -22,6 +29,7 @@ from nubo.store.port import Store
 
 
 def _require(nsr: NetworkServiceRecord, allowed: set[NsStatus], action: str) -> None:
+    """Refuse an operation in a state that does not allow it."""
     if nsr.status not in allowed:
         raise Conflict(
             f"cannot {action} NS {nsr.id}: it is {nsr.status.value}, "
@@ -50,6 +58,8 @@ def template_from_body(body: dict[str, Any] | None) -> VnfcTemplate | None:
 
 
 class NsService:
+    """NS operations: preconditions checked under the NS lock, then launched."""
+
     def __init__(
         self,
         store: Store,
@@ -63,6 +73,15 @@ class NsService:
         self.workflows = workflows
         self.vims = vims
         self.load_nsd = load_nsd
+
+    def _reachable(self, prepare: Prepare) -> Prepare:
+        """Every operation first fails fast when the NS's VIM is known to be down."""
+
+        def checked(nsr: NetworkServiceRecord) -> None:
+            self.vims.ensure_reachable(nsr.vim_id)
+            prepare(nsr)
+
+        return checked
 
     async def get(self, nsr_id: str) -> NetworkServiceRecord:
         return await self.store.get_nsr(nsr_id)
@@ -85,7 +104,7 @@ class NsService:
         op = await self.runner.launch(
             nsr.id,
             LcmOperationType.INSTANTIATE,
-            prepare=lambda _nsr: None,
+            prepare=self._reachable(lambda _nsr: None),
             work=self.workflows.instantiate,
             rollback=self.workflows.rollback_instantiate,
             on_failure=self.workflows.mark_error,
@@ -123,7 +142,7 @@ class NsService:
         return await self.runner.launch(
             nsr_id,
             LcmOperationType.SCALE_OUT,
-            prepare,
+            self._reachable(prepare),
             work=lambda ctx: self.workflows.scale_out(ctx, vnfr_id, vdu_id, template),
             rollback=self.workflows.undo_scale_out,
             on_failure=self.workflows.mark_error,
@@ -153,7 +172,7 @@ class NsService:
         return await self.runner.launch(
             nsr_id,
             LcmOperationType.SCALE_IN,
-            prepare,
+            self._reachable(prepare),
             work=lambda ctx: self.workflows.scale_in(ctx, vnfr_id, chosen["id"]),
             on_failure=self.workflows.mark_error,
             params={"vnfrId": vnfr_id, "vduId": vdu_id, "vnfcInstanceId": vnfc_id},
@@ -195,10 +214,53 @@ class NsService:
         return await self.runner.launch(
             nsr_id,
             operation,
-            prepare,
+            self._reachable(prepare),
             work=lambda ctx: work(ctx, vnfc_id),
             params={"vnfrId": vnfr_id, "vduId": vdu_id, "vnfcInstanceId": vnfc_id},
         )
+
+    async def heal(self, nsr_id: str, vnfc_id: str, cause: str = "") -> LcmOpOcc:
+        """Heal one VNFC: restart it in place, else re-create it with the same address."""
+
+        def prepare(nsr: NetworkServiceRecord) -> None:
+            _require(nsr, {NsStatus.ACTIVE, NsStatus.ERROR}, "heal")
+            _, _, vnfc = nsr.find_vnfc(vnfc_id)
+            if vnfc.state == VnfcState.DELETED:
+                raise Conflict(f"VNFC {vnfc.hostname} was removed; nothing to heal")
+
+        return await self.runner.launch(
+            nsr_id,
+            LcmOperationType.HEAL,
+            self._reachable(prepare),
+            work=lambda ctx: self.workflows.heal_vnfc(ctx, vnfc_id),
+            on_failure=self.workflows.mark_error,
+            params={"vnfcInstanceId": vnfc_id, "cause": cause},
+        )
+
+    async def observe_vnfc(self, nsr_id: str, vnfc_id: str, state: VnfcState) -> bool:
+        """Record a VNFC state seen on the VIM, unless an operation holds the NS.
+
+        Returns False when the NS is busy (the running operation owns the
+        record) or the change is not a legal transition; the caller retries on
+        its next pass.
+        """
+        token = "observe-" + vnfc_id
+        try:
+            self.runner.locks.acquire(nsr_id, token)
+        except Conflict:
+            return False
+        try:
+            nsr = await self.store.get_nsr(nsr_id)
+            _, _, vnfc = nsr.find_vnfc(vnfc_id)
+            if vnfc.state == state:
+                return True
+            if not can_transition(VNFC_TRANSITIONS, vnfc.state, state):
+                return False
+            vnfc.set_state(state)
+            await self.store.save_nsr(nsr)
+            return True
+        finally:
+            self.runner.locks.release(nsr_id, token)
 
     async def terminate(self, nsr_id: str) -> LcmOpOcc:
         def prepare(nsr: NetworkServiceRecord) -> None:
@@ -212,7 +274,7 @@ class NsService:
         return await self.runner.launch(
             nsr_id,
             LcmOperationType.TERMINATE,
-            prepare,
+            self._reachable(prepare),
             work=self.workflows.terminate,
             on_failure=self.workflows.mark_error,
         )

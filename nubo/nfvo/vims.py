@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from nubo.model.catalogue import VimRegistration
-from nubo.model.errors import BadRequest, NotFound
+from nubo.model.errors import BadRequest, NotFound, VimUnreachable
 from nubo.model.ids import new_id
 from nubo.store.port import Store
 from nubo.vim.port import VimConfig, VimDriver
@@ -20,6 +20,26 @@ class VimService:
         self._registry = registry
         self._drivers: dict[str, VimDriver] = {}
         self._lock = asyncio.Lock()
+        #: VIMs the fault watcher found unreachable, with the reason
+        self._unreachable: dict[str, str] = {}
+
+    def mark_unreachable(self, vim_id: str, reason: str) -> None:
+        self._unreachable[vim_id] = reason
+
+    def mark_reachable(self, vim_id: str) -> None:
+        self._unreachable.pop(vim_id, None)
+
+    def unreachable(self) -> dict[str, str]:
+        return dict(self._unreachable)
+
+    def ensure_reachable(self, vim_id: str) -> None:
+        """Fail fast, instead of waiting on VIM timeouts, when the VIM is known to be down."""
+        reason = self._unreachable.get(vim_id)
+        if reason is not None:
+            raise VimUnreachable(
+                f"VIM {vim_id} is unreachable ({reason}); retry when its alarm has cleared",
+                vim_id=vim_id,
+            )
 
     async def register(
         self,

@@ -255,6 +255,58 @@ class NsWorkflows:
             await self.vnfm.stop(driver, vnfc, self.timeouts.stop)
         vnfr.set_status(VnfStatus.INACTIVE)
 
+    # -- healing -----------------------------------------------------------------
+
+    async def heal_vnfc(self, ctx: OperationContext, vnfc_id: str) -> None:
+        """Restart a failed VNFC in place; if that is impossible, re-create it.
+
+        The re-created server keeps the VNFC's address on every link and its
+        environment, so dependents that hold the address keep working.
+        """
+        nsr = ctx.nsr
+        driver = await self.vims.driver(nsr.vim_id)
+        vnfr, vdu, vnfc = nsr.find_vnfc(vnfc_id)
+        async with ctx.step("restart " + vnfc.hostname) as step:
+            restarted = await self._restart_in_place(driver, vnfc)
+            step.detail = "restarted in place" if restarted else "cannot restart: re-creating"
+        if not restarted:
+            async with ctx.step("recreate " + vnfc.hostname):
+                await driver.delete_server(vnfc.vc_id)
+                if vnfc.state == VnfcState.RUNNING:
+                    vnfc.set_state(VnfcState.FAILED)
+                await self.vnfm.allocate(driver, nsr, vnfr, vdu, vnfc, list(vnfc.addresses))
+                await ctx.save()
+                await self.vnfm.reconfigure(driver, vnfc)
+                await self.vnfm.start(driver, vnfc, self.timeouts.start)
+                await ctx.save()
+        async with ctx.step("verify"):
+            await self._verify_running(driver, nsr)
+        if vnfr.status != VnfStatus.ACTIVE and all(
+            c.state == VnfcState.RUNNING for c in vnfr.vnfcs()
+        ):
+            vnfr.set_status(VnfStatus.ACTIVE)
+        if nsr.status == NsStatus.ERROR and all(
+            c.state == VnfcState.RUNNING for c in nsr.all_vnfcs()
+        ):
+            nsr.set_status(NsStatus.ACTIVE)
+
+    async def _restart_in_place(self, driver: VimDriver, vnfc: VnfcInstance) -> bool:
+        try:
+            server = await driver.get_server(vnfc.vc_id)
+        except NotFound:
+            return False
+        if server.status == ServerStatus.RUNNING:
+            vnfc.set_state(VnfcState.RUNNING)
+            return True
+        if not server.ext_id:
+            return False
+        try:
+            await self.vnfm.start(driver, vnfc, self.timeouts.start)
+        except VimError as exc:
+            log.warning("heal.restart_failed vnfc=%s error=%s", vnfc.id, exc.detail)
+            return False
+        return vnfc.state == VnfcState.RUNNING
+
     # -- terminate and rollback --------------------------------------------------
 
     async def terminate(self, ctx: OperationContext) -> None:

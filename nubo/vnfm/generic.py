@@ -101,6 +101,10 @@ class GenericVnfm:
         await driver.set_metadata(vnfc.vc_id, env)
         vnfc.environment = env
 
+    async def reconfigure(self, driver: VimDriver, vnfc: VnfcInstance) -> None:
+        """Give a re-created VNFC exactly the environment it had before."""
+        await driver.set_metadata(vnfc.vc_id, dict(vnfc.environment))
+
     async def start(self, driver: VimDriver, vnfc: VnfcInstance, timeout: float) -> None:
         try:
             server = await driver.start_server(vnfc.vc_id, timeout)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from nubo.app import Nubo, build
-from nubo.model.errors import Conflict
+from nubo.model.errors import Conflict, VimUnreachable
 from nubo.model.records import LcmOpOcc
 from nubo.model.states import NsStatus, OpState, VnfcState
 from nubo.settings import Settings
@@ -301,3 +301,63 @@ async def test_failed_rollback_leaves_the_ns_in_error(nubo: Nubo) -> None:
     assert done.state == OpState.FAILED
     assert done.error is not None and "unreachable" in str(done.error["rollback_error"])
     assert (await nubo.ns.get(nsr.id)).status == NsStatus.ERROR
+
+
+async def test_heal_restarts_a_crashed_vnfc_in_place(nubo: Nubo) -> None:
+    fake = await fake_of(nubo)
+    nsr_id = await deploy(nubo)
+    server = (await nubo.ns.get(nsr_id)).vnfr_by_name("sipp-server").vnfcs()[0]
+    fake.crash(server.vc_id, exit_code=137)
+    done = await finish(nubo, await nubo.ns.heal(nsr_id, server.id, cause="test"))
+    assert done.state == OpState.COMPLETED, done.error
+    assert done.steps[0].detail == "restarted in place"
+    healed = (await nubo.ns.get(nsr_id)).vnfr_by_name("sipp-server").vnfcs()[0]
+    assert healed.state == VnfcState.RUNNING and healed.vc_id == server.vc_id
+
+
+async def test_heal_recreates_a_vanished_vnfc_with_its_address(nubo: Nubo) -> None:
+    fake = await fake_of(nubo)
+    nsr_id = await deploy(nubo)
+    server = (await nubo.ns.get(nsr_id)).vnfr_by_name("sipp-server").vnfcs()[0]
+    fake.vanish(server.vc_id)
+    done = await finish(nubo, await nubo.ns.heal(nsr_id, server.id))
+    assert done.state == OpState.COMPLETED, done.error
+    assert [s.name for s in done.steps] == [
+        "restart sipp-server-0",
+        "recreate sipp-server-0",
+        "verify",
+    ]
+    healed = (await nubo.ns.get(nsr_id)).vnfr_by_name("sipp-server").vnfcs()[0]
+    assert healed.vc_id != server.vc_id
+    assert healed.addresses == server.addresses
+    container = fake.container_of(healed.vc_id)
+    assert container is not None and container.environment == server.environment
+
+
+async def test_operations_fail_fast_on_a_vim_known_to_be_down(nubo: Nubo) -> None:
+    nsr_id = await deploy(nubo)
+    nsr = await nubo.ns.get(nsr_id)
+    nubo.vims.mark_unreachable(nsr.vim_id, "connection refused")
+    client = nsr.vnfr_by_name("sipp-client")
+    with pytest.raises(VimUnreachable, match="connection refused"):
+        await nubo.ns.scale_out(nsr_id, client.id, client.vdu[0].id)
+    entry = await nubo.catalogue.onboard(NSD.read_bytes())
+    with pytest.raises(VimUnreachable):
+        await nubo.ns.instantiate(entry.id)
+    nubo.vims.mark_reachable(nsr.vim_id)
+    op = await nubo.ns.scale_out(nsr_id, client.id, client.vdu[0].id)
+    assert (await finish(nubo, op)).state == OpState.COMPLETED
+
+
+async def test_observed_state_is_recorded_unless_the_ns_is_busy(nubo: Nubo) -> None:
+    fake = await fake_of(nubo)
+    nsr_id = await deploy(nubo)
+    nsr = await nubo.ns.get(nsr_id)
+    vnfc = nsr.vnfr_by_name("sipp-client").vnfcs()[0]
+    assert await nubo.ns.observe_vnfc(nsr_id, vnfc.id, VnfcState.FAILED)
+    _, _, seen = (await nubo.ns.get(nsr_id)).find_vnfc(vnfc.id)
+    assert seen.state == VnfcState.FAILED
+    fake.delay = 0.2
+    op = await nubo.ns.heal(nsr_id, vnfc.id)
+    assert not await nubo.ns.observe_vnfc(nsr_id, vnfc.id, VnfcState.EXITED)
+    assert (await finish(nubo, op)).state == OpState.COMPLETED
