@@ -7,6 +7,8 @@ the same graph with their own settings, drivers and fault hooks.
 from __future__ import annotations
 
 import logging
+import os
+import signal
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,9 +62,9 @@ class Nubo:
             self.settings.default_vim_endpoint,
             self.settings.subnet_pool,
         )
-        swept = await self.runner.sweep()
-        if swept:
-            log.warning("start.swept operations=%d", len(swept))
+        recovered = await self.ns.recover()
+        if recovered:
+            log.warning("start.recovering operations=%d", len(recovered))
         self.started = True
 
     async def stop(self) -> None:
@@ -89,6 +91,8 @@ def build(
     fault_hook: FaultHook | None = None,
 ) -> Nubo:
     """Wire the orchestrator; nothing touches the disk or a VIM until ``start``."""
+    if settings.crash_at and fault_hook is None:
+        fault_hook = crash_hook(settings.crash_at)
     store = SqlStore(settings.db_url)
     registry = registry or default_registry()
     vims = VimService(store, registry)
@@ -105,6 +109,18 @@ def build(
     )
     ns = NsService(store, runner, workflows, vims, catalogue.parsed)
     return Nubo(settings, store, registry, vims, catalogue, runner, workflows, ns)
+
+
+def crash_hook(point: str) -> FaultHook:
+    """A fault hook that kills this process with SIGKILL at ``point`` (tests only)."""
+
+    async def hook(operation: str, where: str) -> None:
+        if f"{operation}:{where}" == point:
+            log.warning("crash_at point=%s: killing the orchestrator", point)
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    log.warning("crash_at is set: nubo will kill itself at %s", point)
+    return hook
 
 
 def configure_logging(level: str) -> None:

@@ -29,6 +29,9 @@ class Settings:
     stop_timeout: float = 10.0
     op_timeout: float = 600.0
     log_level: str = "INFO"
+    #: test-only fault injection: "OPERATION:before|after:STEP" kills the process with
+    #: SIGKILL at that point of a workflow, to prove recovery after a crash
+    crash_at: str = ""
 
     @property
     def db_url(self) -> str:
@@ -52,6 +55,7 @@ class Settings:
             "stop_timeout": float,
             "op_timeout": float,
             "log_level": str,
+            "crash_at": str,
         }
         for name, cast in casts.items():
             raw = env.get("NUBO_" + name.upper())

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -119,12 +119,74 @@ class OpRunner:
         except BaseException:
             self.locks.release(nsr_id, op.id)
             raise
-        ctx = OperationContext(self, op, nsr)
-        task = asyncio.create_task(self._run(ctx, work, rollback, on_failure), name=f"op-{op.id}")
-        self._tasks[op.id] = task
-        task.add_done_callback(lambda _t: self._tasks.pop(op.id, None))
+        self._spawn(op, self._run(OperationContext(self, op, nsr), work, rollback, on_failure))
         log.info("op.accepted ns=%s op=%s operation=%s", nsr_id, op.id, operation.value)
         return op
+
+    def _spawn(self, op: LcmOpOcc, body: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(body, name=f"op-{op.id}")
+        self._tasks[op.id] = task
+        task.add_done_callback(lambda _t: self._tasks.pop(op.id, None))
+
+    async def resume(
+        self,
+        op: LcmOpOcc,
+        work: Work,
+        rollback: Rollback | None,
+        on_failure: Rollback | None,
+        roll_back: bool,
+    ) -> None:
+        """Take over an occurrence a stopped orchestrator left unfinished.
+
+        With ``roll_back`` (or when it was already rolling back) the rollback
+        runs and the occurrence ends ROLLED_BACK; otherwise the work runs again
+        from the start, its steps skipping what was already done.
+        """
+        self.locks.acquire(op.nsr_id, op.id)
+        try:
+            nsr = await self.store.get_nsr(op.nsr_id)
+        except BaseException:
+            self.locks.release(op.nsr_id, op.id)
+            raise
+        ctx = OperationContext(self, op, nsr)
+        interrupted = next((s.name for s in reversed(op.steps) if s.status != "DONE"), "")
+        if interrupted:
+            where = f"during step {interrupted}"
+        elif op.steps:
+            where = f"after step {op.steps[-1].name}"
+        else:
+            where = "before its first step"
+        log.warning(
+            "op.resume ns=%s op=%s operation=%s interrupted=%r action=%s",
+            op.nsr_id,
+            op.id,
+            op.operation.value,
+            where,
+            "rollback" if roll_back else "complete",
+        )
+        if roll_back or op.state == OpState.ROLLING_BACK:
+            op.error = op.error or {
+                "title": "Interrupted",
+                "status": 503,
+                "code": "INTERRUPTED",
+                "detail": f"the orchestrator stopped {where}; "
+                "the operation was rolled back when it started again",
+                "step": interrupted,
+            }
+            self._spawn(op, self._recover_by_rollback(ctx, rollback, on_failure))
+            return
+        if op.state == OpState.FAILED_TEMP:
+            op.set_state(OpState.PROCESSING)
+        op.error = None
+        self._spawn(op, self._run(ctx, work, rollback, on_failure))
+
+    async def _recover_by_rollback(
+        self, ctx: OperationContext, rollback: Rollback | None, on_failure: Rollback | None
+    ) -> None:
+        try:
+            await self._after_failure(ctx, rollback, on_failure)
+        finally:
+            self.locks.release(ctx.op.nsr_id, ctx.op.id)
 
     async def _run(
         self,
@@ -174,6 +236,12 @@ class OpRunner:
             ctx.current_step,
             error.get("detail"),
         )
+        await self._after_failure(ctx, rollback, on_failure)
+
+    async def _after_failure(
+        self, ctx: OperationContext, rollback: Rollback | None, on_failure: Rollback | None
+    ) -> None:
+        op = ctx.op
         if rollback is None:
             op.set_state(OpState.FAILED)
             if on_failure is not None:
@@ -194,7 +262,7 @@ class OpRunner:
         try:
             await action(ctx)
         except Exception as exc:
-            assert ctx.op.error is not None
+            ctx.op.error = ctx.op.error or {}
             ctx.op.error[f"{what}_error"] = ErrorInfo.of(exc).problem.get("detail")
             log.exception("op.%s_failed ns=%s op=%s", what, ctx.op.nsr_id, ctx.op.id)
             return False
@@ -225,22 +293,3 @@ class OpRunner:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-
-    async def sweep(self) -> list[LcmOpOcc]:
-        """Crash sweep at start-up: unfinished occurrences become FAILED_TEMP with the reason."""
-        swept = []
-        for op in await self.store.unfinished_ops():
-            if op.id in self._tasks or op.state == OpState.FAILED_TEMP:
-                continue
-            op.error = op.error or {
-                "title": "Interrupted",
-                "status": 503,
-                "code": "INTERRUPTED",
-                "detail": "the orchestrator stopped while this operation was running; "
-                "it can be rolled back or retried",
-            }
-            op.set_state(OpState.FAILED_TEMP)
-            await self.store.save_op(op)
-            swept.append(op)
-            log.warning("op.swept op=%s ns=%s", op.id, op.nsr_id)
-        return swept

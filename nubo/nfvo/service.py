@@ -8,10 +8,12 @@ persisted occurrence; the work goes on in the background.
 from __future__ import annotations
 
 import builtins
+import logging
+from functools import partial
 from typing import Any
 
 from nubo.model.descriptors import ConnectionPoint, VnfcTemplate
-from nubo.model.errors import BadRequest, Conflict
+from nubo.model.errors import BadRequest, Conflict, NotFound
 from nubo.model.records import LcmOpOcc, NetworkServiceRecord
 from nubo.model.states import (
     VNFC_TRANSITIONS,
@@ -21,11 +23,13 @@ from nubo.model.states import (
     VnfStatus,
     can_transition,
 )
-from nubo.nfvo.operations import OpRunner, Prepare
+from nubo.nfvo.operations import OpRunner, Prepare, Rollback, Work
 from nubo.nfvo.planning import plan_nsr
 from nubo.nfvo.vims import VimService
 from nubo.nfvo.workflows import NsdLoader, NsWorkflows, find_vnfc_in
 from nubo.store.port import Store
+
+log = logging.getLogger("nubo.nfvo")
 
 
 def _require(nsr: NetworkServiceRecord, allowed: set[NsStatus], action: str) -> None:
@@ -261,6 +265,51 @@ class NsService:
             return True
         finally:
             self.runner.locks.release(nsr_id, token)
+
+    async def recover(self) -> builtins.list[LcmOpOcc]:
+        """Start-up: finish or roll back every operation a stopped orchestrator left.
+
+        The rule per operation (documented in the README): INSTANTIATE and
+        SCALE_OUT roll back, because a half-built NS or VNFC is not worth
+        guessing about; TERMINATE, SCALE_IN, START_VNFC, STOP_VNFC and HEAL are
+        completed, because running them again is safe and is what was asked.
+        """
+        recovered = []
+        for op in await self.store.unfinished_ops():
+            if op.id in self.runner.running():
+                continue
+            work, rollback, on_failure, roll_back = self._recovery_plan(op)
+            try:
+                await self.runner.resume(op, work, rollback, on_failure, roll_back)
+            except NotFound:
+                log.warning("op.resume_skipped op=%s reason=NSR gone", op.id)
+                continue
+            recovered.append(op)
+        return recovered
+
+    def _recovery_plan(self, op: LcmOpOcc) -> tuple[Work, Rollback | None, Rollback | None, bool]:
+        """(work, rollback, on_failure, roll back?) for an interrupted occurrence."""
+        wf = self.workflows
+        vnfr_id, vdu_id, vnfc_id = (
+            str(op.params.get(name) or "") for name in ("vnfrId", "vduId", "vnfcInstanceId")
+        )
+        match op.operation:
+            case LcmOperationType.INSTANTIATE:
+                return wf.instantiate, wf.rollback_instantiate, wf.mark_error, True
+            case LcmOperationType.SCALE_OUT:
+                work = partial(wf.scale_out, vnfr_id=vnfr_id, vdu_id=vdu_id, template=None)
+                return work, wf.undo_scale_out, wf.mark_error, True
+            case LcmOperationType.SCALE_IN:
+                work = partial(wf.scale_in, vnfr_id=vnfr_id, vnfc_id=vnfc_id, vdu_id=vdu_id)
+                return work, None, wf.mark_error, False
+            case LcmOperationType.START_VNFC:
+                return partial(wf.start_vnfc, vnfc_id=vnfc_id), None, None, False
+            case LcmOperationType.STOP_VNFC:
+                return partial(wf.stop_vnfc, vnfc_id=vnfc_id), None, None, False
+            case LcmOperationType.HEAL:
+                return partial(wf.heal_vnfc, vnfc_id=vnfc_id), None, wf.mark_error, False
+            case _:
+                return wf.terminate, None, wf.mark_error, False
 
     async def terminate(self, nsr_id: str) -> LcmOpOcc:
         def prepare(nsr: NetworkServiceRecord) -> None:

@@ -214,15 +214,25 @@ class NsWorkflows:
                 vnfr.set_status(VnfStatus.ACTIVE)
         nsr.set_status(NsStatus.ACTIVE)
 
-    async def scale_in(self, ctx: OperationContext, vnfr_id: str, vnfc_id: str) -> None:
+    async def scale_in(
+        self, ctx: OperationContext, vnfr_id: str, vnfc_id: str, vdu_id: str = ""
+    ) -> None:
         nsr = ctx.nsr
         nsd = await self.load_nsd(nsr.descriptor_reference)
         driver = await self.vims.driver(nsr.vim_id)
         vnfr = nsr.find_vnfr(vnfr_id)
-        _, vdu, vnfc = nsr.find_vnfc(vnfc_id)
-        async with ctx.step("remove " + vnfc.hostname):
-            await self.vnfm.remove(driver, vnfc)
-            vdu.forget(vnfc.id)
+        if not vnfc_id and vdu_id:  # resumed before the choice was recorded: same rule
+            live = vnfr.find_vdu(vdu_id).live_vnfcs()
+            vnfc_id = live[-1].id if len(live) > 1 else ""
+        ctx.op.params["vnfcInstanceId"] = vnfc_id
+        try:
+            _, vdu, vnfc = nsr.find_vnfc(vnfc_id)
+        except NotFound:
+            vnfc = None  # removed before an interruption: nothing left to do
+        if vnfc is not None:
+            async with ctx.step("remove " + vnfc.hostname):
+                await self.vnfm.remove(driver, vnfc)
+                vdu.forget(vnfc.id)
         async with ctx.step("resolve-dependencies"):
             self._resolve(nsd, nsr)
         vnfr.set_status(VnfStatus.ACTIVE)

@@ -114,6 +114,8 @@ class GenericVnfm:
         vnfc.set_state(vnfc_state_of(server.status))
 
     async def stop(self, driver: VimDriver, vnfc: VnfcInstance, timeout: float) -> None:
+        if vnfc.state == VnfcState.EXITED:
+            return  # already stopped (a repeated stop after an interruption)
         vnfc.set_state(VnfcState.STOPPING)
         server = await driver.stop_server(vnfc.vc_id, timeout)
         vnfc.set_state(vnfc_state_of(server.status))

@@ -9,11 +9,7 @@ are refused with the JSON path of the problem and create nothing.
 from __future__ import annotations
 
 import json
-import os
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,60 +19,27 @@ import pytest
 
 from nubo.vim.port import LABEL_MANAGED, LABEL_NS
 from tests.conftest import remove_labelled
+from tests.nubo_process import NUBO, NuboProcess
 from tests.sip_checks import labelled, vnfc_container, wait_for_calls
 
 pytestmark = pytest.mark.docker
 
 ROOT = Path(__file__).resolve().parents[2]
 NSD = ROOT / "examples" / "sipp" / "nsd.json"
-NUBO = str(Path(sys.executable).parent / "nubo")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture
 def server(tmp_path: Path, docker_client: Any) -> Iterator[str]:
     """A `nubo serve` process on a free loopback port; its services are removed after."""
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = (tmp_path / "nubo.log").open("w")
-    env = os.environ | {"NUBO_START_TIMEOUT": "30"}
-    proc = subprocess.Popen(
-        [NUBO, "serve", "--port", str(port), "--data-dir", str(tmp_path / "data")],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env=env,
-    )
+    nubo = NuboProcess(tmp_path / "data").start()
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            raise AssertionError(
-                "nubo serve did not answer: " + (tmp_path / "nubo.log").read_text()
-            )
-        yield url
+        yield nubo.url
     finally:
         try:
-            nsrs = httpx.get(f"{url}/api/v1/ns-records", timeout=5).json()
+            nsrs = nubo.api("GET", "/api/v1/ns-records").json()
         except (httpx.TransportError, json.JSONDecodeError):
             nsrs = []
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+        nubo.stop()
         for nsr in nsrs:
             remove_labelled(docker_client, f"{LABEL_NS}={nsr['id']}")
 

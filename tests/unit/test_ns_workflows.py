@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from nubo.app import Nubo, build
 from nubo.model.errors import Conflict, VimUnreachable
 from nubo.model.records import LcmOpOcc
 from nubo.model.states import NsStatus, OpState, VnfcState
+from nubo.nfvo.operations import FaultHook
 from nubo.settings import Settings
 from nubo.vim.fake import FakeVimDriver
 
@@ -224,20 +226,65 @@ async def test_stop_and_start_a_vnfc(nubo: Nubo) -> None:
     assert started.state == VnfcState.RUNNING
 
 
-async def test_unfinished_operations_are_swept_at_start(tmp_path: Path) -> None:
-    app = build(Settings(data_dir=tmp_path, default_vim_type="fake"))
+def pause_at(point: str) -> tuple[FaultHook, asyncio.Event]:
+    """A fault hook that stops the workflow at ``point`` until the orchestrator stops."""
+    reached = asyncio.Event()
+
+    async def hook(operation: str, where: str) -> None:
+        if f"{operation}:{where}" == point:
+            reached.set()
+            await asyncio.Event().wait()
+
+    return hook, reached
+
+
+async def interrupted(tmp_path: Path, point: str, before: str = "") -> tuple[str, str]:
+    """Deploy (unless ``before`` is empty), run an operation up to ``point``, stop nubo."""
+    hook, reached = pause_at(point)
+    app = build(Settings(data_dir=tmp_path, default_vim_type="fake"), fault_hook=hook)
     await app.start()
-    fake = await fake_of(app)
-    fake.delay = 0.5
-    entry = await app.catalogue.onboard(NSD.read_bytes())
-    _, op = await app.ns.instantiate(entry.id)
-    await app.stop()  # interrupts the operation, as a crash would
+    try:
+        entry = await app.catalogue.onboard(NSD.read_bytes())
+        nsr, op = await app.ns.instantiate(entry.id)
+        if before:
+            assert (await finish(app, op)).state == OpState.COMPLETED
+            op = await (
+                app.ns.terminate(nsr.id)
+                if before == "terminate"
+                else app.ns.scale_in(
+                    nsr.id,
+                    nsr.vnfr_by_name("sipp-server").id,
+                    nsr.vnfr_by_name("sipp-server").vdu[0].id,
+                )
+            )
+        await asyncio.wait_for(reached.wait(), 5)
+    finally:
+        await app.stop()  # interrupts the operation, as a crash would
+    return nsr.id, op.id
+
+
+async def test_interrupted_instantiate_is_rolled_back_at_start(tmp_path: Path) -> None:
+    nsr_id, op_id = await interrupted(tmp_path, "INSTANTIATE:after:allocate")
     again = build(Settings(data_dir=tmp_path, default_vim_type="fake"))
     await again.start()
     try:
-        swept = await again.ns.operation(op.id)
-        assert swept.state == OpState.FAILED_TEMP
-        assert swept.error is not None and swept.error["code"] == "INTERRUPTED"
+        done = await again.runner.wait(op_id, timeout=5)
+        assert done.state == OpState.ROLLED_BACK
+        assert done.error is not None and done.error["code"] == "INTERRUPTED"
+        assert "stopped after step allocate" in str(done.error["detail"])
+        assert (await again.ns.get(nsr_id)).status == NsStatus.ERROR
+    finally:
+        await again.stop()
+
+
+async def test_interrupted_terminate_is_completed_at_start(tmp_path: Path) -> None:
+    nsr_id, op_id = await interrupted(tmp_path, "TERMINATE:after:remove-vnfcs", "terminate")
+    again = build(Settings(data_dir=tmp_path, default_vim_type="fake"))
+    await again.start()
+    try:
+        done = await again.runner.wait(op_id, timeout=5)
+        assert done.state == OpState.COMPLETED, done.error
+        assert (await again.ns.get(nsr_id)).status == NsStatus.TERMINATED
     finally:
         await again.stop()
 

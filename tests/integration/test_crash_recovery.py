@@ -1,0 +1,146 @@
+"""SIGKILL the orchestrator in the middle of operations; on restart it finishes or rolls back.
+
+`nubo serve` runs as a real process with NUBO_CRASH_AT set (test-only fault
+injection): at that point of the workflow it kills itself with SIGKILL. A
+second process on the same database must then bring every operation to a
+final state, and what runs on the Docker Engine must match the records:
+nothing orphaned, nothing duplicated.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from nubo.vim.port import LABEL_NS
+from tests.conftest import remove_labelled
+from tests.nubo_process import NuboProcess
+from tests.sip_checks import labelled
+
+pytestmark = pytest.mark.docker
+
+NSD = Path(__file__).resolve().parents[2] / "examples" / "sipp" / "nsd.json"
+SIGKILL_EXIT = -9
+
+
+@pytest.fixture
+def nubo(tmp_path: Path, docker_client: Any) -> Iterator[NuboProcess]:
+    process = NuboProcess(tmp_path / "data")
+    try:
+        yield process
+    finally:
+        process.stop()
+        remove_nsrs(process, docker_client)
+
+
+def remove_nsrs(process: NuboProcess, docker_client: Any) -> None:
+    """Clean up every NS the test's database knows, even if nubo is down."""
+    db = process.data_dir / "nubo.db"
+    if not db.exists():
+        return
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        for (nsr_id,) in conn.execute("SELECT id FROM nsrs"):
+            remove_labelled(docker_client, f"{LABEL_NS}={nsr_id}")
+
+
+def onboard(nubo: NuboProcess) -> str:
+    response = nubo.api("POST", "/api/v1/ns-descriptors", content=NSD.read_bytes())
+    assert response.status_code == 201, response.text
+    nsd_id: str = response.json()["id"]
+    return nsd_id
+
+
+def records_match_docker(nubo: NuboProcess, docker_client: Any, nsr_id: str) -> dict[str, Any]:
+    """Every live VNFC has exactly one running container, and no container lacks a VNFC."""
+    nsr: dict[str, Any] = nubo.api("GET", f"/api/v1/ns-records/{nsr_id}").json()
+    live = {
+        c["id"]
+        for v in nsr["vnfr"]
+        for d in v["vdu"]
+        for c in d["vnfc_instance"]
+        if c["state"] != "DELETED"
+    }
+    containers, networks = labelled(docker_client, nsr_id)
+    running = [c.labels["io.nubo.vnfc-id"] for c in containers if c.status == "running"]
+    assert sorted(running) == sorted(live), (running, live)
+    assert len(containers) == len(live)
+    assert len(networks) == len(nsr["vlr"])
+    return nsr
+
+
+@pytest.mark.parametrize(
+    "point",
+    [
+        "after:create-networks",
+        "after:allocate",
+        "after:configure",
+        "after:start sipp-server",
+        "before:verify",
+    ],
+)
+def test_killed_during_instantiate_rolls_back(
+    nubo: NuboProcess, docker_client: Any, point: str
+) -> None:
+    nubo.start(NUBO_CRASH_AT=f"INSTANTIATE:{point}")
+    nsd_id = onboard(nubo)
+    response = nubo.api("POST", f"/api/v1/ns-records/{nsd_id}")
+    assert response.status_code == 202
+    nsr_id, location = response.json()["id"], response.headers["location"]
+    assert nubo.wait_killed() == SIGKILL_EXIT
+
+    nubo.start()
+    op = nubo.wait_op(location)
+    assert op["state"] == "ROLLED_BACK", json.dumps(op, indent=1)
+    assert op["error"]["code"] == "INTERRUPTED"
+    nsr = nubo.api("GET", f"/api/v1/ns-records/{nsr_id}").json()
+    assert nsr["status"] == "ERROR"
+    assert labelled(docker_client, nsr_id) == ([], [])
+
+
+def test_killed_during_terminate_completes(nubo: NuboProcess, docker_client: Any) -> None:
+    nubo.start(NUBO_CRASH_AT="TERMINATE:after:remove-vnfcs")
+    nsd_id = onboard(nubo)
+    response = nubo.api("POST", f"/api/v1/ns-records/{nsd_id}")
+    nsr_id = response.json()["id"]
+    assert nubo.wait_op(response.headers["location"])["state"] == "COMPLETED"
+    records_match_docker(nubo, docker_client, nsr_id)
+    terminate = nubo.api("DELETE", f"/api/v1/ns-records/{nsr_id}")
+    assert terminate.status_code == 202
+    assert nubo.wait_killed() == SIGKILL_EXIT
+
+    nubo.start()
+    assert nubo.wait_op(terminate.headers["location"])["state"] == "COMPLETED"
+    assert nubo.api("GET", f"/api/v1/ns-records/{nsr_id}").json()["status"] == "TERMINATED"
+    assert labelled(docker_client, nsr_id) == ([], [])
+
+
+def test_killed_during_scale_out_removes_the_new_vnfc(
+    nubo: NuboProcess, docker_client: Any
+) -> None:
+    nubo.start(NUBO_CRASH_AT="SCALE_OUT:after:start")
+    nsd_id = onboard(nubo)
+    response = nubo.api("POST", f"/api/v1/ns-records/{nsd_id}")
+    nsr_id = response.json()["id"]
+    assert nubo.wait_op(response.headers["location"])["state"] == "COMPLETED"
+    nsr = records_match_docker(nubo, docker_client, nsr_id)
+    client = next(v for v in nsr["vnfr"] if v["name"] == "sipp-client")
+    path = (
+        f"/api/v1/ns-records/{nsr_id}/vnfrecords/{client['id']}"
+        f"/vduunits/{client['vdu'][0]['id']}/vnfcinstances"
+    )
+    scale = nubo.api("POST", path)
+    assert scale.status_code == 202
+    assert nubo.wait_killed() == SIGKILL_EXIT
+    assert len(labelled(docker_client, nsr_id)[0]) == 3  # the new client ran before the kill
+
+    nubo.start()
+    assert nubo.wait_op(scale.headers["location"])["state"] == "ROLLED_BACK"
+    nsr = records_match_docker(nubo, docker_client, nsr_id)
+    assert nsr["status"] == "ACTIVE"
+    assert len(labelled(docker_client, nsr_id)[0]) == 2

@@ -1,0 +1,87 @@
+"""`nubo serve` as a real process, for tests that talk to it as a user or kill it."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+NUBO = str(Path(sys.executable).parent / "nubo")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class NuboProcess:
+    """One `nubo serve` on loopback with its own data directory; restartable."""
+
+    def __init__(self, data_dir: Path, port: int | None = None) -> None:
+        self.data_dir = data_dir
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log_path = data_dir / "nubo.log"
+
+    def start(self, **env: str) -> NuboProcess:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(
+            [NUBO, "serve", "--port", str(self.port), "--data-dir", str(self.data_dir)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=os.environ | {"NUBO_START_TIMEOUT": "30"} | env,
+        )
+        log.close()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"nubo serve exited: {self.log()}")
+            try:
+                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
+                    return self
+            except httpx.TransportError:
+                time.sleep(0.1)
+        raise AssertionError(f"nubo serve did not answer: {self.log()}")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-3000:]
+
+    def wait_killed(self, timeout: float = 60) -> int:
+        """Wait until the process ends by itself (e.g. a crash_at SIGKILL)."""
+        assert self.proc is not None
+        code = self.proc.wait(timeout=timeout)
+        self.proc = None
+        return code
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc = None
+
+    def api(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        return httpx.request(method, f"{self.url}{path}", timeout=30, **kwargs)
+
+    def wait_op(self, location: str, timeout: float = 120) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            op: dict[str, Any] = self.api("GET", location).json()
+            if op["state"] in ("COMPLETED", "FAILED", "ROLLED_BACK", "FAILED_TEMP"):
+                return op
+            time.sleep(0.1)
+        raise AssertionError(f"operation {location} did not finish: {self.log()}")
