@@ -7,9 +7,9 @@ operation occurrence; the body of a deploy is the new NSR, as Open Baton does.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Header, Request, Response
 from pydantic import BaseModel, Field
 
 from nubo.api.problems import PROBLEM_JSON
@@ -142,10 +142,24 @@ class DeployRequest(BaseModel):
     responses=_PROBLEMS,
     openapi_extra=_OPTIONAL_JSON,
 )
-async def deploy_nsr(nsd_id: str, request: Request, response: Response) -> NetworkServiceRecord:
+async def deploy_nsr(
+    nsd_id: str,
+    request: Request,
+    response: Response,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            max_length=255,
+            description="a retry with the same key returns the first answer instead of "
+            "deploying twice",
+        ),
+    ] = None,
+) -> NetworkServiceRecord:
     body = await _json_body(request, required=False) or {}
     options = DeployRequest.model_validate(body)
-    nsr, op = await _ns(request).instantiate(nsd_id, name=options.name, vim=options.vim)
+    nsr, op = await _ns(request).instantiate(
+        nsd_id, name=options.name, vim=options.vim, idempotency_key=idempotency_key
+    )
     _accepted(response, op)
     return nsr
 

@@ -132,13 +132,23 @@ class NuboClient:
         *,
         body: Any = None,
         params: dict[str, str] | None = None,
+        idempotency_key: str | None = None,
     ) -> httpx.Response:
-        try:
-            response = self._http.request(method, API + path, json=body, params=params)
-        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-            raise Unreachable(self.base_url, str(exc) or type(exc).__name__) from None
-        except httpx.TransportError as exc:
-            raise Unreachable(self.base_url, f"{type(exc).__name__}: {exc}") from None
+        """Send a request; with an idempotency key, a lost answer is asked for again."""
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
+        attempts = 3 if idempotency_key else 1
+        for attempt in range(1, attempts + 1):
+            try:
+                response = self._http.request(
+                    method, API + path, json=body, params=params, headers=headers
+                )
+                break
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                raise Unreachable(self.base_url, str(exc) or type(exc).__name__) from None
+            except httpx.TransportError as exc:
+                # the server may have acted on the request: only a keyed retry is safe
+                if attempt == attempts:
+                    raise Unreachable(self.base_url, f"{type(exc).__name__}: {exc}") from None
         if response.status_code >= 400:
             raise ApiError(_problem_of(response))
         return response
@@ -146,8 +156,10 @@ class NuboClient:
     def get(self, path: str, params: dict[str, str] | None = None) -> Any:
         return _json(self.request("GET", path, params=params))
 
-    def post(self, path: str, body: Any = None) -> httpx.Response:
-        return self.request("POST", path, body=body)
+    def post(
+        self, path: str, body: Any = None, idempotency_key: str | None = None
+    ) -> httpx.Response:
+        return self.request("POST", path, body=body, idempotency_key=idempotency_key)
 
     def delete(self, path: str) -> httpx.Response:
         return self.request("DELETE", path)

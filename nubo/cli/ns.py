@@ -6,6 +6,7 @@ the API wants record ids, so commands read the NSR first and resolve.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import click
@@ -128,7 +129,9 @@ def ns_instantiate(
 ) -> None:
     """Instantiate a network service from NSD_ID."""
     body = {k: v for k, v in (("name", name), ("vim", vim)) if v is not None}
-    response = config.client().post(f"/ns-records/{nsd_id}", body or None)
+    # a fresh key per command: if the answer is lost, the retry cannot deploy twice
+    key = str(uuid.uuid4())
+    response = config.client().post(f"/ns-records/{nsd_id}", body or None, idempotency_key=key)
     nsr = response.json()
     op_id = op_id_of(response)
     if not wait:

@@ -7,6 +7,7 @@ persisted occurrence; the work goes on in the background.
 
 from __future__ import annotations
 
+import asyncio
 import builtins
 import logging
 from functools import partial
@@ -77,6 +78,7 @@ class NsService:
         self.workflows = workflows
         self.vims = vims
         self.load_nsd = load_nsd
+        self._idempotency_lock = asyncio.Lock()
 
     def _reachable(self, prepare: Prepare) -> Prepare:
         """Every operation first fails fast when the NS's VIM is known to be down."""
@@ -100,7 +102,33 @@ class NsService:
         return await self.store.get_op(op_id)
 
     async def instantiate(
-        self, nsd_id: str, name: str | None = None, vim: str | None = None
+        self,
+        nsd_id: str,
+        name: str | None = None,
+        vim: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> tuple[NetworkServiceRecord, LcmOpOcc]:
+        """Deploy an NS; a retry with the same ``idempotency_key`` gets the first answer."""
+        if not idempotency_key:
+            return await self._instantiate(nsd_id, name, vim)
+        request = f"instantiate nsd={nsd_id} name={name or ''} vim={vim or ''}"
+        async with self._idempotency_lock:
+            found = await self.store.find_idempotency_key(idempotency_key)
+            if found is not None:
+                first_request, nsr_id, op_id = found
+                if first_request != request:
+                    raise Conflict(
+                        f"Idempotency-Key {idempotency_key!r} was used for another request "
+                        f"({first_request})",
+                        field="Idempotency-Key",
+                    )
+                return await self.store.get_nsr(nsr_id), await self.store.get_op(op_id)
+            nsr, op = await self._instantiate(nsd_id, name, vim)
+            await self.store.save_idempotency_key(idempotency_key, request, nsr.id, op.id)
+            return nsr, op
+
+    async def _instantiate(
+        self, nsd_id: str, name: str | None, vim: str | None
     ) -> tuple[NetworkServiceRecord, LcmOpOcc]:
         nsd = await self.load_nsd(nsd_id)
         registration = await (self.vims.get(vim) if vim else self.vims.default())

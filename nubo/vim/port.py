@@ -9,6 +9,7 @@ with, so that the orchestrator can find everything it owns by label.
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import ClassVar, Protocol, runtime_checkable
@@ -118,6 +119,23 @@ class Server:
 
 
 @dataclass(frozen=True)
+class ServerEvent:
+    """A state change of a server, as the VIM reported it.
+
+    ``status`` None means the server is gone (removed). ``labels`` are the
+    server's nubo labels (``LABEL_SERVER`` included), so a consumer can tell
+    which NS and VNFC it belongs to without asking the VIM again.
+    """
+
+    server_id: str
+    status: ServerStatus | None
+    labels: dict[str, str]
+    #: seconds since the epoch, as the VIM stamped the event
+    time: float
+    detail: str = ""
+
+
+@dataclass(frozen=True)
 class VimInfo:
     type: str
     version: str
@@ -176,5 +194,16 @@ class VimDriver(Protocol):
     async def get_server(self, server_id: str) -> Server: ...
 
     async def list_servers(self, labels: dict[str, str] | None = None) -> list[Server]: ...
+
+    def events(self) -> AsyncGenerator[ServerEvent, None]:
+        """Follow state changes of the servers nubo manages, until closed.
+
+        Implementations are async generators. Events are hints, not the truth:
+        one may be lost while the stream reconnects, so consumers re-read the
+        servers they care about. Raises ``VimUnreachable`` when the VIM cannot
+        be reached or the stream breaks. Close it (``aclose``, or
+        ``contextlib.aclosing``) so the driver stops following.
+        """
+        ...
 
     async def close(self) -> None: ...

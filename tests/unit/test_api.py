@@ -162,3 +162,22 @@ async def test_vims_and_openapi(http: httpx.AsyncClient) -> None:
         "/api/v1/ns-records/{nsr_id}/vnfrecords/{vnfr_id}/vduunits/{vdu_id}/vnfcinstances",
     ):
         assert path in spec["paths"]
+
+
+async def test_deploy_retried_with_an_idempotency_key_deploys_once(
+    http: httpx.AsyncClient,
+) -> None:
+    nsd_id = (await http.post("/api/v1/ns-descriptors", content=NSD.read_bytes())).json()["id"]
+    headers = {"Idempotency-Key": "retry-1"}
+    first = await http.post(f"/api/v1/ns-records/{nsd_id}", headers=headers, json={"name": "a"})
+    again = await http.post(f"/api/v1/ns-records/{nsd_id}", headers=headers, json={"name": "a"})
+    assert first.status_code == again.status_code == 202
+    assert first.json()["id"] == again.json()["id"]
+    assert first.headers["location"] == again.headers["location"]
+    await wait_op(http, first.headers["location"])
+    assert len((await http.get("/api/v1/ns-records")).json()) == 1
+    other = await http.post(f"/api/v1/ns-records/{nsd_id}", headers=headers, json={"name": "b"})
+    assert "another request" in assert_problem(other, 409, "CONFLICT")["detail"]
+    plain = await http.post(f"/api/v1/ns-records/{nsd_id}", json={"name": "a"})
+    await wait_op(http, plain.headers["location"])
+    assert len((await http.get("/api/v1/ns-records")).json()) == 2

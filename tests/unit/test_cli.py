@@ -288,3 +288,23 @@ def test_json_output_is_raw_json() -> None:
 
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)[0]["id"] == NSR_ID
+
+
+def test_instantiate_retries_a_lost_answer_with_the_same_idempotency_key() -> None:
+    api = FakeApi()
+    api.on("POST", "/ns-records/nsd-1", _accepted(_nsr("INITIALIZED"), "op-1"))
+    api.on("GET", "/lcm-operations/op-1", httpx.Response(200, json=_op("op-1", "COMPLETED", [])))
+    api.on("GET", f"/ns-records/{NSR_ID}", httpx.Response(200, json=_nsr()))
+    keys: list[str] = []
+
+    def flaky(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            keys.append(request.headers["Idempotency-Key"])
+            if len(keys) == 1:
+                raise httpx.ReadTimeout("the answer was lost", request=request)
+        return api(request)
+
+    result = _run(flaky, "ns", "instantiate", "nsd-1")
+
+    assert result.exit_code == 0, result.output
+    assert len(keys) == 2 and keys[0] == keys[1] and len(keys[0]) == 36
