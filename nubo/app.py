@@ -6,6 +6,7 @@ the same graph with their own settings, drivers and fault hooks.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import signal
@@ -18,8 +19,11 @@ from nubo.api.server import ApiServices, create_api
 from nubo.catalogue.nsd import NsdCatalogue
 from nubo.descriptors.openbaton import parse_nsd
 from nubo.model.descriptors import Nsd
+from nubo.model.errors import NotFound
+from nubo.model.records import LcmOpOcc
 from nubo.nfvo.locks import NsLocks
 from nubo.nfvo.operations import FaultHook, OpRunner
+from nubo.nfvo.reconcile import Reconciler, ReconcileReport
 from nubo.nfvo.service import NsService
 from nubo.nfvo.vims import VimService
 from nubo.nfvo.workflows import NsWorkflows, Timeouts
@@ -52,6 +56,8 @@ class Nubo:
     workflows: NsWorkflows
     ns: NsService
     started: bool = field(default=False)
+    reconcile_report: ReconcileReport | None = None
+    _reconcile_task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -65,9 +71,35 @@ class Nubo:
         recovered = await self.ns.recover()
         if recovered:
             log.warning("start.recovering operations=%d", len(recovered))
+        self._reconcile_task = asyncio.create_task(
+            self._reconcile_after(recovered), name="start-up reconcile"
+        )
+
+    async def _reconcile_after(self, recovered: list[LcmOpOcc]) -> None:
+        """Once recovery has finished, make records and VIMs agree (see ``Reconciler``)."""
+        for op in recovered:
+            try:
+                await self.runner.wait(op.id)
+            except NotFound:
+                continue
+        try:
+            report = await Reconciler(self.ns).run_once()
+        except Exception:
+            log.exception("start.reconcile_failed")
+            return
+        self.reconcile_report = report
+        log.info(
+            "start.reconciled differences=%d skipped=%d",
+            len(report.differences),
+            len(report.skipped),
+        )
         self.started = True
 
     async def stop(self) -> None:
+        if self._reconcile_task is not None:
+            self._reconcile_task.cancel()
+            await asyncio.gather(self._reconcile_task, return_exceptions=True)
+            self._reconcile_task = None
         await self.runner.shutdown()
         await self.vims.close()
         await self.store.close()

@@ -10,6 +10,7 @@ nothing orphaned, nothing duplicated.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -144,3 +145,32 @@ def test_killed_during_scale_out_removes_the_new_vnfc(
     nsr = records_match_docker(nubo, docker_client, nsr_id)
     assert nsr["status"] == "ACTIVE"
     assert len(labelled(docker_client, nsr_id)[0]) == 2
+
+
+def test_restart_removes_what_no_record_owns(nubo: NuboProcess, docker_client: Any) -> None:
+    nubo.start()
+    nsd_id = onboard(nubo)
+    response = nubo.api("POST", f"/api/v1/ns-records/{nsd_id}")
+    nsr_id = response.json()["id"]
+    assert nubo.wait_op(response.headers["location"])["state"] == "COMPLETED"
+    nubo.stop()
+    # what a crash between "docker create" and saving the record leaves behind
+    labels = {
+        LABEL_NS: nsr_id,
+        "io.nubo.managed": "true",
+        "io.nubo.vnfc-id": "unknown",
+        "io.nubo.server-id": "lost-server",
+    }
+    orphan = docker_client.containers.run(
+        "nubo/debian:bookworm", ["sleep", "120"], detach=True, labels=labels
+    )
+    stray = docker_client.networks.create("nubo-test-stray", labels=labels)
+
+    nubo.start()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and len(labelled(docker_client, nsr_id)[0]) != 2:
+        time.sleep(0.2)
+    records_match_docker(nubo, docker_client, nsr_id)
+    running = {c.id for c in docker_client.containers.list(all=True)}
+    assert orphan.id not in running
+    assert stray.id not in {n.id for n in docker_client.networks.list()}
