@@ -122,3 +122,29 @@ async def test_forced_failure_mid_instantiate_rolls_back(
         if nsr_id:
             remove_labelled(docker_client, f"{LABEL_NS}={nsr_id}")
         await app.stop()
+
+
+async def test_ten_instantiations_in_parallel(nubo: Nubo, docker_client: Any) -> None:
+    entry = await nubo.catalogue.onboard(NSD.read_bytes())
+    launched = await asyncio.gather(
+        *(nubo.ns.instantiate(entry.id, name=f"par-{i}") for i in range(10))
+    )
+    done = await asyncio.gather(*(run(nubo, op) for _, op in launched))
+    assert [d.state for d in done] == [OpState.COMPLETED] * 10, [d.error for d in done]
+    subnets = set()
+    for nsr, _ in launched:
+        record = await nubo.ns.get(nsr.id)
+        assert record.status == NsStatus.ACTIVE
+        subnets.add(record.find_vlr("private").cidr)
+        server_ip = record.vnfr_by_name("sipp-server").vnfcs()[0].addresses["private"]
+        client = container_of(docker_client, record, "sipp-client")
+        assert f"SERVER_PRIVATE={server_ip}" in client.attrs["Config"]["Env"]
+        server = container_of(docker_client, record, "sipp-server")
+        ips = [n["IPAddress"] for n in server.attrs["NetworkSettings"]["Networks"].values()]
+        assert ips == [server_ip]
+    assert len(subnets) == 10
+    terminated = await asyncio.gather(*(nubo.ns.terminate(nsr.id) for nsr, _ in launched))
+    ends = await asyncio.gather(*(run(nubo, op) for op in terminated))
+    assert all(e.state == OpState.COMPLETED for e in ends)
+    for nsr, _ in launched:
+        assert labelled(docker_client, nsr.id) == ([], [])
