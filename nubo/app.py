@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from nubo.api.server import ApiServices, create_api
 from nubo.catalogue.nsd import NsdCatalogue
 from nubo.descriptors.openbaton import parse_nsd
+from nubo.fault.loops import FaultManagement, build_fault_management
 from nubo.model.descriptors import Nsd
 from nubo.model.errors import NotFound
 from nubo.model.records import LcmOpOcc
@@ -55,6 +56,7 @@ class Nubo:
     runner: OpRunner
     workflows: NsWorkflows
     ns: NsService
+    fault: FaultManagement
     started: bool = field(default=False)
     reconcile_report: ReconcileReport | None = None
     _reconcile_task: asyncio.Task[None] | None = None
@@ -74,6 +76,8 @@ class Nubo:
         self._reconcile_task = asyncio.create_task(
             self._reconcile_after(recovered), name="start-up reconcile"
         )
+        if self.settings.fault_management:
+            await self.fault.start()
 
     async def _reconcile_after(self, recovered: list[LcmOpOcc]) -> None:
         """Once recovery has finished, make records and VIMs agree (see ``Reconciler``)."""
@@ -96,6 +100,7 @@ class Nubo:
         self.started = True
 
     async def stop(self) -> None:
+        await self.fault.stop()  # first: no heal may start while shutting down
         if self._reconcile_task is not None:
             self._reconcile_task.cancel()
             await asyncio.gather(self._reconcile_task, return_exceptions=True)
@@ -111,6 +116,7 @@ class Nubo:
                 ns=self.ns,
                 catalogue=self.catalogue,
                 vims=self.vims,
+                alarms=self.fault.alarms,
                 on_startup=self.start,
                 on_shutdown=self.stop,
             )
@@ -140,7 +146,8 @@ def build(
         timeouts=Timeouts(start=settings.start_timeout, stop=settings.stop_timeout),
     )
     ns = NsService(store, runner, workflows, vims, catalogue.parsed)
-    return Nubo(settings, store, registry, vims, catalogue, runner, workflows, ns)
+    fault = build_fault_management(ns, vims, store, interval=settings.fault_interval)
+    return Nubo(settings, store, registry, vims, catalogue, runner, workflows, ns, fault)
 
 
 def crash_hook(point: str) -> FaultHook:

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+
+
+def _flag(text: str) -> bool:
+    return text.strip().lower() not in ("0", "false", "no", "off")
 
 
 def _default_data_dir() -> Path:
@@ -29,6 +33,10 @@ class Settings:
     stop_timeout: float = 10.0
     op_timeout: float = 600.0
     log_level: str = "INFO"
+    #: fault management: watch VIMs, raise alarms, heal failed VNFCs
+    fault_management: bool = True
+    #: seconds between two fault-management passes (VIM events trigger one at once)
+    fault_interval: float = 1.0
     #: test-only fault injection: "OPERATION:before|after:STEP" kills the process with
     #: SIGKILL at that point of a workflow, to prove recovery after a crash
     crash_at: str = ""
@@ -42,7 +50,7 @@ class Settings:
         """Settings from ``NUBO_*`` environment variables, then explicit overrides."""
         env = os.environ if env is None else env
         values: dict[str, object] = {}
-        casts = {
+        casts: dict[str, Callable[[str], object]] = {
             "data_dir": Path,
             "database_url": str,
             "host": str,
@@ -56,10 +64,15 @@ class Settings:
             "op_timeout": float,
             "log_level": str,
             "crash_at": str,
+            "fault_management": _flag,
+            "fault_interval": float,
         }
         for name, cast in casts.items():
             raw = env.get("NUBO_" + name.upper())
             if raw:
-                values[name] = cast(raw)
+                try:
+                    values[name] = cast(raw)
+                except ValueError:
+                    raise ValueError(f"NUBO_{name.upper()}={raw!r} is not a valid {name}") from None
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

@@ -9,9 +9,11 @@ from dataclasses import dataclass
 from fastapi import FastAPI
 
 import nubo
+from nubo.api.alarms import router as alarms_router
 from nubo.api.openbaton import router as openbaton_router
 from nubo.api.problems import install_problem_handlers
 from nubo.catalogue.nsd import NsdCatalogue
+from nubo.fault.alarms import AlarmService
 from nubo.nfvo.service import NsService
 from nubo.nfvo.vims import VimService
 
@@ -23,6 +25,7 @@ class ApiServices:
     ns: NsService
     catalogue: NsdCatalogue
     vims: VimService
+    alarms: AlarmService | None = None
     on_startup: Callable[[], Awaitable[None]] | None = None
     on_shutdown: Callable[[], Awaitable[None]] | None = None
 
@@ -48,6 +51,7 @@ def create_api(services: ApiServices) -> FastAPI:
     app.state.services = services
     install_problem_handlers(app)
     app.include_router(openbaton_router)
+    app.include_router(alarms_router)
 
     @app.get("/health", tags=["system"])
     async def health() -> dict[str, str]:

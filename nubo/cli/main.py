@@ -14,6 +14,7 @@ import click
 
 import nubo
 from nubo.cli import render
+from nubo.cli.alarms import alarm
 from nubo.cli.client import (
     DEFAULT_URL,
     CliConfig,
@@ -45,6 +46,7 @@ def main(ctx: click.Context, url: str) -> None:
 
 
 main.add_command(ns)
+main.add_command(alarm)
 
 
 # -- serve ------------------------------------------------------------------------

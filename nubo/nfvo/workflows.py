@@ -159,10 +159,12 @@ class NsWorkflows:
                 vnfr.set_status(VnfStatus.ACTIVE)
         await ctx.save()
 
-    async def _verify_running(self, driver: VimDriver, nsr: NetworkServiceRecord) -> None:
-        """An NS is ACTIVE only when the VIM itself reports every VNFC RUNNING."""
+    async def _verify_running(
+        self, driver: VimDriver, nsr: NetworkServiceRecord, only: VnfcInstance | None = None
+    ) -> None:
+        """An NS is ACTIVE only when the VIM itself reports every VNFC (or ``only``) RUNNING."""
         servers = {s.id: s for s in await driver.list_servers(ns_labels(nsr.id))}
-        for vnfc in nsr.all_vnfcs():
+        for vnfc in [only] if only else nsr.all_vnfcs():
             server = servers.get(vnfc.vc_id)
             status = server.status.value if server else "missing"
             if server is None or server.status != ServerStatus.RUNNING:
@@ -290,7 +292,7 @@ class NsWorkflows:
                 await self.vnfm.start(driver, vnfc, self.timeouts.start)
                 await ctx.save()
         async with ctx.step("verify"):
-            await self._verify_running(driver, nsr)
+            await self._verify_running(driver, nsr, only=vnfc)
         if vnfr.status != VnfStatus.ACTIVE and all(
             c.state == VnfcState.RUNNING for c in vnfr.vnfcs()
         ):

@@ -16,11 +16,13 @@ import contextlib
 import json
 import time
 import uuid
+from collections.abc import AsyncGenerator
 from dataclasses import replace
 from typing import ClassVar
 
 from nubo.model.errors import Conflict, NotFound, VimError, VimTimeout
 from nubo.vim.docker_engine import DockerEngine, gather_all
+from nubo.vim.docker_events import follow_events
 from nubo.vim.docker_networks import DockerNetworks
 from nubo.vim.docker_payloads import (
     LABEL_POP,
@@ -41,6 +43,7 @@ from nubo.vim.port import (
     NetworkSpec,
     Quota,
     Server,
+    ServerEvent,
     ServerSpec,
     ServerStatus,
     VimConfig,
@@ -343,6 +346,11 @@ class DockerVimDriver:
             ):
                 servers.append(server)
         return servers
+
+    # -- events: see docker_events ----------------------------------------------------
+    def events(self) -> AsyncGenerator[ServerEvent, None]:
+        """Follow the engine's event stream (container events of managed servers)."""
+        return follow_events(self._engine)
 
 
 def register(registry: DriverRegistry) -> None:

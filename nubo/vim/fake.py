@@ -9,7 +9,9 @@ servers that crash later. It is never the only proof a feature works.
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field, replace
 from typing import ClassVar
 
@@ -23,6 +25,7 @@ from nubo.vim.port import (
     NetworkSpec,
     Quota,
     Server,
+    ServerEvent,
     ServerSpec,
     ServerStatus,
     VimConfig,
@@ -71,6 +74,8 @@ class FakeVimDriver:
     separated text): ``images`` known images (None: any image exists),
     ``fail_start_for`` server names or images whose start fails, ``unreachable``
     makes every call raise ``VimUnreachable``, ``delay`` seconds added to each call.
+    At run time ``crash``, ``vanish`` and ``break_event_streams`` inject faults;
+    every server state change is published to the ``events()`` subscribers.
     """
 
     vim_type: ClassVar[str] = "fake"
@@ -93,6 +98,8 @@ class FakeVimDriver:
         self._lock = asyncio.Lock()
         #: number of VIM calls made, for benchmarks and tests
         self.calls = 0
+        #: one queue per ``events()`` subscriber; None in a queue breaks that stream
+        self._subscribers: set[asyncio.Queue[ServerEvent | None]] = set()
 
     # -- fault injection --------------------------------------------------------------
     def crash(self, server_id: str, exit_code: int = 1) -> None:
@@ -105,7 +112,18 @@ class FakeVimDriver:
 
     def vanish(self, server_id: str) -> None:
         """Remove a server behind the orchestrator's back."""
-        self._servers.pop(server_id, None)
+        entry = self._servers.pop(server_id, None)
+        if entry is not None:
+            self._publish(entry.server, None, "removed")
+
+    def break_event_streams(self) -> None:
+        """End every ``events()`` stream with ``VimUnreachable``, as a restarting engine would."""
+        for queue in self._subscribers:
+            queue.put_nowait(None)
+
+    @property
+    def event_subscribers(self) -> int:
+        return len(self._subscribers)
 
     def container_of(self, server_id: str) -> FakeContainer | None:
         return self._entry(server_id).container
@@ -130,6 +148,12 @@ class FakeVimDriver:
     def _set(self, entry: _Entry, status: ServerStatus, detail: str = "") -> None:
         entry.server = replace(entry.server, status=status, detail=detail)
         entry.history.append(status)
+        self._publish(entry.server, status, detail)
+
+    def _publish(self, server: Server, status: ServerStatus | None, detail: str) -> None:
+        event = ServerEvent(server.id, status, dict(server.labels), time.time(), detail)
+        for queue in self._subscribers:
+            queue.put_nowait(event)
 
     def _used(self, network_id: str, exclude: str = "") -> set[str]:
         used: set[str] = set()
@@ -238,6 +262,7 @@ class FakeVimDriver:
             entry = _Entry(server=server, networks=dict(spec.networks))
             entry.history.append(ServerStatus.CREATED)
             self._servers[server_id] = entry
+        self._publish(server, ServerStatus.CREATED, "")
         return server
 
     async def set_metadata(self, server_id: str, metadata: dict[str, str]) -> Server:
@@ -294,7 +319,9 @@ class FakeVimDriver:
 
     async def delete_server(self, server_id: str) -> None:
         await self._enter()
-        self._servers.pop(server_id, None)
+        entry = self._servers.pop(server_id, None)
+        if entry is not None:
+            self._publish(entry.server, None, "removed")
 
     async def get_server(self, server_id: str) -> Server:
         await self._enter()
@@ -304,6 +331,20 @@ class FakeVimDriver:
         await self._enter()
         wanted = (labels or {}).items()
         return [e.server for e in self._servers.values() if wanted <= e.server.labels.items()]
+
+    async def events(self) -> AsyncGenerator[ServerEvent, None]:
+        """Every server state change from now on, until closed or broken."""
+        await self._enter()
+        queue: asyncio.Queue[ServerEvent | None] = asyncio.Queue()
+        self._subscribers.add(queue)
+        try:
+            while True:
+                event = await queue.get()
+                if event is None:
+                    raise VimUnreachable(f"fake VIM {self.config.name}: event stream broken")
+                yield event
+        finally:
+            self._subscribers.discard(queue)
 
     async def close(self) -> None:
         return None

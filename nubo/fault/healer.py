@@ -1,0 +1,235 @@
+"""Healer: heals the VNFCs the watcher found down, by policy, with bounded attempts.
+
+A reconciler: ``run_once`` reads the active VNFC alarms and, for each VNFC
+whose NS is ACTIVE or ERROR and not busy, launches a HEAL LCM operation
+(restart in place, else re-create with the same address and environment)
+when its policy allows another attempt and the backoff has elapsed. After
+the last attempt fails it raises HEAL_FAILED and leaves the VNFC alone until
+it is healthy again. Attempts are forgotten once the VNFC has stayed healthy
+for ``stable_after`` seconds, so a VNFC that crashes again right after each
+heal still runs out of attempts instead of being restarted forever.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+from nubo.fault.alarms import AlarmService
+from nubo.fault.watcher import VNFC_CAUSES, Clock
+from nubo.model.alarms import Alarm, PerceivedSeverity, ProbableCause
+from nubo.model.errors import Conflict, FieldProblem, InvalidDescriptor, NotFound, NuboError
+from nubo.model.records import LcmOpOcc, NetworkServiceRecord, VnfcInstance, VnfRecord
+from nubo.model.states import NsStatus, VnfcState
+from nubo.nfvo.service import NsService
+
+log = logging.getLogger("nubo.fault")
+
+HEALABLE_NS = frozenset({NsStatus.ACTIVE, NsStatus.ERROR})
+
+
+class HealMode(StrEnum):
+    RESTART_THEN_RECREATE = "restart-then-recreate"
+    NONE = "none"
+
+
+@dataclass(frozen=True)
+class HealPolicy:
+    """How a VNF's VNFCs are healed: ``mode``, attempts, exponential backoff (seconds)."""
+
+    mode: HealMode = HealMode.RESTART_THEN_RECREATE
+    max_attempts: int = 3
+    backoff: float = 0.5
+    max_backoff: float = 30.0
+
+    def delay(self, attempts: int) -> float:
+        """Wait after the ``attempts``-th attempt ended: base, doubling, capped."""
+        if attempts <= 0:
+            return 0.0
+        return float(min(self.backoff * 2 ** (attempts - 1), self.max_backoff))
+
+
+DEFAULT_POLICY = HealPolicy()
+
+PolicyFor = Callable[[NetworkServiceRecord, str], Awaitable[HealPolicy]]
+
+
+async def default_policy_for(_nsr: NetworkServiceRecord, _vnf_name: str) -> HealPolicy:
+    """Every VNF gets the default policy."""
+    return DEFAULT_POLICY
+
+
+def heal_policy_of(raw: object, path: str = "heal_policy") -> HealPolicy:
+    """A policy from the VNFD extension ``{"mode", "max_attempts", "backoff"}``, all optional."""
+    if not isinstance(raw, Mapping):
+        raise InvalidDescriptor([FieldProblem(path, "must be an object")])
+    problems: list[FieldProblem] = []
+    unknown = sorted(set(raw) - {"mode", "max_attempts", "backoff"})
+    problems += [FieldProblem(f"{path}.{key}", "unknown key") for key in unknown]
+    mode = raw.get("mode", DEFAULT_POLICY.mode.value)
+    if mode not in {m.value for m in HealMode}:
+        modes = ", ".join(m.value for m in HealMode)
+        problems.append(FieldProblem(f"{path}.mode", f"must be one of {modes}"))
+    attempts = raw.get("max_attempts", DEFAULT_POLICY.max_attempts)
+    if isinstance(attempts, bool) or not isinstance(attempts, int) or not 1 <= attempts <= 100:
+        problems.append(FieldProblem(f"{path}.max_attempts", "must be an integer in 1..100"))
+    backoff = raw.get("backoff", DEFAULT_POLICY.backoff)
+    if (
+        isinstance(backoff, bool)
+        or not isinstance(backoff, int | float)
+        or not 0 <= backoff <= 3600
+    ):
+        problems.append(FieldProblem(f"{path}.backoff", "must be a number of seconds in 0..3600"))
+    if problems:
+        raise InvalidDescriptor(problems)
+    return HealPolicy(mode=HealMode(mode), max_attempts=int(attempts), backoff=float(backoff))
+
+
+@dataclass
+class _Attempts:
+    """What the healer remembers of one VNFC."""
+
+    count: int = 0
+    op_id: str | None = None
+    #: when the last attempt was seen finished (the backoff runs from there)
+    ended_at: float | None = None
+    healthy_since: float | None = None
+    given_up: bool = False
+
+
+class Healer:
+    """Launches HEAL operations for VNFCs with an active VNFC alarm."""
+
+    def __init__(
+        self,
+        ns: NsService,
+        alarms: AlarmService,
+        policy_for: PolicyFor = default_policy_for,
+        clock: Clock = time.monotonic,
+        *,
+        stable_after: float = 10.0,
+    ) -> None:
+        self.ns = ns
+        self.alarms = alarms
+        self.policy_for = policy_for
+        self.clock = clock
+        self.stable_after = stable_after
+        self._attempts: dict[str, _Attempts] = {}
+
+    def healing(self) -> bool:
+        """Whether a HEAL operation it launched may still be running."""
+        return any(t.op_id is not None and t.ended_at is None for t in self._attempts.values())
+
+    def attempts(self, vnfc_id: str) -> int:
+        """Heal attempts made for a VNFC since it was last healthy."""
+        track = self._attempts.get(vnfc_id)
+        return track.count if track else 0
+
+    async def run_once(self) -> list[LcmOpOcc]:
+        """One pass; returns the HEAL operations it launched."""
+        now = self.clock()
+        down: dict[str, Alarm] = {}
+        for alarm in await self.alarms.list(active_only=True):
+            if alarm.vnfc_id and alarm.nsr_id and alarm.probable_cause in VNFC_CAUSES:
+                down[alarm.vnfc_id] = alarm
+        self._forget_healthy(down, now)
+        launched = []
+        for alarm in down.values():
+            op = await self._heal(alarm, now)
+            if op is not None:
+                launched.append(op)
+        return launched
+
+    def _forget_healthy(self, down: dict[str, Alarm], now: float) -> None:
+        for vnfc_id, track in list(self._attempts.items()):
+            if vnfc_id in down:
+                track.healthy_since = None
+            elif track.healthy_since is None:
+                track.healthy_since = now
+            if track.healthy_since is not None and now - track.healthy_since >= self.stable_after:
+                del self._attempts[vnfc_id]
+
+    async def _heal(self, alarm: Alarm, now: float) -> LcmOpOcc | None:
+        assert alarm.nsr_id is not None and alarm.vnfc_id is not None
+        nsr_id, vnfc_id = alarm.nsr_id, alarm.vnfc_id
+        if self.ns.runner.locks.holder(nsr_id) is not None:
+            return None  # an operation (maybe our last heal) is running
+        track = self._attempts.setdefault(vnfc_id, _Attempts())
+        if track.given_up:
+            return None
+        try:
+            nsr = await self.ns.get(nsr_id)
+            vnfr, _, vnfc = nsr.find_vnfc(vnfc_id)
+        except NotFound:
+            return None
+        if nsr.status not in HEALABLE_NS or vnfc.state == VnfcState.DELETED:
+            return None
+        policy = await self.policy_for(nsr, vnfr.name)
+        if policy.mode is HealMode.NONE:
+            return None
+        if track.ended_at is None:
+            track.ended_at = now  # first pass that sees the last attempt over
+        if track.count and now < track.ended_at + policy.delay(track.count):
+            return None
+        if track.count >= policy.max_attempts:
+            await self._give_up(nsr, vnfr, vnfc, track)
+            return None
+        return await self._launch(nsr, vnfc, alarm, track, policy, now)
+
+    async def _launch(
+        self,
+        nsr: NetworkServiceRecord,
+        vnfc: VnfcInstance,
+        alarm: Alarm,
+        track: _Attempts,
+        policy: HealPolicy,
+        now: float,
+    ) -> LcmOpOcc | None:
+        try:
+            op = await self.ns.heal(nsr.id, vnfc.id, cause=alarm.probable_cause.value)
+        except (Conflict, NotFound) as exc:  # busy, or changed meanwhile: not an attempt
+            log.info("heal.deferred ns=%s vnfc=%s reason=%s", nsr.id, vnfc.id, exc.detail)
+            return None
+        except NuboError as exc:
+            if exc.temporary:  # e.g. the VIM is flagged unreachable: wait for it
+                log.info("heal.deferred ns=%s vnfc=%s reason=%s", nsr.id, vnfc.id, exc.detail)
+                return None
+            track.count, track.ended_at = track.count + 1, now
+            log.warning("heal.refused ns=%s vnfc=%s error=%s", nsr.id, vnfc.id, exc.detail)
+            return None
+        track.count, track.op_id, track.ended_at = track.count + 1, op.id, None
+        log.info(
+            "heal.launched ns=%s vnfc=%s op=%s attempt=%d/%d cause=%s",
+            nsr.id,
+            vnfc.id,
+            op.id,
+            track.count,
+            policy.max_attempts,
+            alarm.probable_cause.value,
+        )
+        return op
+
+    async def _give_up(
+        self, nsr: NetworkServiceRecord, vnfr: VnfRecord, vnfc: VnfcInstance, track: _Attempts
+    ) -> None:
+        track.given_up = True
+        detail = f"VNFC {vnfc.hostname} of VNF {vnfr.name}: {track.count} heal attempts failed"
+        if track.op_id is not None:
+            with_op = await self.ns.operation(track.op_id)
+            error = (with_op.error or {}).get("detail")
+            detail += f"; last operation {with_op.id} ended {with_op.state.value}"
+            detail += f": {error}" if error else ""
+        await self.alarms.raise_alarm(
+            vnfc.id,
+            ProbableCause.HEAL_FAILED,
+            PerceivedSeverity.CRITICAL,
+            [detail],
+            nsr_id=nsr.id,
+            vnfr_id=vnfr.id,
+            vnfc_id=vnfc.id,
+            vim_id=nsr.vim_id,
+        )
+        log.error("heal.gave_up ns=%s vnfc=%s attempts=%d", nsr.id, vnfc.id, track.count)

@@ -1,0 +1,120 @@
+"""FaultManagement: the background tasks of fault management, started and stopped as one.
+
+One periodic task runs the watcher then the healer every ``interval``
+seconds (and starts an event follower for each VIM it finds registered);
+one follower task per VIM turns its events into immediate checks. A fault
+found from an event wakes the periodic task so healing starts at once, and
+while a heal runs the passes come every ``healing_interval`` seconds so its
+alarm clears as soon as the VNFC runs. ``stop`` cancels and awaits every
+task, so nothing is left running.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from nubo.fault.alarms import AlarmService, Notify
+from nubo.fault.healer import Healer, PolicyFor, default_policy_for
+from nubo.fault.watcher import FaultWatcher
+from nubo.nfvo.service import NsService
+from nubo.nfvo.vims import VimService
+from nubo.store.port import Store
+
+log = logging.getLogger("nubo.fault")
+
+
+class FaultManagement:
+    """Owns the watcher, the healer and their tasks."""
+
+    def __init__(
+        self,
+        watcher: FaultWatcher,
+        healer: Healer,
+        alarms: AlarmService,
+        interval: float = 1.0,
+        healing_interval: float = 0.1,
+    ) -> None:
+        self.watcher = watcher
+        self.healer = healer
+        self.alarms = alarms
+        self.interval = interval
+        self.healing_interval = min(healing_interval, interval)
+        self._wake = asyncio.Event()
+        watcher.on_fault = self._wake.set
+        self._periodic: asyncio.Task[None] | None = None
+        self._followers: dict[str, asyncio.Task[None]] = {}
+        #: followers cancelled because their VIM went away; ``stop`` still awaits them
+        self._retired: set[asyncio.Task[None]] = set()
+
+    @property
+    def running(self) -> bool:
+        return self._periodic is not None
+
+    async def start(self) -> None:
+        """Start the periodic pass and the event followers; a no-op when running."""
+        if self._periodic is not None:
+            return
+        self._periodic = asyncio.create_task(self._loop(), name="fault-periodic")
+        log.info("fault.started interval=%s", self.interval)
+
+    async def stop(self) -> None:
+        """Cancel every task and wait for them to end."""
+        tasks = [*self._followers.values(), *self._retired]
+        if self._periodic is not None:
+            tasks.append(self._periodic)
+        self._periodic = None
+        self._followers.clear()
+        self._retired.clear()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if tasks:
+            log.info("fault.stopped")
+
+    async def pass_once(self) -> None:
+        """One periodic pass: followers for new VIMs, the watcher, then the healer."""
+        await self._ensure_followers()
+        await self.watcher.run_once()
+        await self.healer.run_once()
+
+    async def _loop(self) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                await self.pass_once()
+            except Exception:  # one bad pass must not end fault management
+                log.exception("fault.pass_failed")
+            delay = self.healing_interval if self.healer.healing() else self.interval
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), delay)
+
+    async def _ensure_followers(self) -> None:
+        registered = {vim.id for vim in await self.watcher.vims.list()}
+        self._retired = {task for task in self._retired if not task.done()}
+        for vim_id, task in list(self._followers.items()):
+            if task.done() or vim_id not in registered:
+                task.cancel()
+                self._retired.add(task)
+                del self._followers[vim_id]
+        for vim_id in sorted(registered - self._followers.keys()):
+            self._followers[vim_id] = asyncio.create_task(
+                self.watcher.follow_events(vim_id), name=f"fault-events-{vim_id}"
+            )
+
+
+def build_fault_management(
+    ns: NsService,
+    vims: VimService,
+    store: Store,
+    interval: float = 1.0,
+    *,
+    policy_for: PolicyFor = default_policy_for,
+    notify: Notify | None = None,
+) -> FaultManagement:
+    """Wire alarms, watcher, healer and their loops (called by the composition root)."""
+    alarms = AlarmService(store, notify=notify)
+    watcher = FaultWatcher(ns, vims, alarms)
+    healer = Healer(ns, alarms, policy_for)
+    return FaultManagement(watcher, healer, alarms, interval)

@@ -1,0 +1,324 @@
+"""FaultWatcher: compares what should run with what the VIM runs, and raises or clears alarms.
+
+A reconciler: ``run_once`` checks every registered VIM (``info``) and every
+NS on a reachable VIM; ``follow_events`` turns a VIM's event stream into an
+immediate check of the NS an event concerns, so a dead VNFC is alarmed well
+within a second instead of at the next pass.
+
+Which VNFCs should run. Every VNFC whose record is RUNNING, EXITED or
+FAILED, except one stopped on purpose: a VNFC is stopped on purpose when the
+newest LCM operation naming it (``params.vnfcInstanceId``) is STOP_VNFC. So a
+VNFC the watcher itself recorded as EXITED after a crash, one a failed heal or
+start left FAILED, or one the start-up reconciliation found dead is watched,
+alarmed and healed; one the operator stopped is left alone (and its alarms,
+if it had any, clear). The history is read only for an NS that has a VNFC
+which is not RUNNING.
+
+A check never acts on a stale view: it skips an NS while an LCM operation
+holds it, and gives up for this pass when the record changed while it was
+listing the VIM's servers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from nubo.fault.alarms import AlarmService
+from nubo.model.alarms import Alarm, PerceivedSeverity, ProbableCause
+from nubo.model.errors import NotFound, VimError
+from nubo.model.records import NetworkServiceRecord, VnfcInstance, VnfRecord
+from nubo.model.states import LcmOperationType, NsStatus, VnfcState
+from nubo.nfvo.service import NsService
+from nubo.nfvo.vims import VimService
+from nubo.vim.port import LABEL_MANAGED, LABEL_NS, Server, ServerStatus
+
+log = logging.getLogger("nubo.fault")
+
+Clock = Callable[[], float]
+
+#: causes that mean "this VNFC is down"; at most one of them is active per VNFC
+VNFC_CAUSES = frozenset(
+    {ProbableCause.VNFC_EXITED, ProbableCause.VNFC_FAILED, ProbableCause.VNFC_VANISHED}
+)
+#: every cause raised on a VNFC; all clear when it runs again
+VNFC_ALARMS = VNFC_CAUSES | {ProbableCause.HEAL_FAILED}
+#: VNFC record states the watcher compares with the VIM (others are mid-operation)
+SETTLED = frozenset({VnfcState.RUNNING, VnfcState.EXITED, VnfcState.FAILED})
+#: NS states whose VNFCs are watched (when no operation holds the NS)
+WATCHED_NS = frozenset({NsStatus.INITIALIZED, NsStatus.ACTIVE, NsStatus.SCALING, NsStatus.ERROR})
+
+
+@dataclass(frozen=True)
+class Fault:
+    """What a server's state means for its VNFC."""
+
+    cause: ProbableCause
+    severity: PerceivedSeverity
+    observed: VnfcState
+    detail: str
+
+
+def fault_of(vnfc: VnfcInstance, server: Server | None) -> Fault | None:
+    """The fault a server shows, or None when it runs or is in a transient state."""
+    if server is None:
+        return Fault(
+            ProbableCause.VNFC_VANISHED,
+            PerceivedSeverity.CRITICAL,
+            VnfcState.FAILED,
+            f"server {vnfc.vc_id or '?'} is gone from the VIM",
+        )
+    why = f" ({server.detail})" if server.detail else ""
+    if server.status is ServerStatus.EXITED:
+        return Fault(
+            ProbableCause.VNFC_EXITED,
+            PerceivedSeverity.MAJOR,
+            VnfcState.EXITED,
+            f"server {server.name} exited{why}",
+        )
+    if server.status is ServerStatus.FAILED:
+        return Fault(
+            ProbableCause.VNFC_FAILED,
+            PerceivedSeverity.CRITICAL,
+            VnfcState.FAILED,
+            f"server {server.name} failed{why}",
+        )
+    return None
+
+
+class FaultWatcher:
+    """Raises and clears VNFC and VIM alarms; records what it observes on the VNFCs."""
+
+    def __init__(
+        self,
+        ns: NsService,
+        vims: VimService,
+        alarms: AlarmService,
+        clock: Clock = time.monotonic,
+        *,
+        check_timeout: float = 10.0,
+        reconnect_backoff: tuple[float, float] = (0.5, 10.0),
+    ) -> None:
+        self.ns = ns
+        self.vims = vims
+        self.alarms = alarms
+        self.clock = clock
+        self.check_timeout = check_timeout
+        self.reconnect_backoff = reconnect_backoff
+        self._ns_locks: dict[str, asyncio.Lock] = {}
+        #: VIMs seen reachable with no VIM alarm left to clear
+        self._vims_ok: set[str] = set()
+        #: events received per VIM (the follower's backoff resets when they flow)
+        self.events_seen: dict[str, int] = {}
+        #: called when a check finds a VNFC down (the loops use it to heal at once)
+        self.on_fault: Callable[[], None] | None = None
+
+    # -- passes ---------------------------------------------------------------------
+
+    async def run_once(self) -> None:
+        """Check every VIM, then every NS on a reachable VIM; clear alarms of what is gone."""
+        registered = await self.vims.list()
+        reachable = {vim.id for vim in registered if await self.check_vim(vim.id)}
+        active = await self.alarms.list(active_only=True)
+        nsrs = {nsr.id: nsr for nsr in await self.ns.list()}
+        for nsr in nsrs.values():
+            if nsr.vim_id in reachable:
+                await self.run_once_for(nsr.id)
+        await self._clear_orphans(active, set(nsrs), {vim.id for vim in registered})
+        for nsr_id in list(self._ns_locks):
+            if nsr_id not in nsrs and not self._ns_locks[nsr_id].locked():
+                del self._ns_locks[nsr_id]
+
+    async def run_once_for(self, nsr_id: str) -> None:
+        """Check one NS now; checks of one NS never overlap."""
+        lock = self._ns_locks.setdefault(nsr_id, asyncio.Lock())
+        async with lock:
+            try:
+                await self._check_ns(nsr_id)
+            except NotFound:
+                return  # deleted meanwhile
+            except (VimError, TimeoutError) as exc:
+                detail = exc.detail if isinstance(exc, VimError) else "VIM did not answer"
+                log.warning("fault.check_failed ns=%s error=%s", nsr_id, detail)
+
+    async def check_vim(self, vim_id: str) -> bool:
+        """Ask the VIM whether it answers; flag it and alarm when it does not."""
+        try:
+            driver = await self.vims.driver(vim_id)
+            await asyncio.wait_for(driver.info(), self.check_timeout)
+        except (VimError, TimeoutError) as exc:
+            reason = (
+                exc.detail
+                if isinstance(exc, VimError)
+                else f"no answer within {self.check_timeout:g} s"
+            )
+            self._vims_ok.discard(vim_id)
+            self.vims.mark_unreachable(vim_id, reason)
+            await self.alarms.raise_alarm(
+                vim_id,
+                ProbableCause.VIM_UNREACHABLE,
+                PerceivedSeverity.CRITICAL,
+                [f"VIM {vim_id} is unreachable: {reason}"],
+                vim_id=vim_id,
+            )
+            return False
+        self.vims.mark_reachable(vim_id)
+        if vim_id not in self._vims_ok:
+            await self.alarms.clear(vim_id, ProbableCause.VIM_UNREACHABLE, "the VIM answers again")
+            self._vims_ok.add(vim_id)
+        return True
+
+    # -- one NS ---------------------------------------------------------------------
+
+    def _busy(self, nsr_id: str) -> bool:
+        return self.ns.runner.locks.holder(nsr_id) is not None
+
+    async def _check_ns(self, nsr_id: str) -> None:
+        if self._busy(nsr_id):
+            return
+        nsr = await self.ns.get(nsr_id)
+        if nsr.status not in WATCHED_NS or nsr.vim_id in self.vims.unreachable():
+            return
+        driver = await self.vims.driver(nsr.vim_id)
+        listed = await asyncio.wait_for(
+            driver.list_servers({LABEL_MANAGED: "true", LABEL_NS: nsr.id}), self.check_timeout
+        )
+        if self._busy(nsr_id) or (await self.ns.get(nsr_id)).updated_at != nsr.updated_at:
+            return  # an operation changed the NS meanwhile: look again next time
+        servers = {server.id: server for server in listed}
+        alarms: dict[str, dict[ProbableCause, Alarm]] = {}
+        for alarm in await self.alarms.list(active_only=True, nsr_id=nsr.id):
+            if alarm.vnfc_id and alarm.probable_cause in VNFC_ALARMS:
+                alarms.setdefault(alarm.vnfc_id, {})[alarm.probable_cause] = alarm
+        live = {vnfc.id: (vnfr, vnfc) for vnfr in nsr.vnfr for vnfc in vnfr.vnfcs()}
+        for vnfc_id, held in alarms.items():
+            if vnfc_id not in live:
+                await self._clear(vnfc_id, held, "the VNFC was removed from the NS")
+        stopped = await self._stopped_on_purpose(nsr)
+        for vnfr, vnfc in live.values():
+            held = alarms.get(vnfc.id, {})
+            if vnfc.state not in SETTLED:
+                continue  # not started yet, or the VIM is in the middle of something
+            if vnfc.id in stopped:
+                await self._clear(vnfc.id, held, "the VNFC was stopped by an LCM operation")
+                continue
+            await self._check_vnfc(nsr, vnfr, vnfc, servers.get(vnfc.vc_id), held)
+
+    async def _check_vnfc(
+        self,
+        nsr: NetworkServiceRecord,
+        vnfr: VnfRecord,
+        vnfc: VnfcInstance,
+        server: Server | None,
+        held: dict[ProbableCause, Alarm],
+    ) -> None:
+        """Compare one VNFC that should run with its server: raise, or clear, its alarms."""
+        if server is not None and server.status is ServerStatus.RUNNING:
+            if held and (
+                vnfc.state == VnfcState.RUNNING
+                or await self.ns.observe_vnfc(nsr.id, vnfc.id, VnfcState.RUNNING)
+            ):
+                await self._clear(vnfc.id, held, "the VNFC runs again")
+            elif vnfc.state != VnfcState.RUNNING:
+                await self.ns.observe_vnfc(nsr.id, vnfc.id, VnfcState.RUNNING)
+            return
+        fault = fault_of(vnfc, server)
+        if fault is None:
+            return  # CREATED or STOPPING: the VIM is in the middle of something
+        down = VNFC_CAUSES & held.keys()
+        await self.alarms.raise_alarm(
+            vnfc.id,
+            fault.cause,
+            fault.severity,
+            [f"VNFC {vnfc.hostname} of VNF {vnfr.name}: {fault.detail}"],
+            nsr_id=nsr.id,
+            vnfr_id=vnfr.id,
+            vnfc_id=vnfc.id,
+            vim_id=nsr.vim_id,
+        )
+        for cause in down - {fault.cause}:
+            await self.alarms.clear(vnfc.id, cause, f"superseded by {fault.cause.value}")
+        if vnfc.state != fault.observed:
+            await self.ns.observe_vnfc(nsr.id, vnfc.id, fault.observed)
+        if self.on_fault is not None and fault.cause not in down:
+            self.on_fault()
+
+    async def _stopped_on_purpose(self, nsr: NetworkServiceRecord) -> set[str]:
+        """VNFCs (not RUNNING) whose newest LCM operation is STOP_VNFC."""
+        if all(vnfc.state == VnfcState.RUNNING for vnfc in nsr.all_vnfcs()):
+            return set()
+        newest: dict[str, LcmOperationType] = {}
+        for op in await self.ns.operations(nsr.id):  # newest first
+            vnfc_id = op.params.get("vnfcInstanceId")
+            if isinstance(vnfc_id, str):
+                newest.setdefault(vnfc_id, op.operation)
+        return {
+            vnfc.id
+            for vnfc in nsr.all_vnfcs()
+            if vnfc.state != VnfcState.RUNNING and newest.get(vnfc.id) == LcmOperationType.STOP_VNFC
+        }
+
+    async def _clear(self, vnfc_id: str, held: dict[ProbableCause, Alarm], reason: str) -> None:
+        for cause in held:
+            await self.alarms.clear(vnfc_id, cause, reason)
+
+    async def _clear_orphans(self, active: list[Alarm], nsrs: set[str], vims: set[str]) -> None:
+        """Alarms of NSs that are gone, or of VIMs no longer registered, clear."""
+        for alarm in active:
+            if alarm.nsr_id is not None and alarm.nsr_id not in nsrs:
+                reason = f"NS {alarm.nsr_id} was terminated"
+            elif alarm.probable_cause == ProbableCause.VIM_UNREACHABLE and alarm.vim_id not in vims:
+                reason = f"VIM {alarm.vim_id} is no longer registered"
+            else:
+                continue
+            await self.alarms.clear(alarm.managed_object_id, alarm.probable_cause, reason)
+
+    # -- events ---------------------------------------------------------------------
+
+    async def follow_events(self, vim_id: str) -> None:
+        """Follow one VIM's events until cancelled, reconnecting with bounded backoff.
+
+        Before each (re)connection the VIM and its NSs are checked, so what
+        happened while the stream was down is seen at once; when the stream
+        breaks the VIM is checked at once, so a dead engine is flagged (and
+        operations on it fail fast) while the follower waits to reconnect.
+        """
+        first, most = self.reconnect_backoff
+        delay = first
+        while True:
+            started, seen = self.clock(), self.events_seen.get(vim_id, 0)
+            try:
+                if await self.check_vim(vim_id):
+                    for nsr in await self.ns.list():
+                        if nsr.vim_id == vim_id:
+                            await self.run_once_for(nsr.id)
+                    await self._follow(vim_id)
+                    await self.check_vim(vim_id)
+            except NotFound:
+                log.info("fault.events_stopped vim=%s reason=VIM not registered", vim_id)
+                return
+            except VimError as exc:
+                log.warning("fault.events_broken vim=%s error=%s", vim_id, exc.detail)
+                await self.check_vim(vim_id)
+            except Exception:  # a follower never dies of one bad pass
+                log.exception("fault.events_failed vim=%s", vim_id)
+            if self.events_seen.get(vim_id, 0) > seen or self.clock() - started >= most:
+                delay = first
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, most)
+
+    async def _follow(self, vim_id: str) -> None:
+        """Check the NS of each event, until the stream ends (or raises when it breaks)."""
+        driver = await self.vims.driver(vim_id)
+        async with contextlib.aclosing(driver.events()) as events:
+            log.info("fault.events_following vim=%s", vim_id)
+            async for event in events:
+                self.events_seen[vim_id] = self.events_seen.get(vim_id, 0) + 1
+                nsr_id = event.labels.get(LABEL_NS)
+                if nsr_id:
+                    await self.run_once_for(nsr_id)
+        log.warning("fault.events_ended vim=%s", vim_id)
