@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from nubo.api.server import ApiServices, create_api
 from nubo.catalogue.nsd import NsdCatalogue
 from nubo.descriptors.openbaton import parse_nsd
+from nubo.fault.healer import policy_from_descriptor
 from nubo.fault.loops import FaultManagement, build_fault_management
 from nubo.model.descriptors import Nsd
 from nubo.model.errors import NotFound
@@ -146,7 +147,13 @@ def build(
         timeouts=Timeouts(start=settings.start_timeout, stop=settings.stop_timeout),
     )
     ns = NsService(store, runner, workflows, vims, catalogue.parsed)
-    fault = build_fault_management(ns, vims, store, interval=settings.fault_interval)
+    fault = build_fault_management(
+        ns,
+        vims,
+        store,
+        interval=settings.fault_interval,
+        policy_for=policy_from_descriptor(catalogue.parsed),
+    )
     return Nubo(settings, store, registry, vims, catalogue, runner, workflows, ns, fault)
 
 

@@ -14,12 +14,14 @@ import json
 from typing import Any
 
 from nubo.descriptors.fields import FieldReader, JsonObject, as_int, json_kind
+from nubo.descriptors.heal_policy import heal_policy_of
 from nubo.model.descriptors import (
     AutoScalePolicy,
     Configuration,
     ConfigurationParameter,
     ConnectionPoint,
     DeploymentFlavour,
+    HealPolicy,
     LifecycleEvent,
     LifecycleEventType,
     Nsd,
@@ -148,7 +150,20 @@ def _read_vnfd(r: FieldReader, raw: JsonObject, path: str, declared: set[str]) -
         ),
         auto_scale_policies=tuple(_read_policy(r, item, where) for where, item in policies),
         package_location=r.text(raw, "vnfPackageLocation", path),
+        heal_policy=_read_heal_policy(r, raw, path),
     )
+
+
+def _read_heal_policy(r: FieldReader, raw: JsonObject, path: str) -> HealPolicy:
+    """nubo's optional ``heal_policy`` extension of a VNFD (Open Baton has none)."""
+    if "heal_policy" not in raw:
+        return HealPolicy()
+    try:
+        return heal_policy_of(raw["heal_policy"], f"{path}.heal_policy")
+    except InvalidDescriptor as exc:
+        for problem in exc.problems:
+            r.report(problem.path, problem.message)
+        return HealPolicy()
 
 
 def _read_vdu(

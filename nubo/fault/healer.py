@@ -14,14 +14,15 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from enum import StrEnum
 
+from nubo.descriptors.heal_policy import DEFAULT_POLICY
 from nubo.fault.alarms import AlarmService
 from nubo.fault.watcher import VNFC_CAUSES, Clock
 from nubo.model.alarms import Alarm, PerceivedSeverity, ProbableCause
-from nubo.model.errors import Conflict, FieldProblem, InvalidDescriptor, NotFound, NuboError
+from nubo.model.descriptors import HealMode, HealPolicy, Nsd
+from nubo.model.errors import Conflict, NotFound, NuboError
 from nubo.model.records import LcmOpOcc, NetworkServiceRecord, VnfcInstance, VnfRecord
 from nubo.model.states import NsStatus, VnfcState
 from nubo.nfvo.service import NsService
@@ -31,29 +32,6 @@ log = logging.getLogger("nubo.fault")
 HEALABLE_NS = frozenset({NsStatus.ACTIVE, NsStatus.ERROR})
 
 
-class HealMode(StrEnum):
-    RESTART_THEN_RECREATE = "restart-then-recreate"
-    NONE = "none"
-
-
-@dataclass(frozen=True)
-class HealPolicy:
-    """How a VNF's VNFCs are healed: ``mode``, attempts, exponential backoff (seconds)."""
-
-    mode: HealMode = HealMode.RESTART_THEN_RECREATE
-    max_attempts: int = 3
-    backoff: float = 0.5
-    max_backoff: float = 30.0
-
-    def delay(self, attempts: int) -> float:
-        """Wait after the ``attempts``-th attempt ended: base, doubling, capped."""
-        if attempts <= 0:
-            return 0.0
-        return float(min(self.backoff * 2 ** (attempts - 1), self.max_backoff))
-
-
-DEFAULT_POLICY = HealPolicy()
-
 PolicyFor = Callable[[NetworkServiceRecord, str], Awaitable[HealPolicy]]
 
 
@@ -62,30 +40,16 @@ async def default_policy_for(_nsr: NetworkServiceRecord, _vnf_name: str) -> Heal
     return DEFAULT_POLICY
 
 
-def heal_policy_of(raw: object, path: str = "heal_policy") -> HealPolicy:
-    """A policy from the VNFD extension ``{"mode", "max_attempts", "backoff"}``, all optional."""
-    if not isinstance(raw, Mapping):
-        raise InvalidDescriptor([FieldProblem(path, "must be an object")])
-    problems: list[FieldProblem] = []
-    unknown = sorted(set(raw) - {"mode", "max_attempts", "backoff"})
-    problems += [FieldProblem(f"{path}.{key}", "unknown key") for key in unknown]
-    mode = raw.get("mode", DEFAULT_POLICY.mode.value)
-    if mode not in {m.value for m in HealMode}:
-        modes = ", ".join(m.value for m in HealMode)
-        problems.append(FieldProblem(f"{path}.mode", f"must be one of {modes}"))
-    attempts = raw.get("max_attempts", DEFAULT_POLICY.max_attempts)
-    if isinstance(attempts, bool) or not isinstance(attempts, int) or not 1 <= attempts <= 100:
-        problems.append(FieldProblem(f"{path}.max_attempts", "must be an integer in 1..100"))
-    backoff = raw.get("backoff", DEFAULT_POLICY.backoff)
-    if (
-        isinstance(backoff, bool)
-        or not isinstance(backoff, int | float)
-        or not 0 <= backoff <= 3600
-    ):
-        problems.append(FieldProblem(f"{path}.backoff", "must be a number of seconds in 0..3600"))
-    if problems:
-        raise InvalidDescriptor(problems)
-    return HealPolicy(mode=HealMode(mode), max_attempts=int(attempts), backoff=float(backoff))
+def policy_from_descriptor(load_nsd: Callable[[str], Awaitable[Nsd]]) -> PolicyFor:
+    """Each VNF's policy is the ``heal_policy`` of its VNFD (default when absent)."""
+
+    async def policy_for(nsr: NetworkServiceRecord, vnf_name: str) -> HealPolicy:
+        try:
+            return (await load_nsd(nsr.descriptor_reference)).vnfd(vnf_name).heal_policy
+        except (NotFound, KeyError):
+            return DEFAULT_POLICY
+
+    return policy_for
 
 
 @dataclass

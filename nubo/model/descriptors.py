@@ -128,6 +128,31 @@ class VirtualLinkDescriptor:
     qos: tuple[str, ...] = ()
 
 
+class HealMode(StrEnum):
+    RESTART_THEN_RECREATE = "restart-then-recreate"
+    NONE = "none"
+
+
+@dataclass(frozen=True)
+class HealPolicy:
+    """How a VNF's VNFCs are healed: ``mode``, attempts, exponential backoff (seconds).
+
+    Open Baton's JSON has no such field; nubo reads the optional VNFD key
+    ``heal_policy`` (``{"mode", "max_attempts", "backoff"}``).
+    """
+
+    mode: HealMode = HealMode.RESTART_THEN_RECREATE
+    max_attempts: int = 3
+    backoff: float = 0.5
+    max_backoff: float = 30.0
+
+    def delay(self, attempts: int) -> float:
+        """Wait after the ``attempts``-th attempt ended: base, doubling, capped."""
+        if attempts <= 0:
+            return 0.0
+        return float(min(self.backoff * 2 ** (attempts - 1), self.max_backoff))
+
+
 @dataclass(frozen=True)
 class Vnfd:
     name: str
@@ -142,6 +167,7 @@ class Vnfd:
     deployment_flavours: tuple[DeploymentFlavour, ...] = ()
     auto_scale_policies: tuple[AutoScalePolicy, ...] = ()
     package_location: str = ""
+    heal_policy: HealPolicy = field(default_factory=HealPolicy)
 
 
 @dataclass(frozen=True)

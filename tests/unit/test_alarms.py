@@ -17,9 +17,10 @@ from nubo.api.alarms import router
 from nubo.api.problems import install_problem_handlers
 from nubo.cli.client import CliConfig
 from nubo.cli.main import main
+from nubo.descriptors.heal_policy import heal_policy_of
 from nubo.fault.alarms import AlarmService
-from nubo.fault.healer import HealMode, HealPolicy, heal_policy_of
 from nubo.model.alarms import AckState, Alarm, PerceivedSeverity, ProbableCause
+from nubo.model.descriptors import HealMode, HealPolicy
 from nubo.model.errors import InvalidDescriptor, NotFound
 from nubo.store.sql import SqlStore
 from nubo.vim.docker_events import server_event_of

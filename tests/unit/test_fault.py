@@ -12,10 +12,11 @@ import pytest
 
 from nubo.app import Nubo, build
 from nubo.fault.alarms import AlarmService
-from nubo.fault.healer import Healer, HealMode, HealPolicy
+from nubo.fault.healer import Healer
 from nubo.fault.loops import FaultManagement
 from nubo.fault.watcher import FaultWatcher
 from nubo.model.alarms import Alarm, EventType, PerceivedSeverity, ProbableCause
+from nubo.model.descriptors import HealMode, HealPolicy
 from nubo.model.errors import VimUnreachable
 from nubo.model.records import NetworkServiceRecord, VnfcInstance
 from nubo.model.states import LcmOperationType, NsStatus, OpState, VnfcState

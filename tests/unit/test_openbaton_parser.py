@@ -352,3 +352,18 @@ def test_every_problem_is_reported_at_once(doc: dict[str, Any]) -> None:
     ]
     # The problems travel with the error to the API's problem-details body.
     assert len(info.value.to_problem()["errors"]) == 7
+
+
+def test_heal_policy_extension_is_read_and_validated() -> None:
+    from nubo.model.descriptors import HealMode, HealPolicy
+
+    doc = json.loads(EXAMPLE.read_text())
+    doc["vnfd"][0]["heal_policy"] = {"mode": "none", "max_attempts": 2}
+    nsd = parse_nsd(doc)
+    assert nsd.vnfds[0].heal_policy == HealPolicy(mode=HealMode.NONE, max_attempts=2)
+    assert nsd.vnfds[1].heal_policy == HealPolicy()
+    doc["vnfd"][1]["heal_policy"] = {"mode": "reboot", "max_attempts": 0}
+    with pytest.raises(InvalidDescriptor) as caught:
+        parse_nsd(doc)
+    paths = {p.path for p in caught.value.problems}
+    assert paths == {"$.vnfd[1].heal_policy.mode", "$.vnfd[1].heal_policy.max_attempts"}
