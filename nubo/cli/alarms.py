@@ -12,17 +12,14 @@ from contextlib import contextmanager
 from typing import Any
 
 import click
-import httpx
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
 from nubo.cli import render
 from nubo.cli.client import (
-    ApiError,
     CliConfig,
-    Unreachable,
-    _problem_of,
+    NuboClient,
     echo_json,
     json_option,
     pass_config,
@@ -39,34 +36,9 @@ _SEVERITY_STYLES = {
 }
 
 
-class FmClient:
-    """Calls the fault-management routes; every non-2xx answer raises ``ApiError``."""
-
-    def __init__(self, base_url: str, transport: httpx.BaseTransport | None = None) -> None:
-        self.base_url = base_url.rstrip("/")
-        self._http = httpx.Client(base_url=self.base_url, transport=transport, timeout=30.0)
-
-    def close(self) -> None:
-        self._http.close()
-
-    def request(
-        self, method: str, path: str, *, body: Any = None, params: dict[str, str] | None = None
-    ) -> httpx.Response:
-        try:
-            response = self._http.request(method, FM_API + path, json=body, params=params)
-        except httpx.TransportError as exc:
-            raise Unreachable(self.base_url, f"{type(exc).__name__}: {exc}") from None
-        if response.status_code >= 400:
-            raise ApiError(_problem_of(response))
-        return response
-
-    def get(self, path: str, params: dict[str, str] | None = None) -> Any:
-        return self.request("GET", path, params=params).json()
-
-
 @contextmanager
-def _client(config: CliConfig) -> Iterator[FmClient]:
-    client = FmClient(config.url, transport=config.transport)
+def _client(config: CliConfig) -> Iterator[NuboClient]:
+    client = NuboClient(config.url, transport=config.transport, prefix=FM_API)
     try:
         yield client
     finally:

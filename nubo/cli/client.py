@@ -117,9 +117,14 @@ class NuboClient:
     """Calls the nubo API; every non-2xx answer raises :class:`ApiError`."""
 
     def __init__(
-        self, base_url: str, transport: httpx.BaseTransport | None = None, timeout: float = 30.0
+        self,
+        base_url: str,
+        transport: httpx.BaseTransport | None = None,
+        timeout: float = 30.0,
+        prefix: str = API,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.prefix = prefix
         self._http = httpx.Client(base_url=self.base_url, transport=transport, timeout=timeout)
 
     def close(self) -> None:
@@ -140,7 +145,7 @@ class NuboClient:
         for attempt in range(1, attempts + 1):
             try:
                 response = self._http.request(
-                    method, API + path, json=body, params=params, headers=headers
+                    method, self.prefix + path, json=body, params=params, headers=headers
                 )
                 break
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:

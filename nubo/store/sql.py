@@ -157,11 +157,7 @@ class SqlStore:
         await self._upsert(nsrs, nsr.id, values)
 
     async def get_nsr(self, nsr_id: str) -> NetworkServiceRecord:
-        async with self._engine.connect() as conn:
-            row = (await conn.execute(select(nsrs.c.body).where(nsrs.c.id == nsr_id))).first()
-        if row is None:
-            raise NotFound(f"NSR {nsr_id} not found", nsr_id=nsr_id)
-        return NetworkServiceRecord.model_validate(row.body)
+        return await self._body(nsrs, nsr_id, NetworkServiceRecord, "NSR", "nsr_id")
 
     async def list_nsrs(self, include_terminated: bool = True) -> list[NetworkServiceRecord]:
         query = select(nsrs.c.body).order_by(nsrs.c.created_at, nsrs.c.id)
@@ -200,12 +196,7 @@ class SqlStore:
         await self._upsert(lcm_op_occs, op.id, values)
 
     async def get_op(self, op_id: str) -> LcmOpOcc:
-        query = select(lcm_op_occs.c.body).where(lcm_op_occs.c.id == op_id)
-        async with self._engine.connect() as conn:
-            row = (await conn.execute(query)).first()
-        if row is None:
-            raise NotFound(f"LCM operation occurrence {op_id} not found", op_id=op_id)
-        return LcmOpOcc.model_validate(row.body)
+        return await self._body(lcm_op_occs, op_id, LcmOpOcc, "LCM operation occurrence", "op_id")
 
     async def list_ops(self, nsr_id: str | None = None) -> list[LcmOpOcc]:
         """Newest first (by start time)."""
@@ -241,12 +232,7 @@ class SqlStore:
         await self._upsert(alarms, alarm.id, values)
 
     async def get_alarm(self, alarm_id: str) -> Alarm:
-        query = select(alarms.c.body).where(alarms.c.id == alarm_id)
-        async with self._engine.connect() as conn:
-            row = (await conn.execute(query)).first()
-        if row is None:
-            raise NotFound(f"alarm {alarm_id} not found", alarm_id=alarm_id)
-        return Alarm.model_validate(row.body)
+        return await self._body(alarms, alarm_id, Alarm, "alarm", "alarm_id")
 
     async def list_alarms(
         self, active_only: bool = False, nsr_id: str | None = None
@@ -312,6 +298,17 @@ class SqlStore:
                 if attempt == 2:
                     raise
                 log.info("store.upsert_retry table=%s id=%s", table.name, row_id)
+
+    async def _body(
+        self, table: Table, row_id: str, model: type[_Body], kind: str, field: str
+    ) -> _Body:
+        """The aggregate stored in ``table`` under ``row_id``; ``NotFound`` names kind and id."""
+        query = select(table.c.body).where(table.c.id == row_id)
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(query)).first()
+        if row is None:
+            raise NotFound(f"{kind} {row_id} not found", **{field: row_id})
+        return model.model_validate(row.body)
 
     async def _bodies(self, query: Select[Any], model: type[_Body]) -> list[_Body]:
         async with self._engine.connect() as conn:
