@@ -22,14 +22,16 @@ from nubo.fault.alarms import AlarmService
 from nubo.fault.watcher import VNFC_CAUSES, Clock
 from nubo.model.alarms import Alarm, PerceivedSeverity, ProbableCause
 from nubo.model.descriptors import HealMode, HealPolicy, Nsd
-from nubo.model.errors import Conflict, NotFound, NuboError
+from nubo.model.errors import Conflict, NotFound, NuboError, VimTimeout, VimUnreachable
 from nubo.model.records import LcmOpOcc, NetworkServiceRecord, VnfcInstance, VnfRecord
-from nubo.model.states import NsStatus, VnfcState
+from nubo.model.states import NsStatus, OpState, VnfcState
 from nubo.nfvo.service import NsService
 
 log = logging.getLogger("nubo.fault")
 
 HEALABLE_NS = frozenset({NsStatus.ACTIVE, NsStatus.ERROR})
+#: error codes of heals that failed because the VIM itself was away
+VIM_DOWN_CODES = frozenset({VimUnreachable.code, VimTimeout.code})
 
 
 PolicyFor = Callable[[NetworkServiceRecord, str], Awaitable[HealPolicy]]
@@ -136,12 +138,31 @@ class Healer:
             return None
         if track.ended_at is None:
             track.ended_at = now  # first pass that sees the last attempt over
+            await self._refund_if_vim_failed(track)
         if track.count and now < track.ended_at + policy.delay(track.count):
             return None
         if track.count >= policy.max_attempts:
             await self._give_up(nsr, vnfr, vnfc, track)
             return None
         return await self._launch(nsr, vnfc, alarm, track, policy, now)
+
+    async def _refund_if_vim_failed(self, track: _Attempts) -> None:
+        """A heal that failed because the VIM went away is not the VNFC's fault.
+
+        After a Docker daemon restart, say, the first heals fail while the
+        engine is down; counting them would give up on VNFCs that heal fine
+        once it is back.
+        """
+        if track.op_id is None or track.count == 0:
+            return
+        try:
+            op = await self.ns.operation(track.op_id)
+        except NotFound:
+            return
+        code = (op.error or {}).get("code")
+        if op.state != OpState.COMPLETED and code in VIM_DOWN_CODES:
+            track.count -= 1
+            log.info("heal.not_counted op=%s reason=%s", op.id, code)
 
     async def _launch(
         self,

@@ -323,7 +323,9 @@ class DockerVimDriver:
         if payload is not None:
             return server_of(payload)
         if record is not None:
-            return replace(record.server(), status=ServerStatus.FAILED, detail="container vanished")
+            return replace(
+                record.server(), status=ServerStatus.FAILED, detail="container vanished", ext_id=""
+            )
         raise NotFound(f"server {server_id} not found on the Docker VIM")
 
     async def list_servers(self, labels: dict[str, str] | None = None) -> list[Server]:

@@ -55,19 +55,17 @@ def restart_dockerd() -> None:
         time.sleep(0.1)
     with Path("/var/log/nubo-dockerd.log").open("ab") as log:
         subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    client = docker.DockerClient(base_url=DOCKER_ENDPOINT, version="auto", timeout=5)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                client.ping()
-                return
-            except docker.errors.DockerException:
-                if time.monotonic() > deadline:
-                    raise AssertionError("dockerd did not come back within 60 s") from None
-                time.sleep(0.2)
-    finally:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            client = docker.DockerClient(base_url=DOCKER_ENDPOINT, version="auto", timeout=5)
+        except docker.errors.DockerException:
+            if time.monotonic() > deadline:
+                raise AssertionError("dockerd did not come back within 60 s") from None
+            time.sleep(0.2)
+            continue
         client.close()
+        return
 
 
 async def wait_for(check: Callable[[], Awaitable[bool]], timeout: float, why: str) -> None:

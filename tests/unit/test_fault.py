@@ -22,6 +22,7 @@ from nubo.model.records import NetworkServiceRecord, VnfcInstance
 from nubo.model.states import LcmOperationType, NsStatus, OpState, VnfcState
 from nubo.settings import Settings
 from nubo.vim.fake import FakeVimDriver
+from nubo.vim.port import Server
 
 NSD = Path(__file__).resolve().parents[2] / "examples" / "sipp" / "nsd.json"
 
@@ -444,3 +445,29 @@ async def test_engine_restart_is_noticed_and_everything_comes_back(fm: Fm) -> No
     finally:
         await loops.stop()
         await fm.settle()
+
+
+async def test_heals_that_fail_because_the_vim_went_away_are_not_counted(fm: Fm) -> None:
+    nsr = await fm.deploy()
+    server = await fm.vnfc(nsr.id, "sipp-server")
+    fm.fake.crash(server.vc_id, exit_code=137)
+    original = fm.fake.start_server
+
+    async def engine_gone(server_id: str, timeout: float) -> Server:
+        fm.fake.unreachable = True  # the engine disappears in the middle of the heal
+        return await original(server_id, timeout)
+
+    fm.fake.start_server = engine_gone  # type: ignore[method-assign]
+    await fm.watcher.run_once()
+    for _ in range(5):  # more failed heals than max_attempts, all while the VIM is away
+        assert len(await fm.healer.run_once()) == 1
+        await fm.settle()
+        fm.fake.unreachable = False
+        fm.clock.advance(5)
+    assert fm.healer.attempts(server.id) == 1
+    assert ProbableCause.HEAL_FAILED not in {a.probable_cause for a in await fm.active()}
+    fm.fake.start_server = original  # type: ignore[method-assign]
+    assert len(await fm.healer.run_once()) == 1
+    await fm.settle()
+    await fm.watcher.run_once()
+    assert await fm.active() == []
