@@ -22,7 +22,7 @@ from nubo.model.records import NetworkServiceRecord, VnfcInstance
 from nubo.model.states import LcmOperationType, NsStatus, OpState, VnfcState
 from nubo.settings import Settings
 from nubo.vim.fake import FakeVimDriver
-from nubo.vim.port import Server
+from nubo.vim.port import Server, ServerStatus
 
 NSD = Path(__file__).resolve().parents[2] / "examples" / "sipp" / "nsd.json"
 
@@ -429,9 +429,13 @@ async def test_engine_restart_is_noticed_and_everything_comes_back(fm: Fm) -> No
         fm.fake.unreachable = False
 
         async def recovered() -> bool:
+            # the record alone may still say RUNNING before the watcher has seen the
+            # crash: ask the VIM too
             record = await fm.nubo.ns.get(nsr.id)
             running = all(c.state == VnfcState.RUNNING for c in record.all_vnfcs())
-            return running and not await fm.active() and not fm.nubo.runner.running()
+            servers = await fm.fake.list_servers()
+            really = all(s.status == ServerStatus.RUNNING for s in servers)
+            return running and really and not await fm.active() and not fm.nubo.runner.running()
 
         await wait_until(recovered, 5.0)
         causes = sorted(a.probable_cause.value for a in await fm.alarms.list())
