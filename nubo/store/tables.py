@@ -18,6 +18,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Float,
     Integer,
     MetaData,
     String,
@@ -109,4 +110,34 @@ idempotency_keys = Table(
     Column("nsr_id", String(ID_LENGTH), nullable=False),
     Column("op_id", String(ID_LENGTH), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+#: metric time series; ``resolution`` 0 = raw samples, else the seconds a rolled-up
+#: row averages (with min/max kept), so old data can be downsampled, not just dropped
+metric_samples = Table(
+    "metric_samples",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("time", Float, nullable=False, index=True),
+    Column("nsr_id", String(ID_LENGTH), nullable=False, index=True),
+    Column("vnfr_id", String(ID_LENGTH), nullable=False),
+    Column("vnfc_id", String(ID_LENGTH), nullable=False, index=True),
+    Column("metric", String(64), nullable=False, index=True),
+    Column("value", Float, nullable=False),
+    Column("min_value", Float, nullable=True),
+    Column("max_value", Float, nullable=True),
+    Column("resolution", Integer, nullable=False),
+)
+
+#: every auto-scaling decision with its inputs, including "would scale but ..."
+scaling_decisions = Table(
+    "scaling_decisions",
+    metadata,
+    Column("id", String(ID_LENGTH), primary_key=True),
+    Column("time", Float, nullable=False, index=True),
+    Column("nsr_id", String(ID_LENGTH), nullable=False, index=True),
+    Column("vnfr_id", String(ID_LENGTH), nullable=False),
+    Column("policy", String(NAME_LENGTH), nullable=False),
+    Column("outcome", String(32), nullable=False),
+    Column("body", JSON, nullable=False),
 )

@@ -143,6 +143,23 @@ class VimInfo:
     networks: int = 0
 
 
+@dataclass(frozen=True)
+class ServerStats:
+    """Resource use of a running server at ``time`` (seconds since the epoch).
+
+    ``cpu_percent`` is relative to the server's CPU share: its CPU limit when it
+    has one, else one core (so 100 means one core fully busy).
+    """
+
+    server_id: str
+    time: float
+    cpu_percent: float
+    memory_bytes: int
+    memory_limit_bytes: int
+    rx_bytes: int
+    tx_bytes: int
+
+
 @runtime_checkable
 class VimDriver(Protocol):
     """A driver for one VIM. Implementations raise ``VimError`` subclasses only."""

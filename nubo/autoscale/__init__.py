@@ -1,0 +1,1 @@
+"""Auto-scaling: descriptor policies evaluated continuously on the VNFs' metrics."""

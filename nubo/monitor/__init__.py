@@ -1,0 +1,1 @@
+"""Monitoring: per-VNFC metrics sampled from the VIM, time series, KPIs."""
