@@ -125,20 +125,41 @@ class FaultWatcher:
         reachable = {vim.id for vim in registered if await self.check_vim(vim.id)}
         active = await self.alarms.list(active_only=True)
         nsrs = {nsr.id: nsr for nsr in await self.ns.list()}
-        for nsr in nsrs.values():
-            if nsr.vim_id in reachable:
-                await self.run_once_for(nsr.id)
+        for vim_id in reachable:
+            on_vim = [nsr for nsr in nsrs.values() if nsr.vim_id == vim_id]
+            if not on_vim:
+                continue
+            # one listing per VIM and pass, not one per NS: a pass must stay cheap
+            # with many services
+            by_ns = await self._servers_by_ns(vim_id)
+            for nsr in on_vim:
+                listed = by_ns.get(nsr.id, []) if by_ns is not None else None
+                await self.run_once_for(nsr.id, listed)
         await self._clear_orphans(active, set(nsrs), {vim.id for vim in registered})
         for nsr_id in list(self._ns_locks):
             if nsr_id not in nsrs and not self._ns_locks[nsr_id].locked():
                 del self._ns_locks[nsr_id]
 
-    async def run_once_for(self, nsr_id: str) -> None:
-        """Check one NS now; checks of one NS never overlap."""
+    async def _servers_by_ns(self, vim_id: str) -> dict[str, list[Server]] | None:
+        """Every server nubo manages on the VIM, by NS; None when the listing failed."""
+        try:
+            driver = await self.vims.driver(vim_id)
+            servers = await asyncio.wait_for(
+                driver.list_servers({LABEL_MANAGED: "true"}), self.check_timeout
+            )
+        except (VimError, TimeoutError):
+            return None  # each NS then lists its own servers
+        by_ns: dict[str, list[Server]] = {}
+        for server in servers:
+            by_ns.setdefault(server.labels.get(LABEL_NS, ""), []).append(server)
+        return by_ns
+
+    async def run_once_for(self, nsr_id: str, listed: list[Server] | None = None) -> None:
+        """Check one NS now (``listed``: its servers, when already known); never overlapping."""
         lock = self._ns_locks.setdefault(nsr_id, asyncio.Lock())
         async with lock:
             try:
-                await self._check_ns(nsr_id)
+                await self._check_ns(nsr_id, listed)
             except NotFound:
                 return  # deleted meanwhile
             except (VimError, TimeoutError) as exc:
@@ -177,16 +198,18 @@ class FaultWatcher:
     def _busy(self, nsr_id: str) -> bool:
         return self.ns.runner.locks.holder(nsr_id) is not None
 
-    async def _check_ns(self, nsr_id: str) -> None:
+    async def _check_ns(self, nsr_id: str, listed: list[Server] | None = None) -> None:
         if self._busy(nsr_id):
             return
         nsr = await self.ns.get(nsr_id)
         if nsr.status not in WATCHED_NS or nsr.vim_id in self.vims.unreachable():
             return
-        driver = await self.vims.driver(nsr.vim_id)
-        listed = await asyncio.wait_for(
-            driver.list_servers({LABEL_MANAGED: "true", LABEL_NS: nsr.id}), self.check_timeout
-        )
+        if listed is None:
+            driver = await self.vims.driver(nsr.vim_id)
+            listed = await asyncio.wait_for(
+                driver.list_servers({LABEL_MANAGED: "true", LABEL_NS: nsr.id}),
+                self.check_timeout,
+            )
         if self._busy(nsr_id) or (await self.ns.get(nsr_id)).updated_at != nsr.updated_at:
             return  # an operation changed the NS meanwhile: look again next time
         servers = {server.id: server for server in listed}
