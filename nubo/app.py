@@ -16,6 +16,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from nubo.api.server import ApiServices, create_api
+from nubo.autoscale.loops import AutoScaling, build_autoscaling
 from nubo.catalogue.nsd import NsdCatalogue
 from nubo.descriptors.openbaton import parse_nsd
 from nubo.fault.healer import policy_from_descriptor
@@ -23,6 +24,7 @@ from nubo.fault.loops import FaultManagement, build_fault_management
 from nubo.model.descriptors import Nsd
 from nubo.model.errors import NotFound
 from nubo.model.records import LcmOpOcc
+from nubo.monitor.loops import Monitoring, build_monitoring
 from nubo.nfvo.locks import NsLocks
 from nubo.nfvo.operations import FaultHook, OpRunner
 from nubo.nfvo.reconcile import Reconciler, ReconcileReport
@@ -58,6 +60,8 @@ class Nubo:
     workflows: NsWorkflows
     ns: NsService
     fault: FaultManagement
+    monitoring: Monitoring
+    autoscaling: AutoScaling
     started: bool = field(default=False)
     reconcile_report: ReconcileReport | None = None
     _reconcile_task: asyncio.Task[None] | None = None
@@ -79,6 +83,10 @@ class Nubo:
         )
         if self.settings.fault_management:
             await self.fault.start()
+        if self.settings.monitoring:
+            await self.monitoring.start()
+            if self.settings.autoscaling:
+                await self.autoscaling.start()
 
     async def _reconcile_after(self, recovered: list[LcmOpOcc]) -> None:
         """Once recovery has finished, make records and VIMs agree (see ``Reconciler``)."""
@@ -101,7 +109,10 @@ class Nubo:
         self.started = True
 
     async def stop(self) -> None:
-        await self.fault.stop()  # first: no heal may start while shutting down
+        # first: no heal or scaling may start while shutting down
+        await self.autoscaling.stop()
+        await self.fault.stop()
+        await self.monitoring.stop()
         if self._reconcile_task is not None:
             self._reconcile_task.cancel()
             await asyncio.gather(self._reconcile_task, return_exceptions=True)
@@ -118,6 +129,8 @@ class Nubo:
                 catalogue=self.catalogue,
                 vims=self.vims,
                 alarms=self.fault.alarms,
+                metrics=self.monitoring.reader if self.settings.monitoring else None,
+                autoscaling=self.autoscaling if self.settings.autoscaling else None,
                 on_startup=self.start,
                 on_shutdown=self.stop,
             )
@@ -154,7 +167,28 @@ def build(
         interval=settings.fault_interval,
         policy_for=policy_from_descriptor(catalogue.parsed),
     )
-    return Nubo(settings, store, registry, vims, catalogue, runner, workflows, ns, fault)
+    monitoring = build_monitoring(ns, vims, store.engine, interval=settings.metrics_interval)
+    autoscaling = build_autoscaling(
+        ns,
+        monitoring.reader,
+        store,
+        catalogue.parsed,
+        interval=settings.autoscale_interval,
+        max_age=3 * settings.metrics_interval,
+    )
+    return Nubo(
+        settings,
+        store,
+        registry,
+        vims,
+        catalogue,
+        runner,
+        workflows,
+        ns,
+        fault,
+        monitoring,
+        autoscaling,
+    )
 
 
 def crash_hook(point: str) -> FaultHook:

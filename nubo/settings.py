@@ -37,6 +37,12 @@ class Settings:
     fault_management: bool = True
     #: seconds between two fault-management passes (VIM events trigger one at once)
     fault_interval: float = 1.0
+    #: monitoring: sample every VNFC's CPU, memory and network from the VIM
+    monitoring: bool = True
+    metrics_interval: float = 5.0
+    #: auto-scaling from the descriptors' auto_scale_policy (needs monitoring)
+    autoscaling: bool = True
+    autoscale_interval: float = 1.0
     #: test-only fault injection: "OPERATION:before|after:STEP" kills the process with
     #: SIGKILL at that point of a workflow, to prove recovery after a crash
     crash_at: str = ""
@@ -66,6 +72,10 @@ class Settings:
             "crash_at": str,
             "fault_management": _flag,
             "fault_interval": float,
+            "monitoring": _flag,
+            "metrics_interval": float,
+            "autoscaling": _flag,
+            "autoscale_interval": float,
         }
         for name, cast in casts.items():
             raw = env.get("NUBO_" + name.upper())

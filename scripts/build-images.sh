@@ -2,6 +2,7 @@
 # Build the images nubo's examples and tests use, locally (no registry needed):
 #   nubo/debian:bookworm   debootstrap --variant=minbase + docker import (only if missing)
 #   nubo/sipp-base:latest, nubo/sipp-server:latest, nubo/sipp-client:latest
+#   nubo/cpu-load:latest   the CPU-load example VNF (examples/load)
 # Idempotent: an existing base is kept and docker's build cache makes re-runs fast.
 set -euo pipefail
 
@@ -9,6 +10,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BASE_IMAGE="nubo/debian:bookworm"
 MIRROR="${NUBO_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 SIPP_DIR="$ROOT/examples/sipp"
+LOAD_DIR="$ROOT/examples/load"
 
 say() { printf '==> %s\n' "$*"; }
 die() { printf 'build-images: error: %s\n' "$*" >&2; exit 1; }
@@ -54,4 +56,10 @@ for name in sipp-base sipp-server sipp-client; do
     fi
 done
 
-say "images ready: $BASE_IMAGE nubo/sipp-base:latest nubo/sipp-server:latest nubo/sipp-client:latest"
+say "building nubo/cpu-load:latest"
+if ! out="$(docker build --label io.nubo.example=load -t "nubo/cpu-load:latest" "$LOAD_DIR" 2>&1)"; then
+    printf '%s\n' "$out" | tail -n 30 >&2
+    die "docker build of nubo/cpu-load failed"
+fi
+
+say "images ready: $BASE_IMAGE nubo/sipp-base:latest nubo/sipp-server:latest nubo/sipp-client:latest nubo/cpu-load:latest"

@@ -15,6 +15,7 @@ import click
 import nubo
 from nubo.cli import render
 from nubo.cli.alarms import alarm
+from nubo.cli.autoscale import autoscale
 from nubo.cli.client import (
     DEFAULT_URL,
     CliConfig,
@@ -23,6 +24,7 @@ from nubo.cli.client import (
     json_option,
     pass_config,
 )
+from nubo.cli.metrics import metrics
 from nubo.cli.ns import ns
 from nubo.cli.progress import follow_operation
 
@@ -47,6 +49,8 @@ def main(ctx: click.Context, url: str) -> None:
 
 main.add_command(ns)
 main.add_command(alarm)
+main.add_command(metrics)
+main.add_command(autoscale)
 
 
 # -- serve ------------------------------------------------------------------------

@@ -34,6 +34,7 @@ from nubo.vim.docker_payloads import (
     server_of,
     truncate,
 )
+from nubo.vim.docker_stats import DockerStats
 from nubo.vim.port import (
     LABEL_MANAGED,
     LABEL_SERVER,
@@ -45,6 +46,7 @@ from nubo.vim.port import (
     Server,
     ServerEvent,
     ServerSpec,
+    ServerStats,
     ServerStatus,
     VimConfig,
     VimInfo,
@@ -67,8 +69,10 @@ class DockerVimDriver:
         #: seconds a started container must stay up to count as RUNNING (0: first poll)
         self._start_grace = float(config.extra.get("start_grace", "0"))
         self._records: dict[str, PopServer] = {}
+        self._stats = DockerStats(self._engine)
 
     async def close(self) -> None:
+        self._stats.close()
         await self._engine.close()
 
     # -- catalogue ------------------------------------------------------------------
@@ -287,6 +291,7 @@ class DockerVimDriver:
 
     async def delete_server(self, server_id: str) -> None:
         record = self._records.pop(server_id, None)
+        self._stats.forget(server_id)
         if record is not None:
             self._networks.release(record)
         if record is not None and record.container_id:
@@ -348,6 +353,13 @@ class DockerVimDriver:
             ):
                 servers.append(server)
         return servers
+
+    async def server_stats(self, server_id: str) -> ServerStats:
+        """One-shot stats of the server's container (see ``docker_stats``)."""
+        record = self._records.get(server_id)
+        if record is not None and not record.container_id:
+            raise Conflict(f"server {server_id} is {record.status}: no stats")
+        return await self._stats.server_stats(server_id, record.container_id if record else "")
 
     # -- events: see docker_events ----------------------------------------------------
     def events(self) -> AsyncGenerator[ServerEvent, None]:

@@ -27,6 +27,7 @@ from nubo.vim.port import (
     Server,
     ServerEvent,
     ServerSpec,
+    ServerStats,
     ServerStatus,
     VimConfig,
     VimInfo,
@@ -44,6 +45,8 @@ DEFAULT_IMAGES = frozenset(
     {"nubo/sipp-base:latest", "nubo/sipp-server:latest", "nubo/sipp-client:latest"}
 )
 _FINAL = (ServerStatus.EXITED, ServerStatus.FAILED)
+#: the memory limit a fake server reports unless a test sets another
+DEFAULT_MEMORY_LIMIT = 1 << 30
 
 
 def _csv(text: str) -> set[str]:
@@ -60,11 +63,25 @@ class FakeContainer:
 
 
 @dataclass
+class FakeLoad:
+    """What ``server_stats`` reports for one server; tests change it with ``set_load``."""
+
+    cpu_percent: float | None = 0.0
+    memory_bytes: int = 0
+    memory_limit_bytes: int = DEFAULT_MEMORY_LIMIT
+    rx_bytes: int = 0
+    tx_bytes: int = 0
+    #: seconds ``server_stats`` of this server takes (a slow container)
+    delay: float = 0.0
+
+
+@dataclass
 class _Entry:
     server: Server
     networks: dict[str, str]
     container: FakeContainer | None = None
     history: list[ServerStatus] = field(default_factory=list)
+    load: FakeLoad = field(default_factory=FakeLoad)
 
 
 class FakeVimDriver:
@@ -124,6 +141,15 @@ class FakeVimDriver:
     @property
     def event_subscribers(self) -> int:
         return len(self._subscribers)
+
+    def set_load(self, server_id: str, **fields: float | None) -> FakeLoad:
+        """Set what ``server_stats`` reports for a server: fields of ``FakeLoad``."""
+        load = self._entry(server_id).load
+        for name, value in fields.items():
+            if name not in FakeLoad.__dataclass_fields__:
+                raise TypeError(f"FakeLoad has no field {name}")
+            setattr(load, name, value)
+        return load
 
     def container_of(self, server_id: str) -> FakeContainer | None:
         return self._entry(server_id).container
@@ -331,6 +357,24 @@ class FakeVimDriver:
         await self._enter()
         wanted = (labels or {}).items()
         return [e.server for e in self._servers.values() if wanted <= e.server.labels.items()]
+
+    async def server_stats(self, server_id: str) -> ServerStats:
+        await self._enter()
+        entry = self._entry(server_id)
+        if entry.load.delay > 0:
+            await asyncio.sleep(entry.load.delay)
+        if entry.server.status is not ServerStatus.RUNNING:
+            raise Conflict(f"server {server_id} is {entry.server.status}: no stats")
+        load = entry.load
+        return ServerStats(
+            server_id=server_id,
+            time=time.time(),
+            cpu_percent=load.cpu_percent,
+            memory_bytes=load.memory_bytes,
+            memory_limit_bytes=load.memory_limit_bytes,
+            rx_bytes=load.rx_bytes,
+            tx_bytes=load.tx_bytes,
+        )
 
     async def events(self) -> AsyncGenerator[ServerEvent, None]:
         """Every server state change from now on, until closed or broken."""

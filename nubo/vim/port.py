@@ -148,12 +148,15 @@ class ServerStats:
     """Resource use of a running server at ``time`` (seconds since the epoch).
 
     ``cpu_percent`` is relative to the server's CPU share: its CPU limit when it
-    has one, else one core (so 100 means one core fully busy).
+    has one, else one core (so 100 means one core fully busy), clamped to
+    0..100. It is None when the VIM cannot tell yet: CPU use is a rate, and a
+    driver that measures it between two of its own readings (Docker) has none
+    on its first reading of a server.
     """
 
     server_id: str
     time: float
-    cpu_percent: float
+    cpu_percent: float | None
     memory_bytes: int
     memory_limit_bytes: int
     rx_bytes: int
@@ -211,6 +214,10 @@ class VimDriver(Protocol):
     async def get_server(self, server_id: str) -> Server: ...
 
     async def list_servers(self, labels: dict[str, str] | None = None) -> list[Server]: ...
+
+    async def server_stats(self, server_id: str) -> ServerStats:
+        """Resource use of a RUNNING server now; ``Conflict`` when it does not run."""
+        ...
 
     def events(self) -> AsyncGenerator[ServerEvent, None]:
         """Follow state changes of the servers nubo manages, until closed.

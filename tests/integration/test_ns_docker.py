@@ -25,7 +25,14 @@ NSD = Path(__file__).resolve().parents[2] / "examples" / "sipp" / "nsd.json"
 
 def _build(tmp_path: Path, fault_hook: FaultHook | None = None) -> Nubo:
     return build(
-        Settings(data_dir=tmp_path, start_timeout=30, op_timeout=120, fault_management=False),
+        Settings(
+            data_dir=tmp_path,
+            start_timeout=30,
+            op_timeout=120,
+            fault_management=False,
+            monitoring=False,
+            autoscaling=False,
+        ),
         fault_hook=fault_hook,
     )
 

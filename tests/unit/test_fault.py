@@ -69,7 +69,12 @@ class Fm:
 async def fm(tmp_path: Path) -> AsyncIterator[Fm]:
     app = build(
         Settings(
-            data_dir=tmp_path, default_vim_type="fake", start_timeout=2, fault_management=False
+            data_dir=tmp_path,
+            default_vim_type="fake",
+            start_timeout=2,
+            fault_management=False,
+            monitoring=False,
+            autoscaling=False,
         )
     )
     await app.start()

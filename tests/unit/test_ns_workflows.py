@@ -23,7 +23,12 @@ NSD = Path(__file__).resolve().parents[2] / "examples" / "sipp" / "nsd.json"
 async def nubo(tmp_path: Path) -> AsyncIterator[Nubo]:
     app = build(
         Settings(
-            data_dir=tmp_path, default_vim_type="fake", start_timeout=2, fault_management=False
+            data_dir=tmp_path,
+            default_vim_type="fake",
+            start_timeout=2,
+            fault_management=False,
+            monitoring=False,
+            autoscaling=False,
         )
     )
     await app.start()
@@ -160,7 +165,13 @@ async def test_fault_at_any_step_rolls_back(tmp_path: Path, point: str) -> None:
             raise RuntimeError(f"injected fault at {where}")
 
     app = build(
-        Settings(data_dir=tmp_path, default_vim_type="fake", fault_management=False),
+        Settings(
+            data_dir=tmp_path,
+            default_vim_type="fake",
+            fault_management=False,
+            monitoring=False,
+            autoscaling=False,
+        ),
         fault_hook=hook,
     )
     await app.start()
@@ -249,7 +260,13 @@ async def interrupted(tmp_path: Path, point: str, before: str = "") -> tuple[str
     """Deploy (unless ``before`` is empty), run an operation up to ``point``, stop nubo."""
     hook, reached = pause_at(point)
     app = build(
-        Settings(data_dir=tmp_path, default_vim_type="fake", fault_management=False),
+        Settings(
+            data_dir=tmp_path,
+            default_vim_type="fake",
+            fault_management=False,
+            monitoring=False,
+            autoscaling=False,
+        ),
         fault_hook=hook,
     )
     await app.start()
@@ -275,7 +292,15 @@ async def interrupted(tmp_path: Path, point: str, before: str = "") -> tuple[str
 
 async def test_interrupted_instantiate_is_rolled_back_at_start(tmp_path: Path) -> None:
     nsr_id, op_id = await interrupted(tmp_path, "INSTANTIATE:after:allocate")
-    again = build(Settings(data_dir=tmp_path, default_vim_type="fake", fault_management=False))
+    again = build(
+        Settings(
+            data_dir=tmp_path,
+            default_vim_type="fake",
+            fault_management=False,
+            monitoring=False,
+            autoscaling=False,
+        )
+    )
     await again.start()
     try:
         done = await again.runner.wait(op_id, timeout=5)
@@ -289,7 +314,15 @@ async def test_interrupted_instantiate_is_rolled_back_at_start(tmp_path: Path) -
 
 async def test_interrupted_terminate_is_completed_at_start(tmp_path: Path) -> None:
     nsr_id, op_id = await interrupted(tmp_path, "TERMINATE:after:remove-vnfcs", "terminate")
-    again = build(Settings(data_dir=tmp_path, default_vim_type="fake", fault_management=False))
+    again = build(
+        Settings(
+            data_dir=tmp_path,
+            default_vim_type="fake",
+            fault_management=False,
+            monitoring=False,
+            autoscaling=False,
+        )
+    )
     await again.start()
     try:
         done = await again.runner.wait(op_id, timeout=5)

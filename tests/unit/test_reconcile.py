@@ -15,7 +15,15 @@ NSD = Path(__file__).resolve().parents[2] / "examples" / "sipp" / "nsd.json"
 
 
 async def test_orphans_are_removed_and_missing_servers_recorded(tmp_path: Path) -> None:
-    app = build(Settings(data_dir=tmp_path, default_vim_type="fake", fault_management=False))
+    app = build(
+        Settings(
+            data_dir=tmp_path,
+            default_vim_type="fake",
+            fault_management=False,
+            monitoring=False,
+            autoscaling=False,
+        )
+    )
     await app.start()
     try:
         entry = await app.catalogue.onboard(NSD.read_bytes())

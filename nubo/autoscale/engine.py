@@ -1,0 +1,387 @@
+"""AutoScaler: evaluates the VNFs' auto-scaling policies and launches scale operations.
+
+A reconciler: each ``run_once`` reads every ACTIVE NS, and for each VNF whose
+VNFD has ``auto_scale_policy`` entries, the newest metric value of each of its
+VNFCs (samples older than ``max_age`` are ignored), evaluates each policy
+(``nubo.autoscale.policy``) and decides. The rules nubo follows:
+
+* Period: a policy fires only once its condition has held on every pass for
+  ``period`` seconds; until then the decision is HOLDING. The count restarts
+  whenever the condition stops holding, and for every policy of the VNF when
+  the VNF scales (the next period measures the new size).
+* Bounds: a VNF has between one VNFC per VDU and the sum of its VDUs'
+  ``scale_in_out``. A target outside is clamped; when nothing can change the
+  decision is AT_BOUND.
+* Cooldown is per VNF (Open Baton: "the time the VNF needs to wait between
+  two scaling operations"): after the last step of an action has ended
+  (completed or failed), no policy of that VNF acts for the acting policy's
+  ``cooldown`` seconds (COOLDOWN).
+* Steps: an NS operation adds or removes one VNFC, so an action of several
+  VNFCs (``SCALE_OUT 2``, ``SCALE_TO 5``) runs as consecutive steps, one per
+  pass once the previous one has completed, without re-checking the alarms;
+  the first failed step ends the action. Scale-out grows the first VDU with
+  room, scale-in shrinks the last VDU with more than one VNFC.
+* The NS lock is never waited for: a policy that fires while another
+  operation holds the NS is recorded BUSY and tried again on the next pass.
+* Recording: SCALED_OUT, SCALED_IN and FAILED are always recorded; any other
+  outcome when it differs from the policy's previous one; COOLDOWN, AT_BOUND
+  and BUSY are repeated every ``repeat_after`` seconds while they last.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from nubo.autoscale.decisions import ACTIONS, DecisionLog, Outcome, ScalingDecision, decision_of
+from nubo.autoscale.policy import evaluate_policy, target_count, verdict
+from nubo.autoscale.sizing import Bounds, vdu_to_scale
+from nubo.model.descriptors import AutoScalePolicy
+from nubo.model.errors import Conflict, NotFound, NuboError
+from nubo.model.ids import new_id
+from nubo.model.metrics import metric_named
+from nubo.model.records import LcmOpOcc, NetworkServiceRecord, VnfRecord
+from nubo.model.states import FINAL_OP_STATES, NsStatus, OpState
+from nubo.monitor.query import MetricsReader
+from nubo.nfvo.service import NsService
+from nubo.nfvo.workflows import NsdLoader
+
+log = logging.getLogger("nubo.autoscale")
+
+Clock = Callable[[], float]
+
+#: outcomes repeated every ``repeat_after`` seconds while they last
+REMINDED = frozenset({Outcome.COOLDOWN, Outcome.AT_BOUND, Outcome.BUSY})
+WATCHED_NS = frozenset({NsStatus.ACTIVE, NsStatus.SCALING})
+
+
+@dataclass
+class _PolicyTrack:
+    holding_since: float | None = None
+    last_outcome: Outcome | None = None
+    last_recorded: float = -math.inf
+
+
+@dataclass
+class _Plan:
+    """An action under way: the VNFC count it goes to, one step (operation) at a time."""
+
+    policy: AutoScalePolicy
+    target: int
+    #: the decision that started it; each step's decision is a copy
+    template: ScalingDecision
+    op_id: str | None = None
+
+
+@dataclass
+class _VnfTrack:
+    policies: dict[str, _PolicyTrack] = field(default_factory=dict)
+    cooldown_until: float = -math.inf
+    plan: _Plan | None = None
+
+    def policy(self, name: str) -> _PolicyTrack:
+        return self.policies.setdefault(name, _PolicyTrack())
+
+
+class AutoScaler:
+    """Decides, records and launches scaling of VNFs by their descriptor's policies."""
+
+    def __init__(
+        self,
+        ns: NsService,
+        reader: MetricsReader,
+        decisions: DecisionLog,
+        load_nsd: NsdLoader,
+        clock: Clock = time.time,
+        *,
+        max_age: float = 15.0,
+        repeat_after: float = 60.0,
+    ) -> None:
+        self.ns = ns
+        self.reader = reader
+        self.decisions = decisions
+        self.load_nsd = load_nsd
+        #: seconds since the epoch, the time base of metric samples
+        self.clock = clock
+        self.max_age = max_age
+        self.repeat_after = repeat_after
+        self._tracks: dict[tuple[str, str], _VnfTrack] = {}
+
+    def scaling(self) -> bool:
+        """Whether an action of several steps is under way."""
+        return any(track.plan is not None for track in self._tracks.values())
+
+    def cooldown_until(self, nsr_id: str, vnfr_id: str) -> float | None:
+        track = self._tracks.get((nsr_id, vnfr_id))
+        return track.cooldown_until if track and track.cooldown_until > -math.inf else None
+
+    async def run_once(self) -> list[ScalingDecision]:
+        """One pass over every NS; returns the decisions it recorded."""
+        now = self.clock()
+        recorded: list[ScalingDecision] = []
+        seen: set[tuple[str, str]] = set()
+        for nsr in await self.ns.list():
+            if nsr.status not in WATCHED_NS and not self._following(nsr.id):
+                continue
+            try:
+                nsd = await self.load_nsd(nsr.descriptor_reference)
+            except NotFound:
+                continue
+            for vnfr in nsr.vnfr:
+                try:
+                    policies = nsd.vnfd(vnfr.name).auto_scale_policies
+                except KeyError:
+                    continue
+                if policies:
+                    seen.add((nsr.id, vnfr.id))
+                    track = self._tracks.setdefault((nsr.id, vnfr.id), _VnfTrack())
+                    recorded += await self._reconcile(nsr, vnfr.id, policies, track, now)
+        for key in self._tracks.keys() - seen:
+            del self._tracks[key]
+        return recorded
+
+    def _following(self, nsr_id: str) -> bool:
+        return any(key[0] == nsr_id and t.plan for key, t in self._tracks.items())
+
+    async def _reconcile(
+        self,
+        nsr: NetworkServiceRecord,
+        vnfr_id: str,
+        policies: Sequence[AutoScalePolicy],
+        track: _VnfTrack,
+        now: float,
+    ) -> list[ScalingDecision]:
+        recorded: list[ScalingDecision] = []
+        if track.plan is not None and track.plan.op_id is not None:
+            op = await self._operation(track.plan.op_id)
+            if op is not None and op.state not in FINAL_OP_STATES:
+                return []  # our step is still running
+            nsr = await self.ns.get(nsr.id)  # the step changed the record
+            recorded += await self._step_ended(nsr, vnfr_id, track, op, now)
+        if nsr.status not in WATCHED_NS:
+            return recorded
+        vnfr = nsr.find_vnfr(vnfr_id)
+        if track.plan is not None:
+            recorded += await self._next_step(nsr, vnfr, track, now)
+            if track.plan is not None:
+                return recorded
+        values = await self._latest_values(vnfr, policies, now)
+        acted: str | None = None
+        for policy in policies:
+            decision = await self._decide(nsr, vnfr, policy, track, values, acted, now)
+            if decision.outcome in (Outcome.SCALED_OUT, Outcome.SCALED_IN):
+                acted = policy.name
+            if await self._record(track.policy(policy.name), decision):
+                recorded.append(decision)
+        return recorded
+
+    async def _latest_values(
+        self, vnfr: VnfRecord, policies: Sequence[AutoScalePolicy], now: float
+    ) -> dict[str, dict[str, float]]:
+        """Newest value per live VNFC, per descriptor metric name."""
+        live = {vnfc.id for vnfc in vnfr.vnfcs()}
+        values: dict[str, dict[str, float]] = {}
+        for name in {alarm.metric for policy in policies for alarm in policy.alarms}:
+            metric = metric_named(name)
+            if metric is None:
+                continue
+            try:
+                latest = await self.reader.latest(
+                    metric, vnfr_id=vnfr.id, max_age=self.max_age, now=now
+                )
+            except Exception:  # a metrics outage means "no samples", not a dead loop
+                log.exception("autoscale.metrics_failed vnfr=%s metric=%s", vnfr.id, name)
+                latest = {}
+            values[name] = {vnfc: v for vnfc, v in latest.items() if vnfc in live}
+        return values
+
+    async def _decide(
+        self,
+        nsr: NetworkServiceRecord,
+        vnfr: VnfRecord,
+        policy: AutoScalePolicy,
+        track: _VnfTrack,
+        values: Mapping[str, Mapping[str, float]],
+        acted: str | None,
+        now: float,
+    ) -> ScalingDecision:
+        result = evaluate_policy(policy, lambda name: values.get(name, {}))
+        bounds = Bounds.of(vnfr)
+        ptrack = track.policy(policy.name)
+        share = round(result.share, 3)
+        reasons = result.reasons
+        if result.no_samples or not result.holds:
+            ptrack.holding_since = None
+            if result.no_samples:
+                outcome, reason = Outcome.NO_SAMPLES, "; ".join(reasons) or "no samples"
+            else:
+                outcome = Outcome.NOT_HOLDING
+                reason = "; ".join([verdict(policy, share, False), *reasons])
+            return decision_of(
+                now, nsr, vnfr, policy, result.alarms, share, bounds, outcome, reason
+            )
+        if ptrack.holding_since is None:
+            ptrack.holding_since = now
+        held = now - ptrack.holding_since
+        extra: dict[str, Any] = {"holding_since": ptrack.holding_since}
+        decision = decision_of(
+            now, nsr, vnfr, policy, result.alarms, share, bounds, Outcome.HOLDING, "", extra
+        )
+        if held < policy.period:
+            reason = f"{verdict(policy, share, True)} for {held:g} s of {policy.period} s"
+            return decision.model_copy(update={"reason": reason})
+        target = target_count(policy.actions, bounds.current, bounds.lowest, bounds.highest)
+        decision = decision.model_copy(update={"target": target})
+        if target == bounds.current:
+            edge = "maximum" if target == bounds.highest else "minimum"
+            reason = f"already at the {edge} of {target} VNFC(s)"
+            return decision.model_copy(update={"outcome": Outcome.AT_BOUND, "reason": reason})
+        if now < track.cooldown_until:
+            left = track.cooldown_until - now
+            reason = f"the VNF scaled recently: {left:g} s of cooldown left"
+            update = {"outcome": Outcome.COOLDOWN, "reason": reason}
+            return decision.model_copy(update=update | {"cooldown_until": track.cooldown_until})
+        if acted is not None:
+            reason = f"policy {acted} scales this VNF in this pass"
+            return decision.model_copy(update={"outcome": Outcome.BUSY, "reason": reason})
+        busy = self._busy(nsr)
+        if busy:
+            return decision.model_copy(update={"outcome": Outcome.BUSY, "reason": busy})
+        plan = _Plan(policy, target, decision)
+        decision = await self._launch(nsr, vnfr, plan, now)
+        if decision.outcome in (Outcome.SCALED_OUT, Outcome.SCALED_IN):
+            track.plan = plan
+            for other in track.policies.values():
+                other.holding_since = None  # the next period measures the new size
+        elif decision.outcome == Outcome.FAILED:
+            track.cooldown_until = now + policy.cooldown
+        return decision
+
+    def _busy(self, nsr: NetworkServiceRecord) -> str:
+        holder = self.ns.runner.locks.holder(nsr.id)
+        if holder is not None:
+            return f"NS is busy with operation {holder}"
+        if nsr.status != NsStatus.ACTIVE:
+            return f"NS is {nsr.status.value}"
+        return ""
+
+    async def _next_step(
+        self, nsr: NetworkServiceRecord, vnfr: VnfRecord, track: _VnfTrack, now: float
+    ) -> list[ScalingDecision]:
+        plan = track.plan
+        assert plan is not None
+        if Bounds.of(vnfr).current == plan.target:
+            self._finish(track, now)
+            return []
+        busy = self._busy(nsr)
+        if busy:
+            update = {"id": new_id(), "time": now, "outcome": Outcome.BUSY, "reason": busy}
+            decision = plan.template.model_copy(update=update)
+            return (
+                [decision] if await self._record(track.policy(plan.policy.name), decision) else []
+            )
+        decision = await self._launch(nsr, vnfr, plan, now)
+        if decision.outcome == Outcome.FAILED:
+            self._finish(track, now)
+        recorded = await self._record(track.policy(plan.policy.name), decision)
+        return [decision] if recorded else []
+
+    async def _launch(
+        self,
+        nsr: NetworkServiceRecord,
+        vnfr: VnfRecord,
+        plan: _Plan,
+        now: float,
+    ) -> ScalingDecision:
+        """Launch one step of ``plan``; the decision says what happened."""
+        current = Bounds.of(vnfr).current
+        out = plan.target > current
+        vdu = vdu_to_scale(vnfr, out)
+        outcome = Outcome.SCALED_OUT if out else Outcome.SCALED_IN
+        update: dict[str, Any] = {"id": new_id(), "time": now, "vnfc_count": current}
+        step = f"{current} -> {current + (1 if out else -1)} VNFC(s), target {plan.target}"
+        try:
+            if vdu is None:
+                raise Conflict(f"no VDU of VNF {vnfr.name} can scale {'out' if out else 'in'}")
+            scale = self.ns.scale_out if out else self.ns.scale_in
+            op = await scale(nsr.id, vnfr.id, vdu.id)
+        except NuboError as exc:
+            if "busy_operation" in exc.extra or exc.temporary:  # e.g. VIM unreachable
+                return plan.template.model_copy(
+                    update=update | {"outcome": Outcome.BUSY, "reason": exc.detail}
+                )
+            log.warning("autoscale.refused ns=%s vnf=%s error=%s", nsr.id, vnfr.name, exc.detail)
+            reason = f"{step}: refused: {exc.detail}"
+            return plan.template.model_copy(
+                update=update | {"outcome": Outcome.FAILED, "reason": reason}
+            )
+        plan.op_id = op.id
+        log.info(
+            "autoscale.launched ns=%s vnf=%s policy=%s op=%s %s",
+            nsr.id,
+            vnfr.name,
+            plan.policy.name,
+            op.id,
+            step,
+        )
+        update |= {"outcome": outcome, "op_id": op.id, "vdu_id": vdu.id, "reason": step}
+        return plan.template.model_copy(update=update)
+
+    async def _step_ended(
+        self,
+        nsr: NetworkServiceRecord,
+        vnfr_id: str,
+        track: _VnfTrack,
+        op: LcmOpOcc | None,
+        now: float,
+    ) -> list[ScalingDecision]:
+        plan = track.plan
+        assert plan is not None and plan.op_id is not None
+        op_id, plan.op_id = plan.op_id, None
+        if op is not None and op.state == OpState.COMPLETED:
+            return []
+        self._finish(track, now)
+        state = op.state.value if op is not None else "gone"
+        detail = (op.error or {}).get("detail", "") if op is not None else ""
+        reason = f"operation {op_id} ended {state}" + (f": {detail}" if detail else "")
+        count = Bounds.of(nsr.find_vnfr(vnfr_id)).current
+        update = {"id": new_id(), "time": now, "outcome": Outcome.FAILED, "reason": reason}
+        decision = plan.template.model_copy(update=update | {"op_id": op_id, "vnfc_count": count})
+        await self._record(track.policy(plan.policy.name), decision)
+        return [decision]
+
+    def _finish(self, track: _VnfTrack, now: float) -> None:
+        """The action is over: the VNF's cooldown starts now."""
+        if track.plan is not None:
+            track.cooldown_until = now + track.plan.policy.cooldown
+        track.plan = None
+
+    async def _operation(self, op_id: str) -> LcmOpOcc | None:
+        try:
+            return await self.ns.operation(op_id)
+        except NotFound:
+            return None
+
+    async def _record(self, track: _PolicyTrack, decision: ScalingDecision) -> bool:
+        """Record ``decision`` unless it only repeats the policy's previous outcome."""
+        outcome = decision.outcome
+        repeat = outcome in REMINDED and decision.time - track.last_recorded >= self.repeat_after
+        if outcome not in ACTIONS and outcome == track.last_outcome and not repeat:
+            return False
+        await self.decisions.record(decision)
+        track.last_outcome, track.last_recorded = outcome, decision.time
+        if outcome in ACTIONS:
+            log.info(
+                "autoscale.decision ns=%s vnf=%s policy=%s outcome=%s op=%s reason=%s",
+                decision.nsr_id,
+                decision.vnf_name,
+                decision.policy,
+                outcome.value,
+                decision.op_id,
+                decision.reason,
+            )
+        return True

@@ -1,0 +1,89 @@
+"""AutoScaling: the auto-scaler's background task, started and stopped with nubo.
+
+One periodic task runs ``AutoScaler.run_once`` every ``interval`` seconds,
+and every ``stepping_interval`` seconds while an action of several steps is
+under way, so that its next step starts soon after the previous one ends.
+``stop`` cancels and awaits the task, so nothing is left running; operations
+already launched belong to the LCM runner and end (or are recovered) there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from nubo.autoscale.decisions import DecisionLog
+from nubo.autoscale.engine import AutoScaler, Clock
+from nubo.monitor.query import MetricsReader
+from nubo.nfvo.service import NsService
+from nubo.nfvo.workflows import NsdLoader
+from nubo.store.decisions import SqlDecisionStore
+from nubo.store.sql import SqlStore
+
+log = logging.getLogger("nubo.autoscale")
+
+
+class AutoScaling:
+    """Owns the auto-scaler, its decision log and its task."""
+
+    def __init__(
+        self,
+        scaler: AutoScaler,
+        interval: float = 1.0,
+        stepping_interval: float = 0.1,
+    ) -> None:
+        self.scaler = scaler
+        self.decisions: DecisionLog = scaler.decisions
+        self.interval = interval
+        self.stepping_interval = min(stepping_interval, interval)
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None
+
+    async def start(self) -> None:
+        """Start the periodic pass; a no-op when running."""
+        if self._task is None:
+            self._task = asyncio.create_task(self._loop(), name="autoscale-periodic")
+            log.info("autoscale.started interval=%s", self.interval)
+
+    async def stop(self) -> None:
+        """Cancel the task and wait for it to end."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            log.info("autoscale.stopped")
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                await self.scaler.run_once()
+            except Exception:  # one bad pass must not end auto-scaling
+                log.exception("autoscale.pass_failed")
+            await asyncio.sleep(self.stepping_interval if self.scaler.scaling() else self.interval)
+
+
+def build_autoscaling(
+    ns: NsService,
+    reader: MetricsReader,
+    engine_or_store: AsyncEngine | SqlStore,
+    load_nsd: NsdLoader,
+    interval: float = 1.0,
+    *,
+    clock: Clock = time.time,
+    max_age: float = 15.0,
+) -> AutoScaling:
+    """Wire the decision store, the auto-scaler and its loop (called by the composition root).
+
+    ``max_age`` should be about three sampling intervals of the metrics
+    collector: older samples no longer describe the VNFC.
+    """
+    engine = engine_or_store.engine if isinstance(engine_or_store, SqlStore) else engine_or_store
+    decisions = DecisionLog(SqlDecisionStore(engine))
+    scaler = AutoScaler(ns, reader, decisions, load_nsd, clock, max_age=max_age)
+    return AutoScaling(scaler, interval)

@@ -1,0 +1,79 @@
+"""``SqlDecisionStore``: the auto-scaler's decisions in the ``scaling_decisions`` table.
+
+Decisions are stored as JSON bodies with the columns the listing filters on
+(NS, VNF, time) beside them. The store knows nothing of the decision model
+(it lives in a layer above); it reads the columns off any object that has
+them and hands back the bodies.
+"""
+
+from __future__ import annotations
+
+import builtins
+from typing import Any, Protocol
+
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from nubo.store.tables import scaling_decisions
+
+#: the most decisions one listing returns
+MAX_LIMIT = 1000
+
+
+class DecisionLike(Protocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def time(self) -> float: ...
+    @property
+    def nsr_id(self) -> str: ...
+    @property
+    def vnfr_id(self) -> str: ...
+    @property
+    def policy(self) -> str: ...
+    @property
+    def outcome(self) -> str: ...
+
+    def to_body(self) -> dict[str, Any]: ...
+
+
+class SqlDecisionStore:
+    """Saves and lists scaling decisions, one transaction per call."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    async def save(self, decision: DecisionLike) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                insert(scaling_decisions).values(
+                    id=decision.id,
+                    time=decision.time,
+                    nsr_id=decision.nsr_id,
+                    vnfr_id=decision.vnfr_id,
+                    policy=decision.policy[:255],
+                    outcome=str(decision.outcome),
+                    body=decision.to_body(),
+                )
+            )
+
+    async def list(
+        self,
+        nsr_id: str | None = None,
+        vnfr_id: str | None = None,
+        since: float | None = None,
+        limit: int = 100,
+    ) -> builtins.list[dict[str, Any]]:
+        """Bodies of the matching decisions, newest first, at most ``limit``."""
+        table = scaling_decisions
+        query = select(table.c.body).order_by(table.c.time.desc())
+        if nsr_id is not None:
+            query = query.where(table.c.nsr_id == nsr_id)
+        if vnfr_id is not None:
+            query = query.where(table.c.vnfr_id == vnfr_id)
+        if since is not None:
+            query = query.where(table.c.time >= since)
+        query = query.limit(max(1, min(limit, MAX_LIMIT)))
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(query)
+            return [dict(row.body) for row in rows]

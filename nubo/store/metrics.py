@@ -1,0 +1,256 @@
+"""``SqlMetricStore``: VNFC metric time series in the ``metric_samples`` table.
+
+Raw samples (``resolution`` 0) are kept for ``raw_retention`` seconds; then
+``prune`` rolls each complete minute of a VNFC's metric into one row holding
+the average in ``value`` and the extremes in ``min_value``/``max_value``, and
+deletes the raw rows. Rollups are deleted after ``rollup_retention``. Queries
+read raw rows and rollups alike: a rollup counts as one sample of its average,
+except that ``min``/``max`` use its extremes. Percentiles are computed in
+Python over the rows of the window (portable across SQLite and PostgreSQL,
+and windows are small: minutes of raw rows, or rollups).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, delete, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from nubo.model.metrics import Aggregate, Metric, Sample
+from nubo.store.tables import metric_samples as t
+
+RAW_RETENTION = 3600.0
+ROLLUP_RETENTION = 7 * 86400.0
+ROLLUP_STEP = 60
+
+_PERCENTILES = {Aggregate.P50: 50.0, Aggregate.P90: 90.0, Aggregate.P95: 95.0, Aggregate.P99: 99.0}
+
+
+def percentile(values: Sequence[float], rank: float) -> float | None:
+    """The ``rank``-th percentile with linear interpolation (numpy's default)."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * rank / 100.0
+    low = math.floor(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def aggregate_values(values: Sequence[float], aggregate: Aggregate) -> float | None:
+    """One aggregate of values in time order; None for no values (count: 0)."""
+    if aggregate is Aggregate.COUNT:
+        return float(len(values))
+    if not values:
+        return None
+    if aggregate is Aggregate.AVG:
+        return math.fsum(values) / len(values)
+    if aggregate is Aggregate.SUM:
+        return math.fsum(values)
+    if aggregate is Aggregate.MIN:
+        return min(values)
+    if aggregate is Aggregate.MAX:
+        return max(values)
+    if aggregate is Aggregate.LAST:
+        return values[-1]
+    return percentile(values, _PERCENTILES[aggregate])
+
+
+@dataclass(frozen=True)
+class PruneReport:
+    rollups_written: int
+    raw_deleted: int
+    rollups_deleted: int
+
+
+class SqlMetricStore:
+    """The ``MetricsReader`` and the sample writer over one SQL engine."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        raw_retention: float = RAW_RETENTION,
+        rollup_retention: float = ROLLUP_RETENTION,
+        rollup_step: int = ROLLUP_STEP,
+    ) -> None:
+        self._engine = engine
+        self.raw_retention = raw_retention
+        self.rollup_retention = rollup_retention
+        self.rollup_step = rollup_step
+
+    async def write(self, samples: Sequence[Sample]) -> None:
+        """Insert raw samples, all in one executemany."""
+        if not samples:
+            return
+        rows = [
+            {
+                "time": s.time,
+                "nsr_id": s.nsr_id,
+                "vnfr_id": s.vnfr_id,
+                "vnfc_id": s.vnfc_id,
+                "metric": s.metric.value,
+                "value": s.value,
+                "min_value": None,
+                "max_value": None,
+                "resolution": 0,
+            }
+            for s in samples
+        ]
+        async with self._engine.begin() as conn:
+            await conn.execute(insert(t), rows)
+
+    # -- MetricsReader --------------------------------------------------------------
+    async def latest(
+        self, metric: Metric, *, vnfr_id: str, max_age: float, now: float
+    ) -> dict[str, float]:
+        newest = (
+            select(t.c.vnfc_id, func.max(t.c.time).label("time"))
+            .where(
+                t.c.metric == metric.value,
+                t.c.vnfr_id == vnfr_id,
+                t.c.time >= now - max_age,
+                t.c.time <= now,
+            )
+            .group_by(t.c.vnfc_id)
+            .subquery()
+        )
+        query = (
+            select(t.c.vnfc_id, t.c.value)
+            .join(newest, and_(t.c.vnfc_id == newest.c.vnfc_id, t.c.time == newest.c.time))
+            .where(t.c.metric == metric.value, t.c.vnfr_id == vnfr_id)
+            .order_by(t.c.id)
+        )
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return {row.vnfc_id: float(row.value) for row in rows}
+
+    async def series(
+        self,
+        metric: Metric,
+        *,
+        since: float,
+        until: float,
+        nsr_id: str | None = None,
+        vnfr_id: str | None = None,
+        vnfc_id: str | None = None,
+    ) -> list[Sample]:
+        rows = await self._rows(metric, since, until, nsr_id, vnfr_id, vnfc_id)
+        return [
+            Sample(r.time, r.nsr_id, r.vnfr_id, r.vnfc_id, metric, float(r.value)) for r in rows
+        ]
+
+    async def aggregate(
+        self,
+        metric: Metric,
+        aggregate: Aggregate,
+        *,
+        since: float,
+        until: float,
+        nsr_id: str | None = None,
+        vnfr_id: str | None = None,
+        vnfc_id: str | None = None,
+    ) -> float | None:
+        rows = await self._rows(metric, since, until, nsr_id, vnfr_id, vnfc_id)
+        if aggregate is Aggregate.MIN:
+            values = [r.min_value if r.min_value is not None else r.value for r in rows]
+        elif aggregate is Aggregate.MAX:
+            values = [r.max_value if r.max_value is not None else r.value for r in rows]
+        else:
+            values = [r.value for r in rows]
+        return aggregate_values([float(v) for v in values], aggregate)
+
+    async def _rows(
+        self,
+        metric: Metric,
+        since: float,
+        until: float,
+        nsr_id: str | None,
+        vnfr_id: str | None,
+        vnfc_id: str | None,
+    ) -> list[Any]:
+        where: list[ColumnElement[bool]] = [
+            t.c.metric == metric.value,
+            t.c.time >= since,
+            t.c.time <= until,
+        ]
+        for column, wanted in (
+            (t.c.nsr_id, nsr_id),
+            (t.c.vnfr_id, vnfr_id),
+            (t.c.vnfc_id, vnfc_id),
+        ):
+            if wanted is not None:
+                where.append(column == wanted)
+        query = (
+            select(
+                t.c.time,
+                t.c.nsr_id,
+                t.c.vnfr_id,
+                t.c.vnfc_id,
+                t.c.value,
+                t.c.min_value,
+                t.c.max_value,
+            )
+            .where(*where)
+            .order_by(t.c.time, t.c.id)
+        )
+        async with self._engine.connect() as conn:
+            return list((await conn.execute(query)).all())
+
+    # -- retention --------------------------------------------------------------------
+    async def prune(self, now: float) -> PruneReport:
+        """Roll raw rows older than ``raw_retention`` into per-minute rows; drop old rollups.
+
+        Only whole minutes are rolled up (the cut-off is aligned down to the
+        step), so a minute is never split into two rollup rows. The transaction
+        starts with a DELETE so SQLite takes its write lock first (see ``sql``).
+        """
+        step = self.rollup_step
+        cutoff = math.floor((now - self.raw_retention) / step) * step
+        async with self._engine.begin() as conn:
+            gone = await conn.execute(
+                delete(t).where(t.c.resolution > 0, t.c.time < now - self.rollup_retention)
+            )
+            raw = (
+                await conn.execute(
+                    select(
+                        t.c.time, t.c.nsr_id, t.c.vnfr_id, t.c.vnfc_id, t.c.metric, t.c.value
+                    ).where(t.c.resolution == 0, t.c.time < cutoff)
+                )
+            ).all()
+            rollups = _rollups(raw, step)
+            if rollups:
+                await conn.execute(insert(t), rollups)
+            deleted = 0
+            if raw:
+                result = await conn.execute(delete(t).where(t.c.resolution == 0, t.c.time < cutoff))
+                deleted = result.rowcount
+        return PruneReport(len(rollups), deleted, gone.rowcount)
+
+
+def _rollups(rows: Sequence[Any], step: int) -> list[dict[str, Any]]:
+    """One row per (VNFC, metric, minute) with the average, minimum and maximum."""
+    buckets: dict[tuple[str, str, str, str, float], list[float]] = defaultdict(list)
+    for row in rows:
+        start = math.floor(row.time / step) * step
+        key = (row.nsr_id, row.vnfr_id, row.vnfc_id, row.metric, float(start))
+        buckets[key].append(float(row.value))
+    return [
+        {
+            "time": start,
+            "nsr_id": nsr_id,
+            "vnfr_id": vnfr_id,
+            "vnfc_id": vnfc_id,
+            "metric": metric,
+            "value": math.fsum(values) / len(values),
+            "min_value": min(values),
+            "max_value": max(values),
+            "resolution": step,
+        }
+        for (nsr_id, vnfr_id, vnfc_id, metric, start), values in sorted(buckets.items())
+    ]
