@@ -1,0 +1,86 @@
+"""Questions about TOSCA types that the SOL001 mapping asks: what derives from what.
+
+nubo maps a node template by what its type *is* (a ``tosca.nodes.nfv.VNF``,
+a ``tosca.nodes.nfv.Vdu.Compute``...), whatever provider type derives from
+it, and reads property descriptions and requirement definitions along the
+derivation chain. The template's own (merged) type sections come first;
+TOSCA's normative types (``tosca.nodes.Root``, ``tosca.relationships.DependsOn``)
+come from tosca-parser's definitions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from toscaparser.elements.entity_type import EntityType  # type: ignore[import-untyped]
+
+from nubo.descriptors.tosca_sources import TypeSections
+
+__all__ = ["TypeIndex"]
+
+_NORMATIVE: dict[str, Any] = dict(EntityType.TOSCA_DEF)
+
+
+class TypeIndex:
+    """The types a template can use: its merged type sections plus TOSCA's normative types."""
+
+    def __init__(self, sections: TypeSections) -> None:
+        self._sections = sections
+
+    def definition(self, section: str, name: str) -> dict[str, Any] | None:
+        found = self._sections.get(section, {}).get(name)
+        if found is None:
+            found = _NORMATIVE.get(name)
+        return found if isinstance(found, dict) else None
+
+    def known(self, section: str, name: str) -> bool:
+        return self.definition(section, name) is not None
+
+    def ancestry(self, section: str, name: str) -> list[str]:
+        """``name`` and the types it derives from, nearest first (stops at a loop)."""
+        chain: list[str] = []
+        current: Any = name
+        while isinstance(current, str) and current not in chain:
+            definition = self.definition(section, current)
+            if definition is None:
+                break
+            chain.append(current)
+            current = definition.get("derived_from")
+        return chain
+
+    def is_a(self, section: str, name: str, base: str) -> bool:
+        return base in self.ancestry(section, name)
+
+    def merged(self, section: str, name: str, key: str) -> dict[str, Any]:
+        """A map-valued key (``properties``, ``metadata``) merged along the chain, nearest wins."""
+        result: dict[str, Any] = {}
+        for ancestor in reversed(self.ancestry(section, name)):
+            value = (self.definition(section, ancestor) or {}).get(key)
+            if isinstance(value, dict):
+                result.update(value)
+        return result
+
+    def requirements(self, node_type: str) -> dict[str, dict[str, Any]]:
+        """Requirement definitions of a node type by name, nearest definition wins."""
+        result: dict[str, dict[str, Any]] = {}
+        for ancestor in reversed(self.ancestry("node_types", node_type)):
+            listed = (self.definition("node_types", ancestor) or {}).get("requirements")
+            for entry in listed if isinstance(listed, list) else []:
+                if isinstance(entry, dict):
+                    for requirement, spec in entry.items():
+                        result[str(requirement)] = spec if isinstance(spec, dict) else {}
+        return result
+
+    def relationship_of(self, node_type: str, requirement: str, assignment: Any) -> str:
+        """The relationship type a requirement assignment uses ('' if none is known)."""
+        if isinstance(assignment, dict):
+            relationship = assignment.get("relationship")
+            if isinstance(relationship, dict):
+                relationship = relationship.get("type")
+            if isinstance(relationship, str):
+                return relationship
+        spec = self.requirements(node_type).get(requirement, {})
+        relationship = spec.get("relationship")
+        if isinstance(relationship, dict):
+            relationship = relationship.get("type")
+        return relationship if isinstance(relationship, str) else ""

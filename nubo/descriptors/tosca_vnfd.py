@@ -1,0 +1,325 @@
+"""One SOL001 VNFD topology template, as the NSD uses it, mapped onto a ``Vnfd``.
+
+The NSD names a VNF by a node type derived from ``tosca.nodes.nfv.VNF``; the
+VNFD is the template whose ``substitution_mappings.node_type`` is that type.
+Its ``tosca.nodes.nfv.Vdu.Compute`` nodes become VDUs (the Docker image is
+``sw_image_data.name``, the scaling bound ``vdu_profile.max_number_of_instances``,
+the instances created at instantiation come from the default instantiation
+level), its ``tosca.nodes.nfv.VduCp`` nodes become the connection points of
+each VNFC, attached to the NS virtual link the NSD connects the mapped
+requirement to, and the VNF's ``configurable_properties.
+additional_configurable_properties`` become its configuration parameters.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from nubo.descriptors.fields import FieldReader, as_int
+from nubo.descriptors.tosca_scaling import vdu_bounds
+from nubo.descriptors.tosca_sources import ToscaFile, located
+from nubo.descriptors.tosca_types import TypeIndex
+from nubo.model.descriptors import (
+    Configuration,
+    ConfigurationParameter,
+    ConnectionPoint,
+    DeploymentFlavour,
+    Vdu,
+    VnfcTemplate,
+    Vnfd,
+)
+
+__all__ = ["VNF_TYPE_KEY", "VnfUse", "read_vnfd", "resolve_inputs"]
+
+#: The metadata key that gives a VNF the Open Baton ``type`` naming its
+#: dependency variables (``server`` -> ``SERVER_PRIVATE``).
+VNF_TYPE_KEY = "nubo.vnf_type"
+VNF = "tosca.nodes.nfv.VNF"
+VDU = "tosca.nodes.nfv.Vdu.Compute"
+VDU_CP = "tosca.nodes.nfv.VduCp"
+VNF_VL = "tosca.nodes.nfv.VnfVirtualLink"
+_NODES = "topology_template.node_templates"
+
+
+@dataclass(frozen=True)
+class VnfUse:
+    """A VNF node of the NSD: its name, type, properties and the NS links it connects."""
+
+    name: str
+    node_type: str
+    properties: dict[str, Any]
+    metadata: dict[str, Any]
+    #: VNF requirement name -> (NS virtual link, path of the NSD assignment)
+    links: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+
+def resolve_inputs(value: Any, inputs: dict[str, Any]) -> Any:
+    """``value`` with every ``{get_input: name}`` replaced from ``inputs``."""
+    if isinstance(value, dict):
+        if len(value) == 1 and "get_input" in value:
+            return inputs.get(str(value["get_input"]))
+        return {k: resolve_inputs(v, inputs) for k, v in value.items()}
+    if isinstance(value, list):
+        return [resolve_inputs(v, inputs) for v in value]
+    return value
+
+
+class _VnfdReader:
+    def __init__(
+        self, r: FieldReader, root: str, vnfd: ToscaFile, index: TypeIndex, use: VnfUse
+    ) -> None:
+        self.r, self.root, self.file, self.index, self.use = r, root, vnfd, index, use
+        topology = vnfd.document.get("topology_template")
+        self.topology: dict[str, Any] = topology if isinstance(topology, dict) else {}
+        nodes = self.topology.get("node_templates")
+        self.nodes: dict[str, Any] = nodes if isinstance(nodes, dict) else {}
+        self.inputs = self._inputs()
+        #: the node template of the substituted VNF type itself, if the VNFD has one
+        self.vnf_node = next(
+            (
+                n
+                for n, t in self.nodes.items()
+                if isinstance(t, dict) and t.get("type") == use.node_type
+            ),
+            "",
+        )
+
+    def at(self, path: str) -> str:
+        return located(self.file.name, self.root, path)
+
+    def report(self, path: str, message: str) -> None:
+        self.r.report(self.at(path), message)
+
+    def kind(self, name: str) -> str:
+        node = self.nodes.get(name)
+        node_type = node.get("type") if isinstance(node, dict) else None
+        if not isinstance(node_type, str):
+            return ""
+        for base in (VDU, VDU_CP, VNF_VL, VNF):
+            if self.index.is_a("node_types", node_type, base):
+                return base
+        return ""
+
+    def _inputs(self) -> dict[str, Any]:
+        # The substituted node's property values are the VNFD's inputs (SOL001).
+        declared = self.topology.get("inputs")
+        inputs = {
+            str(k): v.get("default")
+            for k, v in (declared.items() if isinstance(declared, dict) else [])
+            if isinstance(v, dict)
+        }
+        inputs.update(self.use.properties)
+        return inputs
+
+    def props(self, name: str) -> dict[str, Any]:
+        node = self.nodes.get(name)
+        raw = node.get("properties") if isinstance(node, dict) else None
+        resolved = resolve_inputs(raw, self.inputs) if isinstance(raw, dict) else {}
+        return resolved if isinstance(resolved, dict) else {}
+
+    def requirements(self, name: str) -> list[tuple[str, str, Any]]:
+        node = self.nodes.get(name)
+        listed = node.get("requirements") if isinstance(node, dict) else None
+        found: list[tuple[str, str, Any]] = []
+        for i, entry in enumerate(listed if isinstance(listed, list) else []):
+            for requirement, value in entry.items() if isinstance(entry, dict) else []:
+                found.append(
+                    (f"{_NODES}.{name}.requirements[{i}].{requirement}", requirement, value)
+                )
+        return found
+
+    # --- the VNF itself --------------------------------------------------------------------
+
+    def vnf_properties(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The VNF's property values (type defaults < VNFD node < NSD node) and metadata."""
+        values = {
+            k: v["default"]
+            for k, v in self.index.merged("node_types", self.use.node_type, "properties").items()
+            if isinstance(v, dict) and "default" in v
+        }
+        metadata = dict(self.index.merged("node_types", self.use.node_type, "metadata"))
+        if self.vnf_node:
+            values.update(self.props(self.vnf_node))
+            node_metadata = self.nodes[self.vnf_node].get("metadata")
+            if isinstance(node_metadata, dict):
+                metadata.update(node_metadata)
+        values.update(self.use.properties)
+        metadata.update(self.use.metadata)
+        return values, metadata
+
+    def configuration(self, values: dict[str, Any]) -> Configuration:
+        configurable = values.get("configurable_properties")
+        additional = (
+            configurable.get("additional_configurable_properties")
+            if isinstance(configurable, dict)
+            else None
+        )
+        definitions = self._additional_property_definitions()
+        given = additional if isinstance(additional, dict) else {}
+        params: list[ConfigurationParameter] = []
+        for key in [*definitions, *(k for k in given if k not in definitions)]:
+            spec = definitions.get(key, {})
+            value = given.get(key, spec.get("default") if isinstance(spec, dict) else None)
+            if value is None:
+                continue
+            if isinstance(value, dict | list):
+                self.report(
+                    f"{_NODES}.{self.vnf_node or self.use.node_type}.properties."
+                    f"configurable_properties.additional_configurable_properties.{key}",
+                    "expected a scalar value: configuration parameters become environment "
+                    "variables",
+                )
+                continue
+            text = value if isinstance(value, str) else json.dumps(value)
+            description = spec.get("description", "") if isinstance(spec, dict) else ""
+            params.append(ConfigurationParameter(str(key), text, str(description or "")))
+        return Configuration(self._additional_type() if params else "", tuple(params))
+
+    def _additional_type(self) -> str:
+        props = self.index.merged("node_types", self.use.node_type, "properties")
+        configurable = props.get("configurable_properties")
+        data_type = configurable.get("type") if isinstance(configurable, dict) else None
+        if not isinstance(data_type, str):
+            return ""
+        nested = self.index.merged("data_types", data_type, "properties")
+        additional = nested.get("additional_configurable_properties")
+        found = additional.get("type") if isinstance(additional, dict) else None
+        return found if isinstance(found, str) else ""
+
+    def _additional_property_definitions(self) -> dict[str, Any]:
+        data_type = self._additional_type()
+        return self.index.merged("data_types", data_type, "properties") if data_type else {}
+
+    # --- VDUs and their connection points ---------------------------------------------------
+
+    def connection_points(self) -> dict[str, list[tuple[int, ConnectionPoint]]]:
+        """VDU node name -> (order, connection point) of each VduCp bound to it."""
+        exposed = self._exposed()
+        points: dict[str, list[tuple[int, ConnectionPoint]]] = {}
+        for name in self.nodes:
+            if self.kind(name) != VDU_CP:
+                continue
+            vdu = ""
+            link: str | None = None
+            for path, requirement, value in self.requirements(name):
+                target = value.get("node") if isinstance(value, dict) else value
+                if requirement == "virtual_binding":
+                    if self.kind(str(target)) != VDU:
+                        self.report(path, f"{target!r} is not a Vdu.Compute node of this VNFD")
+                    else:
+                        vdu = str(target)
+                elif requirement == "virtual_link":
+                    self._internal_link(path, target)
+            for requirement, (cp, cp_requirement) in exposed.items():
+                if (cp, cp_requirement) == (name, "virtual_link") and requirement in self.use.links:
+                    link = self.use.links[requirement][0]
+            if not vdu:
+                self.report(f"{_NODES}.{name}.requirements", "virtual_binding to a VDU is required")
+            elif link is not None:
+                props = self.props(name)
+                order = as_int(props.get("order"))
+                point = ConnectionPoint(link, "random" if _floating(props) else None)
+                points.setdefault(vdu, []).append((order if order is not None else 0, point))
+        return points
+
+    def _internal_link(self, path: str, target: Any) -> None:
+        if not isinstance(target, str) or target not in self.nodes:
+            self.report(path, f"no node template {target!r} in this VNFD")
+        else:
+            self.report(path, "VNF-internal virtual links are not supported by nubo yet")
+
+    def _exposed(self) -> dict[str, tuple[str, str]]:
+        """VNF requirement -> (node, requirement) from ``substitution_mappings.requirements``."""
+        mappings = self.topology.get("substitution_mappings")
+        listed = mappings.get("requirements") if isinstance(mappings, dict) else None
+        exposed: dict[str, tuple[str, str]] = {}
+        for requirement, target in listed.items() if isinstance(listed, dict) else []:
+            path = f"topology_template.substitution_mappings.requirements.{requirement}"
+            if (
+                not isinstance(target, list)
+                or len(target) != 2
+                or not all(isinstance(t, str) for t in target)
+            ):
+                self.report(path, "expected [ node template, requirement ]")
+            elif target[0] not in self.nodes:
+                self.report(path, f"no node template {target[0]!r} in this VNFD")
+            else:
+                exposed[str(requirement)] = (target[0], target[1])
+        for requirement, (_, assigned_at) in self.use.links.items():
+            if requirement not in exposed:
+                self.r.report(
+                    assigned_at,
+                    f"the VNFD of {self.use.name!r} ({self.file.name}) exposes no requirement "
+                    f"{requirement!r} in its substitution_mappings",
+                )
+        return exposed
+
+    def vdus(self, bounds: dict[str, tuple[int, int]]) -> tuple[Vdu, ...]:
+        points = self.connection_points()
+        vdus: list[Vdu] = []
+        for name in self.nodes:
+            if self.kind(name) != VDU:
+                continue
+            initial, scale = bounds.get(name, (1, 1))
+            cps = tuple(cp for _, cp in sorted(points.get(name, []), key=lambda p: p[0]))
+            vdus.append(
+                Vdu(
+                    name=name,
+                    images=self._image(name),
+                    scale_in_out=scale,
+                    vnfc_templates=tuple(VnfcTemplate(cps) for _ in range(initial)),
+                )
+            )
+        if not vdus:
+            self.report(_NODES, "at least one tosca.nodes.nfv.Vdu.Compute node is required")
+        return tuple(vdus)
+
+    def _image(self, name: str) -> tuple[str, ...]:
+        path = f"{_NODES}.{name}.properties.sw_image_data"
+        image = self.props(name).get("sw_image_data")
+        if not isinstance(image, dict):
+            self.report(path, "missing image: sw_image_data.name must name a Docker image")
+            return ()
+        image_name = image.get("name")
+        if not isinstance(image_name, str) or not image_name.strip():
+            self.report(f"{path}.name", "missing image: expected the name of a Docker image")
+            return ()
+        container_format = image.get("container_format")
+        if container_format is not None and container_format != "docker":
+            self.report(
+                f"{path}.container_format",
+                f"nubo runs containers: expected 'docker', got {container_format!r}",
+            )
+        return (image_name,)
+
+
+def _floating(props: dict[str, Any]) -> bool:
+    protocols = props.get("protocol")
+    for protocol in protocols if isinstance(protocols, list) else []:
+        addresses = protocol.get("address_data") if isinstance(protocol, dict) else None
+        for address in addresses if isinstance(addresses, list) else []:
+            l3 = address.get("l3_address_data") if isinstance(address, dict) else None
+            if isinstance(l3, dict) and l3.get("floating_ip_activated") is True:
+                return True
+    return False
+
+
+def read_vnfd(r: FieldReader, root: str, vnfd: ToscaFile, index: TypeIndex, use: VnfUse) -> Vnfd:
+    """The ``Vnfd`` of ``use`` as its VNFD template describes it; problems go to ``r``."""
+    reader = _VnfdReader(r, root, vnfd, index, use)
+    values, metadata = reader.vnf_properties()
+    bounds = vdu_bounds(reader)
+    vnf_type = metadata.get(VNF_TYPE_KEY)
+    flavour = values.get("flavour_id")
+    return Vnfd(
+        name=use.name,
+        type=str(vnf_type) if vnf_type else use.name,
+        vendor=str(values.get("provider") or ""),
+        version=str(values.get("descriptor_version") or ""),
+        vdus=reader.vdus(bounds),
+        virtual_links=tuple(dict.fromkeys(link for link, _ in use.links.values())),
+        configuration=reader.configuration(values),
+        deployment_flavours=(DeploymentFlavour(str(flavour)),) if flavour else (),
+    )
