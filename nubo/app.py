@@ -29,6 +29,7 @@ from nubo.nfvo.locks import NsLocks
 from nubo.nfvo.operations import FaultHook, OpRunner
 from nubo.nfvo.reconcile import Reconciler, ReconcileReport
 from nubo.nfvo.service import NsService
+from nubo.nfvo.tasks import cancel_and_wait
 from nubo.nfvo.vims import VimService
 from nubo.nfvo.workflows import NsWorkflows, Timeouts
 from nubo.settings import Settings
@@ -114,8 +115,7 @@ class Nubo:
         await self.fault.stop()
         await self.monitoring.stop()
         if self._reconcile_task is not None:
-            self._reconcile_task.cancel()
-            await asyncio.gather(self._reconcile_task, return_exceptions=True)
+            await cancel_and_wait([self._reconcile_task])
             self._reconcile_task = None
         await self.runner.shutdown()
         await self.vims.close()

@@ -19,6 +19,7 @@ from nubo.autoscale.decisions import DecisionLog
 from nubo.autoscale.engine import AutoScaler, Clock
 from nubo.monitor.query import MetricsReader
 from nubo.nfvo.service import NsService
+from nubo.nfvo.tasks import cancel_and_wait
 from nubo.nfvo.workflows import NsdLoader
 from nubo.store.decisions import SqlDecisionStore
 from nubo.store.sql import SqlStore
@@ -55,8 +56,7 @@ class AutoScaling:
         """Cancel the task and wait for it to end."""
         task, self._task = self._task, None
         if task is not None:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+            await cancel_and_wait([task])
             log.info("autoscale.stopped")
 
     async def _loop(self) -> None:

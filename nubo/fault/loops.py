@@ -19,6 +19,7 @@ from nubo.fault.alarms import AlarmService, Notify
 from nubo.fault.healer import Healer, PolicyFor, default_policy_for
 from nubo.fault.watcher import FaultWatcher
 from nubo.nfvo.service import NsService
+from nubo.nfvo.tasks import cancel_and_wait
 from nubo.nfvo.vims import VimService
 from nubo.store.port import Store
 
@@ -67,9 +68,7 @@ class FaultManagement:
         self._periodic = None
         self._followers.clear()
         self._retired.clear()
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await cancel_and_wait(tasks)
         if tasks:
             log.info("fault.stopped")
 

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from nubo.monitor.query import MetricsReader
 from nubo.monitor.sampler import Clock, MetricSampler
 from nubo.nfvo.service import NsService
+from nubo.nfvo.tasks import cancel_and_wait
 from nubo.nfvo.vims import VimService
 from nubo.store.metrics import PruneReport, SqlMetricStore
 
@@ -59,8 +60,7 @@ class Monitoring:
         """Cancel the loop and wait for it to end."""
         task, self._task = self._task, None
         if task is not None:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+            await cancel_and_wait([task])
             log.info("monitor.stopped")
 
     async def pass_once(self) -> PruneReport | None:

@@ -22,6 +22,7 @@ from nubo.model.ids import new_id
 from nubo.model.records import LcmOpOcc, NetworkServiceRecord, StepRecord, utcnow
 from nubo.model.states import FINAL_OP_STATES, LcmOperationType, OpState
 from nubo.nfvo.locks import NsLocks
+from nubo.nfvo.tasks import cancel_and_wait
 from nubo.store.port import Store
 
 log = logging.getLogger("nubo.nfvo")
@@ -289,7 +290,4 @@ class OpRunner:
 
     async def shutdown(self) -> None:
         """Cancel running operations; their occurrences are swept at next start."""
-        tasks = list(self._tasks.values())
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await cancel_and_wait(list(self._tasks.values()))
