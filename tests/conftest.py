@@ -49,6 +49,18 @@ def remove_labelled(client: Any, label: str) -> None:
             network.remove()
 
 
+async def stop_and_clean(app: Any, docker_client: Any) -> None:
+    """Stop an in-process nubo, then remove everything of every NS it knows.
+
+    In that order: calls already running in the Docker driver's threads finish
+    during ``stop``, so nothing they create can appear after the clean-up.
+    """
+    nsr_ids = [nsr.id for nsr in await app.store.list_nsrs(include_terminated=True)]
+    await app.stop()
+    for nsr_id in nsr_ids:
+        remove_labelled(docker_client, f"{LABEL_NS}={nsr_id}")
+
+
 @pytest.fixture
 def ns_labels(docker_client: Any) -> Iterator[dict[str, str]]:
     """``{io.nubo.ns-id: <uuid>}`` for this test; everything carrying it is removed after."""

@@ -10,7 +10,10 @@ SDK calls run in a worker thread.
 from __future__ import annotations
 
 import asyncio
+import functools
+import logging
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import docker
@@ -23,6 +26,12 @@ from nubo.vim.docker_payloads import wrap_error
 T = TypeVar("T")
 
 DEFAULT_ENDPOINT = "unix:///var/run/docker.sock"
+#: threads for engine calls (docker-py's connection pool holds 10 connections)
+ENGINE_WORKERS = 10
+#: how long close() waits for calls already running in the engine
+CLOSE_TIMEOUT = 30.0
+
+log = logging.getLogger("nubo.vim")
 
 
 async def gather_all(*calls: Awaitable[Any]) -> list[Any]:
@@ -50,6 +59,10 @@ class DockerEngine:
         self._api_timeout = api_timeout
         self._client: Any = None
         self._client_lock = asyncio.Lock()
+        # our own threads, so that close() can wait for calls already handed to
+        # the engine: a cancelled caller does not stop its thread, and a
+        # container created after shutdown would be left behind unrecorded
+        self._executor = ThreadPoolExecutor(ENGINE_WORKERS, thread_name_prefix="nubo-docker")
 
     async def api(self) -> Any:
         """The low-level ``APIClient``, connecting on first use."""
@@ -69,7 +82,8 @@ class DockerEngine:
         """Run a blocking SDK call in a thread; ``_image`` names the image for errors."""
         image = str(kwargs.pop("_image", ""))
         try:
-            return await asyncio.to_thread(fn, *args, **kwargs)
+            call = functools.partial(fn, *args, **kwargs)
+            return await asyncio.get_running_loop().run_in_executor(self._executor, call)
         except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
             raise wrap_error(exc, what, image) from exc
 
@@ -88,6 +102,14 @@ class DockerEngine:
             raise
 
     async def close(self) -> None:
+        """Wait (bounded) for calls still running in the engine's threads, then disconnect."""
+        executor = self._executor
+        finished = asyncio.to_thread(executor.shutdown, wait=True, cancel_futures=True)
+        try:
+            await asyncio.wait_for(finished, CLOSE_TIMEOUT)
+        except TimeoutError:
+            log.warning("docker.close_timeout seconds=%s", CLOSE_TIMEOUT)
+        self._executor = ThreadPoolExecutor(ENGINE_WORKERS, thread_name_prefix="nubo-docker")
         if self._client is not None:
             client, self._client = self._client, None
             await asyncio.to_thread(client.close)

@@ -25,7 +25,7 @@ from nubo.autoscale.decisions import Outcome
 from nubo.model.states import OpState
 from nubo.settings import Settings
 from nubo.vim.port import LABEL_NS
-from tests.conftest import remove_labelled
+from tests.conftest import stop_and_clean
 
 pytestmark = pytest.mark.docker
 
@@ -56,10 +56,7 @@ async def nubo(tmp_path: Path, docker_client: Any) -> AsyncIterator[Nubo]:
     try:
         yield app
     finally:
-        nsrs = await app.store.list_nsrs(include_terminated=False)
-        await app.stop()
-        for nsr in nsrs:
-            remove_labelled(docker_client, f"{LABEL_NS}={nsr.id}")
+        await stop_and_clean(app, docker_client)
 
 
 def set_load(docker_client: Any, nsr_id: str, percent: int) -> int:

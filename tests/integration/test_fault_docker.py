@@ -21,7 +21,7 @@ from nubo.settings import Settings
 from nubo.vim.docker import DockerVimDriver
 from nubo.vim.docker_events import EventReader
 from nubo.vim.port import LABEL_MANAGED, LABEL_NS, LABEL_SERVER, ServerStatus, VimConfig
-from tests.conftest import remove_labelled
+from tests.conftest import stop_and_clean
 from tests.sip_checks import sip_stats, vnfc_container, wait_for_calls
 
 pytestmark = pytest.mark.docker
@@ -38,9 +38,7 @@ async def nubo(tmp_path: Path, docker_client: Any) -> AsyncIterator[tuple[Nubo, 
     try:
         yield app, app.fault
     finally:
-        for nsr in await app.store.list_nsrs(include_terminated=False):
-            remove_labelled(docker_client, f"{LABEL_NS}={nsr.id}")
-        await app.stop()
+        await stop_and_clean(app, docker_client)
         if MEASURED:
             print("\nfault measurements:", {k: round(v, 3) for k, v in MEASURED.items()})
 

@@ -17,8 +17,8 @@ from nubo.monitor.loops import Monitoring
 from nubo.monitor.sampler import MetricSampler
 from nubo.settings import Settings
 from nubo.store.metrics import SqlMetricStore
-from nubo.vim.port import LABEL_NS, LABEL_VNFC
-from tests.conftest import remove_labelled
+from nubo.vim.port import LABEL_VNFC
+from tests.conftest import stop_and_clean
 
 pytestmark = pytest.mark.docker
 
@@ -41,9 +41,7 @@ async def nubo(tmp_path: Path, docker_client: Any) -> AsyncIterator[Nubo]:
     try:
         yield app
     finally:
-        for nsr in await app.store.list_nsrs(include_terminated=False):
-            remove_labelled(docker_client, f"{LABEL_NS}={nsr.id}")
-        await app.stop()
+        await stop_and_clean(app, docker_client)
 
 
 async def cpu_after_rounds(

@@ -15,7 +15,7 @@ from nubo.model.states import NsStatus, OpState
 from nubo.nfvo.operations import FaultHook
 from nubo.settings import Settings
 from nubo.vim.port import LABEL_NS
-from tests.conftest import remove_labelled
+from tests.conftest import remove_labelled, stop_and_clean
 from tests.sip_checks import labelled, vnfc_container, wait_for_calls
 
 pytestmark = pytest.mark.docker
@@ -44,9 +44,7 @@ async def nubo(tmp_path: Path, docker_client: Any) -> AsyncIterator[Nubo]:
     try:
         yield app
     finally:
-        for nsr in await app.store.list_nsrs(include_terminated=False):
-            remove_labelled(docker_client, f"{LABEL_NS}={nsr.id}")
-        await app.stop()
+        await stop_and_clean(app, docker_client)
 
 
 async def run(app: Nubo, op: LcmOpOcc) -> LcmOpOcc:

@@ -24,7 +24,7 @@ from nubo.model.alarms import ProbableCause
 from nubo.model.states import NsStatus, OpState, VnfcState
 from nubo.settings import Settings
 from nubo.vim.port import LABEL_NS
-from tests.conftest import DOCKER_ENDPOINT, remove_labelled
+from tests.conftest import DOCKER_ENDPOINT, stop_and_clean
 from tests.sip_checks import sip_stats, vnfc_container, wait_for_calls
 
 pytestmark = [
@@ -84,10 +84,7 @@ async def nubo(tmp_path: Path, docker_client: Any) -> AsyncIterator[Nubo]:
     try:
         yield app
     finally:
-        nsrs = await app.store.list_nsrs(include_terminated=False)
-        await app.stop()
-        for nsr in nsrs:
-            remove_labelled(docker_client, f"{LABEL_NS}={nsr.id}")
+        await stop_and_clean(app, docker_client)
 
 
 async def test_service_recovers_after_dockerd_restart(nubo: Nubo, docker_client: Any) -> None:
