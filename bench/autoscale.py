@@ -50,7 +50,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import logging
 import os
@@ -59,12 +58,12 @@ import statistics
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 import docker
+from harness import poll, remove_by_label
 
 from nubo.app import Nubo, build
 from nubo.autoscale.decisions import Outcome
@@ -150,21 +149,6 @@ def step_load(client: docker.DockerClient, nsr_id: str, percent: int) -> tuple[f
     return wall, mono, len(boxes)
 
 
-def remove_by_label(client: docker.DockerClient, nsr_id: str) -> list[str]:
-    """Force-remove what still carries the NS's label; the names of what was found."""
-    label = f"{LABEL_NS}={nsr_id}"
-    found = []
-    for box in client.containers.list(all=True, filters={"label": label}):
-        found.append(f"container {box.name}")
-        with contextlib.suppress(docker.errors.NotFound):
-            box.remove(force=True)
-    for net in client.networks.list(filters={"label": label}):
-        found.append(f"network {net.name}")
-        with contextlib.suppress(docker.errors.NotFound):
-            net.remove()
-    return found
-
-
 def daemon_cpu() -> float:
     """CPU seconds used so far by the host's Docker daemons visible in /proc (0 if none)."""
     ticks = os.sysconf("SC_CLK_TCK")
@@ -219,16 +203,6 @@ def watch_sampler(app: Nubo) -> SamplerTally:
 
     sampler.run_once = observed  # type: ignore[method-assign]
     return tally
-
-
-async def poll(probe: Callable[[], Awaitable[T | None]], timeout: float) -> T | None:
-    """Call ``probe`` every POLL seconds until it answers non-None, for at most ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        got = await probe()
-        if got is not None or time.monotonic() >= deadline:
-            return got
-        await asyncio.sleep(POLL)
 
 
 def load_descriptor(period: int | None, cooldown: int | None) -> dict[str, Any]:
@@ -290,7 +264,7 @@ async def settle(app: Nubo, nsr_id: str, vnfr_id: str, timeout: float) -> float:
         value = cpu.get(vnfcs[0].id)
         return True if value is not None and value <= IDLE_PERCENT else None
 
-    if await poll(quiet, timeout) is None:
+    if await poll(quiet, timeout, POLL) is None:
         raise Aborted(f"not settled (one idle VNFC, cooldown over) within {timeout:.0f} s")
     return time.monotonic() - started
 
@@ -315,7 +289,7 @@ async def one_round(
         fresh = [c for c in vnfcs if c.id not in before and c.state == VnfcState.RUNNING]
         return time.monotonic() - t0 if fresh else None
 
-    r.running_s = await poll(new_running, timeout)
+    r.running_s = await poll(new_running, timeout, POLL)
     r.stats_failed = tally.calls_failed - failed_before
     decisions = await app.autoscaling.decisions.list(nsr_id=nsr_id, since=wall, limit=500)
     outs = [d for d in decisions if d.outcome == Outcome.SCALED_OUT and d.time >= wall]
@@ -351,7 +325,7 @@ async def one_round(
         await asyncio.sleep(0.5)
         return None
 
-    r.back_s = await poll(back_to_one, 2 * timeout)
+    r.back_s = await poll(back_to_one, 2 * timeout, POLL)
     if r.back_s is None:
         raise Aborted(f"not back to one VNFC within {2 * timeout:.0f} s")
 

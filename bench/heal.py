@@ -42,27 +42,26 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import logging
 import re
 import statistics
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 import docker
+from harness import poll, remove_by_label
 
 from nubo.app import Nubo, build
 from nubo.model.errors import Conflict
 from nubo.model.records import VnfcInstance
 from nubo.model.states import LcmOperationType, NsStatus, OpState, VnfcState
 from nubo.settings import Settings
-from nubo.vim.port import LABEL_NS, LABEL_SERVER, LABEL_VNFC
+from nubo.vim.port import LABEL_SERVER, LABEL_VNFC
 
 ROOT = Path(__file__).resolve().parent.parent
 NSD = ROOT / "examples" / "sipp" / "nsd.json"
@@ -153,32 +152,7 @@ def sip_ok(box: Any) -> int | None:
     return int(match.group(1)) if code == 0 and match else None
 
 
-def remove_by_label(client: docker.DockerClient, nsr_id: str) -> list[str]:
-    """Force-remove what still carries the NS's label; the names of what was found."""
-    label = f"{LABEL_NS}={nsr_id}"
-    found = []
-    for box in client.containers.list(all=True, filters={"label": label}):
-        found.append(f"container {box.name}")
-        with contextlib.suppress(docker.errors.NotFound):
-            box.remove(force=True)
-    for net in client.networks.list(filters={"label": label}):
-        found.append(f"network {net.name}")
-        with contextlib.suppress(docker.errors.NotFound):
-            net.remove()
-    return found
-
-
 # -- nubo side ---------------------------------------------------------------------------------
-async def poll(probe: Callable[[], Awaitable[T | None]], timeout: float) -> T | None:
-    """Call ``probe`` every POLL seconds until it answers non-None, for at most ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        got = await probe()
-        if got is not None or time.monotonic() >= deadline:
-            return got
-        await asyncio.sleep(POLL)
-
-
 async def vnfc_of(app: Nubo, nsr_id: str, vnfc_id: str) -> VnfcInstance:
     return (await app.ns.get(nsr_id)).find_vnfc(vnfc_id)[2]
 
@@ -198,7 +172,7 @@ async def settle(app: Nubo, nsr_id: str, vnfc_id: str, timeout: float) -> float:
         )
         return True if ok else None
 
-    if await poll(quiet, timeout) is None:
+    if await poll(quiet, timeout, POLL) is None:
         left = app.fault.healer.attempts(vnfc_id)
         raise Aborted(f"not settled within {timeout:.0f} s (healer attempts {left})")
     return time.monotonic() - started
@@ -229,7 +203,7 @@ async def one_round(
         r.causes = [a.probable_cause.value for a in sorted(mine, key=lambda a: a.alarm_raised_time)]
         return min(a.alarm_raised_time for a in mine).timestamp() - wall.timestamp()
 
-    r.alarm_s = await poll(alarmed, args.timeout)
+    r.alarm_s = await poll(alarmed, args.timeout, POLL)
     if r.alarm_s is None:
         raise Aborted(f"no alarm within {args.timeout:.0f} s")
 
@@ -266,7 +240,7 @@ async def one_round(
             r.how += f", {len(ops)} heal ops {[o.state.value for o in ops]}"
         return seen
 
-    r.healed_s = await poll(healed, args.timeout)
+    r.healed_s = await poll(healed, args.timeout, POLL)
     if r.healed_s is None:
         vnfc = await vnfc_of(app, nsr_id, target.id)
         ops = [o.state.value for o in await app.ns.operations(nsr_id) if o.id not in before_ops]
@@ -298,7 +272,7 @@ async def check_calls(
     """The client's successful count grows after the heal (bounded); a failure is recorded."""
     started = time.monotonic()
     box = await asyncio.to_thread(running_box, client, client_id)
-    base = 0 if fresh else await poll(lambda: asyncio.to_thread(sip_ok, box), 5)
+    base = 0 if fresh else await poll(lambda: asyncio.to_thread(sip_ok, box), 5, POLL)
     if base is None:
         r.failures.append("calls: sipp-stats unreadable in the client")
         return
@@ -307,7 +281,7 @@ async def check_calls(
         now = await asyncio.to_thread(sip_ok, box)
         return now if now is not None and now > base else None
 
-    got = await poll(grown, args.calls_timeout)
+    got = await poll(grown, args.calls_timeout, POLL)
     took = time.monotonic() - started
     if got is None:
         r.failures.append(f"calls: no new successful call within {args.calls_timeout:.0f} s")

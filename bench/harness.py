@@ -1,0 +1,41 @@
+"""What every benchmark run needs: bounded polling, and clean-up by the NS label."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import docker
+import docker.errors
+
+from nubo.vim.port import LABEL_NS
+
+T = TypeVar("T")
+
+
+async def poll(probe: Callable[[], Awaitable[T | None]], timeout: float, every: float) -> T | None:
+    """Call ``probe`` every ``every`` seconds until it answers non-None, at most ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        got = await probe()
+        if got is not None or time.monotonic() >= deadline:
+            return got
+        await asyncio.sleep(every)
+
+
+def remove_by_label(client: docker.DockerClient, nsr_id: str) -> list[str]:
+    """Force-remove what still carries the NS's label; the names of what was found."""
+    label = f"{LABEL_NS}={nsr_id}"
+    found = []
+    for box in client.containers.list(all=True, filters={"label": label}):
+        found.append(f"container {box.name}")
+        with contextlib.suppress(docker.errors.NotFound):
+            box.remove(force=True)
+    for net in client.networks.list(filters={"label": label}):
+        found.append(f"network {net.name}")
+        with contextlib.suppress(docker.errors.NotFound):
+            net.remove()
+    return found
