@@ -24,6 +24,7 @@ from nubo.fault.loops import FaultManagement, build_fault_management
 from nubo.model.descriptors import Nsd
 from nubo.model.errors import NotFound
 from nubo.model.records import LcmOpOcc
+from nubo.monitor.kpis import Kpis, build_kpis
 from nubo.monitor.loops import Monitoring, build_monitoring
 from nubo.nfvo.locks import NsLocks
 from nubo.nfvo.operations import FaultHook, OpRunner
@@ -63,6 +64,7 @@ class Nubo:
     fault: FaultManagement
     monitoring: Monitoring
     autoscaling: AutoScaling
+    kpis: Kpis
     started: bool = field(default=False)
     reconcile_report: ReconcileReport | None = None
     _reconcile_task: asyncio.Task[None] | None = None
@@ -86,6 +88,7 @@ class Nubo:
             await self.fault.start()
         if self.settings.monitoring:
             await self.monitoring.start()
+            await self.kpis.start()
             if self.settings.autoscaling:
                 await self.autoscaling.start()
 
@@ -112,6 +115,7 @@ class Nubo:
     async def stop(self) -> None:
         # first: no heal or scaling may start while shutting down
         await self.autoscaling.stop()
+        await self.kpis.stop()
         await self.fault.stop()
         await self.monitoring.stop()
         if self._reconcile_task is not None:
@@ -131,6 +135,7 @@ class Nubo:
                 alarms=self.fault.alarms,
                 metrics=self.monitoring.reader if self.settings.monitoring else None,
                 autoscaling=self.autoscaling if self.settings.autoscaling else None,
+                kpis=self.kpis if self.settings.monitoring else None,
                 on_startup=self.start,
                 on_shutdown=self.stop,
             )
@@ -176,6 +181,7 @@ def build(
         interval=settings.autoscale_interval,
         max_age=3 * settings.metrics_interval,
     )
+    kpis = build_kpis(store.engine, monitoring.reader, interval=settings.metrics_interval)
     return Nubo(
         settings,
         store,
@@ -188,6 +194,7 @@ def build(
         fault,
         monitoring,
         autoscaling,
+        kpis,
     )
 
 

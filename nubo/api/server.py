@@ -11,12 +11,14 @@ from fastapi import FastAPI
 import nubo
 from nubo.api.alarms import router as alarms_router
 from nubo.api.autoscale import router as autoscale_router
+from nubo.api.kpis import router as kpis_router
 from nubo.api.metrics import router as metrics_router
 from nubo.api.openbaton import router as openbaton_router
 from nubo.api.problems import install_problem_handlers
 from nubo.autoscale.loops import AutoScaling
 from nubo.catalogue.nsd import NsdCatalogue
 from nubo.fault.alarms import AlarmService
+from nubo.monitor.kpis import Kpis
 from nubo.monitor.query import MetricsReader
 from nubo.nfvo.service import NsService
 from nubo.nfvo.vims import VimService
@@ -32,6 +34,7 @@ class ApiServices:
     alarms: AlarmService | None = None
     metrics: MetricsReader | None = None
     autoscaling: AutoScaling | None = None
+    kpis: Kpis | None = None
     on_startup: Callable[[], Awaitable[None]] | None = None
     on_shutdown: Callable[[], Awaitable[None]] | None = None
 
@@ -60,6 +63,7 @@ def create_api(services: ApiServices) -> FastAPI:
     app.include_router(alarms_router)
     app.include_router(metrics_router)
     app.include_router(autoscale_router)
+    app.include_router(kpis_router)
 
     @app.get("/health", tags=["system"])
     async def health() -> dict[str, str]:

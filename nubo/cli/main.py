@@ -24,6 +24,7 @@ from nubo.cli.client import (
     json_option,
     pass_config,
 )
+from nubo.cli.kpis import history, kpi
 from nubo.cli.metrics import metrics
 from nubo.cli.ns import ns
 from nubo.cli.progress import follow_operation
@@ -51,6 +52,8 @@ main.add_command(ns)
 main.add_command(alarm)
 main.add_command(metrics)
 main.add_command(autoscale)
+main.add_command(kpi)
+main.add_command(history)
 
 
 # -- serve ------------------------------------------------------------------------

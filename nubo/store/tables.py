@@ -141,3 +141,23 @@ scaling_decisions = Table(
     Column("outcome", String(32), nullable=False),
     Column("body", JSON, nullable=False),
 )
+
+#: KPI definitions with their current state in the body (see ``nubo.model.kpis``)
+kpis = Table(
+    "kpis",
+    metadata,
+    Column("id", String(ID_LENGTH), primary_key=True),
+    Column("nsr_id", String(ID_LENGTH), nullable=False, index=True),
+    Column("body", JSON, nullable=False),
+)
+
+#: every change of a KPI's state
+kpi_events = Table(
+    "kpi_events",
+    metadata,
+    Column("id", String(ID_LENGTH), primary_key=True),
+    Column("kpi_id", String(ID_LENGTH), nullable=False, index=True),
+    Column("nsr_id", String(ID_LENGTH), nullable=False, index=True),
+    Column("time", Float, nullable=False, index=True),
+    Column("body", JSON, nullable=False),
+)
