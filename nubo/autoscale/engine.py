@@ -62,6 +62,9 @@ WATCHED_NS = frozenset({NsStatus.ACTIVE, NsStatus.SCALING})
 @dataclass
 class _PolicyTrack:
     holding_since: float | None = None
+    #: a period never starts before this (the last scaling of the VNF): older
+    #: samples describe the VNF as it was
+    not_before: float = -math.inf
     last_outcome: Outcome | None = None
     last_recorded: float = -math.inf
 
@@ -169,10 +172,10 @@ class AutoScaler:
             recorded += await self._next_step(nsr, vnfr, track, now)
             if track.plan is not None:
                 return recorded
-        values = await self._latest_values(vnfr, policies, now)
+        values, measured = await self._latest_values(vnfr, policies, now)
         acted: str | None = None
         for policy in policies:
-            decision = await self._decide(nsr, vnfr, policy, track, values, acted, now)
+            decision = await self._decide(nsr, vnfr, policy, track, values, acted, now, measured)
             if decision.outcome in (Outcome.SCALED_OUT, Outcome.SCALED_IN):
                 acted = policy.name
             if await self._record(track.policy(policy.name), decision):
@@ -181,10 +184,15 @@ class AutoScaler:
 
     async def _latest_values(
         self, vnfr: VnfRecord, policies: Sequence[AutoScalePolicy], now: float
-    ) -> dict[str, dict[str, float]]:
-        """Newest value per live VNFC, per descriptor metric name."""
+    ) -> tuple[dict[str, dict[str, float]], float | None]:
+        """Newest value per live VNFC, per descriptor metric name; and when it was measured.
+
+        A policy's period runs from the measurement that first shows its
+        condition, not from the pass that happens to read it.
+        """
         live = {vnfc.id for vnfc in vnfr.vnfcs()}
         values: dict[str, dict[str, float]] = {}
+        measured: float | None = None
         for name in {alarm.metric for policy in policies for alarm in policy.alarms}:
             metric = metric_named(name)
             if metric is None:
@@ -193,11 +201,16 @@ class AutoScaler:
                 latest = await self.reader.latest(
                     metric, vnfr_id=vnfr.id, max_age=self.max_age, now=now
                 )
+                when = await self.reader.newest_time(
+                    metric, vnfr_id=vnfr.id, max_age=self.max_age, now=now
+                )
             except Exception:  # a metrics outage means "no samples", not a dead loop
                 log.exception("autoscale.metrics_failed vnfr=%s metric=%s", vnfr.id, name)
-                latest = {}
+                latest, when = {}, None
             values[name] = {vnfc: v for vnfc, v in latest.items() if vnfc in live}
-        return values
+            if when is not None and values[name]:
+                measured = when if measured is None else max(measured, when)
+        return values, measured
 
     async def _decide(
         self,
@@ -208,6 +221,7 @@ class AutoScaler:
         values: Mapping[str, Mapping[str, float]],
         acted: str | None,
         now: float,
+        measured: float | None = None,
     ) -> ScalingDecision:
         result = evaluate_policy(policy, lambda name: values.get(name, {}))
         bounds = Bounds.of(vnfr)
@@ -225,7 +239,7 @@ class AutoScaler:
                 now, nsr, vnfr, policy, result.alarms, share, bounds, outcome, reason
             )
         if ptrack.holding_since is None:
-            ptrack.holding_since = now
+            ptrack.holding_since = max(min(now, measured or now), ptrack.not_before)
         held = now - ptrack.holding_since
         extra: dict[str, Any] = {"holding_since": ptrack.holding_since}
         decision = decision_of(
@@ -257,6 +271,7 @@ class AutoScaler:
             track.plan = plan
             for other in track.policies.values():
                 other.holding_since = None  # the next period measures the new size
+                other.not_before = now
         elif decision.outcome == Outcome.FAILED:
             track.cooldown_until = now + policy.cooldown
         return decision

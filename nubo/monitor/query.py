@@ -20,6 +20,12 @@ class MetricsReader(Protocol):
         """Newest value per VNFC of the VNF, ignoring samples older than max_age seconds."""
         ...
 
+    async def newest_time(
+        self, metric: Metric, *, vnfr_id: str, max_age: float, now: float
+    ) -> float | None:
+        """When the newest sample of the VNF was taken (None without one within max_age)."""
+        ...
+
     async def series(
         self,
         metric: Metric,

@@ -130,6 +130,19 @@ class SqlMetricStore:
             rows = (await conn.execute(query)).all()
         return {row.vnfc_id: float(row.value) for row in rows}
 
+    async def newest_time(
+        self, metric: Metric, *, vnfr_id: str, max_age: float, now: float
+    ) -> float | None:
+        query = select(func.max(t.c.time)).where(
+            t.c.metric == metric.value,
+            t.c.vnfr_id == vnfr_id,
+            t.c.time >= now - max_age,
+            t.c.time <= now,
+        )
+        async with self._engine.connect() as conn:
+            newest = (await conn.execute(query)).scalar()
+        return None if newest is None else float(newest)
+
     async def series(
         self,
         metric: Metric,

@@ -49,6 +49,8 @@ class FakeReader:
     def __init__(self, app: Nubo) -> None:
         self.app = app
         self.values: dict[Metric, float] = {}
+        #: how long before the pass the newest sample was taken
+        self.sample_age = 0.0
         self.calls: list[tuple[Metric, str, float, float]] = []
 
     async def latest(
@@ -62,6 +64,11 @@ class FakeReader:
                 if vnfr.id == vnfr_id:
                     return {vnfc.id: self.values[metric] for vnfc in vnfr.vnfcs()}
         return {}
+
+    async def newest_time(
+        self, metric: Metric, *, vnfr_id: str, max_age: float, now: float
+    ) -> float | None:
+        return now - self.sample_age if metric in self.values else None
 
     async def series(self, metric: Metric, **_: Any) -> list[Sample]:
         return []
@@ -206,6 +213,18 @@ async def test_period_holding_then_scales(env: Env) -> None:
     assert await env.tick(29) == []
     assert await env.count(nsr.id) == 1
     [scaled] = await env.tick(1)
+    assert scaled.outcome == Outcome.SCALED_OUT and await env.count(nsr.id) == 2
+
+
+async def test_period_runs_from_the_measurement_not_from_the_pass(env: Env) -> None:
+    nsr = await env.deploy([cpu_policy("out", ">=", 80, "SCALE_OUT", "1", period=10)])
+    env.reader.values[Metric.CPU_PERCENT] = 95.0
+    env.reader.sample_age = 0.8  # the sample showing the load was taken 0.8 s before the pass
+    [first] = await env.tick()
+    assert first.outcome == Outcome.HOLDING
+    assert first.holding_since == pytest.approx(env.clock.now - 0.8)
+    assert await env.tick(9) == []  # 9.8 s of data: not yet
+    [scaled] = await env.tick(0.3)  # 10.1 s since the measurement
     assert scaled.outcome == Outcome.SCALED_OUT and await env.count(nsr.id) == 2
 
 

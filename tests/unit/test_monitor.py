@@ -143,6 +143,9 @@ async def test_latest_ignores_old_samples_and_other_vnfs(env: Env) -> None:
     await env.store.write(
         [s(T0 - 100, 1.0), s(T0 - 2, 2.0), s(T0 - 1, 3.0, "c2"), s(T0, 9.0, "c3", vnfr="f2")]
     )
+    newest = env.store.newest_time
+    assert await newest(Metric.CPU_PERCENT, vnfr_id="f1", max_age=10, now=T0) == T0 - 1
+    assert await newest(Metric.CPU_PERCENT, vnfr_id="f1", max_age=0.5, now=T0) is None
     assert await env.store.latest(Metric.CPU_PERCENT, vnfr_id="f1", max_age=10, now=T0) == {
         "c1": 2.0,
         "c2": 3.0,
