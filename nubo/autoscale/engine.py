@@ -65,6 +65,8 @@ class _PolicyTrack:
     #: a period never starts before this (the last scaling of the VNF): older
     #: samples describe the VNF as it was
     not_before: float = -math.inf
+    #: when the period of a holding condition ends (the loop wakes up then)
+    due: float | None = None
     last_outcome: Outcome | None = None
     last_recorded: float = -math.inf
 
@@ -117,6 +119,16 @@ class AutoScaler:
     def scaling(self) -> bool:
         """Whether an action of several steps is under way."""
         return any(track.plan is not None for track in self._tracks.values())
+
+    def next_due(self, now: float) -> float | None:
+        """The earliest time after ``now`` a holding policy's period ends (a pass is due)."""
+        dues = [
+            p.due
+            for t in self._tracks.values()
+            for p in t.policies.values()
+            if p.due is not None and p.due > now
+        ]
+        return min(dues, default=None)
 
     def cooldown_until(self, nsr_id: str, vnfr_id: str) -> float | None:
         track = self._tracks.get((nsr_id, vnfr_id))
@@ -229,7 +241,7 @@ class AutoScaler:
         share = round(result.share, 3)
         reasons = result.reasons
         if result.no_samples or not result.holds:
-            ptrack.holding_since = None
+            ptrack.holding_since = ptrack.due = None
             if result.no_samples:
                 outcome, reason = Outcome.NO_SAMPLES, "; ".join(reasons) or "no samples"
             else:
@@ -241,6 +253,7 @@ class AutoScaler:
         if ptrack.holding_since is None:
             ptrack.holding_since = max(min(now, measured or now), ptrack.not_before)
         held = now - ptrack.holding_since
+        ptrack.due = ptrack.holding_since + policy.period
         extra: dict[str, Any] = {"holding_since": ptrack.holding_since}
         decision = decision_of(
             now, nsr, vnfr, policy, result.alarms, share, bounds, Outcome.HOLDING, "", extra
@@ -270,7 +283,7 @@ class AutoScaler:
         if decision.outcome in (Outcome.SCALED_OUT, Outcome.SCALED_IN):
             track.plan = plan
             for other in track.policies.values():
-                other.holding_since = None  # the next period measures the new size
+                other.holding_since = other.due = None  # the next period: the new size
                 other.not_before = now
         elif decision.outcome == Outcome.FAILED:
             track.cooldown_until = now + policy.cooldown

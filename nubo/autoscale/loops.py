@@ -65,7 +65,15 @@ class AutoScaling:
                 await self.scaler.run_once()
             except Exception:  # one bad pass must not end auto-scaling
                 log.exception("autoscale.pass_failed")
-            await asyncio.sleep(self.stepping_interval if self.scaler.scaling() else self.interval)
+            await asyncio.sleep(self._pause())
+
+    def _pause(self) -> float:
+        """Until the next pass: short while stepping, and never past a period's end."""
+        if self.scaler.scaling():
+            return self.stepping_interval
+        now = self.scaler.clock()
+        due = self.scaler.next_due(now)
+        return self.interval if due is None else min(self.interval, due - now + 0.01)
 
 
 def build_autoscaling(

@@ -372,3 +372,16 @@ async def test_build_autoscaling_wires_the_sql_store(env: Env) -> None:
     await built.scaler.run_once()
     [d] = await built.decisions.list()
     assert d.outcome == Outcome.NO_SAMPLES
+
+
+async def test_the_loop_wakes_when_a_period_ends(env: Env) -> None:
+    await env.deploy([cpu_policy("out", ">=", 80, "SCALE_OUT", "1", period=10)])
+    env.reader.values[Metric.CPU_PERCENT] = 95.0
+    loop = AutoScaling(env.scaler, interval=1.0)
+    assert loop._pause() == 1.0  # nothing holding yet
+    await env.tick()
+    env.clock.advance(9.6)
+    assert env.scaler.next_due(env.clock.now) == pytest.approx(env.clock.now + 0.4)
+    assert loop._pause() == pytest.approx(0.41)
+    env.clock.advance(1)  # past the end: no busy loop on a period already over
+    assert loop._pause() == 1.0
