@@ -98,8 +98,9 @@ def build_monitoring(
     """Wire the metric store, the sampler and their loop (called by the composition root)."""
     store = SqlMetricStore(engine)
     # a call may take most of a round (a longer round delays the next one, which
-    # then starts at once); but a one-shot Docker stats call answers at the engine's next collection, up to
-    # about a second later: a timeout below ~2 s fails whole rounds at 1 s sampling
+    # then starts at once); but a one-shot Docker stats call answers at the
+    # engine's next collection, up to about a second later: a timeout below ~2 s
+    # fails whole rounds at 1 s sampling
     timeout = max(STATS_TIMEOUT_FLOOR, min(3.0, interval * 0.8))
     sampler = MetricSampler(ns, vims, store, interval, clock, timeout=timeout)
     return Monitoring(sampler, store, clock=clock)
