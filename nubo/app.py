@@ -28,7 +28,7 @@ from nubo.monitor.kpis import Kpis, build_kpis
 from nubo.monitor.loops import Monitoring, build_monitoring
 from nubo.nfvo.locks import NsLocks
 from nubo.nfvo.operations import FaultHook, OpRunner
-from nubo.nfvo.reconcile import Reconciler, ReconcileReport
+from nubo.nfvo.reconcile import Reconciler
 from nubo.nfvo.service import NsService
 from nubo.nfvo.tasks import cancel_and_wait
 from nubo.nfvo.vims import VimService
@@ -66,7 +66,6 @@ class Nubo:
     autoscaling: AutoScaling
     kpis: Kpis
     started: bool = field(default=False)
-    reconcile_report: ReconcileReport | None = None
     _reconcile_task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -104,7 +103,6 @@ class Nubo:
         except Exception:
             log.exception("start.reconcile_failed")
             return
-        self.reconcile_report = report
         log.info(
             "start.reconciled differences=%d skipped=%d",
             len(report.differences),

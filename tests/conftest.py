@@ -11,6 +11,7 @@ import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import docker
@@ -18,6 +19,9 @@ import docker.errors
 import pytest
 import requests.exceptions
 
+from nubo.app import Nubo, build
+from nubo.nfvo.operations import FaultHook
+from nubo.settings import Settings
 from nubo.vim.docker import DockerVimDriver
 from nubo.vim.port import LABEL_NS, VimConfig
 
@@ -93,3 +97,21 @@ async def no_leaked_tasks() -> AsyncIterator[None]:
     for task in leaked:
         task.cancel()
     assert not leaked, f"test leaked asyncio tasks: {[t.get_name() for t in leaked]}"
+
+
+def fake_nubo(
+    data_dir: Path,
+    *,
+    background: bool = False,
+    fault_hook: FaultHook | None = None,
+    **settings: Any,
+) -> Nubo:
+    """An orchestrator on the in-memory VIM (not started).
+
+    Without ``background``, fault management, monitoring and auto-scaling stay
+    off, so a test drives the NFVO (or one loop of its own) undisturbed.
+    """
+    if not background:
+        settings = {"fault_management": False, "monitoring": False, "autoscaling": False} | settings
+    config = Settings(data_dir=data_dir, default_vim_type="fake", **settings)
+    return build(config, fault_hook=fault_hook)

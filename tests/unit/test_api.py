@@ -11,15 +11,15 @@ from typing import Any
 import httpx
 import pytest
 
-from nubo.app import Nubo, build
-from nubo.settings import Settings
+from nubo.app import Nubo
+from tests.conftest import fake_nubo
 
 NSD = Path(__file__).resolve().parents[2] / "examples" / "sipp" / "nsd.json"
 
 
 @pytest.fixture
 async def app(tmp_path: Path) -> AsyncIterator[Nubo]:
-    nubo = build(Settings(data_dir=tmp_path, default_vim_type="fake"))
+    nubo = fake_nubo(tmp_path, background=True)
     await nubo.start()
     try:
         yield nubo

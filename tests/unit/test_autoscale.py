@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from nubo.api.autoscale import router as autoscale_router
-from nubo.app import Nubo, build
+from nubo.app import Nubo
 from nubo.autoscale.decisions import DecisionLog, Outcome, ScalingDecision
 from nubo.autoscale.engine import AutoScaler
 from nubo.autoscale.loops import AutoScaling, build_autoscaling
@@ -24,9 +24,9 @@ from nubo.cli.main import main
 from nubo.model.metrics import Aggregate, Metric, Sample
 from nubo.model.records import NetworkServiceRecord
 from nubo.model.states import OpState
-from nubo.settings import Settings
 from nubo.store.decisions import SqlDecisionStore
 from nubo.vim.fake import FakeVimDriver
+from tests.conftest import fake_nubo
 
 NSD = Path(__file__).resolve().parents[2] / "examples" / "sipp" / "nsd.json"
 CLIENT = "sipp-client"
@@ -110,16 +110,7 @@ class Env:
 
 @pytest.fixture
 async def env(tmp_path: Path) -> AsyncIterator[Env]:
-    app = build(
-        Settings(
-            data_dir=tmp_path,
-            default_vim_type="fake",
-            start_timeout=2,
-            fault_management=False,
-            monitoring=False,
-            autoscaling=False,
-        )
-    )
+    app = fake_nubo(tmp_path, start_timeout=2)
     await app.start()
     fake = await app.vims.driver((await app.vims.default()).id)
     assert isinstance(fake, FakeVimDriver)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from nubo.app import Nubo, build
+from nubo.app import Nubo
 from nubo.fault.alarms import AlarmService
 from nubo.fault.healer import Healer
 from nubo.fault.loops import FaultManagement
@@ -20,9 +20,9 @@ from nubo.model.descriptors import HealMode, HealPolicy
 from nubo.model.errors import VimUnreachable
 from nubo.model.records import NetworkServiceRecord, VnfcInstance
 from nubo.model.states import LcmOperationType, NsStatus, OpState, VnfcState
-from nubo.settings import Settings
 from nubo.vim.fake import FakeVimDriver
 from nubo.vim.port import Server, ServerStatus
+from tests.conftest import fake_nubo
 
 NSD = Path(__file__).resolve().parents[2] / "examples" / "sipp" / "nsd.json"
 
@@ -67,16 +67,7 @@ class Fm:
 
 @pytest.fixture
 async def fm(tmp_path: Path) -> AsyncIterator[Fm]:
-    app = build(
-        Settings(
-            data_dir=tmp_path,
-            default_vim_type="fake",
-            start_timeout=2,
-            fault_management=False,
-            monitoring=False,
-            autoscaling=False,
-        )
-    )
+    app = fake_nubo(tmp_path, start_timeout=2)
     await app.start()
     vim = await app.vims.default()
     fake = await app.vims.driver(vim.id)

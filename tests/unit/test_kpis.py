@@ -16,16 +16,16 @@ from click.testing import CliRunner
 from fastapi import FastAPI
 
 from nubo.api.kpis import router as kpis_router
-from nubo.app import Nubo, build
+from nubo.app import Nubo
 from nubo.cli.client import CliConfig
 from nubo.cli.main import main
 from nubo.model.kpis import Kpi, KpiEvent, KpiSpec, KpiState, define_kpi
 from nubo.model.metrics import Aggregate, Metric, Sample
 from nubo.model.states import LcmOperationType, OpState
 from nubo.monitor.kpis import KpiEvaluator, Kpis, build_kpis
-from nubo.settings import Settings
 from nubo.store.kpis import SqlKpiStore
 from nubo.store.metrics import SqlMetricStore
+from tests.conftest import fake_nubo
 from tests.unit.test_metrics_api import deploy, problem
 
 T0 = 1_700_000_000.0
@@ -58,8 +58,7 @@ class Clock:
 
 @pytest.fixture
 async def app(tmp_path: Path) -> AsyncIterator[Nubo]:
-    off = {"fault_management": False, "monitoring": False, "autoscaling": False}
-    nubo = build(Settings(data_dir=tmp_path, default_vim_type="fake", **off))
+    nubo = fake_nubo(tmp_path)
     await nubo.start()
     try:
         yield nubo

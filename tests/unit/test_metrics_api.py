@@ -13,15 +13,15 @@ from click.testing import CliRunner
 from fastapi import FastAPI
 
 from nubo.api.metrics import router as metrics_router
-from nubo.app import Nubo, build
+from nubo.app import Nubo
 from nubo.cli.client import CliConfig
 from nubo.cli.main import main
 from nubo.model.metrics import Metric, Sample
 from nubo.model.records import NetworkServiceRecord
 from nubo.model.states import OpState
 from nubo.monitor.prometheus import escape
-from nubo.settings import Settings
 from nubo.store.metrics import SqlMetricStore
+from tests.conftest import fake_nubo
 
 NSD = Path(__file__).resolve().parents[2] / "examples" / "sipp" / "nsd.json"
 T0 = 1_700_000_000.0
@@ -63,7 +63,7 @@ def parse_exposition(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], 
 
 @pytest.fixture
 async def app(tmp_path: Path) -> AsyncIterator[Nubo]:
-    nubo = build(Settings(data_dir=tmp_path, default_vim_type="fake"))
+    nubo = fake_nubo(tmp_path, background=True)
     await nubo.start()
     try:
         yield nubo

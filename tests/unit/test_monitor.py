@@ -11,16 +11,16 @@ from typing import Any
 
 import pytest
 
-from nubo.app import Nubo, build
+from nubo.app import Nubo
 from nubo.model.metrics import Aggregate, Metric, Sample
 from nubo.model.records import NetworkServiceRecord
 from nubo.model.states import OpState
 from nubo.monitor.loops import Monitoring, build_monitoring
 from nubo.monitor.query import MetricsReader
 from nubo.monitor.sampler import MetricSampler
-from nubo.settings import Settings
 from nubo.store.metrics import SqlMetricStore, aggregate_values, percentile
 from nubo.vim.fake import FakeVimDriver
+from tests.conftest import fake_nubo
 
 NSD = Path(__file__).resolve().parents[2] / "examples" / "sipp" / "nsd.json"
 T0 = 1_700_000_000.0
@@ -46,15 +46,7 @@ class Env:
 
 @pytest.fixture
 async def env(tmp_path: Path) -> AsyncIterator[Env]:
-    app = build(
-        Settings(
-            data_dir=tmp_path,
-            default_vim_type="fake",
-            fault_management=False,
-            monitoring=False,
-            autoscaling=False,
-        )
-    )
+    app = fake_nubo(tmp_path)
     await app.start()
     fake = await app.vims.driver((await app.vims.default()).id)
     assert isinstance(fake, FakeVimDriver)

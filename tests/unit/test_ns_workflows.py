@@ -8,29 +8,20 @@ from pathlib import Path
 
 import pytest
 
-from nubo.app import Nubo, build
+from nubo.app import Nubo
 from nubo.model.errors import Conflict, VimUnreachable
 from nubo.model.records import LcmOpOcc
 from nubo.model.states import NsStatus, OpState, VnfcState
 from nubo.nfvo.operations import FaultHook
-from nubo.settings import Settings
 from nubo.vim.fake import FakeVimDriver
+from tests.conftest import fake_nubo
 
 NSD = Path(__file__).resolve().parents[2] / "examples" / "sipp" / "nsd.json"
 
 
 @pytest.fixture
 async def nubo(tmp_path: Path) -> AsyncIterator[Nubo]:
-    app = build(
-        Settings(
-            data_dir=tmp_path,
-            default_vim_type="fake",
-            start_timeout=2,
-            fault_management=False,
-            monitoring=False,
-            autoscaling=False,
-        )
-    )
+    app = fake_nubo(tmp_path, start_timeout=2)
     await app.start()
     try:
         yield app
@@ -164,16 +155,7 @@ async def test_fault_at_any_step_rolls_back(tmp_path: Path, point: str) -> None:
         if operation == "INSTANTIATE" and where == point:
             raise RuntimeError(f"injected fault at {where}")
 
-    app = build(
-        Settings(
-            data_dir=tmp_path,
-            default_vim_type="fake",
-            fault_management=False,
-            monitoring=False,
-            autoscaling=False,
-        ),
-        fault_hook=hook,
-    )
+    app = fake_nubo(tmp_path, fault_hook=hook)
     await app.start()
     try:
         fake = await fake_of(app)
@@ -259,16 +241,7 @@ def pause_at(point: str) -> tuple[FaultHook, asyncio.Event]:
 async def interrupted(tmp_path: Path, point: str, before: str = "") -> tuple[str, str]:
     """Deploy (unless ``before`` is empty), run an operation up to ``point``, stop nubo."""
     hook, reached = pause_at(point)
-    app = build(
-        Settings(
-            data_dir=tmp_path,
-            default_vim_type="fake",
-            fault_management=False,
-            monitoring=False,
-            autoscaling=False,
-        ),
-        fault_hook=hook,
-    )
+    app = fake_nubo(tmp_path, fault_hook=hook)
     await app.start()
     try:
         entry = await app.catalogue.onboard(NSD.read_bytes())
@@ -292,15 +265,7 @@ async def interrupted(tmp_path: Path, point: str, before: str = "") -> tuple[str
 
 async def test_interrupted_instantiate_is_rolled_back_at_start(tmp_path: Path) -> None:
     nsr_id, op_id = await interrupted(tmp_path, "INSTANTIATE:after:allocate")
-    again = build(
-        Settings(
-            data_dir=tmp_path,
-            default_vim_type="fake",
-            fault_management=False,
-            monitoring=False,
-            autoscaling=False,
-        )
-    )
+    again = fake_nubo(tmp_path)
     await again.start()
     try:
         done = await again.runner.wait(op_id, timeout=5)
@@ -314,15 +279,7 @@ async def test_interrupted_instantiate_is_rolled_back_at_start(tmp_path: Path) -
 
 async def test_interrupted_terminate_is_completed_at_start(tmp_path: Path) -> None:
     nsr_id, op_id = await interrupted(tmp_path, "TERMINATE:after:remove-vnfcs", "terminate")
-    again = build(
-        Settings(
-            data_dir=tmp_path,
-            default_vim_type="fake",
-            fault_management=False,
-            monitoring=False,
-            autoscaling=False,
-        )
-    )
+    again = fake_nubo(tmp_path)
     await again.start()
     try:
         done = await again.runner.wait(op_id, timeout=5)

@@ -4,26 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from nubo.app import build
 from nubo.model.states import OpState, VnfcState
 from nubo.nfvo.reconcile import Reconciler
-from nubo.settings import Settings
 from nubo.vim.fake import FakeVimDriver
 from nubo.vim.port import LABEL_NS, LABEL_VNFC, NetworkSpec, ServerSpec
+from tests.conftest import fake_nubo
 
 NSD = Path(__file__).resolve().parents[2] / "examples" / "sipp" / "nsd.json"
 
 
 async def test_orphans_are_removed_and_missing_servers_recorded(tmp_path: Path) -> None:
-    app = build(
-        Settings(
-            data_dir=tmp_path,
-            default_vim_type="fake",
-            fault_management=False,
-            monitoring=False,
-            autoscaling=False,
-        )
-    )
+    app = fake_nubo(tmp_path)
     await app.start()
     try:
         entry = await app.catalogue.onboard(NSD.read_bytes())
