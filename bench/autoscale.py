@@ -63,7 +63,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import docker
-from harness import poll, remove_by_label
+from harness import poll, sweep_leftovers
 
 from nubo.app import Nubo, build
 from nubo.autoscale.decisions import Outcome
@@ -611,14 +611,7 @@ def main() -> None:
             with tempfile.TemporaryDirectory(prefix="nubo-bench-sampler-") as tmp:
                 costs.append(asyncio.run(cost_docker(args, Path(tmp), ns_ids)))
     finally:
-        client = docker.from_env()
-        try:
-            for nsr_id in ns_ids:
-                left = remove_by_label(client, nsr_id)
-                if left:
-                    print(f"WARNING: removed by label after terminate: {left}")
-        finally:
-            client.close()
+        sweep_leftovers(ns_ids)
         if costs:
             print_costs(costs)
     if any(r.failures for r in rounds):

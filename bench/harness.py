@@ -39,3 +39,15 @@ def remove_by_label(client: docker.DockerClient, nsr_id: str) -> list[str]:
         with contextlib.suppress(docker.errors.NotFound):
             net.remove()
     return found
+
+
+def sweep_leftovers(nsr_ids: list[str]) -> None:
+    """After a run: remove, and report, whatever its NSs left behind on Docker."""
+    client = docker.from_env()
+    try:
+        for nsr_id in nsr_ids:
+            left = remove_by_label(client, nsr_id)
+            if left:
+                print(f"WARNING: removed by label after terminate: {left}")
+    finally:
+        client.close()
