@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from nubo.api.server import ApiServices, create_api
 from nubo.autoscale.loops import AutoScaling, build_autoscaling
 from nubo.catalogue.nsd import NsdCatalogue
+from nubo.catalogue.packages import VnfPackageCatalogue
 from nubo.descriptors.openbaton import parse_nsd
 from nubo.fault.healer import policy_from_descriptor
 from nubo.fault.loops import FaultManagement, build_fault_management
@@ -26,6 +27,8 @@ from nubo.model.errors import NotFound
 from nubo.model.records import LcmOpOcc
 from nubo.monitor.kpis import Kpis, build_kpis
 from nubo.monitor.loops import Monitoring, build_monitoring
+from nubo.nfvo.events import EventBus
+from nubo.nfvo.instances import NsInstances
 from nubo.nfvo.locks import NsLocks
 from nubo.nfvo.operations import FaultHook, OpRunner
 from nubo.nfvo.reconcile import Reconciler
@@ -33,6 +36,7 @@ from nubo.nfvo.service import NsService
 from nubo.nfvo.tasks import cancel_and_wait
 from nubo.nfvo.vims import VimService
 from nubo.nfvo.workflows import NsWorkflows, Timeouts
+from nubo.notify.subscriptions import Subscriptions
 from nubo.settings import Settings
 from nubo.store.sql import SqlStore
 from nubo.vim import docker as docker_vim
@@ -58,9 +62,13 @@ class Nubo:
     registry: DriverRegistry
     vims: VimService
     catalogue: NsdCatalogue
+    packages: VnfPackageCatalogue
     runner: OpRunner
     workflows: NsWorkflows
     ns: NsService
+    instances: NsInstances
+    events: EventBus
+    subscriptions: Subscriptions
     fault: FaultManagement
     monitoring: Monitoring
     autoscaling: AutoScaling
@@ -71,6 +79,7 @@ class Nubo:
     async def start(self) -> None:
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         await self.store.init()
+        await self.subscriptions.start()
         await self.vims.ensure_default(
             self.settings.default_vim_name,
             self.settings.default_vim_type,
@@ -120,6 +129,7 @@ class Nubo:
             await cancel_and_wait([self._reconcile_task])
             self._reconcile_task = None
         await self.runner.shutdown()
+        await self.subscriptions.stop()
         await self.vims.close()
         await self.store.close()
         self.started = False
@@ -134,6 +144,9 @@ class Nubo:
                 metrics=self.monitoring.reader if self.settings.monitoring else None,
                 autoscaling=self.autoscaling if self.settings.autoscaling else None,
                 kpis=self.kpis if self.settings.monitoring else None,
+                instances=self.instances,
+                packages=self.packages,
+                subscriptions=self.subscriptions,
                 on_startup=self.start,
                 on_shutdown=self.stop,
             )
@@ -155,14 +168,24 @@ def build(
     def parse(document: dict[str, Any]) -> Nsd:
         return parse_nsd(document)
 
+    packages = VnfPackageCatalogue(store.engine)
     catalogue = NsdCatalogue(store, parse)
-    runner = OpRunner(store, NsLocks(), op_timeout=settings.op_timeout, fault_hook=fault_hook)
+    events = EventBus()
+    subscriptions = Subscriptions(store.engine, events)
+    runner = OpRunner(
+        store,
+        NsLocks(),
+        op_timeout=settings.op_timeout,
+        fault_hook=fault_hook,
+        events=events,
+    )
     workflows = NsWorkflows(
         vims,
         catalogue.parsed,
         timeouts=Timeouts(start=settings.start_timeout, stop=settings.stop_timeout),
     )
     ns = NsService(store, runner, workflows, vims, catalogue.parsed)
+    instances = NsInstances(ns)
     fault = build_fault_management(
         ns,
         vims,
@@ -186,9 +209,13 @@ def build(
         registry,
         vims,
         catalogue,
+        packages,
         runner,
         workflows,
         ns,
+        instances,
+        events,
+        subscriptions,
         fault,
         monitoring,
         autoscaling,

@@ -336,7 +336,7 @@ class AutoScaler:
             if vdu is None:
                 raise Conflict(f"no VDU of VNF {vnfr.name} can scale {'out' if out else 'in'}")
             scale = self.ns.scale_out if out else self.ns.scale_in
-            op = await scale(nsr.id, vnfr.id, vdu.id)
+            op = await scale(nsr.id, vnfr.id, vdu.id, automatic=True)
         except NuboError as exc:
             if "busy_operation" in exc.extra or exc.temporary:  # e.g. VIM unreachable
                 return plan.template.model_copy(

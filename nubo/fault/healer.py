@@ -174,7 +174,9 @@ class Healer:
         now: float,
     ) -> LcmOpOcc | None:
         try:
-            op = await self.ns.heal(nsr.id, vnfc.id, cause=alarm.probable_cause.value)
+            op = await self.ns.heal(
+                nsr.id, vnfc.id, cause=alarm.probable_cause.value, automatic=True
+            )
         except (Conflict, NotFound) as exc:  # busy, or changed meanwhile: not an attempt
             log.info("heal.deferred ns=%s vnfc=%s reason=%s", nsr.id, vnfc.id, exc.detail)
             return None

@@ -21,6 +21,10 @@ class NsdEntry(BaseModel):
     enabled: bool = True
     body: dict[str, Any]
     created_at: datetime = Field(default_factory=utcnow)
+    #: SOL005 onboarding state: CREATED (no content yet), ONBOARDED, ...
+    onboarding_state: str = "ONBOARDED"
+    #: SOL005 NsdInfo fields beyond the descriptor (userDefinedData, vnfPkgIds, ...)
+    info: dict[str, Any] = Field(default_factory=dict)
 
 
 class VimRegistration(BaseModel):

@@ -113,6 +113,7 @@ class NetworkServiceRecord(_Record):
     id: str
     name: str
     descriptor_reference: str
+    description: str = ""
     vendor: str = ""
     version: str = ""
     vim_id: str = ""
@@ -179,6 +180,12 @@ class LcmOpOcc(_Record):
     params: dict[str, object] = Field(default_factory=dict)
     steps: list[StepRecord] = Field(default_factory=list)
     error: dict[str, object] | None = None
+    hold_on_failure: bool = Field(
+        default=False,
+        description="on failure stop in FAILED_TEMP for a retry, rollback or fail "
+        "(SOL005) instead of rolling back at once",
+    )
+    automatic: bool = Field(default=False, description="started by nubo itself (heal, scaling)")
 
     def set_state(self, new: OpState) -> None:
         check_transition(OP_TRANSITIONS, self.state, new, f"operation {self.id}")

@@ -15,8 +15,13 @@ from nubo.model.errors import IllegalTransition
 
 
 class NsStatus(StrEnum):
-    """Status of a Network Service Record (Open Baton's names)."""
+    """Status of a Network Service Record (Open Baton's names).
 
+    NOT_INSTANTIATED is SOL005's: an NS instance identifier created before it
+    is instantiated; it has no VNF records yet.
+    """
+
+    NOT_INSTANTIATED = "NOT_INSTANTIATED"
     INITIALIZED = "INITIALIZED"
     ACTIVE = "ACTIVE"
     SCALING = "SCALING"
@@ -72,12 +77,17 @@ class LcmOperationType(StrEnum):
 
 
 NS_TRANSITIONS: Mapping[NsStatus, frozenset[NsStatus]] = {
-    NsStatus.INITIALIZED: frozenset({NsStatus.ACTIVE, NsStatus.ERROR, NsStatus.TERMINATING}),
+    NsStatus.NOT_INSTANTIATED: frozenset({NsStatus.INITIALIZED}),
+    # INITIALIZED -> NOT_INSTANTIATED: a SOL005 instantiation rolled back
+    NsStatus.INITIALIZED: frozenset(
+        {NsStatus.ACTIVE, NsStatus.ERROR, NsStatus.TERMINATING, NsStatus.NOT_INSTANTIATED}
+    ),
     NsStatus.ACTIVE: frozenset({NsStatus.SCALING, NsStatus.TERMINATING, NsStatus.ERROR}),
     NsStatus.SCALING: frozenset({NsStatus.ACTIVE, NsStatus.ERROR, NsStatus.TERMINATING}),
     NsStatus.ERROR: frozenset({NsStatus.ACTIVE, NsStatus.SCALING, NsStatus.TERMINATING}),
     NsStatus.TERMINATING: frozenset({NsStatus.TERMINATED, NsStatus.ERROR}),
-    NsStatus.TERMINATED: frozenset(),
+    # SOL005: a terminated NS instance is NOT_INSTANTIATED again and may be instantiated anew
+    NsStatus.TERMINATED: frozenset({NsStatus.INITIALIZED}),
 }
 
 VNF_TRANSITIONS: Mapping[VnfStatus, frozenset[VnfStatus]] = {
@@ -122,6 +132,17 @@ OP_TRANSITIONS: Mapping[OpState, frozenset[OpState]] = {
 }
 
 FINAL_OP_STATES = frozenset({OpState.COMPLETED, OpState.FAILED, OpState.ROLLED_BACK})
+
+#: SOL005's operation names (LcmOperationType of the NS LCM interface)
+SOL005_OPERATION: Mapping[LcmOperationType, str] = {
+    LcmOperationType.INSTANTIATE: "INSTANTIATE",
+    LcmOperationType.SCALE_OUT: "SCALE",
+    LcmOperationType.SCALE_IN: "SCALE",
+    LcmOperationType.START_VNFC: "UPDATE",
+    LcmOperationType.STOP_VNFC: "UPDATE",
+    LcmOperationType.HEAL: "HEAL",
+    LcmOperationType.TERMINATE: "TERMINATE",
+}
 
 S = TypeVar("S", bound=StrEnum)
 

@@ -7,6 +7,12 @@ the occurrence always shows how far the operation got and a restarted
 orchestrator knows where it stopped. A failure is written on the occurrence
 with its cause; when the operation defines a rollback it runs, and the
 occurrence ends ROLLED_BACK (or FAILED if the rollback also failed).
+
+An occurrence launched with ``hold_on_failure`` (the SOL005 interface)
+instead stops in FAILED_TEMP and waits for a ``retry``, ``rollback`` or
+``fail`` task; while one waits, no other operation may start on its NS. A
+running occurrence can be cancelled, which also leaves it in FAILED_TEMP.
+Every change of an occurrence's state is published on the event bus.
 """
 
 from __future__ import annotations
@@ -17,10 +23,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any
 
-from nubo.model.errors import ErrorInfo, NotFound, VimTimeout
+from nubo.model.errors import Conflict, ErrorInfo, NotFound, VimTimeout
 from nubo.model.ids import new_id
 from nubo.model.records import LcmOpOcc, NetworkServiceRecord, StepRecord, utcnow
-from nubo.model.states import FINAL_OP_STATES, LcmOperationType, OpState
+from nubo.model.states import FINAL_OP_STATES, SOL005_OPERATION, LcmOperationType, OpState
+from nubo.nfvo.events import EventBus
 from nubo.nfvo.locks import NsLocks
 from nubo.nfvo.tasks import cancel_and_wait
 from nubo.store.port import Store
@@ -44,7 +51,7 @@ class OperationContext:
     async def save(self) -> None:
         self.nsr.updated_at = utcnow()
         await self.runner.store.save_nsr(self.nsr)
-        await self.runner.store.save_op(self.op)
+        await self.runner.save_op(self.op)
 
     @asynccontextmanager
     async def step(self, name: str, detail: str = "") -> AsyncIterator[StepRecord]:
@@ -82,12 +89,51 @@ class OpRunner:
         locks: NsLocks,
         op_timeout: float = 600.0,
         fault_hook: FaultHook | None = None,
+        events: EventBus | None = None,
     ) -> None:
         self.store = store
         self.locks = locks
         self.op_timeout = op_timeout
+        self.events = events or EventBus()
         self._fault_hook = fault_hook
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        # the state last published per occurrence, so each change is told once
+        self._published: dict[str, OpState] = {}
+        # occurrences whose task was cancelled on request (not by a shutdown)
+        self._cancelled: set[str] = set()
+
+    async def save_op(self, op: LcmOpOcc) -> None:
+        """Persist the occurrence; publish its state when it changed."""
+        await self.store.save_op(op)
+        if self._published.get(op.id) == op.state:
+            return
+        self._published[op.id] = op.state
+        if op.state in FINAL_OP_STATES:
+            self._published.pop(op.id, None)
+        final = op.state not in (OpState.PROCESSING, OpState.ROLLING_BACK)
+        body: dict[str, Any] = {
+            "nsInstanceId": op.nsr_id,
+            "nsLcmOpOccId": op.id,
+            "operation": SOL005_OPERATION[op.operation],
+            "nuboOperation": op.operation.value,
+            "notificationStatus": "RESULT" if final else "START",
+            "operationState": op.state.value,
+            "isAutomaticInvocation": op.automatic,
+        }
+        if final and op.error:
+            body["error"] = op.error
+        self.events.publish("NsLcmOperationOccurrenceNotification", **body)
+
+    async def _refuse_when_held(self, nsr_id: str) -> None:
+        """SOL005: while an occurrence waits in FAILED_TEMP, its NS takes no other operation."""
+        held = await self.store.held_op(nsr_id)
+        if held is not None:
+            raise Conflict(
+                f"operation {held.id} ({held.operation.value}) of NS {nsr_id} is FAILED_TEMP; "
+                "retry it, roll it back or fail it first",
+                busy_operation=held.id,
+                current_state=held.state.value,
+            )
 
     async def fault(self, operation: str, point: str) -> None:
         if self._fault_hook is not None:
@@ -103,6 +149,8 @@ class OpRunner:
         params: dict[str, Any] | None = None,
         on_failure: Rollback | None = None,
         new_nsr: NetworkServiceRecord | None = None,
+        hold_on_failure: bool = False,
+        automatic: bool = False,
     ) -> LcmOpOcc:
         """Lock the NS, check and prepare its record, persist a new occurrence, run ``work``.
 
@@ -110,13 +158,22 @@ class OpRunner:
         state the previous operation left; when ``prepare`` refuses (raises),
         nothing is persisted and the lock is released.
         """
-        op = LcmOpOcc(id=new_id(), nsr_id=nsr_id, operation=operation, params=params or {})
+        op = LcmOpOcc(
+            id=new_id(),
+            nsr_id=nsr_id,
+            operation=operation,
+            params=params or {},
+            hold_on_failure=hold_on_failure,
+            automatic=automatic,
+        )
         self.locks.acquire(nsr_id, op.id)
         try:
+            if new_nsr is None:
+                await self._refuse_when_held(nsr_id)
             nsr = new_nsr if new_nsr is not None else await self.store.get_nsr(nsr_id)
             prepare(nsr)
             await self.store.save_nsr(nsr)
-            await self.store.save_op(op)
+            await self.save_op(op)
         except BaseException:
             self.locks.release(nsr_id, op.id)
             raise
@@ -206,6 +263,9 @@ class OpRunner:
                     f"(step {ctx.current_step or 'none'})"
                 ) from exc
         except asyncio.CancelledError:
+            if op.id in self._cancelled:
+                await self._hold_cancelled(ctx)
+                return
             # the orchestrator is shutting down: the occurrence stays PROCESSING
             # and the start-up sweep decides what happens to it
             await self._save_quietly(ctx)
@@ -230,6 +290,17 @@ class OpRunner:
         error = ErrorInfo.of(exc).problem
         error["step"] = ctx.current_step
         op.error = error
+        if op.hold_on_failure:
+            op.set_state(OpState.FAILED_TEMP)
+            await ctx.save()
+            log.warning(
+                "op.failed_temp ns=%s op=%s step=%s error=%s",
+                op.nsr_id,
+                op.id,
+                ctx.current_step,
+                error.get("detail"),
+            )
+            return
         log.warning(
             "op.failed ns=%s op=%s step=%s error=%s",
             op.nsr_id,
@@ -253,6 +324,8 @@ class OpRunner:
         await ctx.save()
         if await self._guard(ctx, rollback, "rollback"):
             op.set_state(OpState.ROLLED_BACK)
+        elif op.hold_on_failure:
+            op.set_state(OpState.FAILED_TEMP)
         else:
             op.set_state(OpState.FAILED)
             if on_failure is not None:
@@ -268,6 +341,51 @@ class OpRunner:
             log.exception("op.%s_failed ns=%s op=%s", what, ctx.op.nsr_id, ctx.op.id)
             return False
         return True
+
+    async def _hold_cancelled(self, ctx: OperationContext) -> None:
+        """A cancel request stopped the work: FAILED_TEMP, for a retry, rollback or fail."""
+        op = ctx.op
+        self._cancelled.discard(op.id)
+        op.error = {
+            "title": "Cancelled",
+            "status": 409,
+            "code": "CANCELLED",
+            "detail": f"{op.operation.value} was cancelled on request "
+            f"during step {ctx.current_step or 'none'}",
+            "step": ctx.current_step,
+        }
+        op.set_state(OpState.FAILED_TEMP)
+        await self._save_quietly(ctx)
+        log.warning("op.cancelled ns=%s op=%s step=%s", op.nsr_id, op.id, ctx.current_step)
+
+    async def cancel(self, op_id: str) -> LcmOpOcc:
+        """Stop a running occurrence; it ends FAILED_TEMP (SOL005 ``cancel``)."""
+        op = await self.store.get_op(op_id)
+        task = self._tasks.get(op_id)
+        if op.state not in (OpState.PROCESSING, OpState.ROLLING_BACK) or task is None:
+            raise Conflict(
+                f"operation {op_id} is {op.state.value}; only a PROCESSING or ROLLING_BACK "
+                "operation running in this orchestrator can be cancelled",
+                current_state=op.state.value,
+            )
+        self._cancelled.add(op_id)
+        task.cancel()
+        await asyncio.wait({task}, timeout=30)
+        return await self.store.get_op(op_id)
+
+    async def fail(self, op: LcmOpOcc, on_failure: Rollback | None) -> LcmOpOcc:
+        """FAILED_TEMP -> FAILED for good (SOL005 ``fail``); the NS is marked as failed."""
+        self.locks.acquire(op.nsr_id, op.id)
+        try:
+            nsr = await self.store.get_nsr(op.nsr_id)
+            ctx = OperationContext(self, op, nsr)
+            op.set_state(OpState.FAILED)
+            if on_failure is not None:
+                await self._guard(ctx, on_failure, "on_failure")
+            await ctx.save()
+        finally:
+            self.locks.release(op.nsr_id, op.id)
+        return op
 
     async def _save_quietly(self, ctx: OperationContext) -> None:
         try:

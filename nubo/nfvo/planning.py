@@ -27,7 +27,9 @@ def links_for(vnfd: Vnfd, template: VnfcTemplate) -> list[str]:
     return list(dict.fromkeys(links)) if links else links_of(vnfd)
 
 
-def plan_nsr(nsd_id: str, nsd: Nsd, name: str, vim_id: str) -> NetworkServiceRecord:
+def plan_nsr(
+    nsd_id: str, nsd: Nsd, name: str, vim_id: str, nsr_id: str | None = None
+) -> NetworkServiceRecord:
     """A new NSR (INITIALIZED) with one VNFR per VNFD, its VDUs and one VLR per VLD."""
     vnfrs = [
         VnfRecord(
@@ -49,7 +51,7 @@ def plan_nsr(nsd_id: str, nsd: Nsd, name: str, vim_id: str) -> NetworkServiceRec
     ]
     vlrs = [VirtualLinkRecord(id=new_id(), name=vld.name) for vld in nsd.vlds]
     return NetworkServiceRecord(
-        id=new_id(),
+        id=nsr_id or new_id(),
         name=name,
         descriptor_reference=nsd_id,
         vendor=nsd.vendor,

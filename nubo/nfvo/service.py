@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import builtins
 import logging
+from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
 
@@ -20,6 +21,7 @@ from nubo.model.states import (
     VNFC_TRANSITIONS,
     LcmOperationType,
     NsStatus,
+    OpState,
     VnfcState,
     VnfStatus,
     can_transition,
@@ -32,8 +34,15 @@ from nubo.store.port import Store
 
 log = logging.getLogger("nubo.nfvo")
 
+#: refuses (``NotFound``/``Conflict``) an NSD that may not be instantiated (not onboarded, disabled)
+NsdCheck = Callable[[str], Awaitable[None]]
 
-def _require(nsr: NetworkServiceRecord, allowed: set[NsStatus], action: str) -> None:
+
+async def _any_nsd(_nsd_id: str) -> None:
+    return None
+
+
+def require_status(nsr: NetworkServiceRecord, allowed: set[NsStatus], action: str) -> None:
     """Refuse an operation in a state that does not allow it."""
     if nsr.status not in allowed:
         raise Conflict(
@@ -72,12 +81,15 @@ class NsService:
         workflows: NsWorkflows,
         vims: VimService,
         load_nsd: NsdLoader,
+        check_nsd: NsdCheck | None = None,
     ) -> None:
         self.store = store
         self.runner = runner
         self.workflows = workflows
         self.vims = vims
         self.load_nsd = load_nsd
+        self.check_nsd = check_nsd or _any_nsd
+        self.events = runner.events
         self._idempotency_lock = asyncio.Lock()
 
     def _reachable(self, prepare: Prepare) -> Prepare:
@@ -130,6 +142,7 @@ class NsService:
     async def _instantiate(
         self, nsd_id: str, name: str | None, vim: str | None
     ) -> tuple[NetworkServiceRecord, LcmOpOcc]:
+        await self.check_nsd(nsd_id)
         nsd = await self.load_nsd(nsd_id)
         registration = await (self.vims.get(vim) if vim else self.vims.default())
         nsr = plan_nsr(nsd_id, nsd, name or nsd.name, registration.id)
@@ -146,12 +159,19 @@ class NsService:
         return nsr, op
 
     async def scale_out(
-        self, nsr_id: str, vnfr_id: str, vdu_id: str, body: dict[str, Any] | None = None
+        self,
+        nsr_id: str,
+        vnfr_id: str,
+        vdu_id: str,
+        body: dict[str, Any] | None = None,
+        *,
+        hold_on_failure: bool = False,
+        automatic: bool = False,
     ) -> LcmOpOcc:
         template = template_from_body(body)
 
         def prepare(nsr: NetworkServiceRecord) -> None:
-            _require(nsr, {NsStatus.ACTIVE}, "scale out")
+            require_status(nsr, {NsStatus.ACTIVE}, "scale out")
             vnfr = nsr.find_vnfr(vnfr_id)
             vdu = vnfr.find_vdu(vdu_id)
             if len(vdu.live_vnfcs()) >= vdu.scale_in_out:
@@ -179,15 +199,24 @@ class NsService:
             rollback=self.workflows.undo_scale_out,
             on_failure=self.workflows.mark_error,
             params={"vnfrId": vnfr_id, "vduId": vdu_id},
+            hold_on_failure=hold_on_failure,
+            automatic=automatic,
         )
 
     async def scale_in(
-        self, nsr_id: str, vnfr_id: str, vdu_id: str, vnfc_id: str | None = None
+        self,
+        nsr_id: str,
+        vnfr_id: str,
+        vdu_id: str,
+        vnfc_id: str | None = None,
+        *,
+        hold_on_failure: bool = False,
+        automatic: bool = False,
     ) -> LcmOpOcc:
         chosen: dict[str, str] = {}
 
         def prepare(nsr: NetworkServiceRecord) -> None:
-            _require(nsr, {NsStatus.ACTIVE}, "scale in")
+            require_status(nsr, {NsStatus.ACTIVE}, "scale in")
             vnfr = nsr.find_vnfr(vnfr_id)
             vdu = vnfr.find_vdu(vdu_id)
             live = vdu.live_vnfcs()
@@ -208,6 +237,8 @@ class NsService:
             work=lambda ctx: self.workflows.scale_in(ctx, vnfr_id, chosen["id"]),
             on_failure=self.workflows.mark_error,
             params={"vnfrId": vnfr_id, "vduId": vdu_id, "vnfcInstanceId": vnfc_id},
+            hold_on_failure=hold_on_failure,
+            automatic=automatic,
         )
 
     async def start_vnfc(self, nsr_id: str, vnfr_id: str, vdu_id: str, vnfc_id: str) -> LcmOpOcc:
@@ -234,7 +265,7 @@ class NsService:
         verb = "start" if operation == LcmOperationType.START_VNFC else "stop"
 
         def prepare(nsr: NetworkServiceRecord) -> None:
-            _require(nsr, {NsStatus.ACTIVE, NsStatus.ERROR}, f"{verb} a VNFC of")
+            require_status(nsr, {NsStatus.ACTIVE, NsStatus.ERROR}, f"{verb} a VNFC of")
             vnfc = find_vnfc_in(nsr, vnfr_id, vdu_id, vnfc_id)
             if vnfc.state not in allowed:
                 raise Conflict(
@@ -251,11 +282,19 @@ class NsService:
             params={"vnfrId": vnfr_id, "vduId": vdu_id, "vnfcInstanceId": vnfc_id},
         )
 
-    async def heal(self, nsr_id: str, vnfc_id: str, cause: str = "") -> LcmOpOcc:
+    async def heal(
+        self,
+        nsr_id: str,
+        vnfc_id: str,
+        cause: str = "",
+        *,
+        hold_on_failure: bool = False,
+        automatic: bool = False,
+    ) -> LcmOpOcc:
         """Heal one VNFC: restart it in place, else re-create it with the same address."""
 
         def prepare(nsr: NetworkServiceRecord) -> None:
-            _require(nsr, {NsStatus.ACTIVE, NsStatus.ERROR}, "heal")
+            require_status(nsr, {NsStatus.ACTIVE, NsStatus.ERROR}, "heal")
             _, _, vnfc = nsr.find_vnfc(vnfc_id)
             if vnfc.state == VnfcState.DELETED:
                 raise Conflict(f"VNFC {vnfc.hostname} was removed; nothing to heal")
@@ -267,6 +306,8 @@ class NsService:
             work=lambda ctx: self.workflows.heal_vnfc(ctx, vnfc_id),
             on_failure=self.workflows.mark_error,
             params={"vnfcInstanceId": vnfc_id, "cause": cause},
+            hold_on_failure=hold_on_failure,
+            automatic=automatic,
         )
 
     async def observe_vnfc(self, nsr_id: str, vnfc_id: str, state: VnfcState) -> bool:
@@ -304,9 +345,12 @@ class NsService:
         """
         recovered = []
         for op in await self.store.unfinished_ops():
-            if op.id in self.runner.running():
+            if op.id in self.runner.running() or op.state == OpState.FAILED_TEMP:
+                continue  # FAILED_TEMP waits for a retry, rollback or fail task
+            if op.hold_on_failure and op.state == OpState.PROCESSING:
+                await self._hold_interrupted(op)
                 continue
-            work, rollback, on_failure, roll_back = self._recovery_plan(op)
+            work, rollback, on_failure, roll_back = self.recovery_plan(op)
             try:
                 await self.runner.resume(op, work, rollback, on_failure, roll_back)
             except NotFound:
@@ -315,13 +359,15 @@ class NsService:
             recovered.append(op)
         return recovered
 
-    def _recovery_plan(self, op: LcmOpOcc) -> tuple[Work, Rollback | None, Rollback | None, bool]:
+    def recovery_plan(self, op: LcmOpOcc) -> tuple[Work, Rollback | None, Rollback | None, bool]:
         """(work, rollback, on_failure, roll back?) for an interrupted occurrence."""
         wf = self.workflows
         vnfr_id, vdu_id, vnfc_id = (
             str(op.params.get(name) or "") for name in ("vnfrId", "vduId", "vnfcInstanceId")
         )
         match op.operation:
+            case LcmOperationType.INSTANTIATE if op.hold_on_failure:
+                return wf.instantiate, wf.rollback_instance, wf.mark_error, True
             case LcmOperationType.INSTANTIATE:
                 return wf.instantiate, wf.rollback_instantiate, wf.mark_error, True
             case LcmOperationType.SCALE_OUT:
@@ -339,9 +385,25 @@ class NsService:
             case _:
                 return wf.terminate, None, wf.mark_error, False
 
-    async def terminate(self, nsr_id: str) -> LcmOpOcc:
+    async def _hold_interrupted(self, op: LcmOpOcc) -> None:
+        """An interrupted SOL005 operation waits in FAILED_TEMP for its client to decide."""
+        step = next((s.name for s in reversed(op.steps) if s.status != "DONE"), "")
+        op.error = {
+            "title": "Interrupted",
+            "status": 503,
+            "code": "INTERRUPTED",
+            "detail": f"the orchestrator stopped during {op.operation.value}"
+            + (f" (step {step})" if step else "")
+            + "; retry, roll back or fail the operation",
+            "step": step,
+        }
+        op.set_state(OpState.FAILED_TEMP)
+        await self.runner.save_op(op)
+        log.warning("op.held_after_restart ns=%s op=%s step=%s", op.nsr_id, op.id, step)
+
+    async def terminate(self, nsr_id: str, *, hold_on_failure: bool = False) -> LcmOpOcc:
         def prepare(nsr: NetworkServiceRecord) -> None:
-            _require(
+            require_status(
                 nsr,
                 {NsStatus.ACTIVE, NsStatus.ERROR, NsStatus.INITIALIZED, NsStatus.SCALING},
                 "terminate",
@@ -354,4 +416,5 @@ class NsService:
             self._reachable(prepare),
             work=self.workflows.terminate,
             on_failure=self.workflows.mark_error,
+            hold_on_failure=hold_on_failure,
         )

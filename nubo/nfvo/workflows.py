@@ -329,6 +329,13 @@ class NsWorkflows:
         await self._teardown(ctx)
         ctx.nsr.set_status(NsStatus.ERROR)
 
+    async def rollback_instance(self, ctx: OperationContext) -> None:
+        """Undo a SOL005 instantiation: the NS instance is NOT_INSTANTIATED again."""
+        await self._teardown(ctx)
+        ctx.nsr.vnfr = []
+        ctx.nsr.vlr = []
+        ctx.nsr.set_status(NsStatus.NOT_INSTANTIATED)
+
     async def _teardown(self, ctx: OperationContext) -> None:
         nsr = ctx.nsr
         if not nsr.all_vnfcs() and not any(vlr.vim_network_id for vlr in nsr.vlr):

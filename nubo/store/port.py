@@ -34,6 +34,10 @@ class Store(Protocol):
     # NSDs
     async def add_nsd(self, nsd: NsdEntry) -> None: ...
 
+    async def update_nsd(self, nsd: NsdEntry) -> None:
+        """Replace the entry; raise ``NotFound`` when there is none."""
+        ...
+
     async def list_nsds(self) -> list[NsdEntry]: ...
 
     async def get_nsd(self, nsd_id: str) -> NsdEntry: ...
@@ -68,6 +72,10 @@ class Store(Protocol):
 
     async def unfinished_ops(self) -> list[LcmOpOcc]:
         """Operations not in a final state (for the start-up sweep)."""
+        ...
+
+    async def held_op(self, nsr_id: str) -> LcmOpOcc | None:
+        """The NS's operation waiting in FAILED_TEMP, if any."""
         ...
 
     # Alarms

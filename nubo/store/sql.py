@@ -38,7 +38,7 @@ from nubo.model.alarms import Alarm
 from nubo.model.catalogue import NsdEntry, VimRegistration
 from nubo.model.errors import Conflict, NotFound
 from nubo.model.records import LcmOpOcc, NetworkServiceRecord
-from nubo.model.states import FINAL_OP_STATES, NsStatus
+from nubo.model.states import FINAL_OP_STATES, NsStatus, OpState
 from nubo.store.tables import alarms, idempotency_keys, lcm_op_occs, nsds, nsrs, vims
 
 log = logging.getLogger(__name__)
@@ -122,6 +122,14 @@ class SqlStore:
                 await conn.execute(insert(nsds).values(**values))
         except IntegrityError as exc:
             raise Conflict(f"NSD {nsd.id} already exists", nsd_id=nsd.id) from exc
+
+    async def update_nsd(self, nsd: NsdEntry) -> None:
+        """Replace a stored NSD entry (content upload, enable/disable); ``NotFound`` if gone."""
+        values = nsd.model_dump(mode="json", exclude={"id", "created_at"})
+        async with self._engine.begin() as conn:
+            result = await conn.execute(update(nsds).where(nsds.c.id == nsd.id).values(**values))
+        if result.rowcount == 0:
+            raise NotFound(f"NSD {nsd.id} not found", nsd_id=nsd.id)
 
     async def list_nsds(self) -> list[NsdEntry]:
         async with self._engine.connect() as conn:
@@ -216,6 +224,18 @@ class SqlStore:
             .order_by(lcm_op_occs.c.start_time, lcm_op_occs.c.id)
         )
         return await self._bodies(query, LcmOpOcc)
+
+    async def held_op(self, nsr_id: str) -> LcmOpOcc | None:
+        query = (
+            select(lcm_op_occs.c.body)
+            .where(
+                lcm_op_occs.c.nsr_id == nsr_id,
+                lcm_op_occs.c.state == OpState.FAILED_TEMP.value,
+            )
+            .limit(1)
+        )
+        found = await self._bodies(query, LcmOpOcc)
+        return found[0] if found else None
 
     # -- alarms ------------------------------------------------------------
 
@@ -360,6 +380,7 @@ def _vim_of(row: Row[Any]) -> VimRegistration:
 def _nsd_of(row: Row[Any]) -> NsdEntry:
     values = row._asdict()
     values["created_at"] = _from_db(values["created_at"])
+    values["info"] = values.get("info") or {}
     return NsdEntry.model_validate(values)
 
 

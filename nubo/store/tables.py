@@ -20,6 +20,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -63,6 +64,10 @@ nsds = Table(
     Column("enabled", Boolean, nullable=False),
     Column("body", JSON, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # SOL005: CREATED, UPLOADING, PROCESSING, ONBOARDED, ERROR
+    Column("onboarding_state", String(32), nullable=False, server_default="ONBOARDED"),
+    #: SOL005 NsdInfo fields that are not the descriptor's (userDefinedData, vnfPkgIds, ...)
+    Column("info", JSON, nullable=True),
 )
 
 nsrs = Table(
@@ -160,4 +165,27 @@ kpi_events = Table(
     Column("nsr_id", String(ID_LENGTH), nullable=False, index=True),
     Column("time", Float, nullable=False, index=True),
     Column("body", JSON, nullable=False),
+)
+
+#: VNF packages (SOL005 VnfPkgInfo in the body) and the CSAR archive as uploaded
+vnf_packages = Table(
+    "vnf_packages",
+    metadata,
+    Column("id", String(ID_LENGTH), primary_key=True),
+    Column("onboarding_state", String(32), nullable=False),
+    Column("operational_state", String(16), nullable=False),
+    Column("vnfd_id", String(NAME_LENGTH), nullable=True, index=True),
+    Column("body", JSON, nullable=False),
+    Column("archive", LargeBinary, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+#: subscriptions to notifications (SOL005 LccnSubscription in the body)
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("id", String(ID_LENGTH), primary_key=True),
+    Column("callback_uri", String(2048), nullable=False),
+    Column("body", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
 )

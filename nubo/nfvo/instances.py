@@ -1,0 +1,136 @@
+"""SOL005 NS instances: create, instantiate, delete, and the tasks on held operations.
+
+An NS instance identifier exists before its NS is instantiated
+(NOT_INSTANTIATED) and after it is terminated; operations launched here
+hold on failure in FAILED_TEMP (``OpRunner``) until their client retries,
+rolls back or fails them. Everything else (scale, heal, terminate) is
+``NsService``'s, with ``hold_on_failure`` set by the SOL005 routes.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from nubo.model.errors import Conflict
+from nubo.model.ids import new_id
+from nubo.model.records import LcmOpOcc, NetworkServiceRecord
+from nubo.model.states import LcmOperationType, NsStatus, OpState
+from nubo.nfvo.planning import plan_nsr
+from nubo.nfvo.service import NsService, require_status
+
+log = logging.getLogger("nubo.nfvo")
+
+#: states in which an NS instance is NOT_INSTANTIATED in SOL005's terms
+NOT_INSTANTIATED = frozenset({NsStatus.NOT_INSTANTIATED, NsStatus.TERMINATED})
+
+
+class NsInstances:
+    """SOL005's NS instance lifecycle over ``NsService``."""
+
+    def __init__(self, ns: NsService) -> None:
+        self.ns = ns
+
+    async def create_instance(
+        self, nsd_id: str, name: str, description: str = ""
+    ) -> NetworkServiceRecord:
+        """A NOT_INSTANTIATED NS instance of an onboarded, enabled NSD."""
+        await self.ns.check_nsd(nsd_id)
+        nsd = await self.ns.load_nsd(nsd_id)
+        nsr = NetworkServiceRecord(
+            id=new_id(),
+            name=name or nsd.name,
+            description=description,
+            descriptor_reference=nsd_id,
+            vendor=nsd.vendor,
+            version=nsd.version,
+            status=NsStatus.NOT_INSTANTIATED,
+        )
+        await self.ns.store.save_nsr(nsr)
+        self.ns.events.publish("NsIdentifierCreationNotification", nsInstanceId=nsr.id)
+        log.info("ns.created ns=%s nsd=%s", nsr.id, nsd_id)
+        return nsr
+
+    async def instantiate_instance(self, nsr_id: str, vim: str | None = None) -> LcmOpOcc:
+        """Instantiate a NOT_INSTANTIATED NS instance; failures wait in FAILED_TEMP."""
+        current = await self.ns.store.get_nsr(nsr_id)
+        require_status(current, set(NOT_INSTANTIATED), "instantiate")
+        nsd_id = current.descriptor_reference
+        await self.ns.check_nsd(nsd_id)
+        nsd = await self.ns.load_nsd(nsd_id)
+        registration = await (self.ns.vims.get(vim) if vim else self.ns.vims.default())
+        plan = plan_nsr(nsd_id, nsd, current.name, registration.id, nsr_id=nsr_id)
+
+        def prepare(nsr: NetworkServiceRecord) -> None:
+            require_status(nsr, set(NOT_INSTANTIATED), "instantiate")
+            self.ns.vims.ensure_reachable(registration.id)
+            nsr.set_status(NsStatus.INITIALIZED)
+            nsr.vim_id = registration.id
+            nsr.vendor, nsr.version = plan.vendor, plan.version
+            nsr.vnfr, nsr.vlr = plan.vnfr, plan.vlr
+
+        return await self.ns.runner.launch(
+            nsr_id,
+            LcmOperationType.INSTANTIATE,
+            prepare,
+            work=self.ns.workflows.instantiate,
+            rollback=self.ns.workflows.rollback_instance,
+            on_failure=self.ns.workflows.mark_error,
+            params={"nsdId": nsd_id, "vimId": registration.id},
+            hold_on_failure=True,
+        )
+
+    async def delete_instance(self, nsr_id: str) -> None:
+        """Delete a NOT_INSTANTIATED NS instance (SOL005 ``DELETE /ns_instances/{id}``)."""
+        token = "delete-" + nsr_id
+        self.ns.runner.locks.acquire(nsr_id, token)
+        try:
+            nsr = await self.ns.store.get_nsr(nsr_id)
+            if nsr.status not in NOT_INSTANTIATED:
+                raise Conflict(
+                    f"NS instance {nsr_id} is instantiated ({nsr.status.value}); "
+                    "terminate it before deleting it",
+                    current_state=nsr.status.value,
+                )
+            await self.ns.store.delete_nsr(nsr_id)
+        finally:
+            self.ns.runner.locks.release(nsr_id, token)
+        self.ns.events.publish("NsIdentifierDeletionNotification", nsInstanceId=nsr_id)
+        log.info("ns.deleted ns=%s", nsr_id)
+
+    async def _held(self, op_id: str, task: str) -> LcmOpOcc:
+        op = await self.ns.store.get_op(op_id)
+        if op.state != OpState.FAILED_TEMP:
+            raise Conflict(
+                f"cannot {task} operation {op_id}: it is {op.state.value}, expected FAILED_TEMP",
+                current_state=op.state.value,
+            )
+        return op
+
+    async def retry(self, op_id: str) -> LcmOpOcc:
+        """Run a FAILED_TEMP operation again; its steps skip what was already done."""
+        op = await self._held(op_id, "retry")
+        work, rollback, on_failure, _ = self.ns.recovery_plan(op)
+        await self.ns.runner.resume(op, work, rollback, on_failure, roll_back=False)
+        return op
+
+    async def rollback(self, op_id: str) -> LcmOpOcc:
+        """Undo a FAILED_TEMP operation (INSTANTIATE and SCALE_OUT can be undone)."""
+        op = await self._held(op_id, "roll back")
+        work, rollback, on_failure, _ = self.ns.recovery_plan(op)
+        if rollback is None:
+            raise Conflict(
+                f"a {op.operation.value} operation cannot be rolled back; retry it or fail it",
+                operation=op.operation.value,
+            )
+        await self.ns.runner.resume(op, work, rollback, on_failure, roll_back=True)
+        return op
+
+    async def fail(self, op_id: str) -> LcmOpOcc:
+        """Give a FAILED_TEMP operation up: FAILED, and its NS shows ERROR."""
+        op = await self._held(op_id, "fail")
+        _, _, on_failure, _ = self.ns.recovery_plan(op)
+        return await self.ns.runner.fail(op, on_failure)
+
+    async def cancel(self, op_id: str) -> LcmOpOcc:
+        """Stop a running operation; it waits in FAILED_TEMP afterwards."""
+        return await self.ns.runner.cancel(op_id)

@@ -1,0 +1,1 @@
+"""Subscriptions and the delivery of notifications to their callback URIs (SOL005)."""
