@@ -1,7 +1,350 @@
-"""Placeholder: SOL005 NS lifecycle routes (being written)."""
+"""NS instances shaped after ETSI GS NFV-SOL 005 NS lifecycle management (``/nslcm/v1``).
+
+An NS instance is created NOT_INSTANTIATED from an onboarded, enabled NSD,
+then instantiated, scaled, healed and terminated by tasks that answer 202
+with the Location of their LCM operation occurrence (``nslcm_ops``). Unlike
+the Open Baton routes, an operation started here that fails is not rolled
+back at once: it waits in FAILED_TEMP for a ``retry``, ``rollback`` or
+``fail`` task. The NS records are the same ones the Open Baton routes show.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Any, Literal
 
-router = APIRouter(prefix="/nslcm/v1", tags=["SOL005 NS lifecycle"])
+from fastapi import APIRouter, Request, Response
+from pydantic import Field
+
+from nubo.api.sol005 import NSLCM, PROBLEMS, Sol005Model, accepted, link
+from nubo.model.errors import BadRequest, Conflict, NotFound
+from nubo.model.records import NetworkServiceRecord, VduRecord, VnfRecord
+from nubo.model.states import NsStatus, VnfcState
+from nubo.nfvo.instances import NOT_INSTANTIATED, NsInstances
+from nubo.nfvo.service import NsService
+
+router = APIRouter(prefix=NSLCM, tags=["SOL005 NS lifecycle"])
+
+
+def _instances(request: Request) -> NsInstances:
+    instances: NsInstances = request.app.state.services.instances
+    return instances
+
+
+def _ns(request: Request) -> NsService:
+    ns: NsService = request.app.state.services.ns
+    return ns
+
+
+# -- views -----------------------------------------------------------------------
+
+
+class VnfcResourceInfo(Sol005Model):
+    id: str
+    vdu_id: str
+    compute_resource: dict[str, str]
+    vnfc_cp_info: list[dict[str, str]]
+    vnfc_state: str = Field(description="nubo's VNFC state (the container's)")
+
+
+class VnfInstanceView(Sol005Model):
+    id: str
+    vnf_instance_name: str
+    vnf_product_name: str
+    vnf_provider: str
+    vnf_software_version: str
+    instantiation_state: Literal["INSTANTIATED"] = "INSTANTIATED"
+    vim_id: str
+    instantiated_vnf_info: dict[str, Any]
+    nubo_status: str
+
+
+class VirtualLinkInfo(Sol005Model):
+    id: str
+    ns_virtual_link_desc_id: str
+    resource_handle: dict[str, str]
+    cidr: str
+
+
+class NsInstanceView(Sol005Model):
+    id: str
+    ns_instance_name: str
+    ns_instance_description: str
+    nsd_id: str
+    nsd_info_id: str
+    ns_state: Literal["NOT_INSTANTIATED", "INSTANTIATED"]
+    nubo_status: str = Field(description="nubo's NS status (Open Baton's names)")
+    vnf_instance: list[VnfInstanceView]
+    virtual_link_info: list[VirtualLinkInfo]
+    links: dict[str, dict[str, str]] = Field(alias="_links")
+
+    @classmethod
+    def of(cls, nsr: NetworkServiceRecord) -> NsInstanceView:
+        base = f"{NSLCM}/ns_instances/{nsr.id}"
+        instantiated = nsr.status not in NOT_INSTANTIATED
+        links = {"self": link(base)}
+        if instantiated:
+            for task in ("scale", "heal", "terminate"):
+                links[task] = link(f"{base}/{task}")
+        else:
+            links["instantiate"] = link(f"{base}/instantiate")
+        return cls(
+            id=nsr.id,
+            ns_instance_name=nsr.name,
+            ns_instance_description=nsr.description,
+            nsd_id=nsr.descriptor_reference,
+            nsd_info_id=nsr.descriptor_reference,
+            ns_state="INSTANTIATED" if instantiated else "NOT_INSTANTIATED",
+            nubo_status=nsr.status.value,
+            vnf_instance=[_vnf_view(nsr, vnfr) for vnfr in nsr.vnfr] if instantiated else [],
+            virtual_link_info=[
+                VirtualLinkInfo(
+                    id=vlr.id,
+                    ns_virtual_link_desc_id=vlr.name,
+                    resource_handle={
+                        "vimConnectionId": nsr.vim_id,
+                        "resourceId": vlr.vim_network_id,
+                    },
+                    cidr=vlr.cidr,
+                )
+                for vlr in nsr.vlr
+            ]
+            if instantiated
+            else [],
+            _links=links,
+        )
+
+
+def _vnf_view(nsr: NetworkServiceRecord, vnfr: VnfRecord) -> VnfInstanceView:
+    vnfcs = vnfr.vnfcs()
+    running = any(c.state == VnfcState.RUNNING for c in vnfcs)
+    return VnfInstanceView(
+        id=vnfr.id,
+        vnf_instance_name=vnfr.name,
+        vnf_product_name=vnfr.type,
+        vnf_provider=vnfr.vendor,
+        vnf_software_version=vnfr.version,
+        vim_id=nsr.vim_id,
+        nubo_status=vnfr.status.value,
+        instantiated_vnf_info={
+            "flavourId": "default",
+            "vnfState": "STARTED" if running else "STOPPED",
+            "scaleStatus": [
+                {"aspectId": vdu.name, "scaleLevel": max(len(vdu.live_vnfcs()) - 1, 0)}
+                for vdu in vnfr.vdu
+            ],
+            "vnfcResourceInfo": [
+                VnfcResourceInfo(
+                    id=c.id,
+                    vdu_id=c.vdu_id,
+                    compute_resource={"vimConnectionId": c.vim_id, "resourceId": c.vc_id},
+                    vnfc_cp_info=[
+                        {"cpdId": name, "address": address} for name, address in c.addresses.items()
+                    ],
+                    vnfc_state=c.state.value,
+                ).model_dump(by_alias=True)
+                for c in vnfcs
+            ],
+        },
+    )
+
+
+# -- requests --------------------------------------------------------------------
+
+
+class CreateNsRequest(Sol005Model):
+    nsd_id: str = Field(min_length=1, description="id of an onboarded, enabled NSD")
+    ns_name: str = Field(min_length=1, max_length=255)
+    ns_description: str = ""
+
+
+class InstantiateNsRequest(Sol005Model):
+    ns_flavour_id: str = Field(min_length=1)
+    additional_params_for_ns: dict[str, Any] = Field(
+        default_factory=dict, description='nubo reads "vimId": the VIM to deploy on'
+    )
+
+
+class ScaleByStepData(Sol005Model):
+    aspect_id: str = ""
+    number_of_steps: int = Field(default=1, ge=1)
+
+
+class ScaleVnfData(Sol005Model):
+    vnf_instance_id: str = Field(min_length=1)
+    scale_vnf_type: Literal["SCALE_OUT", "SCALE_IN"]
+    scale_by_step_data: ScaleByStepData = Field(default_factory=ScaleByStepData)
+
+
+class ScaleNsRequest(Sol005Model):
+    scale_type: Literal["SCALE_VNF"]
+    scale_vnf_data: list[ScaleVnfData] = Field(min_length=1, max_length=1)
+
+
+class HealVnfData(Sol005Model):
+    vnf_instance_id: str = Field(min_length=1)
+    cause: str = ""
+    additional_params: dict[str, Any] = Field(
+        default_factory=dict, description='nubo reads "vnfcInstanceId": the VNFC to heal'
+    )
+
+
+class HealNsRequest(Sol005Model):
+    heal_vnf_data: list[HealVnfData] = Field(min_length=1, max_length=1)
+
+
+# -- routes ----------------------------------------------------------------------
+
+
+@router.post("/ns_instances", status_code=201, response_model=None, responses=PROBLEMS)
+async def create_ns_instance(
+    body: CreateNsRequest, request: Request, response: Response
+) -> dict[str, Any]:
+    nsr = await _instances(request).create_instance(body.nsd_id, body.ns_name, body.ns_description)
+    response.headers["Location"] = f"{NSLCM}/ns_instances/{nsr.id}"
+    return NsInstanceView.of(nsr).model_dump(by_alias=True)
+
+
+@router.get("/ns_instances", response_model=None)
+async def list_ns_instances(request: Request) -> list[dict[str, Any]]:
+    nsrs = await _ns(request).list(include_terminated=True)
+    return [NsInstanceView.of(nsr).model_dump(by_alias=True) for nsr in nsrs]
+
+
+@router.get("/ns_instances/{ns_instance_id}", response_model=None, responses=PROBLEMS)
+async def get_ns_instance(ns_instance_id: str, request: Request) -> dict[str, Any]:
+    return NsInstanceView.of(await _ns(request).get(ns_instance_id)).model_dump(by_alias=True)
+
+
+@router.delete(
+    "/ns_instances/{ns_instance_id}", status_code=204, response_class=Response, responses=PROBLEMS
+)
+async def delete_ns_instance(ns_instance_id: str, request: Request) -> Response:
+    await _instances(request).delete_instance(ns_instance_id)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/ns_instances/{ns_instance_id}/instantiate",
+    status_code=202,
+    response_model=None,
+    responses=PROBLEMS,
+)
+async def instantiate_ns(
+    ns_instance_id: str, body: InstantiateNsRequest, request: Request, response: Response
+) -> None:
+    vim = body.additional_params_for_ns.get("vimId")
+    if vim is not None and (not isinstance(vim, str) or not vim):
+        raise BadRequest("vimId must be a VIM name or id", field="additionalParamsForNs.vimId")
+    op = await _instances(request).instantiate_instance(ns_instance_id, vim=vim)
+    accepted(response, op)
+
+
+@router.post(
+    "/ns_instances/{ns_instance_id}/scale",
+    status_code=202,
+    response_model=None,
+    responses=PROBLEMS,
+)
+async def scale_ns(
+    ns_instance_id: str, body: ScaleNsRequest, request: Request, response: Response
+) -> None:
+    ns = _ns(request)
+    data = body.scale_vnf_data[0]
+    if data.scale_by_step_data.number_of_steps != 1:
+        raise BadRequest(
+            "nubo scales one step (one VNFC) per operation; send numberOfSteps 1",
+            field="scaleVnfData[0].scaleByStepData.numberOfSteps",
+        )
+    nsr = await ns.get(ns_instance_id)
+    vnfr = _vnfr_of(nsr, data.vnf_instance_id, "scaleVnfData[0].vnfInstanceId")
+    vdu = _vdu_for_aspect(vnfr, data.scale_by_step_data.aspect_id)
+    if data.scale_vnf_type == "SCALE_OUT":
+        op = await ns.scale_out(nsr.id, vnfr.id, vdu.id, hold_on_failure=True)
+    else:
+        op = await ns.scale_in(nsr.id, vnfr.id, vdu.id, hold_on_failure=True)
+    accepted(response, op)
+
+
+@router.post(
+    "/ns_instances/{ns_instance_id}/heal",
+    status_code=202,
+    response_model=None,
+    responses=PROBLEMS,
+)
+async def heal_ns(
+    ns_instance_id: str, body: HealNsRequest, request: Request, response: Response
+) -> None:
+    ns = _ns(request)
+    data = body.heal_vnf_data[0]
+    nsr = await ns.get(ns_instance_id)
+    vnfr = _vnfr_of(nsr, data.vnf_instance_id, "healVnfData[0].vnfInstanceId")
+    wanted = data.additional_params.get("vnfcInstanceId")
+    vnfcs = vnfr.vnfcs()
+    if wanted is not None:
+        chosen = next((c for c in vnfcs if c.id == wanted or c.hostname == wanted), None)
+        if chosen is None:
+            raise NotFound(
+                f"VNF instance {vnfr.id} has no VNFC {wanted!r}",
+                field="healVnfData[0].additionalParams.vnfcInstanceId",
+            )
+    else:
+        chosen = next((c for c in vnfcs if c.state != VnfcState.RUNNING), None)
+        if chosen is None:
+            raise Conflict(
+                f"every VNFC of VNF instance {vnfr.name} is RUNNING; name one in "
+                "additionalParams.vnfcInstanceId to heal it anyway",
+                field="healVnfData[0].additionalParams.vnfcInstanceId",
+            )
+    op = await ns.heal(nsr.id, chosen.id, cause=data.cause, hold_on_failure=True)
+    accepted(response, op)
+
+
+@router.post(
+    "/ns_instances/{ns_instance_id}/terminate",
+    status_code=202,
+    response_model=None,
+    responses=PROBLEMS,
+    openapi_extra={
+        "requestBody": {
+            "required": False,
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        }
+    },
+)
+async def terminate_ns(ns_instance_id: str, request: Request, response: Response) -> None:
+    ns = _ns(request)
+    nsr = await ns.get(ns_instance_id)
+    if nsr.status in NOT_INSTANTIATED:
+        raise Conflict(
+            f"NS instance {nsr.id} is NOT_INSTANTIATED; there is nothing to terminate",
+            current_state=nsr.status.value,
+        )
+    op = await ns.terminate(nsr.id, hold_on_failure=True)
+    accepted(response, op)
+
+
+def _vnfr_of(nsr: NetworkServiceRecord, vnf_instance_id: str, field: str) -> VnfRecord:
+    if nsr.status == NsStatus.NOT_INSTANTIATED:
+        raise Conflict(f"NS instance {nsr.id} is NOT_INSTANTIATED", current_state=nsr.status.value)
+    for vnfr in nsr.vnfr:
+        if vnf_instance_id in (vnfr.id, vnfr.name):
+            return vnfr
+    known = ", ".join(f"{v.id} ({v.name})" for v in nsr.vnfr)
+    raise NotFound(
+        f"NS instance {nsr.id} has no VNF instance {vnf_instance_id!r}; it has {known}",
+        field=field,
+    )
+
+
+def _vdu_for_aspect(vnfr: VnfRecord, aspect_id: str) -> VduRecord:
+    """The VDU a scaling aspect scales: named by id or name, else the VNF's only VDU."""
+    for vdu in vnfr.vdu:
+        if aspect_id in (vdu.id, vdu.name):
+            return vdu
+    if len(vnfr.vdu) == 1:
+        return vnfr.vdu[0]
+    raise BadRequest(
+        f"aspect {aspect_id!r} names no VDU of VNF {vnfr.name}; "
+        f"use one of {', '.join(vdu.name for vdu in vnfr.vdu)}",
+        field="scaleVnfData[0].scaleByStepData.aspectId",
+    )

@@ -15,6 +15,7 @@ from nubo.api.kpis import router as kpis_router
 from nubo.api.metrics import router as metrics_router
 from nubo.api.nsd import router as nsd_router
 from nubo.api.nslcm import router as nslcm_router
+from nubo.api.nslcm_ops import router as nslcm_ops_router
 from nubo.api.openbaton import router as openbaton_router
 from nubo.api.problems import install_problem_handlers
 from nubo.api.subscriptions import router as subscriptions_router
@@ -78,6 +79,7 @@ def create_api(services: ApiServices) -> FastAPI:
     app.include_router(nsd_router)
     app.include_router(vnfpkgm_router)
     app.include_router(nslcm_router)
+    app.include_router(nslcm_ops_router)
     app.include_router(subscriptions_router)
 
     @app.get("/health", tags=["system"])

@@ -231,12 +231,24 @@ class OpRunner:
                 "the operation was rolled back when it started again",
                 "step": interrupted,
             }
+            if rollback is not None:
+                op.set_state(OpState.ROLLING_BACK)
+            await self._save_or_release(op)
             self._spawn(op, self._recover_by_rollback(ctx, rollback, on_failure))
             return
         if op.state == OpState.FAILED_TEMP:
             op.set_state(OpState.PROCESSING)
         op.error = None
+        # persisted before the answer, so a client polling right after sees it running
+        await self._save_or_release(op)
         self._spawn(op, self._run(ctx, work, rollback, on_failure))
+
+    async def _save_or_release(self, op: LcmOpOcc) -> None:
+        try:
+            await self.save_op(op)
+        except BaseException:
+            self.locks.release(op.nsr_id, op.id)
+            raise
 
     async def _recover_by_rollback(
         self, ctx: OperationContext, rollback: Rollback | None, on_failure: Rollback | None

@@ -72,6 +72,8 @@ class NsWorkflows:
         nsr = ctx.nsr
         nsd = await self.load_nsd(nsr.descriptor_reference)
         driver = await self.vims.driver(nsr.vim_id)
+        if ctx.op.steps:  # run again (a retry): the VIM may have lost what was reserved
+            await self._forget_lost(ctx, driver)
         async with ctx.step("check-images"):
             await self._check_images(driver, nsd)
         async with ctx.step("create-networks"):
@@ -96,6 +98,34 @@ class NsWorkflows:
         async with ctx.step("verify"):
             await self._verify_running(driver, nsr)
         nsr.set_status(NsStatus.ACTIVE)
+
+    async def _forget_lost(self, ctx: OperationContext, driver: VimDriver) -> None:
+        """Drop records of reservations the VIM no longer has, so the retry makes them anew.
+
+        A VIM keeps CREATED servers in memory (the Pop semantics), so an
+        orchestrator or VIM restart between two runs loses them; a network may
+        have been removed by hand. Running servers are left to the steps.
+        """
+        nsr = ctx.nsr
+        async with ctx.step("check-reservations"):
+            known = {network.id for network in await driver.list_networks(ns_labels(nsr.id))}
+            for vlr in nsr.vlr:
+                if vlr.vim_network_id and vlr.vim_network_id not in known:
+                    log.warning("retry.network_lost ns=%s link=%s", nsr.id, vlr.name)
+                    vlr.vim_network_id, vlr.cidr, vlr.gateway = "", "", ""
+            for vnfr in nsr.vnfr:
+                for vdu in vnfr.vdu:
+                    for vnfc in list(vdu.vnfc_instance):
+                        if vnfc.state not in (VnfcState.PENDING, VnfcState.CREATED):
+                            continue
+                        try:
+                            if vnfc.vc_id:
+                                await driver.get_server(vnfc.vc_id)
+                                continue
+                        except NotFound:
+                            pass
+                        log.warning("retry.reservation_lost ns=%s vnfc=%s", nsr.id, vnfc.hostname)
+                        vdu.forget(vnfc.id)
 
     async def _check_images(self, driver: VimDriver, nsd: Nsd) -> None:
         for vnfd in nsd.vnfds:

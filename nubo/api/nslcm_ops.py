@@ -1,0 +1,131 @@
+"""LCM operation occurrences, SOL005-shaped (``/nslcm/v1/ns_lcm_op_occs``).
+
+Every operation nubo runs is an occurrence here, whichever interface started
+it. The tasks follow SOL005: ``retry``, ``rollback`` and ``fail`` act on an
+occurrence in FAILED_TEMP; ``cancel`` stops a PROCESSING or ROLLING_BACK one,
+which then waits in FAILED_TEMP. An occurrence's ``_links`` name only the
+tasks its state allows.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import Field
+
+from nubo.api.sol005 import NSLCM, PROBLEMS, Sol005Model, accepted, link, op_location
+from nubo.model.records import LcmOpOcc, StepRecord
+from nubo.model.states import SOL005_OPERATION, OpState
+from nubo.nfvo.instances import NsInstances
+from nubo.nfvo.service import NsService
+
+router = APIRouter(prefix=NSLCM, tags=["SOL005 NS lifecycle"])
+
+#: the tasks each state allows (SOL005 NS LCM: operation occurrence state machine)
+_TASKS: dict[OpState, tuple[str, ...]] = {
+    OpState.PROCESSING: ("cancel",),
+    OpState.ROLLING_BACK: ("cancel",),
+    OpState.FAILED_TEMP: ("retry", "rollback", "fail"),
+}
+
+
+def _instances(request: Request) -> NsInstances:
+    instances: NsInstances = request.app.state.services.instances
+    return instances
+
+
+def _ns(request: Request) -> NsService:
+    ns: NsService = request.app.state.services.ns
+    return ns
+
+
+class NsLcmOpOccView(Sol005Model):
+    id: str
+    operation_state: OpState
+    state_entered_time: datetime
+    ns_instance_id: str
+    lcm_operation_type: str
+    nubo_operation: str = Field(description="nubo's finer operation name (SCALE_OUT, ...)")
+    start_time: datetime
+    is_automatic_invocation: bool
+    operation_params: dict[str, Any]
+    is_cancel_pending: bool = False
+    error: dict[str, Any] | None = None
+    steps: list[StepRecord]
+    links: dict[str, dict[str, str]] = Field(alias="_links")
+
+    @classmethod
+    def of(cls, op: LcmOpOcc) -> NsLcmOpOccView:
+        base = op_location(op)
+        links = {"self": link(base), "nsInstance": link(f"{NSLCM}/ns_instances/{op.nsr_id}")}
+        for task in _TASKS.get(op.state, ()):
+            links[task] = link(f"{base}/{task}")
+        return cls(
+            id=op.id,
+            operation_state=op.state,
+            state_entered_time=op.state_entered_time,
+            ns_instance_id=op.nsr_id,
+            lcm_operation_type=SOL005_OPERATION[op.operation],
+            nubo_operation=op.operation.value,
+            start_time=op.start_time,
+            is_automatic_invocation=op.automatic,
+            operation_params=dict(op.params),
+            error=dict(op.error) if op.error else None,
+            steps=op.steps,
+            _links=links,
+        )
+
+
+def _view(op: LcmOpOcc) -> dict[str, Any]:
+    return NsLcmOpOccView.of(op).model_dump(by_alias=True, mode="json")
+
+
+class CancelModeRequest(Sol005Model):
+    cancel_mode: Literal["GRACEFUL", "FORCEFUL"] = "GRACEFUL"
+
+
+@router.get("/ns_lcm_op_occs", response_model=None, responses=PROBLEMS)
+async def list_op_occs(
+    request: Request,
+    ns_instance_id: Annotated[str | None, Query(alias="nsInstanceId")] = None,
+    operation_state: Annotated[OpState | None, Query(alias="operationState")] = None,
+) -> list[dict[str, Any]]:
+    ops = await _ns(request).operations(ns_instance_id)
+    return [_view(op) for op in ops if operation_state is None or op.state == operation_state]
+
+
+@router.get("/ns_lcm_op_occs/{op_id}", response_model=None, responses=PROBLEMS)
+async def get_op_occ(op_id: str, request: Request) -> dict[str, Any]:
+    return _view(await _ns(request).operation(op_id))
+
+
+@router.post(
+    "/ns_lcm_op_occs/{op_id}/retry", status_code=202, response_model=None, responses=PROBLEMS
+)
+async def retry_op_occ(op_id: str, request: Request, response: Response) -> None:
+    accepted(response, await _instances(request).retry(op_id))
+
+
+@router.post(
+    "/ns_lcm_op_occs/{op_id}/rollback", status_code=202, response_model=None, responses=PROBLEMS
+)
+async def rollback_op_occ(op_id: str, request: Request, response: Response) -> None:
+    accepted(response, await _instances(request).rollback(op_id))
+
+
+@router.post("/ns_lcm_op_occs/{op_id}/fail", response_model=None, responses=PROBLEMS)
+async def fail_op_occ(op_id: str, request: Request) -> dict[str, Any]:
+    return _view(await _instances(request).fail(op_id))
+
+
+@router.post(
+    "/ns_lcm_op_occs/{op_id}/cancel", status_code=202, response_model=None, responses=PROBLEMS
+)
+async def cancel_op_occ(
+    op_id: str, request: Request, response: Response, body: CancelModeRequest | None = None
+) -> None:
+    # GRACEFUL and FORCEFUL act alike: the running step is interrupted at its next
+    # await, and the occurrence waits in FAILED_TEMP for a rollback or a retry
+    accepted(response, await _instances(request).cancel(op_id))
