@@ -51,6 +51,11 @@ class OperationFailed(click.ClickException):
         error = self.op.get("error")
         if isinstance(error, dict):
             lines.append(format_problem(error, heading=False))
+        if self.op.get("state") == "FAILED_TEMP":
+            op_id = self.op.get("id", "")
+            lines.append(
+                f"it waits: nubo op retry {op_id} | nubo op rollback {op_id} | nubo op fail {op_id}"
+            )
         click.echo("\n".join(lines), file=file, err=True)
 
 
@@ -177,7 +182,7 @@ def _json(response: httpx.Response) -> Any:
 def op_id_of(response: httpx.Response) -> str:
     """The LCM operation id of a 202 answer: from ``Location``, else from an op body."""
     location = str(response.headers.get("Location", ""))
-    if "/lcm-operations/" in location:
+    if "/lcm-operations/" in location or "/ns_lcm_op_occs/" in location:
         return location.rstrip("/").rsplit("/", 1)[-1]
     body = _json(response)
     if isinstance(body, dict) and "operation" in body and body.get("id"):
@@ -194,16 +199,25 @@ class CliConfig:
     poll_interval: float = 0.3
     sleep: Callable[[float], None] = time.sleep
     _client: NuboClient | None = field(default=None, repr=False)
+    _root: NuboClient | None = field(default=None, repr=False)
 
     def client(self) -> NuboClient:
+        """A client of the Open Baton routes (paths relative to ``/api/v1``)."""
         if self._client is None:
             self._client = NuboClient(self.url, transport=self.transport)
         return self._client
 
+    def root(self) -> NuboClient:
+        """A client taking whole paths (``/nslcm/v1/...``, ``/nsd/v1/...``)."""
+        if self._root is None:
+            self._root = NuboClient(self.url, transport=self.transport, prefix="")
+        return self._root
+
     def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-            self._client = None
+        for client in (self._client, self._root):
+            if client is not None:
+                client.close()
+        self._client = self._root = None
 
 
 pass_config = click.make_pass_decorator(CliConfig)

@@ -27,6 +27,7 @@ from nubo.cli.client import (
 from nubo.cli.kpis import history, kpi
 from nubo.cli.metrics import metrics
 from nubo.cli.ns import ns
+from nubo.cli.ops import TASK_COMMANDS, op_list
 from nubo.cli.progress import follow_operation
 
 
@@ -190,6 +191,11 @@ def op_wait(config: CliConfig, op_id: str, as_json: bool) -> None:
         render.console().print(render.op_detail(final))
     if final.get("state") != "COMPLETED":
         raise OperationFailed(final)
+
+
+op.add_command(op_list)
+for _command in TASK_COMMANDS:
+    op.add_command(_command)
 
 
 # -- VIMs -------------------------------------------------------------------------

@@ -118,16 +118,35 @@ def finish(
 
 
 @ns.command("instantiate")
-@click.argument("nsd_id")
+@click.argument("nsd_id", required=False)
 @click.option("--name", default=None, help="Name of the new NS [default: the NSD's].")
 @click.option("--vim", default=None, help="VIM name or id [default: the default VIM].")
+@click.option(
+    "--instance",
+    "instance_id",
+    default=None,
+    help="Instantiate this NS instance (made by `nubo ns create`) instead of a new NS.",
+)
 @wait_option
 @json_option
 @pass_config
 def ns_instantiate(
-    config: CliConfig, nsd_id: str, name: str | None, vim: str | None, wait: bool, as_json: bool
+    config: CliConfig,
+    nsd_id: str | None,
+    name: str | None,
+    vim: str | None,
+    instance_id: str | None,
+    wait: bool,
+    as_json: bool,
 ) -> None:
-    """Instantiate a network service from NSD_ID."""
+    """Instantiate a network service from NSD_ID (or an existing --instance)."""
+    if instance_id is not None:
+        if nsd_id is not None or name is not None:
+            raise click.UsageError("--instance takes neither NSD_ID nor --name")
+        instantiate_instance(config, instance_id, vim, wait, as_json)
+        return
+    if nsd_id is None:
+        raise click.UsageError("give NSD_ID, or --instance NS_ID")
     body = {k: v for k, v in (("name", name), ("vim", vim)) if v is not None}
     # a fresh key per command: if the answer is lost, the retry cannot deploy twice
     key = str(uuid.uuid4())
@@ -278,3 +297,98 @@ def ns_ops(config: CliConfig, nsr_id: str, as_json: bool) -> None:
         echo_json(ops)
     else:
         render.console().print(render.ops_table(ops))
+
+
+# -- SOL005 NS instances ----------------------------------------------------------
+
+NS_INSTANCES = "/nslcm/v1/ns_instances"
+
+
+@ns.command("create")
+@click.argument("nsd_id")
+@click.option("--name", required=True, help="Name of the NS instance.")
+@click.option("--description", default="", help="Free text kept with the instance.")
+@json_option
+@pass_config
+def ns_create(config: CliConfig, nsd_id: str, name: str, description: str, as_json: bool) -> None:
+    """Create an NS instance of NSD_ID, NOT_INSTANTIATED yet (SOL005)."""
+    body = {"nsdId": nsd_id, "nsName": name, "nsDescription": description}
+    instance = config.root().post(NS_INSTANCES, body).json()
+    if as_json:
+        echo_json(instance)
+        return
+    click.echo(f"NS instance {instance['id']} created (NOT_INSTANTIATED)")
+    click.echo(f"instantiate it with: nubo ns instantiate --instance {instance['id']}")
+
+
+@ns.command("delete")
+@click.argument("ns_id")
+@pass_config
+def ns_delete(config: CliConfig, ns_id: str) -> None:
+    """Delete a NOT_INSTANTIATED (never instantiated or terminated) NS instance."""
+    config.root().delete(f"{NS_INSTANCES}/{ns_id}")
+    click.echo(f"deleted NS instance {ns_id}")
+
+
+def instantiate_instance(
+    config: CliConfig, ns_id: str, vim: str | None, wait: bool, as_json: bool
+) -> None:
+    """SOL005 instantiate of an existing instance; a failure waits in FAILED_TEMP."""
+    params = {"vimId": vim} if vim else {}
+    body = {"nsFlavourId": "default", "additionalParamsForNs": params}
+    response = config.root().post(f"{NS_INSTANCES}/{ns_id}/instantiate", body)
+    finish(config, response, wait=wait, as_json=as_json, nsr_id=ns_id)
+
+
+@ns.command("heal")
+@click.argument("nsr_id")
+@click.argument("vnf")
+@click.option(
+    "--vnfc", "vnfc_ref", default=None, help="VNFC id or hostname [default: a failed one]."
+)
+@click.option("--cause", default="requested from the CLI", show_default=True)
+@wait_option
+@json_option
+@pass_config
+def ns_heal(
+    config: CliConfig,
+    nsr_id: str,
+    vnf: str,
+    vnfc_ref: str | None,
+    cause: str,
+    wait: bool,
+    as_json: bool,
+) -> None:
+    """Heal a VNFC of VNF (restart in place, else re-create with the same address)."""
+    nsr = _get_nsr(config, nsr_id)
+    vnfr = find_vnfr(nsr, vnf)
+    params = {"vnfcInstanceId": find_vnfc(nsr, vnfc_ref, vnfr)[2]["id"]} if vnfc_ref else {}
+    body = {
+        "healVnfData": [{"vnfInstanceId": vnfr["id"], "cause": cause, "additionalParams": params}]
+    }
+    response = config.root().post(f"{NS_INSTANCES}/{nsr_id}/heal", body)
+    finish(config, response, wait=wait, as_json=as_json, nsr_id=nsr_id)
+
+
+@ns.command("watch")
+@click.argument("nsr_id")
+@click.option("--op", "op_id", default=None, help="The operation to follow [default: the newest].")
+@json_option
+@pass_config
+def ns_watch(config: CliConfig, nsr_id: str, op_id: str | None, as_json: bool) -> None:
+    """Follow the NS's running (or newest) operation to its end; exit 1 unless it COMPLETED."""
+    if op_id is None:
+        ops: list[dict[str, Any]] = config.client().get(f"/ns-records/{nsr_id}/lcm-operations")
+        if not ops:
+            raise click.ClickException(f"NS {nsr_id} has no operations yet")
+        op_id = str(ops[0]["id"])
+        if not as_json and ops[0].get("state") not in ("PROCESSING", "ROLLING_BACK"):
+            click.echo(f"the newest operation, {op_id}, has already ended:", err=True)
+    final = follow_operation(config, op_id)
+    if as_json:
+        echo_json(final)
+    elif final.get("state") == "COMPLETED":
+        click.echo(f"{final.get('operation')} {op_id} COMPLETED")
+        render.console().print(render.nsr_tree(_get_nsr(config, nsr_id)))
+    if final.get("state") != "COMPLETED":
+        raise OperationFailed(final)
