@@ -43,6 +43,14 @@ class Settings:
     #: auto-scaling from the descriptors' auto_scale_policy (needs monitoring)
     autoscaling: bool = True
     autoscale_interval: float = 1.0
+    #: seconds one notification POST (or a new subscription's callback test) may take
+    notification_timeout: float = 5.0
+    #: tries per notification before it is dropped, the first one included
+    notification_attempts: int = 5
+    #: seconds before the first retry of a notification; each further retry doubles it
+    notification_backoff: float = 0.5
+    #: notifications queued per subscription; when full the oldest is dropped
+    notification_queue_size: int = 1000
     #: test-only fault injection: "OPERATION:before|after:STEP" kills the process with
     #: SIGKILL at that point of a workflow, to prove recovery after a crash
     crash_at: str = ""
@@ -76,6 +84,10 @@ class Settings:
             "metrics_interval": float,
             "autoscaling": _flag,
             "autoscale_interval": float,
+            "notification_timeout": float,
+            "notification_attempts": int,
+            "notification_backoff": float,
+            "notification_queue_size": int,
         }
         for name, cast in casts.items():
             raw = env.get("NUBO_" + name.upper())

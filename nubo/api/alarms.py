@@ -3,20 +3,18 @@
 List (filter by ``active`` and ``nsInstanceId``), read, and acknowledge with
 ``PATCH {"ackState": "ACKNOWLEDGED"}``. Alarms render with SOL005 field names;
 nubo's NS/VNF/VNFC ids ride along as ``nsInstanceId``, ``vnfInstanceId`` and
-``vnfcInstanceId``.
+``vnfcInstanceId`` (``nubo.model.alarms.AlarmView``, which notifications share).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
-from pydantic.alias_generators import to_camel
 
 from nubo.fault.alarms import AlarmService
-from nubo.model.alarms import AckState, Alarm, EventType, PerceivedSeverity, ProbableCause
+from nubo.model.alarms import AlarmView
 from nubo.model.errors import NuboError
 
 PREFIX = "/nsfm/v1"
@@ -28,51 +26,6 @@ class FaultManagementDisabled(NuboError):
     code = "FAULT_MANAGEMENT_DISABLED"
     status = 503
     title = "Fault management is not running"
-
-
-class AlarmView(BaseModel):
-    """An alarm as SOL005 names its fields."""
-
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
-
-    id: str
-    managed_object_id: str
-    ns_instance_id: str | None = None
-    vnf_instance_id: str | None = None
-    vnfc_instance_id: str | None = None
-    vim_id: str | None = None
-    alarm_raised_time: datetime
-    alarm_changed_time: datetime
-    alarm_cleared_time: datetime | None = None
-    ack_state: AckState
-    perceived_severity: PerceivedSeverity
-    event_time: datetime
-    event_type: EventType
-    probable_cause: ProbableCause
-    is_root_cause: bool = True
-    fault_details: list[str]
-    links: dict[str, dict[str, str]] = Field(alias="_links")
-
-    @classmethod
-    def of(cls, alarm: Alarm) -> AlarmView:
-        return cls(
-            id=alarm.id,
-            managed_object_id=alarm.managed_object_id,
-            ns_instance_id=alarm.nsr_id,
-            vnf_instance_id=alarm.vnfr_id,
-            vnfc_instance_id=alarm.vnfc_id,
-            vim_id=alarm.vim_id,
-            alarm_raised_time=alarm.alarm_raised_time,
-            alarm_changed_time=alarm.alarm_changed_time,
-            alarm_cleared_time=alarm.alarm_cleared_time,
-            ack_state=alarm.ack_state,
-            perceived_severity=alarm.perceived_severity,
-            event_time=alarm.alarm_raised_time,
-            event_type=alarm.event_type,
-            probable_cause=alarm.probable_cause,
-            fault_details=list(alarm.fault_details),
-            _links={"self": {"href": f"{PREFIX}/alarms/{alarm.id}"}},
-        )
 
 
 class AlarmModifications(BaseModel):

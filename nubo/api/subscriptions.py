@@ -1,7 +1,138 @@
-"""Placeholder: SOL005 subscription routes (being written)."""
+"""SOL005 subscription routes (``/nslcm/v1/subscriptions``): webhooks for notifications.
+
+``POST`` tests the callback (GET, 204 expected) and answers 201 with
+``Location``, or 303 See Other pointing at the subscription that already has
+the same callback URI and filter. The filter is SOL005's
+``LifecycleChangeNotificationsFilter``; nubo also accepts its fault and KPI
+notification types in it (see ``nubo.model.subscriptions``). A subscription
+renders as an ``LccnSubscription`` plus nubo's ``createdAt`` and
+``nuboDelivery`` (what happened to its notifications since the orchestrator
+started: delivered, failed attempts, dropped, queued, the last error).
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+from nubo.api.problems import PROBLEM_JSON
+from nubo.model.errors import NuboError
+from nubo.model.subscriptions import (
+    LccnSubscriptionRequest,
+    LifecycleChangeNotificationsFilter,
+    Subscription,
+)
+from nubo.notify.subscriptions import Subscriptions
 
 router = APIRouter(prefix="/nslcm/v1", tags=["SOL005 subscriptions"])
+
+_PROBLEMS: dict[int | str, dict[str, Any]] = {
+    code: {"description": "problem details", "content": {PROBLEM_JSON: {}}}
+    for code in (400, 404, 422, 503)
+}
+
+
+class SubscriptionsDisabled(NuboError):
+    code = "SUBSCRIPTIONS_DISABLED"
+    status = 503
+    title = "Notifications are not running"
+
+
+class DeliveryView(BaseModel):
+    """nubo's extension: delivery counters since the orchestrator started."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+    delivered: int
+    failed_attempts: int
+    dropped: int
+    queued: int
+    last_error: str | None = None
+    last_delivered_at: str | None = None
+
+
+class LccnSubscription(BaseModel):
+    """A subscription as SOL005 renders it, with nubo's ``createdAt`` and ``nuboDelivery``."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+    id: str
+    filter: LifecycleChangeNotificationsFilter
+    callback_uri: str
+    created_at: str
+    links: dict[str, dict[str, str]] = Field(alias="_links")
+    nubo_delivery: DeliveryView
+
+
+def _service(request: Request) -> Subscriptions:
+    service: Any = getattr(request.app.state.services, "subscriptions", None)
+    if not isinstance(service, Subscriptions):
+        raise SubscriptionsDisabled("this orchestrator runs without notifications")
+    return service
+
+
+def _view(service: Subscriptions, subscription: Subscription) -> dict[str, Any]:
+    document = subscription.sol005()
+    document["nuboDelivery"] = service.counters(subscription.id).as_dict()
+    return document
+
+
+_VIEW: dict[str, Any] = {
+    "response_model": LccnSubscription,
+    "response_model_by_alias": True,
+    "response_model_exclude_none": True,
+}
+
+
+@router.post(
+    "/subscriptions",
+    status_code=201,
+    responses={303: {"description": "the same subscription exists: see Location"}, **_PROBLEMS},
+    **_VIEW,
+)
+async def create_subscription(
+    request: Request, response: Response, body: LccnSubscriptionRequest
+) -> Any:
+    """Subscribe a callback URI to the notifications its filter lets through."""
+    service = _service(request)
+    subscription, created = await service.create(body)
+    if not created:
+        return Response(status_code=303, headers={"Location": subscription.href})
+    response.headers["Location"] = subscription.href
+    return _view(service, subscription)
+
+
+@router.get(
+    "/subscriptions",
+    response_model=list[LccnSubscription],
+    response_model_by_alias=True,
+    response_model_exclude_none=True,
+)
+async def list_subscriptions(
+    request: Request,
+    callback_uri: Annotated[str | None, Query(alias="callbackUri")] = None,
+) -> Any:
+    """Every subscription, oldest first; only those of one callback with ``callbackUri``."""
+    service = _service(request)
+    return [_view(service, s) for s in await service.list(callback_uri)]
+
+
+@router.get("/subscriptions/{subscription_id}", responses=_PROBLEMS, **_VIEW)
+async def get_subscription(request: Request, subscription_id: str) -> Any:
+    service = _service(request)
+    return _view(service, await service.get(subscription_id))
+
+
+@router.delete(
+    "/subscriptions/{subscription_id}",
+    status_code=204,
+    response_class=Response,
+    responses=_PROBLEMS,
+)
+async def delete_subscription(request: Request, subscription_id: str) -> Response:
+    """Unsubscribe: no notification is sent to it afterwards."""
+    await _service(request).delete(subscription_id)
+    return Response(status_code=204)

@@ -4,16 +4,24 @@ An alarm is raised on a managed object (a VNFC instance, or a VIM), stays
 active until the fault is gone, and is then cleared; an operator may
 acknowledge it at any time. At most one active alarm exists per managed object
 and probable cause.
+
+``AlarmView`` is the SOL005 rendering of an alarm; the alarm routes answer it
+and the notifications to subscribers carry it, so both show the same fields.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
 
 from nubo.model.records import utcnow
+
+#: where the SOL005 alarm routes serve alarms
+ALARMS_HREF = "/nsfm/v1/alarms"
 
 
 class PerceivedSeverity(StrEnum):
@@ -67,3 +75,53 @@ class Alarm(BaseModel):
     @property
     def active(self) -> bool:
         return self.alarm_cleared_time is None
+
+
+class AlarmView(BaseModel):
+    """An alarm as SOL005 names its fields."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+    id: str
+    managed_object_id: str
+    ns_instance_id: str | None = None
+    vnf_instance_id: str | None = None
+    vnfc_instance_id: str | None = None
+    vim_id: str | None = None
+    alarm_raised_time: datetime
+    alarm_changed_time: datetime
+    alarm_cleared_time: datetime | None = None
+    ack_state: AckState
+    perceived_severity: PerceivedSeverity
+    event_time: datetime
+    event_type: EventType
+    probable_cause: ProbableCause
+    is_root_cause: bool = True
+    fault_details: list[str]
+    links: dict[str, dict[str, str]] = Field(alias="_links")
+
+    @classmethod
+    def of(cls, alarm: Alarm) -> AlarmView:
+        return cls(
+            id=alarm.id,
+            managed_object_id=alarm.managed_object_id,
+            ns_instance_id=alarm.nsr_id,
+            vnf_instance_id=alarm.vnfr_id,
+            vnfc_instance_id=alarm.vnfc_id,
+            vim_id=alarm.vim_id,
+            alarm_raised_time=alarm.alarm_raised_time,
+            alarm_changed_time=alarm.alarm_changed_time,
+            alarm_cleared_time=alarm.alarm_cleared_time,
+            ack_state=alarm.ack_state,
+            perceived_severity=alarm.perceived_severity,
+            event_time=alarm.alarm_raised_time,
+            event_type=alarm.event_type,
+            probable_cause=alarm.probable_cause,
+            fault_details=list(alarm.fault_details),
+            _links={"self": {"href": f"{ALARMS_HREF}/{alarm.id}"}},
+        )
+
+
+def sol005_alarm(alarm: Alarm) -> dict[str, Any]:
+    """The alarm as a SOL005 JSON document, exactly as ``GET /nsfm/v1/alarms/{id}`` answers it."""
+    return AlarmView.of(alarm).model_dump(mode="json", by_alias=True)

@@ -1,0 +1,254 @@
+"""Subscriptions to notifications, shaped after ETSI GS NFV-SOL 005 (``LccnSubscription``).
+
+A subscription names a callback URI and a filter; every notification the
+filter lets through is POSTed to the callback. The filter follows SOL005's
+``LifecycleChangeNotificationsFilter``: each attribute that is present must
+match (an event matches an attribute when it carries one of the listed
+values), absent attributes match everything. As in SOL005, ``operationTypes``
+and ``operationStates`` only constrain ``NsLcmOperationOccurrenceNotification``
+events; nubo adds fault (``AlarmNotification``, ``AlarmClearedNotification``)
+and KPI (``ThresholdCrossedNotification``) notifications to the same
+subscriptions, which SOL005 spreads over its FM and PM interfaces.
+
+This module is pure: parsing, validation and matching. The filter is stored
+normalised (sorted, without repeats), so two requests that differ only in
+the order of their lists are the same subscription.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+from nubo.model.errors import BadRequest, NuboError
+from nubo.model.ids import new_id
+from nubo.model.records import utcnow
+from nubo.model.states import SOL005_OPERATION, OpState
+
+SUBSCRIPTIONS_HREF = "/nslcm/v1/subscriptions"
+#: the longest callback URI the store keeps
+MAX_URI_LENGTH = 2048
+
+
+class NotificationType(StrEnum):
+    """Every notification nubo sends to subscribers."""
+
+    NS_LCM_OPERATION_OCCURRENCE = "NsLcmOperationOccurrenceNotification"
+    NS_IDENTIFIER_CREATION = "NsIdentifierCreationNotification"
+    NS_IDENTIFIER_DELETION = "NsIdentifierDeletionNotification"
+    ALARM = "AlarmNotification"
+    ALARM_CLEARED = "AlarmClearedNotification"
+    THRESHOLD_CROSSED = "ThresholdCrossedNotification"
+
+
+#: SOL005's ``NsLcmOpType`` values nubo's operations map to
+OPERATION_TYPES: tuple[str, ...] = tuple(sorted(set(SOL005_OPERATION.values())))
+
+
+class CallbackTestFailed(NuboError):
+    """The callback URI did not answer the endpoint test (GET) with 204 No Content."""
+
+    code = "CALLBACK_TEST_FAILED"
+    status = 422
+    title = "The notification endpoint test failed"
+
+
+class NotSupported(NuboError):
+    """A part of a SOL005 request that nubo does not implement."""
+
+    code = "NOT_SUPPORTED"
+    status = 422
+    title = "Not supported"
+
+
+class _Camel(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+
+class NsInstanceSubscriptionFilter(_Camel):
+    """Which NS instances; nubo filters by id only."""
+
+    ns_instance_ids: list[str] | None = None
+
+
+class LifecycleChangeNotificationsFilter(_Camel):
+    """A filter as a client writes it (and as nubo renders it)."""
+
+    ns_instance_subscription_filter: NsInstanceSubscriptionFilter | None = None
+    notification_types: list[str] | None = None
+    operation_types: list[str] | None = Field(
+        None, description="SOL005 NsLcmOpType: " + ", ".join(OPERATION_TYPES)
+    )
+    operation_states: list[str] | None = None
+
+
+class LccnSubscriptionRequest(_Camel):
+    """The body of ``POST /nslcm/v1/subscriptions``."""
+
+    callback_uri: str
+    filter: LifecycleChangeNotificationsFilter | None = None
+    authentication: dict[str, Any] | None = Field(
+        None, description="not supported: a request carrying it is refused"
+    )
+
+
+class SubscriptionFilter(BaseModel):
+    """A validated, normalised filter; empty tuples match everything."""
+
+    model_config = ConfigDict(frozen=True)
+
+    ns_instance_ids: tuple[str, ...] = ()
+    notification_types: tuple[NotificationType, ...] = ()
+    operation_types: tuple[str, ...] = ()
+    operation_states: tuple[OpState, ...] = ()
+
+    def matches(self, event: Mapping[str, Any]) -> bool:
+        """Whether a notification (an ``EventBus`` event) passes this filter."""
+        kind = event.get("notificationType")
+        if self.notification_types and kind not in self.notification_types:
+            return False
+        if self.ns_instance_ids and event.get("nsInstanceId") not in self.ns_instance_ids:
+            return False
+        if kind != NotificationType.NS_LCM_OPERATION_OCCURRENCE:
+            return True
+        if self.operation_types and event.get("operation") not in self.operation_types:
+            return False
+        return not self.operation_states or event.get("operationState") in self.operation_states
+
+    def sol005(self) -> dict[str, Any]:
+        """The SOL005 rendering: only the attributes that are set."""
+        body: dict[str, Any] = {}
+        if self.ns_instance_ids:
+            body["nsInstanceSubscriptionFilter"] = {"nsInstanceIds": list(self.ns_instance_ids)}
+        if self.notification_types:
+            body["notificationTypes"] = [t.value for t in self.notification_types]
+        if self.operation_types:
+            body["operationTypes"] = list(self.operation_types)
+        if self.operation_states:
+            body["operationStates"] = [s.value for s in self.operation_states]
+        return body
+
+
+class Subscription(BaseModel):
+    """A stored subscription."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str = Field(default_factory=new_id)
+    callback_uri: str
+    filter: SubscriptionFilter = Field(default_factory=SubscriptionFilter)
+    created_at: datetime = Field(default_factory=utcnow)
+
+    @property
+    def href(self) -> str:
+        return f"{SUBSCRIPTIONS_HREF}/{self.id}"
+
+    def same_as(self, other: Subscription) -> bool:
+        """SOL005's duplicate: the same callback URI and the same filter."""
+        return self.callback_uri == other.callback_uri and self.filter == other.filter
+
+    def sol005(self) -> dict[str, Any]:
+        """The ``LccnSubscription`` rendering (``createdAt`` is nubo's)."""
+        return {
+            "id": self.id,
+            "filter": self.filter.sol005(),
+            "callbackUri": self.callback_uri,
+            "createdAt": self.created_at.isoformat().replace("+00:00", "Z"),
+            "_links": {"self": {"href": self.href}},
+        }
+
+
+def new_subscription(request: LccnSubscriptionRequest) -> Subscription:
+    """A subscription from a client's request; ``BadRequest`` names the value in error."""
+    if request.authentication is not None:
+        raise NotSupported(
+            "authentication of notifications is not supported: send the request without "
+            "'authentication' (nubo POSTs notifications without credentials)",
+            field="authentication",
+        )
+    check_callback_uri(request.callback_uri)
+    return Subscription(
+        callback_uri=request.callback_uri, filter=subscription_filter(request.filter)
+    )
+
+
+def check_callback_uri(uri: str) -> None:
+    """An absolute http or https URL with a host, or ``BadRequest`` saying why not."""
+    problem = _callback_uri_problem(uri)
+    if problem:
+        raise BadRequest(f"callbackUri {uri!r} is refused: {problem}", field="callbackUri")
+
+
+def _callback_uri_problem(uri: str) -> str:
+    if len(uri) > MAX_URI_LENGTH:
+        return f"it is longer than {MAX_URI_LENGTH} characters"
+    try:
+        parts = urlsplit(uri)
+        port = parts.port  # raises on a malformed port
+    except ValueError as exc:
+        return f"it is not a valid URL ({exc})"
+    if parts.scheme not in ("http", "https"):
+        return "it must be an absolute http:// or https:// URL"
+    if not parts.hostname:
+        return "it names no host"
+    if port == 0:
+        return "port 0 cannot be reached"
+    return ""
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def subscription_filter(request: LifecycleChangeNotificationsFilter | None) -> SubscriptionFilter:
+    """Validate and normalise a client's filter."""
+    if request is None:
+        return SubscriptionFilter()
+    ns_ids = (
+        request.ns_instance_subscription_filter or NsInstanceSubscriptionFilter()
+    ).ns_instance_ids
+    for ns_id in ns_ids or ():
+        if not ns_id.strip():
+            raise BadRequest(
+                "filter.nsInstanceSubscriptionFilter.nsInstanceIds holds an empty id",
+                field="filter.nsInstanceSubscriptionFilter.nsInstanceIds",
+            )
+    types = _enum_values(NotificationType, request.notification_types, "notificationTypes")
+    operations = _known(request.operation_types, OPERATION_TYPES, "operationTypes")
+    states = _enum_values(OpState, request.operation_states, "operationStates")
+    if (
+        (operations or states)
+        and types
+        and NotificationType.NS_LCM_OPERATION_OCCURRENCE not in types
+    ):
+        raise BadRequest(
+            "filter.operationTypes and filter.operationStates apply to "
+            "NsLcmOperationOccurrenceNotification only, which filter.notificationTypes excludes",
+            field="filter.notificationTypes",
+        )
+    return SubscriptionFilter(
+        ns_instance_ids=tuple(sorted(set(ns_ids or ()))),
+        notification_types=types,
+        operation_types=operations,
+        operation_states=states,
+    )
+
+
+def _known(values: Iterable[str] | None, allowed: tuple[str, ...], name: str) -> tuple[str, ...]:
+    for value in values or ():
+        if value not in allowed:
+            raise BadRequest(
+                f"unknown value {value!r} in filter.{name}; allowed: {', '.join(allowed)}",
+                field=f"filter.{name}",
+            )
+    return tuple(sorted(set(values or ())))
+
+
+def _enum_values(enum: type[E], values: Iterable[str] | None, name: str) -> tuple[E, ...]:
+    allowed = tuple(member.value for member in enum)
+    return tuple(enum(value) for value in _known(values, allowed, name))

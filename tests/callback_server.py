@@ -1,0 +1,125 @@
+"""A loopback HTTP server that plays a notification consumer, for tests.
+
+It listens on 127.0.0.1 on a free port in a thread of its own, answers the
+SOL005 endpoint test (GET) with ``get_status`` (204 by default), and records
+the JSON body of every POST it accepts. ``fail_first`` POSTs are answered 500
+first (``fail_always`` answers every POST 500), so retries can be proven;
+``hang`` holds every POST that long without answering (until ``close``). Use
+it as a context manager: the server and its thread end even when the test
+fails. ``wait_for`` polls without blocking the event loop the orchestrator
+runs on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+
+
+class CallbackServer:
+    """Records notifications POSTed to ``url``."""
+
+    def __init__(
+        self,
+        *,
+        get_status: int = 204,
+        fail_first: int = 0,
+        fail_always: bool = False,
+        hang: float = 0.0,
+    ) -> None:
+        self.get_status = get_status
+        self.fail_first = fail_first
+        self.fail_always = fail_always
+        self.hang = hang
+        self._closing = threading.Event()
+        self.received: list[dict[str, Any]] = []
+        self.posts = 0
+        self.gets = 0
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}/notify"
+
+    def __enter__(self) -> CallbackServer:
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._closing.set()
+        if self._thread.is_alive():
+            self._server.shutdown()
+            self._thread.join(timeout=5)
+        self._server.server_close()
+
+    def bodies(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(self.received)
+
+    async def wait_for(self, count: int, timeout: float = 5.0) -> list[dict[str, Any]]:
+        """At least ``count`` accepted notifications; ``AssertionError`` after ``timeout``."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            got = self.bodies()
+            if len(got) >= count:
+                return got
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"{self.url} got {len(self.bodies())} notifications, not {count}")
+
+    def _answer_post(self, body: bytes) -> int:
+        with self._lock:
+            self.posts += 1
+        if self.hang:
+            self._closing.wait(self.hang)
+            return 503
+        with self._lock:
+            if self.fail_always or self.posts <= self.fail_first:
+                return 500
+            self.received.append(json.loads(body))
+            return 204
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                with server._lock:
+                    server.gets += 1
+                self._reply(server.get_status)
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                self._reply(server._answer_post(self.rfile.read(length)))
+
+            def _reply(self, status: int) -> None:
+                self.send_response(status)
+                payload = b"" if status == 204 else b'{"error": "test says no"}'
+                if payload:
+                    self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return None  # keep test output clean
+
+        return Handler
