@@ -168,10 +168,17 @@ def build(
     def parse(document: dict[str, Any]) -> Nsd:
         return parse_nsd(document)
 
-    packages = VnfPackageCatalogue(store.engine)
-    catalogue = NsdCatalogue(store, parse)
+    packages = VnfPackageCatalogue(store.engine, store)
+    catalogue = NsdCatalogue(store, parse, packages=packages)
     events = EventBus()
-    subscriptions = Subscriptions(store.engine, events)
+    subscriptions = Subscriptions(
+        store.engine,
+        events,
+        timeout=settings.notification_timeout,
+        attempts=settings.notification_attempts,
+        backoff=settings.notification_backoff,
+        queue_size=settings.notification_queue_size,
+    )
     runner = OpRunner(
         store,
         NsLocks(),
@@ -184,7 +191,9 @@ def build(
         catalogue.parsed,
         timeouts=Timeouts(start=settings.start_timeout, stop=settings.stop_timeout),
     )
-    ns = NsService(store, runner, workflows, vims, catalogue.parsed)
+    ns = NsService(
+        store, runner, workflows, vims, catalogue.parsed, check_nsd=catalogue.ensure_usable
+    )
     instances = NsInstances(ns)
     fault = build_fault_management(
         ns,
@@ -192,6 +201,7 @@ def build(
         store,
         interval=settings.fault_interval,
         policy_for=policy_from_descriptor(catalogue.parsed),
+        notify=subscriptions.publish_alarm,
     )
     monitoring = build_monitoring(ns, vims, store.engine, interval=settings.metrics_interval)
     autoscaling = build_autoscaling(
@@ -202,7 +212,12 @@ def build(
         interval=settings.autoscale_interval,
         max_age=3 * settings.metrics_interval,
     )
-    kpis = build_kpis(store.engine, monitoring.reader, interval=settings.metrics_interval)
+    kpis = build_kpis(
+        store.engine,
+        monitoring.reader,
+        interval=settings.metrics_interval,
+        notify=subscriptions.publish_kpi_event,
+    )
     return Nubo(
         settings,
         store,

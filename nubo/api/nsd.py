@@ -1,7 +1,201 @@
-"""Placeholder: SOL005 NSD management routes (being written)."""
+"""NSD management shaped after ETSI GS NFV-SOL 005 (``/nsd/v1/ns_descriptors``).
+
+Create an NSD (CREATED), upload its content (``PUT .../nsd_content``: SOL001
+YAML, an NSD CSAR, or Open Baton JSON) to onboard it, read it back, enable or
+disable it, delete it. NSDs render as SOL005 NsdInfo; the ones onboarded
+through the Open Baton routes are listed too (ONBOARDED, ENABLED unless
+disabled here). Refusals are problem documents naming every problem found.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated, Any
 
-router = APIRouter(prefix="/nsd/v1", tags=["SOL005 NSD management"])
+from fastapi import APIRouter, Body, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+from nubo.api.problems import PROBLEM_JSON
+from nubo.catalogue.nsd import NsdCatalogue
+from nubo.model.catalogue import NsdEntry
+from nubo.model.errors import BadRequest
+from nubo.store.packages import OnboardingState, OperationalState, UsageState
+
+PREFIX = "/nsd/v1"
+
+router = APIRouter(prefix=PREFIX, tags=["SOL005 NSD management"])
+
+_PROBLEMS: dict[int | str, dict[str, Any]] = {
+    code: {"description": "problem details", "content": {PROBLEM_JSON: {}}}
+    for code in (400, 404, 409, 415, 422)
+}
+_CONTENT_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/yaml": {"schema": {"type": "string"}},
+            "text/plain": {"schema": {"type": "string"}},
+            "application/zip": {"schema": {"type": "string", "format": "binary"}},
+            "application/json": {"schema": {"type": "object"}},
+        },
+    }
+}
+
+
+class _Camel(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+
+class NsdInfo(_Camel):
+    """An NSD as SOL005 names its fields; descriptor fields only once it is onboarded."""
+
+    id: str
+    nsd_id: str | None = None
+    nsd_name: str | None = None
+    nsd_version: str | None = None
+    nsd_designer: str | None = None
+    nsd_invariant_id: str | None = None
+    vnf_pkg_ids: list[str] = Field(default_factory=list)
+    nsd_onboarding_state: OnboardingState
+    nsd_operational_state: OperationalState
+    nsd_usage_state: UsageState
+    user_defined_data: dict[str, Any] = Field(default_factory=dict)
+    links: dict[str, dict[str, str]] = Field(alias="_links")
+
+    @classmethod
+    def of(cls, entry: NsdEntry, instances: dict[str, list[str]]) -> NsdInfo:
+        href = f"{PREFIX}/ns_descriptors/{entry.id}"
+        info = entry.info
+        view = cls(
+            id=entry.id,
+            vnf_pkg_ids=[str(i) for i in info.get("vnfPkgIds") or []],
+            nsd_onboarding_state=OnboardingState(entry.onboarding_state),
+            nsd_operational_state=(
+                OperationalState.ENABLED if entry.enabled else OperationalState.DISABLED
+            ),
+            nsd_usage_state=UsageState.IN_USE if entry.id in instances else UsageState.NOT_IN_USE,
+            user_defined_data=info.get("userDefinedData") or {},
+            _links={"self": {"href": href}, "nsd_content": {"href": f"{href}/nsd_content"}},
+        )
+        if entry.onboarding_state != OnboardingState.ONBOARDED:
+            return view
+        nsd_id = str(info.get("nsdId") or entry.id)
+        return view.model_copy(
+            update={
+                "nsd_id": nsd_id,
+                "nsd_name": entry.name,
+                "nsd_version": entry.version,
+                "nsd_designer": entry.vendor,
+                "nsd_invariant_id": str(info.get("nsdInvariantId") or nsd_id),
+            }
+        )
+
+
+class CreateNsdInfoRequest(_Camel):
+    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True)
+
+    user_defined_data: dict[str, Any] | None = None
+
+
+class NsdInfoModifications(_Camel):
+    """What PATCH may change: the operational state and the user's own data."""
+
+    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True)
+
+    nsd_operational_state: OperationalState | None = None
+    user_defined_data: dict[str, Any] | None = None
+
+
+def _catalogue(request: Request) -> NsdCatalogue:
+    catalogue: NsdCatalogue = request.app.state.services.catalogue
+    return catalogue
+
+
+_VIEW: dict[str, Any] = {
+    "response_model": NsdInfo,
+    "response_model_by_alias": True,
+    "response_model_exclude_none": True,
+    "responses": _PROBLEMS,
+}
+
+
+@router.post("/ns_descriptors", status_code=201, **_VIEW)
+async def create_nsd(
+    request: Request,
+    response: Response,
+    body: Annotated[CreateNsdInfoRequest | None, Body()] = None,
+) -> NsdInfo:
+    catalogue = _catalogue(request)
+    entry = await catalogue.create(body.user_defined_data if body else None)
+    response.headers["Location"] = f"{PREFIX}/ns_descriptors/{entry.id}"
+    return NsdInfo.of(entry, {})
+
+
+@router.get(
+    "/ns_descriptors",
+    response_model=list[NsdInfo],
+    response_model_by_alias=True,
+    response_model_exclude_none=True,
+)
+async def list_nsds(request: Request) -> list[NsdInfo]:
+    catalogue = _catalogue(request)
+    instances = await catalogue.instances()
+    return [NsdInfo.of(entry, instances) for entry in await catalogue.list()]
+
+
+@router.get("/ns_descriptors/{nsd_id}", **_VIEW)
+async def get_nsd(request: Request, nsd_id: str) -> NsdInfo:
+    catalogue = _catalogue(request)
+    entry = await catalogue.get(nsd_id)
+    users = await catalogue.users(nsd_id)
+    return NsdInfo.of(entry, {nsd_id: users} if users else {})
+
+
+@router.put(
+    "/ns_descriptors/{nsd_id}/nsd_content", status_code=202, openapi_extra=_CONTENT_BODY, **_VIEW
+)
+async def upload_nsd_content(request: Request, nsd_id: str) -> NsdInfo:
+    """Onboard the NSD's content; a refused NSD stays CREATED with nothing stored."""
+    catalogue = _catalogue(request)
+    await catalogue.get(nsd_id)  # 404 before reading a large body for nothing
+    data = await request.body()
+    if not data.strip():
+        raise BadRequest("the request body must be the NSD (SOL001 YAML, a CSAR or JSON)")
+    entry = await catalogue.upload(nsd_id, data, request.headers.get("content-type"))
+    return NsdInfo.of(entry, {})
+
+
+@router.get(
+    "/ns_descriptors/{nsd_id}/nsd_content",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/yaml": {}, "application/zip": {}, "application/json": {}}},
+        **_PROBLEMS,
+    },
+)
+async def get_nsd_content(request: Request, nsd_id: str) -> Response:
+    content, media_type = await _catalogue(request).content(nsd_id)
+    return Response(content, media_type=media_type)
+
+
+@router.patch(
+    "/ns_descriptors/{nsd_id}",
+    response_model=NsdInfoModifications,
+    response_model_by_alias=True,
+    response_model_exclude_none=True,
+    responses=_PROBLEMS,
+)
+async def modify_nsd(
+    request: Request, nsd_id: str, body: Annotated[NsdInfoModifications, Body()]
+) -> NsdInfoModifications:
+    if body.nsd_operational_state is None and body.user_defined_data is None:
+        raise BadRequest("give nsdOperationalState and/or userDefinedData to change")
+    await _catalogue(request).modify(nsd_id, body.nsd_operational_state, body.user_defined_data)
+    return body
+
+
+@router.delete("/ns_descriptors/{nsd_id}", status_code=204, responses=_PROBLEMS)
+async def delete_nsd(request: Request, nsd_id: str) -> Response:
+    """Delete a DISABLED NSD that no NS instance uses (409 naming them otherwise)."""
+    await _catalogue(request).delete(nsd_id, require_disabled=True)
+    return Response(status_code=204)

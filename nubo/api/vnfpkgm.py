@@ -1,7 +1,235 @@
-"""Placeholder: SOL005 VNF package management routes (being written)."""
+"""VNF package management shaped after ETSI GS NFV-SOL 005 (``/vnfpkgm/v1/vnf_packages``).
+
+Create a package (CREATED), upload its SOL004 CSAR (``PUT .../package_content``,
+``application/zip``) to onboard it, read it back (the archive, the VNFD, one
+artifact), enable or disable it, delete it. Packages render as SOL005
+VnfPkgInfo; refusals are problem documents naming every problem found.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import mimetypes
+from typing import Annotated, Any
 
-router = APIRouter(prefix="/vnfpkgm/v1", tags=["SOL005 VNF package management"])
+from fastapi import APIRouter, Body, Request, Response
+from fastapi.responses import PlainTextResponse
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+from nubo.api.problems import PROBLEM_JSON
+from nubo.catalogue.packages import UnsupportedContent, VnfPackageCatalogue
+from nubo.model.errors import BadRequest, NuboError
+from nubo.store.packages import OnboardingState, OperationalState, UsageState, VnfPackage
+
+PREFIX = "/vnfpkgm/v1"
+
+router = APIRouter(prefix=PREFIX, tags=["SOL005 VNF package management"])
+
+_PROBLEMS: dict[int | str, dict[str, Any]] = {
+    code: {"description": "problem details", "content": {PROBLEM_JSON: {}}}
+    for code in (400, 404, 409, 415, 422)
+}
+_ZIP_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
+    }
+}
+_ZIP_TYPES = {"", "application/zip", "application/x-zip-compressed", "application/octet-stream"}
+
+
+class PackagesDisabled(NuboError):
+    code = "VNF_PACKAGES_DISABLED"
+    status = 503
+    title = "VNF package management is not available"
+
+
+class _Camel(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+
+class VnfPkgInfo(_Camel):
+    """A VNF package as SOL005 names its fields; VNFD fields only once it is onboarded."""
+
+    id: str
+    vnfd_id: str | None = None
+    vnf_provider: str | None = None
+    vnf_product_name: str | None = None
+    vnf_software_version: str | None = None
+    vnfd_version: str | None = None
+    checksum: dict[str, str] | None = None
+    software_images: list[dict[str, Any]] | None = None
+    additional_artifacts: list[dict[str, Any]] | None = None
+    onboarding_state: OnboardingState
+    operational_state: OperationalState
+    usage_state: UsageState
+    user_defined_data: dict[str, Any] = Field(default_factory=dict)
+    links: dict[str, dict[str, str]] = Field(alias="_links")
+
+    @classmethod
+    def of(cls, package: VnfPackage, users: dict[str, list[str]]) -> VnfPkgInfo:
+        href = f"{PREFIX}/vnf_packages/{package.id}"
+        onboarded = package.onboarding_state == OnboardingState.ONBOARDED
+        view = cls(
+            id=package.id,
+            onboarding_state=package.onboarding_state,
+            operational_state=package.operational_state,
+            usage_state=UsageState.IN_USE if package.id in users else UsageState.NOT_IN_USE,
+            user_defined_data=package.user_defined_data,
+            _links={
+                "self": {"href": href},
+                "vnfd": {"href": f"{href}/vnfd"},
+                "packageContent": {"href": f"{href}/package_content"},
+            },
+        )
+        if onboarded:
+            view = view.model_copy(
+                update={
+                    "vnfd_id": package.vnfd_id,
+                    "vnf_provider": package.vnf_provider,
+                    "vnf_product_name": package.vnf_product_name,
+                    "vnf_software_version": package.vnf_software_version,
+                    "vnfd_version": package.vnfd_version,
+                    "checksum": {"algorithm": "SHA-256", "hash": package.checksum or ""},
+                    "software_images": package.software_images,
+                    "additional_artifacts": package.additional_artifacts,
+                }
+            )
+        return view
+
+
+class CreateVnfPkgInfoRequest(_Camel):
+    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True)
+
+    user_defined_data: dict[str, Any] | None = None
+
+
+class VnfPkgInfoModifications(_Camel):
+    """What PATCH may change: the operational state and the user's own data."""
+
+    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True)
+
+    operational_state: OperationalState | None = None
+    user_defined_data: dict[str, Any] | None = None
+
+
+def packages_of(request: Request) -> VnfPackageCatalogue:
+    packages: Any = getattr(request.app.state.services, "packages", None)
+    if not isinstance(packages, VnfPackageCatalogue):
+        raise PackagesDisabled("this orchestrator runs without a VNF package catalogue")
+    return packages
+
+
+async def _view(packages: VnfPackageCatalogue, package: VnfPackage) -> VnfPkgInfo:
+    return VnfPkgInfo.of(package, await packages.users())
+
+
+_VIEW: dict[str, Any] = {
+    "response_model": VnfPkgInfo,
+    "response_model_by_alias": True,
+    "response_model_exclude_none": True,
+    "responses": _PROBLEMS,
+}
+
+
+@router.post("/vnf_packages", status_code=201, **_VIEW)
+async def create_vnf_package(
+    request: Request,
+    response: Response,
+    body: Annotated[CreateVnfPkgInfoRequest | None, Body()] = None,
+) -> VnfPkgInfo:
+    packages = packages_of(request)
+    package = await packages.create(body.user_defined_data if body else None)
+    response.headers["Location"] = f"{PREFIX}/vnf_packages/{package.id}"
+    return await _view(packages, package)
+
+
+@router.get(
+    "/vnf_packages",
+    response_model=list[VnfPkgInfo],
+    response_model_by_alias=True,
+    response_model_exclude_none=True,
+)
+async def list_vnf_packages(request: Request) -> list[VnfPkgInfo]:
+    packages = packages_of(request)
+    users = await packages.users()
+    return [VnfPkgInfo.of(p, users) for p in await packages.list()]
+
+
+@router.get("/vnf_packages/{package_id}", **_VIEW)
+async def get_vnf_package(request: Request, package_id: str) -> VnfPkgInfo:
+    packages = packages_of(request)
+    return await _view(packages, await packages.get(package_id))
+
+
+@router.put(
+    "/vnf_packages/{package_id}/package_content",
+    status_code=202,
+    openapi_extra=_ZIP_BODY,
+    **_VIEW,
+)
+async def upload_vnf_package_content(request: Request, package_id: str) -> VnfPkgInfo:
+    """Onboard the package's CSAR; a refused package stays CREATED with nothing stored."""
+    media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media not in _ZIP_TYPES:
+        raise UnsupportedContent(
+            f"a VNF package is uploaded as application/zip (a SOL004 CSAR), not {media!r}"
+        )
+    packages = packages_of(request)
+    await packages.get(package_id)  # 404 before reading a large body for nothing
+    data = await request.body()
+    if not data:
+        raise BadRequest("the request body must be the package's CSAR (a zip archive)")
+    return await _view(packages, await packages.upload(package_id, data))
+
+
+@router.get(
+    "/vnf_packages/{package_id}/package_content",
+    response_class=Response,
+    responses={200: {"content": {"application/zip": {}}}, **_PROBLEMS},
+)
+async def get_vnf_package_content(request: Request, package_id: str) -> Response:
+    archive = await packages_of(request).content(package_id)
+    return Response(archive, media_type="application/zip")
+
+
+@router.get(
+    "/vnf_packages/{package_id}/vnfd",
+    response_class=PlainTextResponse,
+    responses={200: {"content": {"text/plain": {}}}, **_PROBLEMS},
+)
+async def get_vnfd(request: Request, package_id: str) -> PlainTextResponse:
+    return PlainTextResponse(await packages_of(request).vnfd(package_id))
+
+
+@router.get(
+    "/vnf_packages/{package_id}/artifacts/{artifact_path:path}",
+    response_class=Response,
+    responses={200: {"content": {"application/octet-stream": {}}}, **_PROBLEMS},
+)
+async def get_artifact(request: Request, package_id: str, artifact_path: str) -> Response:
+    content = await packages_of(request).artifact(package_id, artifact_path)
+    media, _ = mimetypes.guess_type(artifact_path)
+    return Response(content, media_type=media or "application/octet-stream")
+
+
+@router.patch(
+    "/vnf_packages/{package_id}",
+    response_model=VnfPkgInfoModifications,
+    response_model_by_alias=True,
+    response_model_exclude_none=True,
+    responses=_PROBLEMS,
+)
+async def modify_vnf_package(
+    request: Request, package_id: str, body: Annotated[VnfPkgInfoModifications, Body()]
+) -> VnfPkgInfoModifications:
+    if body.operational_state is None and body.user_defined_data is None:
+        raise BadRequest("give operationalState and/or userDefinedData to change")
+    await packages_of(request).modify(package_id, body.operational_state, body.user_defined_data)
+    return body
+
+
+@router.delete("/vnf_packages/{package_id}", status_code=204, responses=_PROBLEMS)
+async def delete_vnf_package(request: Request, package_id: str) -> Response:
+    await packages_of(request).delete(package_id)
+    return Response(status_code=204)

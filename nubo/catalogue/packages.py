@@ -1,10 +1,286 @@
-"""Placeholder: VNF packages (being written)."""
+"""``VnfPackageCatalogue``: SOL004 VNF packages, onboarded for NSDs to use (SOL005 VNF-PKGM).
+
+A package is created empty (CREATED, DISABLED), then its CSAR is uploaded
+once: checked (archive safety, manifest digests, a deployable VNFD) and
+stored with the package ONBOARDED and ENABLED, or refused with nothing
+stored and the package still CREATED, ready for another try. NSDs find their
+VNFDs among the Definitions of the ENABLED packages by file name, so two
+ENABLED packages may not ship different files under one name, and one VNFD
+(``vnfdId``) is onboarded at most once. A package an onboarded NSD lists in
+its ``vnfPkgIds`` is IN_USE and cannot be deleted.
+
+Every change of a package (and every NSD onboarding, see ``snapshot``) runs
+under one lock, so those checks and the write that follows them are atomic
+within this orchestrator.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import builtins
+import copy
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from nubo.descriptors.csar import read_csar
+from nubo.descriptors.vnf_package import VnfPackageContent, read_package
+from nubo.model.errors import BadRequest, Conflict, NotFound
+from nubo.model.ids import new_id
+from nubo.store.packages import (
+    OnboardingState,
+    OperationalState,
+    SqlPackageStore,
+    VnfPackage,
+)
+from nubo.store.port import Store
+
+__all__ = ["UnsupportedContent", "VnfPackageCatalogue", "merge_patch"]
+
+log = logging.getLogger(__name__)
+
+SHA_256 = "SHA-256"
+
+
+class UnsupportedContent(BadRequest):
+    """Package or descriptor content in a media type nubo does not read."""
+
+    code = "UNSUPPORTED_MEDIA_TYPE"
+    status = 415
+    title = "Unsupported media type"
 
 
 class VnfPackageCatalogue:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
+    """VNF packages: create, upload content, read, enable/disable, delete."""
+
+    def __init__(self, engine: AsyncEngine, store: Store) -> None:
+        self._packages = SqlPackageStore(engine)
+        self._store = store
+        self._lock = asyncio.Lock()
+
+    async def create(self, user_defined_data: dict[str, Any] | None = None) -> VnfPackage:
+        """A new package without content (CREATED, DISABLED, NOT_IN_USE)."""
+        package = VnfPackage(id=new_id(), user_defined_data=dict(user_defined_data or {}))
+        await self._packages.add(package)
+        log.info("vnf_package.created vnf_pkg_id=%s", package.id)
+        return package
+
+    async def list(self) -> builtins.list[VnfPackage]:
+        return await self._packages.list()
+
+    async def get(self, package_id: str) -> VnfPackage:
+        """The package; ``NotFound`` naming the id."""
+        return await self._packages.get(package_id)
+
+    async def users(self) -> dict[str, builtins.list[str]]:
+        """Package id -> the onboarded NSDs that list it in their vnfPkgIds."""
+        users: dict[str, builtins.list[str]] = {}
+        for entry in await self._store.list_nsds():
+            if entry.onboarding_state != OnboardingState.ONBOARDED:
+                continue
+            for package_id in entry.info.get("vnfPkgIds") or []:
+                users.setdefault(str(package_id), []).append(entry.id)
+        return users
+
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[builtins.list[VnfPackage]]:
+        """Every package, none changing until the block ends (an NSD onboarding uses them)."""
+        async with self._lock:
+            yield await self._packages.list()
+
+    async def upload(self, package_id: str, archive: bytes) -> VnfPackage:
+        """Onboard the CSAR of a CREATED package; on any problem nothing changes."""
+        async with self._lock:
+            package = await self._packages.get(package_id)
+            if package.onboarding_state != OnboardingState.CREATED:
+                raise Conflict(
+                    f"VNF package {package_id} is {package.onboarding_state.value}: its content "
+                    "was uploaded already; create a new package for another upload",
+                    vnfPkgId=package_id,
+                )
+            # tosca-parser is slow on big templates: keep the event loop free
+            content = await asyncio.to_thread(read_package, archive)
+            others = [p for p in await self._packages.list() if p.id != package_id]
+            _check_unique(content, others)
+            onboarded = _onboarded(package, content)
+            await self._packages.onboard(onboarded, archive)
+        log.info("vnf_package.onboarded vnf_pkg_id=%s vnfd_id=%s", package_id, onboarded.vnfd_id)
+        return onboarded
+
+    async def content(self, package_id: str) -> bytes:
+        """The CSAR as uploaded; ``Conflict`` before it was onboarded."""
+        archive = await self._packages.archive(package_id)
+        if archive is None:
+            raise _no_content(package_id)
+        return archive
+
+    async def vnfd(self, package_id: str) -> str:
+        """The text of the package's entry VNFD."""
+        package = await self._onboarded(package_id)
+        return package.definitions[package.vnfd_file]
+
+    async def artifact(self, package_id: str, path: str) -> bytes:
+        """One file of the package; ``NotFound`` naming the path."""
+        archive = await self.content(package_id)
+        csar = await asyncio.to_thread(read_csar, archive)
+        try:
+            return csar.artifact(path)
+        except NotFound:
+            raise NotFound(
+                f"no artifact {path!r} in VNF package {package_id}",
+                vnfPkgId=package_id,
+                artifactPath=path,
+            ) from None
+
+    async def modify(
+        self,
+        package_id: str,
+        operational_state: OperationalState | None = None,
+        user_defined_data: dict[str, Any] | None = None,
+    ) -> VnfPackage:
+        """Enable or disable the package and/or merge-patch its userDefinedData."""
+        async with self._lock:
+            package = await self._packages.get(package_id)
+            if operational_state is not None and operational_state != package.operational_state:
+                if package.onboarding_state != OnboardingState.ONBOARDED:
+                    raise _no_content(package_id)
+                if operational_state == OperationalState.ENABLED:
+                    others = [p for p in await self._packages.list() if p.id != package_id]
+                    _check_names(package.id, package.definitions, others)
+                package.operational_state = operational_state
+            if user_defined_data is not None:
+                data = merge_patch(package.user_defined_data, user_defined_data)
+                package.user_defined_data = data
+            await self._packages.update(package)
+        log.info(
+            "vnf_package.modified vnf_pkg_id=%s operational_state=%s",
+            package_id,
+            package.operational_state.value,
+        )
+        return package
+
+    async def delete(self, package_id: str) -> None:
+        """Delete a DISABLED package no onboarded NSD uses; ``Conflict`` saying why not."""
+        async with self._lock:
+            package = await self._packages.get(package_id)
+            if package.operational_state != OperationalState.DISABLED:
+                raise Conflict(
+                    f"VNF package {package_id} is ENABLED: disable it before deleting it",
+                    vnfPkgId=package_id,
+                )
+            nsd_ids = (await self.users()).get(package_id, [])
+            if nsd_ids:
+                raise Conflict(
+                    f"VNF package {package_id} is IN_USE by NSDs {', '.join(nsd_ids)}: "
+                    "delete them first",
+                    vnfPkgId=package_id,
+                    nsdIds=nsd_ids,
+                )
+            await self._packages.delete(package_id)
+        log.info("vnf_package.deleted vnf_pkg_id=%s", package_id)
+
+    async def _onboarded(self, package_id: str) -> VnfPackage:
+        package = await self._packages.get(package_id)
+        if package.onboarding_state != OnboardingState.ONBOARDED:
+            raise _no_content(package_id)
+        return package
+
+
+def merge_patch(target: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    """``target`` with ``patch`` applied as an RFC 7396 JSON merge patch (null deletes a key)."""
+    merged = copy.deepcopy(target)
+    for key, value in patch.items():
+        if value is None:
+            merged.pop(key, None)
+        elif isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = merge_patch(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def _no_content(package_id: str) -> Conflict:
+    return Conflict(
+        f"VNF package {package_id} has no content yet (CREATED): upload its CSAR first",
+        vnfPkgId=package_id,
+    )
+
+
+def _check_unique(content: VnfPackageContent, others: builtins.list[VnfPackage]) -> None:
+    vnfd_id = content.summary.vnfd_id
+    for other in others:
+        if other.onboarding_state == OnboardingState.ONBOARDED and other.vnfd_id == vnfd_id:
+            raise Conflict(
+                f"VNFD {vnfd_id} is already onboarded as VNF package {other.id}",
+                vnfdId=vnfd_id,
+                vnfPkgId=other.id,
+            )
+    _check_names("", content.definitions, others)
+
+
+def _check_names(
+    package_id: str, definitions: dict[str, str], others: builtins.list[VnfPackage]
+) -> None:
+    """Refuse Definitions that an ENABLED package ships, under the same name, differently."""
+    clashes = [
+        f"{name} (VNF package {other.id})"
+        for other in others
+        if other.operational_state == OperationalState.ENABLED
+        for name, text in sorted(definitions.items())
+        if name in other.definitions and other.definitions[name] != text
+    ]
+    if clashes:
+        subject = f"VNF package {package_id}" if package_id else "the package"
+        raise Conflict(
+            f"{subject} ships Definitions that ENABLED packages ship differently under the "
+            f"same name: {', '.join(clashes)}; NSDs import VNFDs by file name, so rename the "
+            "files or disable those packages",
+            clashes=clashes,
+        )
+
+
+def _onboarded(package: VnfPackage, content: VnfPackageContent) -> VnfPackage:
+    summary = content.summary
+    images = [
+        {
+            "id": image.id,
+            "name": image.name,
+            "provider": summary.provider,
+            "version": image.version,
+            "containerFormat": image.container_format.upper(),
+            "imagePath": image.name,
+            **({"diskFormat": image.disk_format.upper()} if image.disk_format else {}),
+            **({"size": image.size} if image.size else {}),
+            **({"checksum": image.checksum} if image.checksum else {}),
+        }
+        for image in summary.images
+    ]
+    artifacts = [
+        {
+            "artifactPath": artifact.path,
+            "checksum": {"algorithm": SHA_256, "hash": artifact.sha256},
+            **({"nonManoArtifactSetId": artifact.non_mano_set} if artifact.non_mano_set else {}),
+        }
+        for artifact in content.artifacts
+    ]
+    return package.model_copy(
+        update={
+            "onboarding_state": OnboardingState.ONBOARDED,
+            "operational_state": OperationalState.ENABLED,
+            "vnfd_id": summary.vnfd_id,
+            "vnf_provider": summary.provider,
+            "vnf_product_name": summary.product_name,
+            "vnf_software_version": summary.software_version,
+            "vnfd_version": summary.vnfd_version,
+            "vnf_node_type": summary.node_type,
+            "checksum": content.checksum,
+            "software_images": images,
+            "additional_artifacts": artifacts,
+            "entry_definitions": content.entry,
+            "vnfd_file": content.vnfd_file,
+            "definitions": content.definitions,
+        }
+    )

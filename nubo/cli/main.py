@@ -28,7 +28,9 @@ from nubo.cli.kpis import history, kpi
 from nubo.cli.metrics import metrics
 from nubo.cli.ns import ns
 from nubo.cli.ops import TASK_COMMANDS, op_list
+from nubo.cli.packages import onboard_nsd_content, package, set_nsd_state
 from nubo.cli.progress import follow_operation
+from nubo.cli.subscriptions import subscription
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -55,6 +57,8 @@ main.add_command(metrics)
 main.add_command(autoscale)
 main.add_command(kpi)
 main.add_command(history)
+main.add_command(package)
+main.add_command(subscription)
 
 
 # -- serve ------------------------------------------------------------------------
@@ -93,6 +97,10 @@ def nsd() -> None:
     """NS descriptors in the catalogue."""
 
 
+#: files ``nubo nsd onboard`` sends to the SOL005 NSD routes (JSON goes to Open Baton's)
+SOL005_NSD_SUFFIXES = (".yaml", ".yml", ".zip", ".csar")
+
+
 def _read_descriptor(path: Path) -> dict[str, Any]:
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
@@ -109,11 +117,27 @@ def _read_descriptor(path: Path) -> dict[str, Any]:
 
 
 @nsd.command("onboard")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", type=click.Path(exists=True, path_type=Path))
 @json_option
 @pass_config
 def nsd_onboard(config: CliConfig, file: Path, as_json: bool) -> None:
-    """Onboard the NSD in FILE (Open Baton JSON)."""
+    """Onboard the NSD in FILE: Open Baton JSON, SOL001 YAML, or an NSD CSAR (.zip or directory).
+
+    A SOL001 NSD's VNFs come from the onboarded, enabled VNF packages
+    (``nubo package onboard``).
+    """
+    if file.is_dir() or file.suffix.lower() in SOL005_NSD_SUFFIXES:
+        info = onboard_nsd_content(config, file)
+        if as_json:
+            echo_json(info)
+            return
+        packages = ", ".join(info.get("vnfPkgIds") or []) or "none"
+        click.echo(
+            f"onboarded NSD {info['id']} ({info.get('nsdName')}): "
+            f"{info.get('nsdOnboardingState')}, {info.get('nsdOperationalState')}; "
+            f"VNF packages: {packages}"
+        )
+        return
     entry = config.client().post("/ns-descriptors", _read_descriptor(file)).json()
     if as_json:
         echo_json(entry)
@@ -146,6 +170,26 @@ def nsd_show(config: CliConfig, nsd_id: str, as_json: bool) -> None:
         echo_json(entry)
     else:
         render.console().print(render.nsd_detail(entry))
+
+
+@nsd.command("enable")
+@click.argument("nsd_id")
+@json_option
+@pass_config
+def nsd_enable(config: CliConfig, nsd_id: str, as_json: bool) -> None:
+    """Enable an NSD: it may be instantiated again."""
+    changed = set_nsd_state(config, nsd_id, "ENABLED")
+    echo_json(changed) if as_json else click.echo(f"NSD {nsd_id} ENABLED")
+
+
+@nsd.command("disable")
+@click.argument("nsd_id")
+@json_option
+@pass_config
+def nsd_disable(config: CliConfig, nsd_id: str, as_json: bool) -> None:
+    """Disable an NSD: it cannot be instantiated until enabled again."""
+    changed = set_nsd_state(config, nsd_id, "DISABLED")
+    echo_json(changed) if as_json else click.echo(f"NSD {nsd_id} DISABLED")
 
 
 @nsd.command("delete")

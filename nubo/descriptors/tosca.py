@@ -19,11 +19,12 @@ offending field (``topology_template.node_templates.sipp-client.requirements[0]
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from nubo.descriptors.fields import FieldReader
-from nubo.descriptors.tosca_sources import ROOT, ToscaFile, ToscaSources, located
+from nubo.descriptors.tosca_sources import NUBO_PREFIX, ROOT, ToscaFile, ToscaSources, located
 from nubo.descriptors.tosca_types import TypeIndex
 from nubo.descriptors.tosca_validation import tosca_parser_problems
 from nubo.descriptors.tosca_vnfd import VNF, VnfUse, read_vnfd, resolve_inputs
@@ -31,7 +32,7 @@ from nubo.model.descriptors import Nsd, VirtualLinkDescriptor, Vnfd, VnfDependen
 from nubo.model.errors import InvalidDescriptor
 from nubo.model.topology import find_cycle
 
-__all__ = ["parse_tosca_nsd"]
+__all__ = ["ToscaNsd", "parse_tosca_nsd", "read_tosca_nsd"]
 
 NS = "tosca.nodes.nfv.NS"
 NS_VL = "tosca.nodes.nfv.NsVirtualLink"
@@ -55,14 +56,54 @@ def parse_tosca_nsd(
     ETSI type files fall back to nubo's own definitions. Nothing is fetched.
     """
     root, text, directory = _main_template(template, base_dir)
+    return _read(root, text, directory, extra_files).nsd
+
+
+@dataclass(frozen=True)
+class ToscaNsd:
+    """A parsed NSD with the files it was built from, so that it can be stored self-contained."""
+
+    nsd: Nsd
+    #: every file the NSD used (its imports, its VNFDs and theirs) by name, nubo's own excepted
+    files: dict[str, str]
+    #: the VNFD templates substituting its VNF nodes, by name
+    vnfd_files: tuple[str, ...]
+    #: the property values of its ``tosca.nodes.nfv.NS`` node (descriptor_id, designer...)
+    ns_properties: dict[str, Any]
+
+
+def read_tosca_nsd(text: str, *, extra_files: dict[str, str] | None = None) -> ToscaNsd:
+    """Parse NSD YAML text (never a path: the text may come from anyone) like ``parse_tosca_nsd``.
+
+    Imports resolve among ``extra_files`` only (then nubo's ETSI type files).
+    The result names the files the NSD used, so that storing the text and
+    those files alone parses to the same NSD later, whatever else changes.
+    """
+    return _read(ROOT, text, None, extra_files)
+
+
+def _read(
+    root: str, text: str, directory: Path | None, extra_files: dict[str, str] | None
+) -> ToscaNsd:
     sources = ToscaSources(root, text, extra_files=extra_files, base_dir=directory)
-    reader = FieldReader()
+    r = FieldReader()
     main = sources.load(root)
-    nsd = _NsdReader(sources, reader, main).read() if main is not None else None
-    problems = sources.problems + reader.problems
-    if problems or nsd is None:
+    reader = _NsdReader(sources, r, main) if main is not None else None
+    nsd = reader.read() if reader is not None else None
+    problems = sources.problems + r.problems
+    if problems or nsd is None or reader is None:
         raise InvalidDescriptor(problems)
-    return nsd
+    used = list(sources.imported_files(root))
+    for vnfd in reader.vnfd_files:
+        used.extend(sources.imported_files(vnfd))
+    files = {
+        name: found
+        for name in dict.fromkeys(used)
+        if name != root
+        and not name.startswith(NUBO_PREFIX)
+        and (found := sources.text(name)) is not None
+    }
+    return ToscaNsd(nsd, files, tuple(reader.vnfd_files), reader.ns_properties)
 
 
 def _main_template(
@@ -102,6 +143,8 @@ class _NsdReader:
         self.depends: list[tuple[str, str, str]] = []  # (source, target, path)
         self.validated: set[str] = set()
         self.broken: set[str] = set()  # VNFs with a dangling requirement
+        self.vnfd_files: list[str] = []
+        self.ns_properties: dict[str, Any] = {}
 
     def at(self, path: str) -> str:
         return located(self.main.name, self.sources.root, path)
@@ -202,6 +245,7 @@ class _NsdReader:
         ns = next((n for n, k in self.kinds.items() if k == NS), None)
         raw = self.nodes[ns].get("properties") if ns is not None else None
         props = resolve_inputs(raw, {}) if isinstance(raw, dict) else {}
+        self.ns_properties = dict(props)
         name = props.get("name") or meta.get("template_name")
         if not name:
             self.report("metadata.template_name", "required: name the NS (or give an NS node)")
@@ -220,6 +264,8 @@ class _NsdReader:
         vnfd = self._vnfd_file(name, node_type, flavour)
         if vnfd is None:
             return None
+        if vnfd.name not in self.vnfd_files:
+            self.vnfd_files.append(vnfd.name)
         use = VnfUse(
             name=name,
             node_type=node_type,

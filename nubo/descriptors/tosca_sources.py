@@ -26,7 +26,7 @@ import yaml  # type: ignore[import-untyped]
 
 from nubo.model.errors import FieldProblem
 
-__all__ = ["ROOT", "TYPE_SECTIONS", "ToscaFile", "ToscaSources", "located"]
+__all__ = ["NUBO_PREFIX", "ROOT", "TYPE_SECTIONS", "ToscaFile", "ToscaSources", "located"]
 
 #: The sections of a service template that define types.
 TYPE_SECTIONS = (
@@ -44,6 +44,9 @@ ROOT = "(template)"
 NUBO_PREFIX = "nubo:"
 _ETSI_TYPES = re.compile(r"etsi_nfv_sol001_(common|vnfd|nsd)(?:_v?\d+_\d+_\d+)?_types\.ya?ml")
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+_NUBO_FILES = frozenset(
+    f"{NUBO_PREFIX}sol001/etsi_nfv_sol001_{kind}_types.yaml" for kind in ("common", "vnfd", "nsd")
+)
 
 TypeSections = dict[str, dict[str, Any]]
 
@@ -89,6 +92,10 @@ class ToscaSources:
     def names(self) -> list[str]:
         """Every file handed in by name (package members), in the order given."""
         return list(self._texts)
+
+    def text(self, name: str) -> str | None:
+        """The text of the file called ``name``, as it was found (None if it was not)."""
+        return self._text_of(name)
 
     def load(self, name: str) -> ToscaFile | None:
         """The file called ``name``, parsed and with its imports resolved; None if unusable."""
@@ -142,6 +149,9 @@ class ToscaSources:
 
     def _text_of(self, name: str) -> str | None:
         if name.startswith(NUBO_PREFIX):
+            # Only nubo's own type files: an import naming "nubo:/etc/passwd" reads nothing.
+            if name not in _NUBO_FILES:
+                return None
             return files("nubo.descriptors").joinpath(name.removeprefix(NUBO_PREFIX)).read_text()
         if name in self._texts:
             return self._texts[name]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,7 @@ from nubo.model.descriptors import Nsd, Vdu, Vnfd
 from nubo.model.errors import Conflict, FieldProblem, InvalidDescriptor, NotFound
 from nubo.model.records import NetworkServiceRecord
 from nubo.model.states import NsStatus
+from nubo.store.packages import OperationalState
 from nubo.store.sql import SqlStore
 
 SIPP_EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sipp" / "nsd.json"
@@ -199,3 +202,82 @@ async def test_onboard_the_sipp_example_with_the_open_baton_parser(store: SqlSto
     nsd = await NsdCatalogue(store, parse_nsd).parsed(entry.id)
     assert nsd.name == entry.name
     assert nsd.vnfds
+
+
+# --- SOL005: created empty, uploaded, enabled/disabled -------------------------------------
+
+TOSCA = SIPP_EXAMPLE.parents[1] / "sipp-tosca"
+
+
+def tosca_upload() -> bytes:
+    """The SIPp SOL001 NSD as an NSD CSAR that ships the VNFDs it imports."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        meta = "TOSCA-Meta-File-Version: 1.0\nEntry-Definitions: Definitions/nsd.yaml\n"
+        archive.writestr("TOSCA-Metadata/TOSCA.meta", meta)
+        archive.writestr("Definitions/nsd.yaml", (TOSCA / "nsd.yaml").read_text())
+        for vnfd in sorted(TOSCA.glob("packages/*/Definitions/*.yaml")):
+            archive.writestr(f"Definitions/{vnfd.name}", vnfd.read_text())
+    return buffer.getvalue()
+
+
+async def test_a_created_nsd_is_not_usable_until_uploaded_and_enabled(
+    catalogue: NsdCatalogue,
+) -> None:
+    entry = await catalogue.create({"team": "voip"})
+    assert (entry.onboarding_state, entry.enabled, entry.info["userDefinedData"]) == (
+        "CREATED",
+        False,
+        {"team": "voip"},
+    )
+    with pytest.raises(Conflict, match=r"has no content yet \(CREATED\)"):
+        await catalogue.ensure_usable(entry.id)
+    with pytest.raises(Conflict, match="no content yet"):
+        await catalogue.parsed(entry.id)
+    with pytest.raises(NotFound):
+        await catalogue.ensure_usable("missing")
+
+    onboarded = await catalogue.upload(entry.id, json.dumps(SIPP).encode(), "application/json")
+    assert (onboarded.onboarding_state, onboarded.enabled, onboarded.name) == (
+        "ONBOARDED",
+        True,
+        "sipp",
+    )
+    await catalogue.ensure_usable(entry.id)
+    with pytest.raises(Conflict, match="already"):
+        await catalogue.upload(entry.id, json.dumps(SIPP).encode(), "application/json")
+
+    await catalogue.modify(entry.id, OperationalState.DISABLED)
+    with pytest.raises(Conflict, match=f"NSD {entry.id} is DISABLED"):
+        await catalogue.ensure_usable(entry.id)
+    await catalogue.modify(entry.id, OperationalState.ENABLED)
+    with pytest.raises(Conflict, match="ENABLED"):
+        await catalogue.delete(entry.id, require_disabled=True)
+    await catalogue.modify(entry.id, OperationalState.DISABLED)
+    await catalogue.delete(entry.id, require_disabled=True)
+    assert await catalogue.list() == []
+
+
+async def test_an_invalid_upload_changes_nothing(catalogue: NsdCatalogue) -> None:
+    entry = await catalogue.create()
+    with pytest.raises(InvalidDescriptor):
+        await catalogue.upload(entry.id, b'{"vnfd": [{}]}', "application/json")
+    with pytest.raises(InvalidDescriptor) as caught:
+        await catalogue.upload(entry.id, b"topology_template: [\n", "application/yaml")
+    assert "malformed YAML" in caught.value.problems[0].message
+    assert await catalogue.get(entry.id) == entry
+
+
+async def test_the_parser_is_chosen_by_the_entry_format(store: SqlStore) -> None:
+    catalogue = NsdCatalogue(store, stand_in_parse)
+    sol001 = await catalogue.create()
+    csar = tosca_upload()
+    await catalogue.upload(sol001.id, csar, "application/zip")
+    openbaton = await catalogue.onboard(SIPP)
+
+    fresh = NsdCatalogue(store, stand_in_parse)  # after a restart, nothing cached
+    assert (await fresh.parsed(sol001.id)).name == "docker-test-NS-sipp"
+    assert (await fresh.parsed(openbaton.id)).name == "sipp"
+    assert (await fresh.get(sol001.id)).format == "sol001"
+    content, media_type = await fresh.content(sol001.id)
+    assert (content, media_type) == (csar, "application/zip")

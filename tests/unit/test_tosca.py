@@ -41,9 +41,14 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket, "create_connection", refuse)
 
 
+def vnfds() -> dict[str, str]:
+    """The example's VNFDs by file name: the Definitions of its VNF packages."""
+    return {p.name: p.read_text() for p in TOSCA.glob("packages/*/Definitions/*.yaml")}
+
+
 def package(**edits: Edit) -> tuple[str, dict[str, str]]:
     """The example's NSD text and other files, each edited by ``edits[file stem]``."""
-    texts = {p.name: p.read_text() for p in TOSCA.glob("*.yaml")}
+    texts = {p.name: p.read_text() for p in TOSCA.glob("*.yaml")} | vnfds()
     for stem, edit in edits.items():
         name = stem.replace("_", "-") + ".yaml"
         document = yaml.safe_load(texts[name])
@@ -74,7 +79,7 @@ def nodes(document: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def tosca() -> Nsd:
-    return parse_tosca_nsd(TOSCA / "nsd.yaml")
+    return parse_tosca_nsd(TOSCA / "nsd.yaml", extra_files=vnfds())
 
 
 @pytest.fixture(scope="module")

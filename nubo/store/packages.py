@@ -1,0 +1,176 @@
+"""``SqlPackageStore``: VNF packages (``vnf_packages``): their info and their archive.
+
+A package's info (SOL005 VnfPkgInfo, plus the Definitions NSDs import) is a
+JSON body; the uploaded CSAR is kept byte for byte in its own column, read
+only when someone downloads the package or one of its artifacts, so listing
+packages never loads archives. Content is written once, in the transaction
+that moves the package from CREATED to ONBOARDED, and only if it still is
+CREATED: two uploads racing for one package cannot both win.
+"""
+
+from __future__ import annotations
+
+import builtins
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, Field
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from nubo.model.errors import Conflict, NotFound
+from nubo.model.records import utcnow
+from nubo.store.tables import vnf_packages
+
+__all__ = [
+    "OnboardingState",
+    "OperationalState",
+    "SqlPackageStore",
+    "UsageState",
+    "VnfPackage",
+]
+
+
+class OnboardingState(StrEnum):
+    """SOL005 PackageOnboardingState (shared by NSDs: nsdOnboardingState)."""
+
+    CREATED = "CREATED"
+    UPLOADING = "UPLOADING"
+    PROCESSING = "PROCESSING"
+    ONBOARDED = "ONBOARDED"
+    ERROR = "ERROR"
+
+
+class OperationalState(StrEnum):
+    """SOL005 PackageOperationalState: a DISABLED package (or NSD) may not be used anew."""
+
+    ENABLED = "ENABLED"
+    DISABLED = "DISABLED"
+
+
+class UsageState(StrEnum):
+    IN_USE = "IN_USE"
+    NOT_IN_USE = "NOT_IN_USE"
+
+
+class VnfPackage(BaseModel):
+    """A VNF package: its states, and once onboarded what its VNFD says."""
+
+    id: str
+    onboarding_state: OnboardingState = OnboardingState.CREATED
+    operational_state: OperationalState = OperationalState.DISABLED
+    user_defined_data: dict[str, Any] = Field(default_factory=dict)
+    created_at: datetime = Field(default_factory=utcnow)
+    vnfd_id: str | None = None
+    vnf_provider: str = ""
+    vnf_product_name: str = ""
+    vnf_software_version: str = ""
+    vnfd_version: str = ""
+    #: the VNF node type its VNFD substitutes
+    vnf_node_type: str = ""
+    #: lower-case hex SHA-256 of the archive
+    checksum: str | None = None
+    #: SOL005 VnfPackageSoftwareImageInfo documents
+    software_images: list[dict[str, Any]] = Field(default_factory=list)
+    #: SOL005 VnfPackageArtifactInfo documents
+    additional_artifacts: list[dict[str, Any]] = Field(default_factory=list)
+    #: path of the entry VNFD in the archive
+    entry_definitions: str = ""
+    #: the entry VNFD by its name relative to its folder (as NSDs import it)
+    vnfd_file: str = ""
+    #: the YAML definitions by name relative to the entry's folder
+    definitions: dict[str, str] = Field(default_factory=dict)
+
+
+class SqlPackageStore:
+    """Saves, lists and deletes VNF packages, one transaction per call."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    async def add(self, package: VnfPackage) -> None:
+        """Insert a new package (no archive yet); ``Conflict`` when its id is taken."""
+        try:
+            async with self.engine.begin() as conn:
+                await conn.execute(
+                    insert(vnf_packages).values(
+                        id=package.id,
+                        created_at=_to_utc(package.created_at),
+                        **_columns(package),
+                    )
+                )
+        except IntegrityError as exc:
+            raise Conflict(f"VNF package {package.id} already exists") from exc
+
+    async def get(self, package_id: str) -> VnfPackage:
+        """The package; ``NotFound`` naming the id when there is none."""
+        query = select(vnf_packages.c.body).where(vnf_packages.c.id == package_id)
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(query)).first()
+        if row is None:
+            raise NotFound(f"VNF package {package_id} not found", vnfPkgId=package_id)
+        return VnfPackage.model_validate(row.body)
+
+    async def list(self) -> builtins.list[VnfPackage]:
+        """Oldest first."""
+        query = select(vnf_packages.c.body).order_by(vnf_packages.c.created_at, vnf_packages.c.id)
+        async with self.engine.connect() as conn:
+            return [VnfPackage.model_validate(row.body) for row in await conn.execute(query)]
+
+    async def archive(self, package_id: str) -> bytes | None:
+        """The uploaded CSAR, None before it was onboarded; ``NotFound`` without the package."""
+        query = select(vnf_packages.c.archive).where(vnf_packages.c.id == package_id)
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(query)).first()
+        if row is None:
+            raise NotFound(f"VNF package {package_id} not found", vnfPkgId=package_id)
+        return bytes(row.archive) if row.archive is not None else None
+
+    async def onboard(self, package: VnfPackage, archive: bytes) -> None:
+        """Store the content of a CREATED package; ``Conflict`` when it is no longer CREATED."""
+        table = vnf_packages
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                update(table)
+                .where(table.c.id == package.id)
+                .where(table.c.onboarding_state == OnboardingState.CREATED.value)
+                .values(archive=archive, **_columns(package))
+            )
+        if result.rowcount == 0:
+            await self.get(package.id)  # NotFound when it is gone
+            raise Conflict(
+                f"VNF package {package.id} already has content: create a new package",
+                vnfPkgId=package.id,
+            )
+
+    async def update(self, package: VnfPackage) -> None:
+        """Save the package's info and states (never its archive)."""
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                update(vnf_packages)
+                .where(vnf_packages.c.id == package.id)
+                .values(**_columns(package))
+            )
+        if result.rowcount == 0:
+            raise NotFound(f"VNF package {package.id} not found", vnfPkgId=package.id)
+
+    async def delete(self, package_id: str) -> None:
+        async with self.engine.begin() as conn:
+            result = await conn.execute(delete(vnf_packages).where(vnf_packages.c.id == package_id))
+        if result.rowcount == 0:
+            raise NotFound(f"VNF package {package_id} not found", vnfPkgId=package_id)
+
+
+def _columns(package: VnfPackage) -> dict[str, Any]:
+    return {
+        "onboarding_state": package.onboarding_state.value,
+        "operational_state": package.operational_state.value,
+        "vnfd_id": package.vnfd_id,
+        "body": package.model_dump(mode="json"),
+    }
+
+
+def _to_utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
