@@ -1,0 +1,164 @@
+"""The SIPp service written in ETSI SOL001/SOL004, on the real Docker Engine, over SOL005.
+
+Two VNF packages (CSARs zipped from examples/sipp-tosca/packages) and the
+SOL001 NSD are onboarded through /vnfpkgm/v1 and /nsd/v1; an NS instance is
+created, instantiated, scaled and terminated through /nslcm/v1, while a
+subscriber on loopback receives the lifecycle notifications. The deployed
+service must pass the same real-SIP-calls check as the Open Baton JSON one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from nubo.app import Nubo, build
+from nubo.cli.packages import zip_directory
+from nubo.settings import Settings
+from tests.callback_server import CallbackServer
+from tests.conftest import stop_and_clean
+from tests.sip_checks import labelled, vnfc_container, wait_for_calls
+
+pytestmark = pytest.mark.docker
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sipp-tosca"
+LCM = "/nslcm/v1"
+
+
+@pytest.fixture
+async def nubo(tmp_path: Path, docker_client: Any) -> AsyncIterator[Nubo]:
+    app = build(
+        Settings(
+            data_dir=tmp_path,
+            start_timeout=30,
+            op_timeout=120,
+            fault_management=False,
+            monitoring=False,
+            autoscaling=False,
+        )
+    )
+    await app.start()
+    try:
+        yield app
+    finally:
+        await stop_and_clean(app, docker_client)
+
+
+@pytest.fixture
+async def http(nubo: Nubo) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=nubo.api())
+    async with httpx.AsyncClient(transport=transport, base_url="http://nubo") as client:
+        yield client
+
+
+async def settle(http: httpx.AsyncClient, response: httpx.Response) -> dict[str, Any]:
+    """Follow a 202's Location until the occurrence leaves PROCESSING/ROLLING_BACK (bounded)."""
+    assert response.status_code == 202, response.text
+    for _ in range(1200):
+        op: dict[str, Any] = (await http.get(response.headers["location"])).json()
+        if op["operationState"] not in ("PROCESSING", "ROLLING_BACK"):
+            return op
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{response.headers['location']} did not settle in 120 s")
+
+
+async def onboard(http: httpx.AsyncClient) -> str:
+    for name in ("sipp-server", "sipp-client"):
+        created = await http.post("/vnfpkgm/v1/vnf_packages", json={})
+        assert created.status_code == 201, created.text
+        uploaded = await http.put(
+            f"/vnfpkgm/v1/vnf_packages/{created.json()['id']}/package_content",
+            content=zip_directory(EXAMPLE / "packages" / name),
+            headers={"Content-Type": "application/zip"},
+        )
+        assert uploaded.status_code == 202, uploaded.text
+    nsd = await http.post("/nsd/v1/ns_descriptors", json={})
+    assert nsd.status_code == 201, nsd.text
+    nsd_id: str = nsd.json()["id"]
+    uploaded = await http.put(
+        f"/nsd/v1/ns_descriptors/{nsd_id}/nsd_content",
+        content=(EXAMPLE / "nsd.yaml").read_bytes(),
+        headers={"Content-Type": "application/yaml"},
+    )
+    assert uploaded.status_code == 202, uploaded.text
+    assert len(uploaded.json()["vnfPkgIds"]) == 2
+    return nsd_id
+
+
+async def test_tosca_sipp_service_calls_scales_and_terminates(
+    nubo: Nubo, http: httpx.AsyncClient, docker_client: Any
+) -> None:
+    with CallbackServer() as subscriber:
+        subscription = await http.post(
+            f"{LCM}/subscriptions",
+            json={
+                "callbackUri": subscriber.url,
+                "filter": {"notificationTypes": ["NsLcmOperationOccurrenceNotification"]},
+            },
+        )
+        assert subscription.status_code == 201, subscription.text
+
+        nsd_id = await onboard(http)
+        created = await http.post(
+            f"{LCM}/ns_instances", json={"nsdId": nsd_id, "nsName": "sipp-tosca"}
+        )
+        assert created.status_code == 201, created.text
+        ns_id = created.json()["id"]
+
+        body = {"nsFlavourId": "default"}
+        op = await settle(
+            http, await http.post(f"{LCM}/ns_instances/{ns_id}/instantiate", json=body)
+        )
+        assert op["operationState"] == "COMPLETED", op.get("error")
+        nsr = await nubo.ns.get(ns_id)
+        server = nsr.vnfr_by_name("sipp-server").vnfcs()[0]
+        client = nsr.vnfr_by_name("sipp-client").vnfcs()[0]
+        # the same running result as the Open Baton JSON version
+        client_env = vnfc_container(docker_client, client.id).attrs["Config"]["Env"]
+        assert f"SERVER_PRIVATE={server.addresses['private']}" in client_env
+        assert "SIPP_RATE=10" in client_env
+        successful, failed = wait_for_calls(vnfc_container(docker_client, client.id), minimum=5)
+        assert successful >= 5 and failed == 0
+
+        client_vnf = nsr.vnfr_by_name("sipp-client").id
+        scale = {
+            "scaleType": "SCALE_VNF",
+            "scaleVnfData": [
+                {
+                    "vnfInstanceId": client_vnf,
+                    "scaleVnfType": "SCALE_OUT",
+                    "scaleByStepData": {"aspectId": "sipp_calls", "numberOfSteps": 1},
+                }
+            ],
+        }
+        op = await settle(http, await http.post(f"{LCM}/ns_instances/{ns_id}/scale", json=scale))
+        assert op["operationState"] == "COMPLETED", op.get("error")
+        clients = (await nubo.ns.get(ns_id)).vnfr_by_name("sipp-client").vnfcs()
+        assert len(clients) == 2
+        wait_for_calls(vnfc_container(docker_client, clients[1].id), minimum=3)
+
+        op = await settle(http, await http.post(f"{LCM}/ns_instances/{ns_id}/terminate"))
+        assert op["operationState"] == "COMPLETED", op.get("error")
+        containers, networks = labelled(docker_client, ns_id)
+        assert containers == [] and networks == []
+        assert (await http.delete(f"{LCM}/ns_instances/{ns_id}")).status_code == 204
+
+        received = await subscriber.wait_for(6, timeout=10)
+        seen = [
+            (n["operation"], n["notificationStatus"], n["operationState"])
+            for n in received
+            if n["nsInstanceId"] == ns_id
+        ]
+        assert seen == [
+            ("INSTANTIATE", "START", "PROCESSING"),
+            ("INSTANTIATE", "RESULT", "COMPLETED"),
+            ("SCALE", "START", "PROCESSING"),
+            ("SCALE", "RESULT", "COMPLETED"),
+            ("TERMINATE", "START", "PROCESSING"),
+            ("TERMINATE", "RESULT", "COMPLETED"),
+        ]
