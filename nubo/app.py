@@ -255,6 +255,8 @@ def configure_logging(level: str) -> None:
         level=level.upper(),
         format="time=%(asctime)s level=%(levelname)s logger=%(name)s %(message)s",
     )
+    # one INFO line per notification POST is noise; nubo logs deliveries itself
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 def run_server(settings: Settings) -> None:
