@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from nubo.api.problems import PROBLEM_JSON
+from nubo.api.sol005 import read_body
 from nubo.catalogue.nsd import NsdCatalogue
 from nubo.model.catalogue import NsdEntry
 from nubo.model.errors import BadRequest
@@ -158,7 +159,7 @@ async def upload_nsd_content(request: Request, nsd_id: str) -> NsdInfo:
     """Onboard the NSD's content; a refused NSD stays CREATED with nothing stored."""
     catalogue = _catalogue(request)
     await catalogue.get(nsd_id)  # 404 before reading a large body for nothing
-    data = await request.body()
+    data = await read_body(request)
     if not data.strip():
         raise BadRequest("the request body must be the NSD (SOL001 YAML, a CSAR or JSON)")
     entry = await catalogue.upload(nsd_id, data, request.headers.get("content-type"))

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Header, Request, Response
 from pydantic import BaseModel, Field
 
 from nubo.api.problems import PROBLEM_JSON
+from nubo.api.sol005 import read_body
 from nubo.catalogue.nsd import NsdCatalogue
 from nubo.model.catalogue import NsdEntry, VimRegistration
 from nubo.model.errors import BadRequest, FieldProblem, InvalidDescriptor
@@ -21,6 +22,9 @@ from nubo.nfvo.service import NsService
 from nubo.nfvo.vims import VimService
 
 router = APIRouter(prefix="/api/v1")
+
+#: the largest JSON request body (a descriptor) read
+MAX_JSON = 8 * 1024 * 1024
 
 _PROBLEMS: dict[int | str, dict[str, Any]] = {
     code: {"description": "problem details", "content": {PROBLEM_JSON: {}}}
@@ -53,7 +57,7 @@ def _vims(request: Request) -> VimService:
 
 
 async def _json_body(request: Request, required: bool) -> dict[str, Any] | None:
-    raw = await request.body()
+    raw = await read_body(request, MAX_JSON)
     if not raw.strip():
         if required:
             raise BadRequest("a JSON request body is required")

@@ -9,14 +9,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import Response
+from fastapi import Request, Response
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
 from nubo.api.problems import PROBLEM_JSON
+from nubo.model.errors import PayloadTooLarge
 from nubo.model.records import LcmOpOcc
 
 NSLCM = "/nslcm/v1"
+
+#: the largest upload (a CSAR, an NSD) nubo reads; a CSAR's unpacked size has its own bound
+MAX_UPLOAD = 64 * 1024 * 1024
 
 #: OpenAPI "responses" for routes that answer problems
 PROBLEMS: dict[int | str, dict[str, Any]] = {
@@ -43,3 +47,32 @@ def accepted(response: Response, op: LcmOpOcc) -> None:
     """SOL005: an asynchronous task answers 202 with the occurrence's Location."""
     response.status_code = 202
     response.headers["Location"] = op_location(op)
+
+
+async def read_body(request: Request, limit: int | None = None) -> bytes:
+    """The request body, refused with 413 as soon as it grows past ``limit`` bytes.
+
+    The body is read in chunks so that an oversized upload is never held in
+    memory whole; a declared ``Content-Length`` past the limit is refused
+    before reading anything. ``limit`` defaults to ``MAX_UPLOAD``.
+    """
+    limit = MAX_UPLOAD if limit is None else limit
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise _too_large(int(declared), limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(size, limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large(size: int, limit: int) -> PayloadTooLarge:
+    return PayloadTooLarge(
+        f"the request body is larger than nubo accepts ({size} bytes read or declared, "
+        f"at most {limit} bytes = {limit // (1024 * 1024)} MiB)",
+        limit=limit,
+    )

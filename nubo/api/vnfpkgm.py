@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from nubo.api.problems import PROBLEM_JSON
+from nubo.api.sol005 import read_body
 from nubo.catalogue.packages import UnsupportedContent, VnfPackageCatalogue
 from nubo.model.errors import BadRequest, NuboError
 from nubo.store.packages import OnboardingState, OperationalState, UsageState, VnfPackage
@@ -177,7 +178,7 @@ async def upload_vnf_package_content(request: Request, package_id: str) -> VnfPk
         )
     packages = packages_of(request)
     await packages.get(package_id)  # 404 before reading a large body for nothing
-    data = await request.body()
+    data = await read_body(request)
     if not data:
         raise BadRequest("the request body must be the package's CSAR (a zip archive)")
     return await _view(packages, await packages.upload(package_id, data))

@@ -81,6 +81,12 @@ class BadRequest(NuboError):
     title = "Bad request"
 
 
+class PayloadTooLarge(NuboError):
+    code = "PAYLOAD_TOO_LARGE"
+    status = 413
+    title = "Payload too large"
+
+
 class Forbidden(NuboError):
     code = "FORBIDDEN"
     status = 403
