@@ -178,6 +178,7 @@ def build(
         attempts=settings.notification_attempts,
         backoff=settings.notification_backoff,
         queue_size=settings.notification_queue_size,
+        allowed_hosts=settings.notification_allowed_hosts,
     )
     runner = OpRunner(
         store,

@@ -51,6 +51,8 @@ class Settings:
     notification_backoff: float = 0.5
     #: notifications queued per subscription; when full the oldest is dropped
     notification_queue_size: int = 1000
+    #: hosts callbacks may name: names, addresses, CIDR networks, comma-separated; empty: any
+    notification_allowed_hosts: str = ""
     #: test-only fault injection: "OPERATION:before|after:STEP" kills the process with
     #: SIGKILL at that point of a workflow, to prove recovery after a crash
     crash_at: str = ""
@@ -88,6 +90,7 @@ class Settings:
             "notification_attempts": int,
             "notification_backoff": float,
             "notification_queue_size": int,
+            "notification_allowed_hosts": str,
         }
         for name, cast in casts.items():
             raw = env.get("NUBO_" + name.upper())

@@ -17,6 +17,7 @@ the order of their lists are the same subscription.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from enum import StrEnum
@@ -183,6 +184,46 @@ def check_callback_uri(uri: str) -> None:
     problem = _callback_uri_problem(uri)
     if problem:
         raise BadRequest(f"callbackUri {uri!r} is refused: {problem}", field="callbackUri")
+
+
+class CallbackHosts:
+    """Which hosts callbacks may name: host names, IP addresses and networks (CIDR).
+
+    Empty allows any host. Names match as written (case-insensitive), never
+    by resolving them, so an operator who wants to keep notifications inside
+    a network lists that network and its callers use addresses.
+    """
+
+    def __init__(self, spec: str = "") -> None:
+        self.spec = spec.strip()
+        self.names: set[str] = set()
+        self.networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
+        for item in (part.strip() for part in self.spec.split(",")):
+            if not item:
+                continue
+            try:
+                self.networks.append(ipaddress.ip_network(item, strict=False))
+            except ValueError:
+                self.names.add(item.lower().rstrip("."))
+
+    def allows(self, host: str) -> bool:
+        if not self.names and not self.networks:
+            return True
+        try:
+            address = ipaddress.ip_address(host.strip("[]"))
+        except ValueError:
+            return host.lower().rstrip(".") in self.names
+        return any(address in network for network in self.networks)
+
+    def check(self, uri: str) -> None:
+        """``BadRequest`` when the URI's host is not allowed."""
+        host = urlsplit(uri).hostname or ""
+        if not self.allows(host):
+            raise BadRequest(
+                f"callbackUri {uri!r} is refused: host {host!r} is not among the hosts "
+                f"this orchestrator notifies ({self.spec}; NUBO_NOTIFICATION_ALLOWED_HOSTS)",
+                field="callbackUri",
+            )
 
 
 def _callback_uri_problem(uri: str) -> str:

@@ -32,7 +32,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from nubo.model.alarms import Alarm
 from nubo.model.ids import new_id
 from nubo.model.kpis import KpiEvent
-from nubo.model.subscriptions import LccnSubscriptionRequest, Subscription, new_subscription
+from nubo.model.subscriptions import (
+    CallbackHosts,
+    LccnSubscriptionRequest,
+    Subscription,
+    new_subscription,
+)
 from nubo.nfvo.events import Event, EventBus
 from nubo.nfvo.tasks import cancel_and_wait
 from nubo.notify.delivery import CallbackClient, DeliveryCounters, DeliveryPolicy, Subscriber
@@ -67,8 +72,10 @@ class Subscriptions:
         backoff: float = 0.5,
         queue_size: int = 1000,
         transport: httpx.AsyncBaseTransport | None = None,
+        allowed_hosts: str = "",
     ) -> None:
         self.store = SqlSubscriptionStore(engine)
+        self.allowed_hosts = CallbackHosts(allowed_hosts)
         self.events = events
         self.policy = DeliveryPolicy(
             timeout=timeout, attempts=max(1, attempts), backoff=backoff, queue_size=queue_size
@@ -114,6 +121,7 @@ class Subscriptions:
         ``CallbackTestFailed`` says what the callback answered; nothing is stored then.
         """
         candidate = new_subscription(request)
+        self.allowed_hosts.check(candidate.callback_uri)
         existing = await self._duplicate_of(candidate)
         if existing is not None:
             return Created(existing, False)

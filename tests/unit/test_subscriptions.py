@@ -26,7 +26,7 @@ from nubo.cli.main import main
 from nubo.model.alarms import PerceivedSeverity, ProbableCause
 from nubo.model.kpis import KpiSpec, define_kpi
 from nubo.model.metrics import Aggregate, Metric
-from nubo.model.subscriptions import Subscription
+from nubo.model.subscriptions import CallbackHosts, Subscription
 from nubo.notify.delivery import DeliveryFailed, DeliveryPolicy, Subscriber
 from nubo.settings import Settings
 from tests.callback_server import CallbackServer
@@ -530,3 +530,27 @@ def test_cli_subscription_commands() -> None:
     assert seen[0].method == "DELETE"
     result, _ = run_cli(["subscription", "show", "nope"])
     assert result.exit_code == 1 and "subscription x not found" in result.output
+
+
+def test_callback_hosts_allow_names_addresses_and_networks() -> None:
+    hosts = CallbackHosts("127.0.0.0/8, ::1, notify.example, ")
+    assert hosts.allows("127.0.0.1") and hosts.allows("127.9.9.9") and hosts.allows("[::1]")
+    assert hosts.allows("Notify.Example.") and not hosts.allows("other.example")
+    assert not hosts.allows("10.0.0.1") and not hosts.allows("::2")
+    assert CallbackHosts("").allows("anything.at.all")
+
+
+async def test_a_callback_outside_the_allowed_hosts_is_refused_untested(tmp_path: Path) -> None:
+    app = fake_nubo(tmp_path, notification_allowed_hosts="10.99.0.0/16")
+    await app.start()
+    try:
+        transport = httpx.ASGITransport(app=app.api())
+        async with httpx.AsyncClient(transport=transport, base_url="http://nubo") as http:
+            with CallbackServer() as callback:
+                r = await http.post(SUBS, json={"callbackUri": callback.url})
+                problem = assert_problem(r, 400, "BAD_REQUEST")
+                assert "NUBO_NOTIFICATION_ALLOWED_HOSTS" in problem["detail"]
+                assert callback.gets == 0  # refused before any request left nubo
+            assert (await http.get(SUBS)).json() == []
+    finally:
+        await app.stop()
