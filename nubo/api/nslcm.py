@@ -10,12 +10,14 @@ back at once: it waits in FAILED_TEMP for a ``retry``, ``rollback`` or
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request, Response
 from pydantic import Field
 
 from nubo.api.sol005 import NSLCM, PROBLEMS, Sol005Model, accepted, link
+from nubo.catalogue.nsd import NsdCatalogue
 from nubo.model.errors import BadRequest, Conflict, NotFound
 from nubo.model.records import NetworkServiceRecord, VduRecord, VnfRecord
 from nubo.model.states import NsStatus, VnfcState
@@ -33,6 +35,24 @@ def _instances(request: Request) -> NsInstances:
 def _ns(request: Request) -> NsService:
     ns: NsService = request.app.state.services.ns
     return ns
+
+
+async def _nsd_ids(request: Request, only: str | None = None) -> dict[str, str]:
+    """Catalogue id -> the descriptor's own id (SOL005 ``nsdId``), for one NSD or all."""
+    catalogue: NsdCatalogue = request.app.state.services.catalogue
+    if only is None:
+        entries = await catalogue.list()
+    else:
+        try:
+            entries = [await catalogue.get(only)]
+        except NotFound:  # a terminated instance may outlive its NSD
+            entries = []
+    return {entry.id: str(entry.info.get("nsdId") or entry.id) for entry in entries}
+
+
+async def _view(request: Request, nsr: NetworkServiceRecord) -> dict[str, Any]:
+    ids = await _nsd_ids(request, nsr.descriptor_reference)
+    return NsInstanceView.of(nsr, ids).model_dump(by_alias=True)
 
 
 # -- views -----------------------------------------------------------------------
@@ -78,7 +98,8 @@ class NsInstanceView(Sol005Model):
     links: dict[str, dict[str, str]] = Field(alias="_links")
 
     @classmethod
-    def of(cls, nsr: NetworkServiceRecord) -> NsInstanceView:
+    def of(cls, nsr: NetworkServiceRecord, nsd_ids: Mapping[str, str]) -> NsInstanceView:
+        """The view of ``nsr``; ``nsd_ids`` maps catalogue ids to the descriptors' own ids."""
         base = f"{NSLCM}/ns_instances/{nsr.id}"
         instantiated = nsr.status not in NOT_INSTANTIATED
         links = {"self": link(base)}
@@ -91,7 +112,7 @@ class NsInstanceView(Sol005Model):
             id=nsr.id,
             ns_instance_name=nsr.name,
             ns_instance_description=nsr.description,
-            nsd_id=nsr.descriptor_reference,
+            nsd_id=nsd_ids.get(nsr.descriptor_reference, nsr.descriptor_reference),
             nsd_info_id=nsr.descriptor_reference,
             ns_state="INSTANTIATED" if instantiated else "NOT_INSTANTIATED",
             nubo_status=nsr.status.value,
@@ -201,18 +222,19 @@ async def create_ns_instance(
 ) -> dict[str, Any]:
     nsr = await _instances(request).create_instance(body.nsd_id, body.ns_name, body.ns_description)
     response.headers["Location"] = f"{NSLCM}/ns_instances/{nsr.id}"
-    return NsInstanceView.of(nsr).model_dump(by_alias=True)
+    return await _view(request, nsr)
 
 
 @router.get("/ns_instances", response_model=None)
 async def list_ns_instances(request: Request) -> list[dict[str, Any]]:
     nsrs = await _ns(request).list(include_terminated=True)
-    return [NsInstanceView.of(nsr).model_dump(by_alias=True) for nsr in nsrs]
+    ids = await _nsd_ids(request)
+    return [NsInstanceView.of(nsr, ids).model_dump(by_alias=True) for nsr in nsrs]
 
 
 @router.get("/ns_instances/{ns_instance_id}", response_model=None, responses=PROBLEMS)
 async def get_ns_instance(ns_instance_id: str, request: Request) -> dict[str, Any]:
-    return NsInstanceView.of(await _ns(request).get(ns_instance_id)).model_dump(by_alias=True)
+    return await _view(request, await _ns(request).get(ns_instance_id))
 
 
 @router.delete(

@@ -107,6 +107,7 @@ async def test_create_instantiate_scale_terminate_delete(http: httpx.AsyncClient
     nsd_id = await onboard(http)
     ns = await create(http, nsd_id)
     assert ns["nsState"] == "NOT_INSTANTIATED" and ns["vnfInstance"] == []
+    assert ns["nsdId"] == ns["nsdInfoId"] == nsd_id
     assert set(ns["_links"]) == {"self", "instantiate"}
     assert [n["id"] for n in (await http.get(f"{LCM}/ns_instances")).json()] == [ns["id"]]
 
@@ -332,3 +333,17 @@ async def test_open_baton_operations_still_roll_back_at_once(
     op = await settle(http, same)
     assert op["operationState"] == "ROLLED_BACK"
     assert op["isAutomaticInvocation"] is False and op["lcmOperationType"] == "INSTANTIATE"
+
+
+async def test_a_tosca_ns_instance_names_its_descriptor_by_its_own_id(
+    http: httpx.AsyncClient,
+) -> None:
+    from tests.unit.test_nsd_sol005 import NSD_YAML, YAML, onboard_nsd, onboard_packages
+
+    await onboard_packages(http)
+    info = await onboard_nsd(http, NSD_YAML.read_bytes(), YAML["Content-Type"])
+    ns = await create(http, info["id"])
+    assert (ns["nsdId"], ns["nsdInfoId"]) == ("3f1f6c1e-docker-test-NS-sipp", info["id"])
+    assert (await settle(http, await instantiate(http, ns["id"])))["operationState"] == "COMPLETED"
+    listed = (await http.get(f"{LCM}/ns_instances")).json()
+    assert [n["nsdId"] for n in listed] == ["3f1f6c1e-docker-test-NS-sipp"]
