@@ -14,6 +14,7 @@ from nubo.app import Nubo
 from nubo.nfvo.operations import FaultHook
 from tests.conftest import fake_nubo
 from tests.unit.test_api import assert_problem
+from tests.unit.test_nsd_sol005 import NSD_YAML, YAML, onboard_nsd, onboard_packages
 
 NSD = Path(__file__).resolve().parents[2] / "examples" / "sipp" / "nsd.json"
 LCM = "/nslcm/v1"
@@ -338,8 +339,6 @@ async def test_open_baton_operations_still_roll_back_at_once(
 async def test_a_tosca_ns_instance_names_its_descriptor_by_its_own_id(
     http: httpx.AsyncClient,
 ) -> None:
-    from tests.unit.test_nsd_sol005 import NSD_YAML, YAML, onboard_nsd, onboard_packages
-
     await onboard_packages(http)
     info = await onboard_nsd(http, NSD_YAML.read_bytes(), YAML["Content-Type"])
     ns = await create(http, info["id"])
