@@ -1,4 +1,5 @@
-"""Shared Docker fixtures: an engine client, a per-test label and cleanup by that label.
+"""Shared fixtures and builders: in-memory and Docker orchestrators, HTTP clients of
+their API, an engine client, a per-test label and cleanup by that label.
 
 Docker tests are skipped when no engine answers, unless ``NUBO_REQUIRE_DOCKER``
 is set (CI): then an unreachable engine fails the run instead of hiding it.
@@ -16,6 +17,7 @@ from typing import Any
 
 import docker
 import docker.errors
+import httpx
 import pytest
 import requests.exceptions
 
@@ -115,3 +117,46 @@ def fake_nubo(
         settings = {"fault_management": False, "monitoring": False, "autoscaling": False} | settings
     config = Settings(data_dir=data_dir, default_vim_type="fake", **settings)
     return build(config, fault_hook=fault_hook)
+
+
+def docker_nubo(
+    data_dir: Path,
+    *,
+    background: bool = False,
+    fault_hook: FaultHook | None = None,
+    **settings: Any,
+) -> Nubo:
+    """An orchestrator on the local Docker Engine with test bounds (not started).
+
+    Start waits are 30 s and operations 120 s; without ``background`` the
+    fault, monitoring and auto-scaling loops stay off, as in ``fake_nubo``.
+    """
+    if not background:
+        settings = {"fault_management": False, "monitoring": False, "autoscaling": False} | settings
+    config = Settings(data_dir=data_dir, **({"start_timeout": 30, "op_timeout": 120} | settings))
+    return build(config, fault_hook=fault_hook)
+
+
+@contextlib.asynccontextmanager
+async def running(app: Nubo, docker_client: Any = None) -> AsyncIterator[Nubo]:
+    """Start ``app`` for a test; stop it after, also when the test fails.
+
+    With a ``docker_client``, everything of every NS the orchestrator knows is
+    removed from the engine after it stopped (``stop_and_clean``).
+    """
+    await app.start()
+    try:
+        yield app
+    finally:
+        if docker_client is None:
+            await app.stop()
+        else:
+            await stop_and_clean(app, docker_client)
+
+
+@contextlib.asynccontextmanager
+async def api_client(app: Nubo) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client of the orchestrator's API, in process (no socket)."""
+    transport = httpx.ASGITransport(app=app.api())
+    async with httpx.AsyncClient(transport=transport, base_url="http://nubo") as client:
+        yield client

@@ -20,12 +20,11 @@ from typing import Any
 import docker.errors
 import pytest
 
-from nubo.app import Nubo, build
+from nubo.app import Nubo
 from nubo.autoscale.decisions import Outcome
 from nubo.model.states import OpState
-from nubo.settings import Settings
 from nubo.vim.port import LABEL_NS
-from tests.conftest import stop_and_clean
+from tests.conftest import docker_nubo, running
 
 pytestmark = pytest.mark.docker
 
@@ -42,21 +41,15 @@ def fast_descriptor() -> dict[str, Any]:
 
 @pytest.fixture
 async def nubo(tmp_path: Path, docker_client: Any) -> AsyncIterator[Nubo]:
-    app = build(
-        Settings(
-            data_dir=tmp_path,
-            start_timeout=30,
-            op_timeout=120,
-            fault_management=False,
-            metrics_interval=1.0,
-            autoscale_interval=0.5,
-        )
+    app = docker_nubo(
+        tmp_path,
+        background=True,
+        fault_management=False,
+        metrics_interval=1.0,
+        autoscale_interval=0.5,
     )
-    await app.start()
-    try:
+    async with running(app, docker_client):
         yield app
-    finally:
-        await stop_and_clean(app, docker_client)
 
 
 def set_load(docker_client: Any, nsr_id: str, percent: int) -> int:

@@ -12,16 +12,15 @@ from typing import Any
 
 import pytest
 
-from nubo.app import Nubo, build
+from nubo.app import Nubo
 from nubo.fault.loops import FaultManagement
 from nubo.model.alarms import Alarm, ProbableCause
 from nubo.model.errors import VimUnreachable
 from nubo.model.states import LcmOperationType, OpState, VnfcState
-from nubo.settings import Settings
 from nubo.vim.docker import DockerVimDriver
 from nubo.vim.docker_events import EventReader
 from nubo.vim.port import LABEL_MANAGED, LABEL_NS, LABEL_SERVER, ServerStatus, VimConfig
-from tests.conftest import stop_and_clean
+from tests.conftest import docker_nubo, running
 from tests.sip_checks import sip_stats, vnfc_container, wait_for_calls
 
 pytestmark = pytest.mark.docker
@@ -33,12 +32,11 @@ MEASURED: dict[str, float] = {}
 
 @pytest.fixture
 async def nubo(tmp_path: Path, docker_client: Any) -> AsyncIterator[tuple[Nubo, FaultManagement]]:
-    app = build(Settings(data_dir=tmp_path, start_timeout=30, op_timeout=120))
-    await app.start()  # with fault management, as `nubo serve` runs it
+    app = docker_nubo(tmp_path, background=True)  # with fault management, as `nubo serve` runs it
     try:
-        yield app, app.fault
+        async with running(app, docker_client):
+            yield app, app.fault
     finally:
-        await stop_and_clean(app, docker_client)
         if MEASURED:
             print("\nfault measurements:", {k: round(v, 3) for k, v in MEASURED.items()})
 

@@ -10,15 +10,14 @@ from typing import Any
 
 import pytest
 
-from nubo.app import Nubo, build
+from nubo.app import Nubo
 from nubo.model.metrics import Aggregate, Metric
 from nubo.model.states import OpState
 from nubo.monitor.loops import Monitoring
 from nubo.monitor.sampler import MetricSampler
-from nubo.settings import Settings
 from nubo.store.metrics import SqlMetricStore
 from nubo.vim.port import LABEL_VNFC
-from tests.conftest import stop_and_clean
+from tests.conftest import docker_nubo, running
 
 pytestmark = pytest.mark.docker
 
@@ -27,21 +26,8 @@ NSD = Path(__file__).resolve().parents[2] / "examples" / "load" / "nsd.json"
 
 @pytest.fixture
 async def nubo(tmp_path: Path, docker_client: Any) -> AsyncIterator[Nubo]:
-    app = build(
-        Settings(
-            data_dir=tmp_path,
-            start_timeout=30,
-            op_timeout=120,
-            fault_management=False,
-            monitoring=False,
-            autoscaling=False,
-        )
-    )
-    await app.start()
-    try:
+    async with running(docker_nubo(tmp_path), docker_client) as app:
         yield app
-    finally:
-        await stop_and_clean(app, docker_client)
 
 
 async def cpu_after_rounds(

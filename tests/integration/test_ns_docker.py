@@ -9,13 +9,11 @@ from typing import Any
 
 import pytest
 
-from nubo.app import Nubo, build
+from nubo.app import Nubo
 from nubo.model.records import LcmOpOcc, NetworkServiceRecord
 from nubo.model.states import NsStatus, OpState
-from nubo.nfvo.operations import FaultHook
-from nubo.settings import Settings
 from nubo.vim.port import LABEL_NS
-from tests.conftest import remove_labelled, stop_and_clean
+from tests.conftest import docker_nubo, remove_labelled, running
 from tests.sip_checks import labelled, vnfc_container, wait_for_calls
 
 pytestmark = pytest.mark.docker
@@ -23,28 +21,10 @@ pytestmark = pytest.mark.docker
 NSD = Path(__file__).resolve().parents[2] / "examples" / "sipp" / "nsd.json"
 
 
-def _build(tmp_path: Path, fault_hook: FaultHook | None = None) -> Nubo:
-    return build(
-        Settings(
-            data_dir=tmp_path,
-            start_timeout=30,
-            op_timeout=120,
-            fault_management=False,
-            monitoring=False,
-            autoscaling=False,
-        ),
-        fault_hook=fault_hook,
-    )
-
-
 @pytest.fixture
 async def nubo(tmp_path: Path, docker_client: Any) -> AsyncIterator[Nubo]:
-    app = _build(tmp_path)
-    await app.start()
-    try:
+    async with running(docker_nubo(tmp_path), docker_client) as app:
         yield app
-    finally:
-        await stop_and_clean(app, docker_client)
 
 
 async def run(app: Nubo, op: LcmOpOcc) -> LcmOpOcc:
@@ -112,7 +92,7 @@ async def test_forced_failure_mid_instantiate_rolls_back(
         if operation == "INSTANTIATE" and where == point:
             raise RuntimeError(f"injected fault at {where}")
 
-    app = _build(tmp_path, hook)
+    app = docker_nubo(tmp_path, fault_hook=hook)
     await app.start()
     nsr_id = ""
     try:

@@ -17,11 +17,10 @@ from typing import Any
 import httpx
 import pytest
 
-from nubo.app import Nubo, build
+from nubo.app import Nubo
 from nubo.cli.packages import zip_directory
-from nubo.settings import Settings
 from tests.callback_server import CallbackServer
-from tests.conftest import stop_and_clean
+from tests.conftest import api_client, docker_nubo, running
 from tests.sip_checks import labelled, vnfc_container, wait_for_calls
 
 pytestmark = pytest.mark.docker
@@ -32,27 +31,13 @@ LCM = "/nslcm/v1"
 
 @pytest.fixture
 async def nubo(tmp_path: Path, docker_client: Any) -> AsyncIterator[Nubo]:
-    app = build(
-        Settings(
-            data_dir=tmp_path,
-            start_timeout=30,
-            op_timeout=120,
-            fault_management=False,
-            monitoring=False,
-            autoscaling=False,
-        )
-    )
-    await app.start()
-    try:
+    async with running(docker_nubo(tmp_path), docker_client) as app:
         yield app
-    finally:
-        await stop_and_clean(app, docker_client)
 
 
 @pytest.fixture
 async def http(nubo: Nubo) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=nubo.api())
-    async with httpx.AsyncClient(transport=transport, base_url="http://nubo") as client:
+    async with api_client(nubo) as client:
         yield client
 
 

@@ -19,12 +19,11 @@ from typing import Any
 import docker
 import pytest
 
-from nubo.app import Nubo, build
+from nubo.app import Nubo
 from nubo.model.alarms import ProbableCause
 from nubo.model.states import NsStatus, OpState, VnfcState
-from nubo.settings import Settings
 from nubo.vim.port import LABEL_NS
-from tests.conftest import DOCKER_ENDPOINT, stop_and_clean
+from tests.conftest import DOCKER_ENDPOINT, docker_nubo, running
 from tests.sip_checks import sip_stats, vnfc_container, wait_for_calls
 
 pytestmark = [
@@ -79,12 +78,9 @@ async def wait_for(check: Callable[[], Awaitable[bool]], timeout: float, why: st
 
 @pytest.fixture
 async def nubo(tmp_path: Path, docker_client: Any) -> AsyncIterator[Nubo]:
-    app = build(Settings(data_dir=tmp_path, start_timeout=30, op_timeout=120, fault_interval=0.5))
-    await app.start()
-    try:
+    app = docker_nubo(tmp_path, background=True, fault_interval=0.5)
+    async with running(app, docker_client):
         yield app
-    finally:
-        await stop_and_clean(app, docker_client)
 
 
 async def test_service_recovers_after_dockerd_restart(nubo: Nubo, docker_client: Any) -> None:

@@ -12,25 +12,20 @@ import httpx
 import pytest
 
 from nubo.app import Nubo
-from tests.conftest import fake_nubo
+from tests.conftest import api_client, fake_nubo, running
 
 NSD = Path(__file__).resolve().parents[2] / "examples" / "sipp" / "nsd.json"
 
 
 @pytest.fixture
 async def app(tmp_path: Path) -> AsyncIterator[Nubo]:
-    nubo = fake_nubo(tmp_path, background=True)
-    await nubo.start()
-    try:
+    async with running(fake_nubo(tmp_path, background=True)) as nubo:
         yield nubo
-    finally:
-        await nubo.stop()
 
 
 @pytest.fixture
 async def http(app: Nubo) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app.api())
-    async with httpx.AsyncClient(transport=transport, base_url="http://nubo") as client:
+    async with api_client(app) as client:
         yield client
 
 

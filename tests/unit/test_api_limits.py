@@ -9,22 +9,15 @@ import httpx
 import pytest
 
 from nubo.api import sol005
-from nubo.app import Nubo
-from tests.conftest import fake_nubo
+from tests.conftest import api_client, fake_nubo, running
 from tests.unit.test_api import assert_problem
 
 
 @pytest.fixture
 async def http(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[httpx.AsyncClient]:
     monkeypatch.setattr(sol005, "MAX_UPLOAD", 1024)
-    nubo: Nubo = fake_nubo(tmp_path)
-    await nubo.start()
-    try:
-        transport = httpx.ASGITransport(app=nubo.api())
-        async with httpx.AsyncClient(transport=transport, base_url="http://nubo") as client:
-            yield client
-    finally:
-        await nubo.stop()
+    async with running(fake_nubo(tmp_path)) as nubo, api_client(nubo) as client:
+        yield client
 
 
 async def test_a_package_larger_than_the_limit_is_refused(http: httpx.AsyncClient) -> None:

@@ -12,7 +12,7 @@ import pytest
 
 from nubo.app import Nubo
 from nubo.nfvo.operations import FaultHook
-from tests.conftest import fake_nubo
+from tests.conftest import api_client, fake_nubo, running
 from tests.unit.test_api import assert_problem
 from tests.unit.test_nsd_sol005 import NSD_YAML, YAML, onboard_nsd, onboard_packages
 
@@ -55,18 +55,13 @@ def faults() -> Faults:
 @pytest.fixture
 async def app(tmp_path: Path, faults: Faults) -> AsyncIterator[Nubo]:
     hook: FaultHook = faults
-    nubo = fake_nubo(tmp_path, fault_hook=hook)
-    await nubo.start()
-    try:
+    async with running(fake_nubo(tmp_path, fault_hook=hook)) as nubo:
         yield nubo
-    finally:
-        await nubo.stop()
 
 
 @pytest.fixture
 async def http(app: Nubo) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app.api())
-    async with httpx.AsyncClient(transport=transport, base_url="http://nubo") as client:
+    async with api_client(app) as client:
         yield client
 
 

@@ -30,7 +30,7 @@ from nubo.model.subscriptions import CallbackHosts, Subscription
 from nubo.notify.delivery import DeliveryFailed, DeliveryPolicy, Subscriber
 from nubo.settings import Settings
 from tests.callback_server import CallbackServer
-from tests.conftest import fake_nubo
+from tests.conftest import api_client, fake_nubo, running
 from tests.unit.test_api import NSD, assert_problem, wait_op
 
 SUBS = "/nslcm/v1/subscriptions"
@@ -40,18 +40,13 @@ FAST = {"notification_backoff": 0.02, "notification_attempts": 3, "notification_
 
 @pytest.fixture
 async def app(tmp_path: Path) -> AsyncIterator[Nubo]:
-    nubo = fake_nubo(tmp_path, **FAST)
-    await nubo.start()
-    try:
+    async with running(fake_nubo(tmp_path, **FAST)) as nubo:
         yield nubo
-    finally:
-        await nubo.stop()
 
 
 @pytest.fixture
 async def http(app: Nubo) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app.api())
-    async with httpx.AsyncClient(transport=transport, base_url="http://nubo") as client:
+    async with api_client(app) as client:
         yield client
 
 
@@ -267,9 +262,7 @@ async def test_stop_ends_a_worker_waiting_between_retries(tmp_path: Path) -> Non
     await nubo.start()
     try:
         with CallbackServer(fail_always=True) as dead:
-            async with httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=nubo.api()), base_url="http://nubo"
-            ) as http:
+            async with api_client(nubo) as http:
                 await subscribe(http, dead.url)
             nubo.events.publish("NsIdentifierCreationNotification", nsInstanceId="ns-1")
             await eventually(lambda: dead.posts >= 1)
@@ -423,30 +416,16 @@ async def test_alarm_and_kpi_notifications_reach_their_subscribers(
 # -- restarts, settings, CLI -------------------------------------------------------------
 async def test_subscriptions_survive_a_restart(tmp_path: Path) -> None:
     with CallbackServer() as callback:
-        first = fake_nubo(tmp_path, **FAST)
-        await first.start()
-        try:
-            async with httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=first.api()), base_url="http://nubo"
-            ) as http:
-                sub = await subscribe(http, callback.url, notificationTypes=[OP_OCC])
-        finally:
-            await first.stop()
+        async with running(fake_nubo(tmp_path, **FAST)) as first, api_client(first) as http:
+            sub = await subscribe(http, callback.url, notificationTypes=[OP_OCC])
 
-        second = fake_nubo(tmp_path, **FAST)
-        await second.start()
-        try:
-            async with httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=second.api()), base_url="http://nubo"
-            ) as http:
-                assert [s["id"] for s in (await http.get(SUBS)).json()] == [sub["id"]]
-                second.events.publish("NsIdentifierCreationNotification", nsInstanceId="n")
-                second.events.publish(OP_OCC, nsInstanceId="n", operation="HEAL")
-                (got,) = await callback.wait_for(1)
-                assert got["subscriptionId"] == sub["id"] and got["operation"] == "HEAL"
-                assert (await delivery(http, sub["id"]))["delivered"] == 1
-        finally:
-            await second.stop()
+        async with running(fake_nubo(tmp_path, **FAST)) as second, api_client(second) as http:
+            assert [s["id"] for s in (await http.get(SUBS)).json()] == [sub["id"]]
+            second.events.publish("NsIdentifierCreationNotification", nsInstanceId="n")
+            second.events.publish(OP_OCC, nsInstanceId="n", operation="HEAL")
+            (got,) = await callback.wait_for(1)
+            assert got["subscriptionId"] == sub["id"] and got["operation"] == "HEAL"
+            assert (await delivery(http, sub["id"]))["delivered"] == 1
 
 
 def test_notification_settings_come_from_the_environment() -> None:
@@ -542,15 +521,10 @@ def test_callback_hosts_allow_names_addresses_and_networks() -> None:
 
 async def test_a_callback_outside_the_allowed_hosts_is_refused_untested(tmp_path: Path) -> None:
     app = fake_nubo(tmp_path, notification_allowed_hosts="10.99.0.0/16")
-    await app.start()
-    try:
-        transport = httpx.ASGITransport(app=app.api())
-        async with httpx.AsyncClient(transport=transport, base_url="http://nubo") as http:
-            with CallbackServer() as callback:
-                r = await http.post(SUBS, json={"callbackUri": callback.url})
-                problem = assert_problem(r, 400, "BAD_REQUEST")
-                assert "NUBO_NOTIFICATION_ALLOWED_HOSTS" in problem["detail"]
-                assert callback.gets == 0  # refused before any request left nubo
-            assert (await http.get(SUBS)).json() == []
-    finally:
-        await app.stop()
+    async with running(app), api_client(app) as http:
+        with CallbackServer() as callback:
+            r = await http.post(SUBS, json={"callbackUri": callback.url})
+            problem = assert_problem(r, 400, "BAD_REQUEST")
+            assert "NUBO_NOTIFICATION_ALLOWED_HOSTS" in problem["detail"]
+            assert callback.gets == 0  # refused before any request left nubo
+        assert (await http.get(SUBS)).json() == []
