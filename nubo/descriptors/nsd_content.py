@@ -3,9 +3,9 @@
 An NSD's content arrives as Open Baton JSON, as SOL001 YAML, or as a zip (an
 NSD CSAR whose own Definitions come with it). A SOL001 NSD names its VNFs by
 node types that the onboarded VNF packages define, so it is parsed with the
-packages' Definitions as extra files; what it used is then kept with it
-(``sol001_body``), so that it parses to the same NSD for as long as it is
-stored, whatever happens to the packages later.
+packages' Definitions as extra files (with the env files their VNFDs name);
+what it used is then kept with it (``sol001_body``), so that it parses to the
+same NSD for as long as it is stored, whatever happens to the packages later.
 """
 
 from __future__ import annotations
@@ -83,15 +83,20 @@ def read_sol001_upload(
 ) -> NsdUpload:
     """Parse YAML or an NSD CSAR, imports resolved among its own and the packages' files."""
     files = dict(package_files)
+    artifacts: dict[str, bytes] = {}
     if kind is ContentKind.CSAR:
         csar = read_csar(data)
         folder = posixpath.dirname(csar.entry_definitions)
-        own = {
-            posixpath.relpath(name, folder) if folder else name: text
-            for name, text in csar.definitions().items()
-        }
+        definitions = csar.definitions()
+        own = {_relative(name, folder): text for name, text in definitions.items()}
         template = own.pop(posixpath.basename(csar.entry_definitions))
         files.update(own)  # the NSD's own copies win over the packages'
+        # Its other files (Files/...) are there for the env files its own VNFDs name.
+        artifacts = {
+            _relative(name, folder): content
+            for name, content in csar.files.items()
+            if name not in definitions
+        }
         extra: dict[str, Any] = {
             "entry": csar.entry_definitions,
             "archive": base64.b64encode(data).decode("ascii"),
@@ -99,7 +104,7 @@ def read_sol001_upload(
     else:
         template = _text(data)
         extra = {}
-    tosca = read_tosca_nsd(template, extra_files=files)
+    tosca = read_tosca_nsd(template, extra_files=files, artifacts=artifacts)
     return NsdUpload(tosca, {"template": template, "files": tosca.files, **extra})
 
 
@@ -119,6 +124,10 @@ def original_content(body: dict[str, Any]) -> tuple[bytes, str]:
     if isinstance(archive, str):
         return base64.b64decode(archive), ContentKind.CSAR.value
     return str(body.get("template", "")).encode("utf-8"), "application/yaml"
+
+
+def _relative(name: str, folder: str) -> str:
+    return posixpath.relpath(name, folder) if folder else name
 
 
 def _text(data: bytes) -> str:

@@ -19,6 +19,7 @@ offending field (``topology_template.node_templates.sipp-client.requirements[0]
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -72,20 +73,33 @@ class ToscaNsd:
     ns_properties: dict[str, Any]
 
 
-def read_tosca_nsd(text: str, *, extra_files: dict[str, str] | None = None) -> ToscaNsd:
+def read_tosca_nsd(
+    text: str,
+    *,
+    extra_files: dict[str, str] | None = None,
+    artifacts: Mapping[str, bytes] | None = None,
+) -> ToscaNsd:
     """Parse NSD YAML text (never a path: the text may come from anyone) like ``parse_tosca_nsd``.
 
-    Imports resolve among ``extra_files`` only (then nubo's ETSI type files).
-    The result names the files the NSD used, so that storing the text and
-    those files alone parses to the same NSD later, whatever else changes.
+    Imports resolve among ``extra_files`` only (then nubo's ETSI type files);
+    env files named by VDUs among ``artifacts`` (an NSD CSAR's other files),
+    then ``extra_files``. The result names the files the NSD used (env files
+    included, as text), so that storing the text and those files alone parses
+    to the same NSD later, whatever else changes.
     """
-    return _read(ROOT, text, None, extra_files)
+    return _read(ROOT, text, None, extra_files, artifacts)
 
 
 def _read(
-    root: str, text: str, directory: Path | None, extra_files: dict[str, str] | None
+    root: str,
+    text: str,
+    directory: Path | None,
+    extra_files: dict[str, str] | None,
+    artifacts: Mapping[str, bytes] | None = None,
 ) -> ToscaNsd:
-    sources = ToscaSources(root, text, extra_files=extra_files, base_dir=directory)
+    sources = ToscaSources(
+        root, text, extra_files=extra_files, base_dir=directory, artifacts=artifacts
+    )
     r = FieldReader()
     main = sources.load(root)
     reader = _NsdReader(sources, r, main) if main is not None else None
@@ -96,6 +110,7 @@ def _read(
     used = list(sources.imported_files(root))
     for vnfd in reader.vnfd_files:
         used.extend(sources.imported_files(vnfd))
+        used.extend(sources.artifacts_of(vnfd))  # its VDUs' env files
     files = {
         name: found
         for name in dict.fromkeys(used)
@@ -278,7 +293,7 @@ class _NsdReader:
             self.validated.add(vnfd.name)
             self._validate(vnfd, set(_exposed_pairs(vnfd)))
         index = TypeIndex(self.sources.types(vnfd.name))
-        return read_vnfd(self.r, self.sources.root, vnfd, index, use)
+        return read_vnfd(self.r, self.sources, vnfd, index, use)
 
     def _vnfd_file(self, name: str, node_type: str, flavour: Any) -> ToscaFile | None:
         candidates = [f for f in self._substituting_files() if _substituted(f) == node_type]

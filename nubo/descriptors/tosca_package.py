@@ -8,13 +8,14 @@ when its entry definitions are a SOL001 VNFD nubo can deploy: a template whose
 parser reads it (``read_vnfd`` for VDUs, images, connection points and
 scaling bounds; tosca-parser for types and constraints), with no NS around
 it: every problem is located by its file and template path
-(``Definitions/vnfd.yaml:topology_template.node_templates.vdu.type``).
+(``Definitions/vnfd.yaml:topology_template.node_templates.vdu.type``), or,
+for the Docker env files its VDUs name, by file and line.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from nubo.descriptors.fields import FieldReader
@@ -59,20 +60,25 @@ class VnfPackageSummary:
     node_type: str
     flavour_id: str
     images: tuple[SoftwareImage, ...]
+    #: the env files its VDUs name, by path in the package: NSDs read them with the VNFD
+    env_files: dict[str, str] = field(default_factory=dict)
 
 
-def read_vnf_package(files: Mapping[str, str], entry: str) -> VnfPackageSummary:
+def read_vnf_package(
+    files: Mapping[str, str], entry: str, artifacts: Mapping[str, bytes] | None = None
+) -> VnfPackageSummary:
     """Check that ``files[entry]`` is a deployable SOL001 VNFD and summarise it.
 
     ``files`` are the package's YAML files by their path in the package (the
     entry and what it imports); ETSI type files fall back to nubo's own.
+    ``artifacts`` are its other files, where the env files its VDUs name are.
     Raises ``InvalidDescriptor`` listing every problem, each located in its file.
     """
     if entry not in files:
         problem = FieldProblem(entry, "the entry definitions are not in the package")
         raise InvalidDescriptor([problem])
     # The main template is a placeholder, so that every problem names its file.
-    sources = ToscaSources(ROOT, "", extra_files=dict(files))
+    sources = ToscaSources(ROOT, "", extra_files=dict(files), artifacts=artifacts)
     r = FieldReader()
     vnfd = sources.load(entry)
     summary = _PackageReader(sources, r, vnfd).read() if vnfd is not None else None
@@ -82,7 +88,8 @@ def read_vnf_package(files: Mapping[str, str], entry: str) -> VnfPackageSummary:
     problems = sources.problems + r.problems
     if problems or summary is None:
         raise InvalidDescriptor(problems)
-    return summary
+    env_files = {name: sources.text(name) or "" for name in sources.artifacts_of(entry)}
+    return replace(summary, env_files=env_files)
 
 
 class _PackageReader:
@@ -110,7 +117,7 @@ class _PackageReader:
         values = self._vnf_values(node_type)
         vnf_node = self._vnf_node(node_type)
         use = VnfUse(name=vnf_node or node_type, node_type=node_type, properties={}, metadata={})
-        vnfd = read_vnfd(self.r, ROOT, self.file, self.index, use)
+        vnfd = read_vnfd(self.r, self.sources, self.file, self.index, use)
         for path, message in tosca_parser_problems(
             self.file.document, self.sources.types(self.file.name), self._exposed()
         ):

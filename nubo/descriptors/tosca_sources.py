@@ -10,6 +10,11 @@ definitions (``nubo/descriptors/sol001/``) by its file name, versioned or not
 
 Every file's type sections are merged in import order, imports first and the
 importing file last, so that a file overrides what it imports.
+
+A template may also name files that are not templates, as the ``file`` of an
+artifact (a VDU's Docker env file): those resolve like imports, relative to
+the naming file, and are remembered (``artifacts_of``) so that a stored copy
+of the template can keep them. Only YAML files are ever read as templates.
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ TYPE_SECTIONS = (
 ROOT = "(template)"
 NUBO_PREFIX = "nubo:"
 _ETSI_TYPES = re.compile(r"etsi_nfv_sol001_(common|vnfd|nsd)(?:_v?\d+_\d+_\d+)?_types\.ya?ml")
+_YAML = (".yaml", ".yml")
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 _NUBO_FILES = frozenset(
     f"{NUBO_PREFIX}sol001/etsi_nfv_sol001_{kind}_types.yaml" for kind in ("common", "vnfd", "nsd")
@@ -77,12 +83,16 @@ class ToscaSources:
         *,
         extra_files: Mapping[str, str] | None = None,
         base_dir: Path | None = None,
+        artifacts: Mapping[str, bytes] | None = None,
     ) -> None:
         self.root = root
         self.problems: list[FieldProblem] = []
         self._texts = {_normal(name): text for name, text in (extra_files or {}).items()}
         self._texts[root] = root_text
         self._base_dir = base_dir
+        # Not iterated, only looked up: a package's other files may be large images.
+        self._artifacts: Mapping[str, bytes] = artifacts or {}
+        self._artifacts_of: dict[str, list[str]] = {}
         self._files: dict[str, ToscaFile | None] = {}
         self._types: dict[str, TypeSections] = {}
 
@@ -90,8 +100,11 @@ class ToscaSources:
         self.problems.append(FieldProblem(located(file, self.root, path), message))
 
     def names(self) -> list[str]:
-        """Every file handed in by name (package members), in the order given."""
-        return list(self._texts)
+        """Every template handed in by name (package members), in the order given.
+
+        Templates are YAML files; the others (env files) are only read as artifacts.
+        """
+        return [n for n in self._texts if n == self.root or n.lower().endswith(_YAML)]
 
     def text(self, name: str) -> str | None:
         """The text of the file called ``name``, as it was found (None if it was not)."""
@@ -133,6 +146,32 @@ class ToscaSources:
                 self.report(name, section, "expected a map of type definitions")
         return merged
 
+    def artifact(self, importer: str, reference: str) -> tuple[str, str | None]:
+        """The name the artifact file ``reference`` of ``importer`` resolves to, and its text.
+
+        The text is None when the file is not there. ``artifacts`` handed in
+        as bytes (a CSAR's own files) win over ``extra_files``; bytes that are
+        not UTF-8 come through as surrogate escapes, for the reader to refuse
+        by line.
+        """
+        name = _join(importer, reference)
+        if name.startswith(NUBO_PREFIX):
+            return name, None  # nubo's own type files are no one's artifacts
+        raw = self._artifacts.get(name)
+        if raw is None and name not in self._texts:
+            raw = self._on_disk(name)
+        text = self._texts.get(name) if raw is None else raw.decode("utf-8", "surrogateescape")
+        if text is not None:
+            self._texts[name] = text
+            used = self._artifacts_of.setdefault(importer, [])
+            if name not in used:
+                used.append(name)
+        return name, text
+
+    def artifacts_of(self, name: str) -> list[str]:
+        """The artifact files ``name`` named that were found, each once, in order."""
+        return list(self._artifacts_of.get(name, []))
+
     def imported_files(self, name: str) -> list[str]:
         """``name`` and every file it imports, directly or not, each once."""
         seen: list[str] = []
@@ -155,13 +194,19 @@ class ToscaSources:
             return files("nubo.descriptors").joinpath(name.removeprefix(NUBO_PREFIX)).read_text()
         if name in self._texts:
             return self._texts[name]
-        if self._base_dir is not None and not name.startswith("../"):
-            candidate = self._base_dir / name
-            if candidate.is_file():
-                text = candidate.read_text(encoding="utf-8")
-                self._texts[name] = text
-                return text
-        return None
+        data = self._on_disk(name)
+        if data is None:
+            return None
+        text = data.decode("utf-8")
+        self._texts[name] = text
+        return text
+
+    def _on_disk(self, name: str) -> bytes | None:
+        """The bytes of ``name`` under ``base_dir``; never a file outside it."""
+        if self._base_dir is None or name.startswith("../"):
+            return None
+        candidate = self._base_dir / name
+        return candidate.read_bytes() if candidate.is_file() else None
 
     def _parse(self, name: str, text: str) -> dict[str, Any] | None:
         try:

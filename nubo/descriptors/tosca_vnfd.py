@@ -9,6 +9,14 @@ level), its ``tosca.nodes.nfv.VduCp`` nodes become the connection points of
 each VNFC, attached to the NS virtual link the NSD connects the mapped
 requirement to, and the VNF's ``configurable_properties.
 additional_configurable_properties`` become its configuration parameters.
+
+A VDU's environment comes from Docker env files (seed 004 §4.8.11: a Docker
+VDU's ``envVars`` is "a docker environment variable file as accepted by the
+docker run --env-file option"). SOL001 has no such property, so the VDU names
+the file as a node artifact, ``env: {type: nubo.artifacts.EnvFile, file:
+../Files/app.env}`` (nubo's VNFD type definitions define the type), the file
+relative to the VNFD as imports are. Several such artifacts are read in the
+order given, a later one winning, as with repeated ``--env-file`` options.
 """
 
 from __future__ import annotations
@@ -17,9 +25,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from nubo.descriptors.env_file import read_env_file
 from nubo.descriptors.fields import FieldReader, as_int
 from nubo.descriptors.tosca_scaling import vdu_bounds
-from nubo.descriptors.tosca_sources import ToscaFile, located
+from nubo.descriptors.tosca_sources import ToscaFile, ToscaSources, located
 from nubo.descriptors.tosca_types import TypeIndex
 from nubo.model.descriptors import (
     Configuration,
@@ -31,7 +40,7 @@ from nubo.model.descriptors import (
     Vnfd,
 )
 
-__all__ = ["VNF_TYPE_KEY", "VnfUse", "read_vnfd", "resolve_inputs"]
+__all__ = ["ENV_FILE", "VNF_TYPE_KEY", "VnfUse", "read_vnfd", "resolve_inputs"]
 
 #: The metadata key that gives a VNF the Open Baton ``type`` naming its
 #: dependency variables (``server`` -> ``SERVER_PRIVATE``).
@@ -40,6 +49,8 @@ VNF = "tosca.nodes.nfv.VNF"
 VDU = "tosca.nodes.nfv.Vdu.Compute"
 VDU_CP = "tosca.nodes.nfv.VduCp"
 VNF_VL = "tosca.nodes.nfv.VnfVirtualLink"
+#: The artifact type of a VDU's Docker env file (a nubo extension of SOL001).
+ENV_FILE = "nubo.artifacts.EnvFile"
 _NODES = "topology_template.node_templates"
 
 
@@ -68,9 +79,10 @@ def resolve_inputs(value: Any, inputs: dict[str, Any]) -> Any:
 
 class _VnfdReader:
     def __init__(
-        self, r: FieldReader, root: str, vnfd: ToscaFile, index: TypeIndex, use: VnfUse
+        self, r: FieldReader, sources: ToscaSources, vnfd: ToscaFile, index: TypeIndex, use: VnfUse
     ) -> None:
-        self.r, self.root, self.file, self.index, self.use = r, root, vnfd, index, use
+        self.r, self.sources, self.file, self.index, self.use = r, sources, vnfd, index, use
+        self.root = sources.root
         topology = vnfd.document.get("topology_template")
         self.topology: dict[str, Any] = topology if isinstance(topology, dict) else {}
         nodes = self.topology.get("node_templates")
@@ -270,6 +282,7 @@ class _VnfdReader:
                     images=self._image(name),
                     scale_in_out=scale,
                     vnfc_templates=tuple(VnfcTemplate(cps) for _ in range(initial)),
+                    environment=self._environment(name),
                 )
             )
         if not vdus:
@@ -294,6 +307,58 @@ class _VnfdReader:
             )
         return (image_name,)
 
+    def _environment(self, name: str) -> tuple[tuple[str, str], ...]:
+        """The variables of the VDU's env file artifacts, a later file winning."""
+        node = self.nodes.get(name)
+        artifacts = node.get("artifacts") if isinstance(node, dict) else None
+        path = f"{_NODES}.{name}.artifacts"
+        if artifacts is not None and not isinstance(artifacts, dict):
+            self.report(path, "expected a map of artifact definitions")
+        environment: dict[str, str] = {}
+        for key, artifact in artifacts.items() if isinstance(artifacts, dict) else []:
+            if isinstance(artifact, dict) and self._is_env_file(artifact.get("type")):
+                environment.update(self._env_file(f"{path}.{key}", artifact))
+            elif isinstance(artifact, str) and artifact.strip().endswith(".env"):
+                # The short form leaves the type to guess; nubo does not guess.
+                self.report(
+                    f"{path}.{key}",
+                    f"give the artifact's type to use it as an env file: "
+                    f"{{type: {ENV_FILE}, file: {artifact.strip()}}}",
+                )
+        return tuple(environment.items())
+
+    def _is_env_file(self, artifact_type: Any) -> bool:
+        # By name too: a package with its own copy of the ETSI type files lacks nubo's type.
+        return isinstance(artifact_type, str) and (
+            artifact_type == ENV_FILE or self.index.is_a("artifact_types", artifact_type, ENV_FILE)
+        )
+
+    def _env_file(self, path: str, artifact: dict[str, Any]) -> dict[str, str]:
+        reference = artifact.get("file")
+        if not isinstance(reference, str) or not reference.strip():
+            self.report(f"{path}.file", "required: the env file, relative to this VNFD")
+            return {}
+        reference = reference.strip()
+        if artifact.get("repository") or "://" in reference or reference.startswith("/"):
+            # Never fetched; and "/x" would name one file in a package, another in an NSD.
+            self.report(
+                f"{path}.file",
+                f"{reference!r}: nubo reads env files from the package only; give the path "
+                "relative to this VNFD (../Files/app.env for a VNFD in Definitions/)",
+            )
+            return {}
+        name, text = self.sources.artifact(self.file.name, reference)
+        if text is None:
+            self.report(
+                f"{path}.file",
+                f"cannot read env file {reference!r}: no file {name} in the package "
+                "(the path is relative to this VNFD, as imports are)",
+            )
+            return {}
+        variables, problems = read_env_file(text, located(name, self.root, ""))
+        self.r.problems.extend(problems)
+        return variables
+
 
 def _floating(props: dict[str, Any]) -> bool:
     protocols = props.get("protocol")
@@ -306,9 +371,15 @@ def _floating(props: dict[str, Any]) -> bool:
     return False
 
 
-def read_vnfd(r: FieldReader, root: str, vnfd: ToscaFile, index: TypeIndex, use: VnfUse) -> Vnfd:
-    """The ``Vnfd`` of ``use`` as its VNFD template describes it; problems go to ``r``."""
-    reader = _VnfdReader(r, root, vnfd, index, use)
+def read_vnfd(
+    r: FieldReader, sources: ToscaSources, vnfd: ToscaFile, index: TypeIndex, use: VnfUse
+) -> Vnfd:
+    """The ``Vnfd`` of ``use`` as its VNFD template describes it; problems go to ``r``.
+
+    ``sources`` holds the files the VNFD was loaded from; its VDUs' env files
+    are read from them too.
+    """
+    reader = _VnfdReader(r, sources, vnfd, index, use)
     values, metadata = reader.vnf_properties()
     bounds = vdu_bounds(reader)
     vnf_type = metadata.get(VNF_TYPE_KEY)

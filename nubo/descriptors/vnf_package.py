@@ -6,7 +6,10 @@ remains is what SOL005's VnfPkgInfo reports and what NSDs need later: the
 archive's checksum, the files that are not definitions (additional
 artifacts, with their digests), and the Definitions by the names an NSD
 imports them by (relative to the entry's folder: an NSD that imports
-``sipp-server-vnfd.yaml`` finds ``Definitions/sipp-server-vnfd.yaml``).
+``sipp-server-vnfd.yaml`` finds ``Definitions/sipp-server-vnfd.yaml``). The
+env files the VNFD's VDUs name go with the Definitions, named the same way
+(``../Files/sipp-client.env``), so that an NSD parsed over the packages finds
+them where the VNFD says, and keeps them in its stored body.
 """
 
 from __future__ import annotations
@@ -44,7 +47,8 @@ class VnfPackageContent:
     entry: str
     #: the entry's name relative to its folder (how NSDs import it)
     vnfd_file: str
-    #: the YAML definitions by their name relative to the entry's folder
+    #: the YAML definitions, and the env files the VNFD names, by name relative to
+    #: the entry's folder
     definitions: dict[str, str]
     artifacts: tuple[PackageArtifact, ...]
 
@@ -53,15 +57,17 @@ def read_package(data: bytes) -> VnfPackageContent:
     """Check a SOL004 CSAR and its VNFD; ``InvalidDescriptor`` lists every problem."""
     csar = read_csar(data)
     definitions = csar.definitions()
-    summary = read_vnf_package(definitions, csar.entry_definitions)
+    others = {name: content for name, content in csar.files.items() if name not in definitions}
+    summary = read_vnf_package(definitions, csar.entry_definitions, others)
     _check_product(csar, summary)
     folder = posixpath.dirname(csar.entry_definitions)
+    texts = definitions | summary.env_files
     return VnfPackageContent(
         checksum=hashlib.sha256(data).hexdigest(),
         summary=summary,
         entry=csar.entry_definitions,
         vnfd_file=_relative(csar.entry_definitions, folder),
-        definitions={_relative(name, folder): text for name, text in definitions.items()},
+        definitions={_relative(name, folder): text for name, text in texts.items()},
         artifacts=_artifacts(csar, set(definitions)),
     )
 

@@ -68,11 +68,16 @@ class VnfcTemplate:
 
 @dataclass(frozen=True)
 class Vdu:
+    """A VDU: the image its VNFCs run, how many there may be, and what they start with."""
+
     name: str
     images: tuple[str, ...]
     scale_in_out: int
     vnfc_templates: tuple[VnfcTemplate, ...] = ()
     vim_instance_names: tuple[str, ...] = ()
+    #: (name, value) of the variables of its Docker env files (004 §4.8.11 ``envVars``),
+    #: the lowest-precedence part of each of its VNFCs' environment
+    environment: tuple[tuple[str, str], ...] = ()
 
     @property
     def image(self) -> str:

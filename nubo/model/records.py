@@ -61,6 +61,10 @@ class VduRecord(_Record):
     image: str
     scale_in_out: int
     vnfc_instance: list[VnfcInstance] = Field(default_factory=list)
+    environment: dict[str, str] = Field(
+        default_factory=dict,
+        description="variables from the VDU's env files, under everything else a VNFC gets",
+    )
 
     def live_vnfcs(self) -> list[VnfcInstance]:
         return [c for c in self.vnfc_instance if c.state != VnfcState.DELETED]

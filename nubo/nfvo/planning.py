@@ -40,7 +40,13 @@ def plan_nsr(
             version=vnfd.version,
             vdu=[
                 VduRecord(
-                    id=new_id(), name=vdu.name, image=vdu.image, scale_in_out=vdu.scale_in_out
+                    id=new_id(),
+                    name=vdu.name,
+                    image=vdu.image,
+                    scale_in_out=vdu.scale_in_out,
+                    # copied, like the configuration, so later VNFCs (scale-out,
+                    # heal) get what the NS was instantiated with
+                    environment=dict(vdu.environment),
                 )
                 for vdu in vnfd.vdus
             ],

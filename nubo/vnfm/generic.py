@@ -96,8 +96,18 @@ class GenericVnfm:
     async def configure(
         self, driver: VimDriver, vnfr: VnfRecord, vnfc: VnfcInstance, extra: dict[str, str]
     ) -> None:
-        """Give a CREATED VNFC its configuration parameters and resolved dependencies."""
-        env = dict(vnfr.configuration) | dict(vnfr.dependency_env) | extra
+        """Give a CREATED VNFC its environment; on a name clash the later source wins:
+
+        1. its VDU's env files (defaults an image's packager ships),
+        2. the VNF's configuration parameters (what the NSD's author chose),
+        3. the variables resolved from VNF dependencies (peer addresses),
+        4. ``extra``: nubo's own ``NUBO_*`` variables, which nothing may forge.
+
+        The result is recorded on the VNFC, so that a re-created VNFC (heal)
+        gets exactly the same.
+        """
+        vdu_env = vnfr.find_vdu(vnfc.vdu_id).environment
+        env = dict(vdu_env) | dict(vnfr.configuration) | dict(vnfr.dependency_env) | extra
         await driver.set_metadata(vnfc.vc_id, env)
         vnfc.environment = env
 

@@ -218,6 +218,8 @@ def tosca_upload() -> bytes:
         archive.writestr("Definitions/nsd.yaml", (TOSCA / "nsd.yaml").read_text())
         for vnfd in sorted(TOSCA.glob("packages/*/Definitions/*.yaml")):
             archive.writestr(f"Definitions/{vnfd.name}", vnfd.read_text())
+        for env in sorted(TOSCA.glob("packages/*/Files/*.env")):  # what the VNFDs name
+            archive.writestr(f"Files/{env.name}", env.read_text())
     return buffer.getvalue()
 
 

@@ -19,13 +19,17 @@ from nubo.catalogue.nsd import NsdCatalogue
 from nubo.cli.main import main
 from nubo.cli.packages import zip_directory
 from nubo.descriptors.openbaton import parse_nsd
+from nubo.model.states import OpState
+from nubo.vim.fake import FakeVimDriver
 from tests.conftest import fake_nubo
 from tests.unit.test_packages import (
     CLIENT,
+    CLIENT_ENV,
     SERVER,
     TOSCA,
     assert_problem,
     cli_config,
+    edited,
     onboard_package,
     problem_paths,
 )
@@ -173,6 +177,8 @@ async def test_tosca_nsd_over_the_example_packages_deploys_like_the_json_one(
     json_id = (await http.post("/api/v1/ns-descriptors", content=NSD_JSON.read_bytes())).json()
     openbaton = await instantiate(http, json_id["id"])
 
+    # the same, but for the variable of the client package's env file
+    assert environment(tosca, "sipp-client").pop("SIPP_EXTRA_NOTE") == "from-env-file"
     assert shape(tosca) == shape(openbaton)
     server_ip = address(tosca, "sipp-server", "private")
     assert environment(tosca, "sipp-client")["SERVER_PRIVATE"] == server_ip
@@ -217,13 +223,68 @@ async def test_an_nsd_csar_brings_its_own_definitions(http: httpx.AsyncClient) -
         for package in (SERVER, CLIENT):
             for vnfd in package.glob("Definitions/*.yaml"):
                 archive.writestr(f"Definitions/{vnfd.name}", vnfd.read_text())
+        # where the client VNFD says its env file is, relative to itself
+        archive.writestr("Files/sipp-client.env", "SIPP_EXTRA_NOTE=from-the-nsd-csar\n")
     csar = buffer.getvalue()
 
     info = await onboard_nsd(http, csar, "application/zip")
     assert (info["nsdOnboardingState"], info["vnfPkgIds"]) == ("ONBOARDED", [])
     r = await http.get(f"{ROOT}/{info['id']}/nsd_content")
     assert r.content == csar and r.headers["content-type"] == "application/zip"
-    await instantiate(http, info["id"])
+    nsr = await instantiate(http, info["id"])
+    assert environment(nsr, "sipp-client")["SIPP_EXTRA_NOTE"] == "from-the-nsd-csar"
+
+
+# --- VDU env files ---------------------------------------------------------------------------
+
+ENV_FILE = (
+    "# the client's env file, with names that later sources also set\n"
+    "ENV_ONLY=kept\n"
+    "SIPP_RATE=99\n"
+    "SERVER_PRIVATE=192.0.2.1\n"
+    "NUBO_NS_ID=forged\n"
+)
+
+
+async def test_env_file_variables_reach_every_vnfc_under_everything_else(
+    http: httpx.AsyncClient, app: Nubo, tmp_path: Path
+) -> None:
+    client = edited(CLIENT, tmp_path, lambda root: (root / CLIENT_ENV).write_text(ENV_FILE), True)
+    await onboard_packages(http, SERVER)
+    await onboard_package(http, client)
+    info = await onboard_nsd(http, NSD_YAML.read_bytes(), "application/yaml")
+    nsr = await instantiate(http, info["id"])
+
+    env = environment(nsr, "sipp-client")
+    assert env["ENV_ONLY"] == "kept"  # env file
+    assert env["SIPP_RATE"] == "10"  # < configuration parameter
+    assert env["SERVER_PRIVATE"] == address(nsr, "sipp-server", "private")  # < dependency
+    assert env["NUBO_NS_ID"] == nsr["id"]  # < nubo's own
+    client_vdu = next(v for v in nsr["vnfr"] if v["name"] == "sipp-client")["vdu"][0]
+    assert client_vdu["environment"]["SIPP_RATE"] == "99"  # the VDU keeps the file's values
+    assert "ENV_ONLY" not in environment(nsr, "sipp-server")
+    vim = await app.vims.driver((await app.vims.default()).id)
+    assert isinstance(vim, FakeVimDriver)
+    vnfc = client_vdu["vnfc_instance"][0]
+    container = vim.container_of(vnfc["vc_id"])
+    assert container is not None and container.environment == env
+
+    # A scaled-out VNFC gets it too, from the VDU record ...
+    vnfr = next(v for v in nsr["vnfr"] if v["name"] == "sipp-client")
+    op = await app.ns.scale_out(nsr["id"], vnfr["id"], client_vdu["id"])
+    assert (await app.runner.wait(op.id, timeout=10)).state == OpState.COMPLETED
+    record = await app.ns.get(nsr["id"])
+    vnfcs = record.vnfr_by_name("sipp-client").vnfcs()
+    assert len(vnfcs) == 2 and vnfcs[1].environment["ENV_ONLY"] == "kept"
+    assert vnfcs[1].environment["NUBO_VNFC_ID"] == vnfcs[1].id
+
+    # ... and so does a re-created one.
+    vim.vanish(vnfcs[1].vc_id)
+    op = await app.ns.heal(nsr["id"], vnfcs[1].id)
+    assert (await app.runner.wait(op.id, timeout=10)).state == OpState.COMPLETED
+    healed = (await app.ns.get(nsr["id"])).find_vnfc(vnfcs[1].id)[2]
+    container = vim.container_of(healed.vc_id)
+    assert container is not None and container.environment == vnfcs[1].environment
 
 
 async def test_open_baton_json_through_sol005(http: httpx.AsyncClient) -> None:

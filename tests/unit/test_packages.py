@@ -21,6 +21,7 @@ from nubo.cli.main import main
 from nubo.cli.packages import package_files, zip_directory
 from nubo.descriptors.manifest_digests import refresh_manifest
 from nubo.descriptors.tosca_package import read_vnf_package
+from nubo.descriptors.vnf_package import read_package
 from nubo.model.errors import InvalidDescriptor
 from tests.conftest import fake_nubo
 
@@ -29,6 +30,8 @@ PACKAGES = TOSCA / "packages"
 SERVER = PACKAGES / "sipp-server"
 CLIENT = PACKAGES / "sipp-client"
 SERVER_VNFD = "Definitions/sipp-server-vnfd.yaml"
+CLIENT_VNFD = "Definitions/sipp-client-vnfd.yaml"
+CLIENT_ENV = "Files/sipp-client.env"
 ROOT = "/vnfpkgm/v1/vnf_packages"
 
 
@@ -173,7 +176,8 @@ async def test_example_package_directories_onboard(
     (image,) = info["softwareImages"]
     assert image["name"] == f"nubo/{directory.name}:latest"
     assert image["containerFormat"] == "DOCKER"
-    assert [a["artifactPath"] for a in info["additionalArtifacts"]] == ["ChangeLog.txt"]
+    env_files = ["Files/sipp-client.env"] if directory == CLIENT else []
+    assert [a["artifactPath"] for a in info["additionalArtifacts"]] == ["ChangeLog.txt", *env_files]
     changelog = hashlib.sha256((directory / "ChangeLog.txt").read_bytes()).hexdigest()
     assert info["additionalArtifacts"][0]["checksum"]["hash"] == changelog
     assert (info["onboardingState"], info["operationalState"], info["usageState"]) == (
@@ -199,6 +203,26 @@ def test_a_vnfd_is_summarised_from_its_node_type() -> None:
     )
     assert [(i.id, i.name) for i in summary.images] == [
         ("sipp-server-vdu", "nubo/sipp-server:latest")
+    ]
+
+
+def test_the_env_file_a_vnfd_names_goes_with_its_definitions() -> None:
+    content = read_package(zip_directory(CLIENT))
+    env = (CLIENT / CLIENT_ENV).read_text()
+    assert content.summary.env_files == {CLIENT_ENV: env}
+    # named relative to the entry's folder, as the VNFD names it for an NSD
+    assert content.definitions == {
+        "sipp-client-vnfd.yaml": (CLIENT / CLIENT_VNFD).read_text(),
+        "../Files/sipp-client.env": env,
+    }
+
+
+def test_an_env_file_that_is_not_utf8_is_refused_by_line() -> None:
+    vnfd = (CLIENT / CLIENT_VNFD).read_text()
+    with pytest.raises(InvalidDescriptor) as caught:
+        read_vnf_package({CLIENT_VNFD: vnfd}, CLIENT_VNFD, {CLIENT_ENV: b"A=1\nB=caf\xe9\n"})
+    assert [(p.path, p.message) for p in caught.value.problems] == [
+        (CLIENT_ENV, "line 2: not UTF-8 text")
     ]
 
 
@@ -337,6 +361,39 @@ BAD_PACKAGES: dict[str, tuple[Callable[[Path], None], bool, str, str]] = {
         "missing image",
     ),
 }
+
+
+BAD_CLIENT_PACKAGES: dict[str, tuple[Callable[[Path], None], str, str]] = {
+    # relative to the VNFD, not to the package root: Definitions/Files/... is not there
+    "env file not found": (
+        replace_in(CLIENT_VNFD, "file: ../Files/sipp-client.env", "file: Files/sipp-client.env"),
+        f"{CLIENT_VNFD}:topology_template.node_templates.sipp-client-vdu.artifacts.env.file",
+        "cannot read env file 'Files/sipp-client.env': no file Definitions/Files/sipp-client.env",
+    ),
+    "env file with a bare name": (
+        replace_in(CLIENT_ENV, "SIPP_EXTRA_NOTE=from-env-file", "SIPP_EXTRA_NOTE"),
+        CLIENT_ENV,
+        "line 6: 'SIPP_EXTRA_NOTE' has no '='",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_CLIENT_PACKAGES))
+async def test_a_package_with_a_bad_env_file_is_refused(
+    http: httpx.AsyncClient, tmp_path: Path, case: str
+) -> None:
+    edit, path, fragment = BAD_CLIENT_PACKAGES[case]
+    package_id = await create_package(http)
+    r = await http.put(
+        f"{ROOT}/{package_id}/package_content",
+        content=edited(CLIENT, tmp_path, edit, True),
+        headers={"Content-Type": "application/zip"},
+    )
+    problem = assert_problem(r, 422, "INVALID_DESCRIPTOR")
+    assert any(e["path"] == path and fragment in e["message"] for e in problem["errors"]), (
+        problem_paths(problem)
+    )
+    assert (await http.get(f"{ROOT}/{package_id}")).json()["onboardingState"] == "CREATED"
 
 
 @pytest.mark.parametrize("case", list(BAD_PACKAGES))

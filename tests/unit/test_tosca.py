@@ -13,7 +13,7 @@ import requests
 import yaml  # type: ignore[import-untyped]
 
 from nubo.descriptors.openbaton import parse_nsd
-from nubo.descriptors.tosca import parse_tosca_nsd
+from nubo.descriptors.tosca import parse_tosca_nsd, read_tosca_nsd
 from nubo.model.descriptors import Nsd, Vnfd
 from nubo.model.errors import FieldProblem, InvalidDescriptor
 from nubo.model.topology import dependency_variable
@@ -42,8 +42,10 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def vnfds() -> dict[str, str]:
-    """The example's VNFDs by file name: the Definitions of its VNF packages."""
-    return {p.name: p.read_text() for p in TOSCA.glob("packages/*/Definitions/*.yaml")}
+    """The example's VNFDs by file name, and the env files they name, as packages give them."""
+    definitions = {p.name: p.read_text() for p in TOSCA.glob("packages/*/Definitions/*.yaml")}
+    env_files = {f"../Files/{p.name}": p.read_text() for p in TOSCA.glob("packages/*/Files/*.env")}
+    return definitions | env_files
 
 
 def package(**edits: Edit) -> tuple[str, dict[str, str]]:
@@ -292,3 +294,118 @@ def test_nubo_type_files_are_valid_yaml_and_self_consistent() -> None:
     for name in ("common", "vnfd", "nsd"):
         document = yaml.safe_load((SOL001 / f"etsi_nfv_sol001_{name}_types.yaml").read_text())
         assert document["tosca_definitions_version"] == "tosca_simple_yaml_1_3"
+
+
+# --- VDU env files (seed 004 §4.8.11) -----------------------------------------------------
+
+ENV = "../Files/sipp-client.env"
+ENV_ARTIFACT = f"{CLIENT}:{NODES}.sipp-client-vdu.artifacts.env"
+
+
+def artifacts(**given: Any) -> Edit:
+    """An edit giving the client VDU these artifacts instead of its own."""
+
+    def edit(d: dict[str, Any]) -> None:
+        nodes(d)["sipp-client-vdu"]["artifacts"] = given
+
+    return edit
+
+
+def client_environment(nsd: Nsd) -> dict[str, str]:
+    (vdu,) = nsd.vnfd("sipp-client").vdus
+    return dict(vdu.environment)
+
+
+def test_the_client_vdu_gets_its_env_file(tosca: Nsd) -> None:
+    assert client_environment(tosca) == {"SIPP_EXTRA_NOTE": "from-env-file"}
+    (server_vdu,) = tosca.vnfd("sipp-server").vdus
+    assert server_vdu.environment == ()
+
+
+def test_the_env_file_is_kept_with_the_nsd_it_was_used_by(tosca: Nsd) -> None:
+    nsd, files = package()
+    used = read_tosca_nsd(nsd, extra_files=files)
+    assert used.files[ENV] == (TOSCA / "packages/sipp-client/Files/sipp-client.env").read_text()
+    # The stored files alone parse to the same NSD.
+    assert read_tosca_nsd(nsd, extra_files=used.files).nsd == tosca
+
+
+def test_several_env_files_a_later_one_winning() -> None:
+    def derived(d: dict[str, Any]) -> None:
+        d["artifact_types"] = {"acme.EnvFile": {"derived_from": "nubo.artifacts.EnvFile"}}
+        artifacts(
+            base={"type": "nubo.artifacts.EnvFile", "file": ENV},
+            image={"type": "tosca.artifacts.Deployment.Image", "file": "../Files/none.img"},
+            site={"type": "acme.EnvFile", "file": "site.env"},
+        )(d)
+
+    nsd, files = package(sipp_client_vnfd=derived)
+    files["site.env"] = "SIPP_EXTRA_NOTE=site\nSITE=1\n"
+    assert client_environment(parse_tosca_nsd(nsd, extra_files=files)) == {
+        "SIPP_EXTRA_NOTE": "site",
+        "SITE": "1",
+    }
+
+
+def test_a_missing_env_file_is_named() -> None:
+    nsd, files = package()
+    del files[ENV]
+    problems = problems_of(nsd, files)
+    assert problems == [
+        FieldProblem(
+            f"{ENV_ARTIFACT}.file",
+            f"cannot read env file {ENV!r}: no file {ENV} in the package (the path is "
+            "relative to this VNFD, as imports are)",
+        )
+    ]
+
+
+def test_a_bad_env_file_is_refused_by_file_and_line() -> None:
+    nsd, files = package()
+    files[ENV] += "\nPATH\nMY-VAR=1\n"
+    lines = len(files[ENV].split("\n"))
+    problems = problems_of(nsd, files)
+    assert [(p.path, p.message.split(":", 1)[0]) for p in problems] == [
+        (ENV, f"line {lines - 2}"),
+        (ENV, f"line {lines - 1}"),
+    ]
+    assert "'PATH' has no '='" in problems[0].message
+
+
+@pytest.mark.parametrize(
+    ("artifact", "path", "fragment"),
+    [
+        ({"type": "nubo.artifacts.EnvFile"}, "env.file", "required: the env file"),
+        ({"type": "nubo.artifacts.EnvFile", "file": "/Files/a.env"}, "env.file", "relative"),
+        (
+            {"type": "nubo.artifacts.EnvFile", "file": "https://example.com/a.env"},
+            "env.file",
+            "from the package only",
+        ),
+        (
+            {"type": "nubo.artifacts.EnvFile", "file": "a.env", "repository": "hub"},
+            "env.file",
+            "from the package only",
+        ),
+        ("../Files/sipp-client.env", "env", "give the artifact's type"),
+    ],
+)
+def test_env_file_references_nubo_does_not_read(artifact: Any, path: str, fragment: str) -> None:
+    problems = problems_of(*package(sipp_client_vnfd=artifacts(env=artifact)))
+    assert_problem(problems, f"{CLIENT}:{NODES}.sipp-client-vdu.artifacts.{path}", fragment)
+
+
+def test_an_env_file_is_never_read_outside_the_nsds_folder(tmp_path: Path) -> None:
+    (tmp_path / "secret.env").write_text("SECRET=1\n")
+    folder = tmp_path / "nsd"
+    folder.mkdir()
+    nsd, files = package(
+        sipp_client_vnfd=artifacts(env={"type": "nubo.artifacts.EnvFile", "file": "../secret.env"})
+    )
+    for name, text in files.items():
+        if name.endswith(".yaml"):
+            (folder / name).write_text(text)
+    (folder / "nsd.yaml").write_text(nsd)
+    with pytest.raises(InvalidDescriptor) as caught:
+        parse_tosca_nsd(folder / "nsd.yaml")
+    assert_problem(caught.value.problems, f"{ENV_ARTIFACT}.file", "cannot read env file")
