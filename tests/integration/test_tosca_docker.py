@@ -107,6 +107,7 @@ async def test_tosca_sipp_service_calls_scales_and_terminates(
         client_env = vnfc_container(docker_client, client.id).attrs["Config"]["Env"]
         assert f"SERVER_PRIVATE={server.addresses['private']}" in client_env
         assert "SIPP_RATE=10" in client_env
+        assert "SIPP_EXTRA_NOTE=from-env-file" in client_env  # the package's env file
         successful, failed = wait_for_calls(vnfc_container(docker_client, client.id), minimum=5)
         assert successful >= 5 and failed == 0
 
