@@ -211,6 +211,10 @@ class ToscaSources:
     def _parse(self, name: str, text: str) -> dict[str, Any] | None:
         try:
             document = yaml.safe_load(text)
+            _check_expansion(document)
+        except RecursionError:
+            self.report(name, "", "malformed YAML: nested too deeply")
+            return None
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
@@ -307,3 +311,38 @@ def _not_found(reference: str) -> str:
             f"network) and no file {posixpath.basename(reference)!r} is in the package"
         )
     return f"cannot import {reference!r}: no such file in the package"
+
+
+#: the most nodes a template may hold once its YAML aliases are expanded
+MAX_EXPANDED_NODES = 200_000
+
+
+def _check_expansion(document: Any) -> None:
+    """Refuse alias bombs and self-referencing documents before anything walks them.
+
+    YAML aliases share one object, so loading stays cheap, but every later
+    walk (validation, copying, JSON) visits each reference again: nine levels
+    of ten aliases are 10^9 nodes. Sizes are counted once per shared object.
+    """
+    sizes: dict[int, int] = {}
+
+    def size(node: Any) -> int:
+        if not isinstance(node, dict | list):
+            return 1
+        key = id(node)
+        if key in sizes:
+            if sizes[key] < 0:
+                raise yaml.YAMLError("a YAML alias refers to a node that contains it")
+            return sizes[key]
+        sizes[key] = -1
+        children = [*node.keys(), *node.values()] if isinstance(node, dict) else node
+        total = 1 + sum(size(child) for child in children)
+        if total > MAX_EXPANDED_NODES:
+            raise yaml.YAMLError(
+                f"the document expands to more than {MAX_EXPANDED_NODES} nodes "
+                "(YAML aliases repeated over and over)"
+            )
+        sizes[key] = total
+        return total
+
+    size(document)

@@ -409,3 +409,24 @@ def test_an_env_file_is_never_read_outside_the_nsds_folder(tmp_path: Path) -> No
     with pytest.raises(InvalidDescriptor) as caught:
         parse_tosca_nsd(folder / "nsd.yaml")
     assert_problem(caught.value.problems, f"{ENV_ARTIFACT}.file", "cannot read env file")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "tosca_definitions_version: tosca_simple_yaml_1_3\na0: &a0 [x, x, x, x, x, x, x, x]\n"
+            + "".join(
+                f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]\n" for i in range(1, 9)
+            ),
+            "expands to more than",
+        ),
+        ("tosca_definitions_version: tosca_simple_yaml_1_3\nx: &r [*r]\n", "contains it"),
+        ("a: " + "[" * 5000 + "]" * 5000, "nested too deeply"),
+    ],
+    ids=["alias-bomb", "self-reference", "deep-nesting"],
+)
+def test_hostile_yaml_is_refused_before_it_is_walked(text: str, message: str) -> None:
+    with pytest.raises(InvalidDescriptor) as caught:
+        parse_tosca_nsd(text)
+    assert message in caught.value.detail and "malformed YAML" in caught.value.detail
