@@ -16,25 +16,14 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request, Response
 from pydantic import Field
 
-from nubo.api.sol005 import NSLCM, PROBLEMS, Sol005Model, accepted, link
+from nubo.api.sol005 import NSLCM, PROBLEMS, Sol005Model, accepted, instances_of, link, ns_of
 from nubo.catalogue.nsd import NsdCatalogue
 from nubo.model.errors import BadRequest, Conflict, NotFound
 from nubo.model.records import NetworkServiceRecord, VduRecord, VnfRecord
 from nubo.model.states import NsStatus, VnfcState
-from nubo.nfvo.instances import NOT_INSTANTIATED, NsInstances
-from nubo.nfvo.service import NsService
+from nubo.nfvo.instances import NOT_INSTANTIATED
 
 router = APIRouter(prefix=NSLCM, tags=["SOL005 NS lifecycle"])
-
-
-def _instances(request: Request) -> NsInstances:
-    instances: NsInstances = request.app.state.services.instances
-    return instances
-
-
-def _ns(request: Request) -> NsService:
-    ns: NsService = request.app.state.services.ns
-    return ns
 
 
 async def _nsd_ids(request: Request, only: str | None = None) -> dict[str, str]:
@@ -220,28 +209,30 @@ class HealNsRequest(Sol005Model):
 async def create_ns_instance(
     body: CreateNsRequest, request: Request, response: Response
 ) -> dict[str, Any]:
-    nsr = await _instances(request).create_instance(body.nsd_id, body.ns_name, body.ns_description)
+    nsr = await instances_of(request).create_instance(
+        body.nsd_id, body.ns_name, body.ns_description
+    )
     response.headers["Location"] = f"{NSLCM}/ns_instances/{nsr.id}"
     return await _view(request, nsr)
 
 
 @router.get("/ns_instances", response_model=None)
 async def list_ns_instances(request: Request) -> list[dict[str, Any]]:
-    nsrs = await _ns(request).list(include_terminated=True)
+    nsrs = await ns_of(request).list(include_terminated=True)
     ids = await _nsd_ids(request)
     return [NsInstanceView.of(nsr, ids).model_dump(by_alias=True) for nsr in nsrs]
 
 
 @router.get("/ns_instances/{ns_instance_id}", response_model=None, responses=PROBLEMS)
 async def get_ns_instance(ns_instance_id: str, request: Request) -> dict[str, Any]:
-    return await _view(request, await _ns(request).get(ns_instance_id))
+    return await _view(request, await ns_of(request).get(ns_instance_id))
 
 
 @router.delete(
     "/ns_instances/{ns_instance_id}", status_code=204, response_class=Response, responses=PROBLEMS
 )
 async def delete_ns_instance(ns_instance_id: str, request: Request) -> Response:
-    await _instances(request).delete_instance(ns_instance_id)
+    await instances_of(request).delete_instance(ns_instance_id)
     return Response(status_code=204)
 
 
@@ -257,7 +248,7 @@ async def instantiate_ns(
     vim = body.additional_params_for_ns.get("vimId")
     if vim is not None and (not isinstance(vim, str) or not vim):
         raise BadRequest("vimId must be a VIM name or id", field="additionalParamsForNs.vimId")
-    op = await _instances(request).instantiate_instance(ns_instance_id, vim=vim)
+    op = await instances_of(request).instantiate_instance(ns_instance_id, vim=vim)
     accepted(response, op)
 
 
@@ -270,7 +261,7 @@ async def instantiate_ns(
 async def scale_ns(
     ns_instance_id: str, body: ScaleNsRequest, request: Request, response: Response
 ) -> None:
-    ns = _ns(request)
+    ns = ns_of(request)
     data = body.scale_vnf_data[0]
     if data.scale_by_step_data.number_of_steps != 1:
         raise BadRequest(
@@ -296,7 +287,7 @@ async def scale_ns(
 async def heal_ns(
     ns_instance_id: str, body: HealNsRequest, request: Request, response: Response
 ) -> None:
-    ns = _ns(request)
+    ns = ns_of(request)
     data = body.heal_vnf_data[0]
     nsr = await ns.get(ns_instance_id)
     vnfr = _vnfr_of(nsr, data.vnf_instance_id, "healVnfData[0].vnfInstanceId")
@@ -334,7 +325,7 @@ async def heal_ns(
     },
 )
 async def terminate_ns(ns_instance_id: str, request: Request, response: Response) -> None:
-    ns = _ns(request)
+    ns = ns_of(request)
     nsr = await ns.get(ns_instance_id)
     if nsr.status in NOT_INSTANTIATED:
         raise Conflict(

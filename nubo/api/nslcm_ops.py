@@ -15,11 +15,18 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import Field
 
-from nubo.api.sol005 import NSLCM, PROBLEMS, Sol005Model, accepted, link, op_location
+from nubo.api.sol005 import (
+    NSLCM,
+    PROBLEMS,
+    Sol005Model,
+    accepted,
+    instances_of,
+    link,
+    ns_of,
+    op_location,
+)
 from nubo.model.records import LcmOpOcc, StepRecord
 from nubo.model.states import SOL005_OPERATION, OpState
-from nubo.nfvo.instances import NsInstances
-from nubo.nfvo.service import NsService
 
 router = APIRouter(prefix=NSLCM, tags=["SOL005 NS lifecycle"])
 
@@ -29,16 +36,6 @@ _TASKS: dict[OpState, tuple[str, ...]] = {
     OpState.ROLLING_BACK: ("cancel",),
     OpState.FAILED_TEMP: ("retry", "rollback", "fail"),
 }
-
-
-def _instances(request: Request) -> NsInstances:
-    instances: NsInstances = request.app.state.services.instances
-    return instances
-
-
-def _ns(request: Request) -> NsService:
-    ns: NsService = request.app.state.services.ns
-    return ns
 
 
 class NsLcmOpOccView(Sol005Model):
@@ -92,32 +89,32 @@ async def list_op_occs(
     ns_instance_id: Annotated[str | None, Query(alias="nsInstanceId")] = None,
     operation_state: Annotated[OpState | None, Query(alias="operationState")] = None,
 ) -> list[dict[str, Any]]:
-    ops = await _ns(request).operations(ns_instance_id)
+    ops = await ns_of(request).operations(ns_instance_id)
     return [_view(op) for op in ops if operation_state is None or op.state == operation_state]
 
 
 @router.get("/ns_lcm_op_occs/{op_id}", response_model=None, responses=PROBLEMS)
 async def get_op_occ(op_id: str, request: Request) -> dict[str, Any]:
-    return _view(await _ns(request).operation(op_id))
+    return _view(await ns_of(request).operation(op_id))
 
 
 @router.post(
     "/ns_lcm_op_occs/{op_id}/retry", status_code=202, response_model=None, responses=PROBLEMS
 )
 async def retry_op_occ(op_id: str, request: Request, response: Response) -> None:
-    accepted(response, await _instances(request).retry(op_id))
+    accepted(response, await instances_of(request).retry(op_id))
 
 
 @router.post(
     "/ns_lcm_op_occs/{op_id}/rollback", status_code=202, response_model=None, responses=PROBLEMS
 )
 async def rollback_op_occ(op_id: str, request: Request, response: Response) -> None:
-    accepted(response, await _instances(request).rollback(op_id))
+    accepted(response, await instances_of(request).rollback(op_id))
 
 
 @router.post("/ns_lcm_op_occs/{op_id}/fail", response_model=None, responses=PROBLEMS)
 async def fail_op_occ(op_id: str, request: Request) -> dict[str, Any]:
-    return _view(await _instances(request).fail(op_id))
+    return _view(await instances_of(request).fail(op_id))
 
 
 @router.post(
@@ -128,4 +125,4 @@ async def cancel_op_occ(
 ) -> None:
     # GRACEFUL and FORCEFUL act alike: the running step is interrupted at its next
     # await, and the occurrence waits in FAILED_TEMP for a rollback or a retry
-    accepted(response, await _instances(request).cancel(op_id))
+    accepted(response, await instances_of(request).cancel(op_id))

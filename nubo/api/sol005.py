@@ -16,6 +16,8 @@ from pydantic.alias_generators import to_camel
 from nubo.api.problems import PROBLEM_JSON
 from nubo.model.errors import PayloadTooLarge
 from nubo.model.records import LcmOpOcc
+from nubo.nfvo.instances import NsInstances
+from nubo.nfvo.service import NsService
 
 NSLCM = "/nslcm/v1"
 
@@ -33,6 +35,16 @@ class Sol005Model(BaseModel):
     """camelCase on the wire, snake_case in Python; unknown request fields are ignored."""
 
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+
+def ns_of(request: Request) -> NsService:
+    ns: NsService = request.app.state.services.ns
+    return ns
+
+
+def instances_of(request: Request) -> NsInstances:
+    instances: NsInstances = request.app.state.services.instances
+    return instances
 
 
 def link(href: str) -> dict[str, str]:

@@ -102,7 +102,7 @@ def _joins_errors(detail: str, errors: Any) -> bool:
     return bool(parts) and all(part in detail for part in parts[:5])
 
 
-def _problem_of(response: httpx.Response) -> dict[str, Any]:
+def problem_of(response: httpx.Response) -> dict[str, Any]:
     try:
         body = response.json()
     except ValueError:
@@ -143,14 +143,26 @@ class NuboClient:
         body: Any = None,
         params: dict[str, str] | None = None,
         idempotency_key: str | None = None,
+        content: bytes | None = None,
+        content_type: str | None = None,
     ) -> httpx.Response:
-        """Send a request; with an idempotency key, a lost answer is asked for again."""
-        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
+        """Send a request (``body`` as JSON, or raw ``content`` of ``content_type``).
+
+        With an idempotency key, a lost answer is asked for again.
+        """
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+        if content_type:
+            headers["Content-Type"] = content_type
         attempts = 3 if idempotency_key else 1
         for attempt in range(1, attempts + 1):
             try:
                 response = self._http.request(
-                    method, self.prefix + path, json=body, params=params, headers=headers
+                    method,
+                    self.prefix + path,
+                    json=body,
+                    content=content,
+                    params=params,
+                    headers=headers,
                 )
                 break
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
@@ -160,7 +172,7 @@ class NuboClient:
                 if attempt == attempts:
                     raise Unreachable(self.base_url, f"{type(exc).__name__}: {exc}") from None
         if response.status_code >= 400:
-            raise ApiError(_problem_of(response))
+            raise ApiError(problem_of(response))
         return response
 
     def get(self, path: str, params: dict[str, str] | None = None) -> Any:

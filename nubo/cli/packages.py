@@ -18,11 +18,18 @@ from pathlib import Path
 from typing import Any
 
 import click
-import httpx
 from rich.table import Table
 
 from nubo.cli import render
-from nubo.cli.client import ApiError, CliConfig, Unreachable, echo_json, json_option, pass_config
+from nubo.cli.client import (
+    ApiError,
+    CliConfig,
+    NuboClient,
+    Unreachable,
+    echo_json,
+    json_option,
+    pass_config,
+)
 
 VNFPKGM = "/vnfpkgm/v1"
 NSD = "/nsd/v1"
@@ -31,60 +38,10 @@ YAML = "application/yaml"
 _ZIP_SUFFIXES = (".zip", ".csar")
 
 
-class Sol005Client:
-    """HTTP calls to one SOL005 API, with raw bodies; non-2xx answers raise ``ApiError``."""
-
-    def __init__(self, config: CliConfig, prefix: str) -> None:
-        self.url = config.url.rstrip("/")
-        self.prefix = prefix
-        self._http = httpx.Client(base_url=self.url, transport=config.transport, timeout=120.0)
-
-    def close(self) -> None:
-        self._http.close()
-
-    def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        json: Any = None,
-        content: bytes | None = None,
-        content_type: str | None = None,
-    ) -> httpx.Response:
-        headers = {"Content-Type": content_type} if content_type else None
-        try:
-            response = self._http.request(
-                method, self.prefix + path, json=json, content=content, headers=headers
-            )
-        except httpx.TransportError as exc:
-            raise Unreachable(self.url, str(exc) or type(exc).__name__) from None
-        if response.status_code >= 400:
-            raise ApiError(problem_of(response))
-        return response
-
-    def get(self, path: str) -> Any:
-        return self.request("GET", path).json()
-
-
-def problem_of(response: httpx.Response) -> dict[str, Any]:
-    """The problem document of an error answer (or one made up from its status)."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if isinstance(body, dict) and ("title" in body or "detail" in body):
-        body.setdefault("status", response.status_code)
-        return body
-    return {
-        "title": response.reason_phrase or "HTTP error",
-        "status": response.status_code,
-        "detail": response.text.strip()[:300] or f"{response.request.method} {response.url}",
-    }
-
-
 @contextlib.contextmanager
-def sol005(config: CliConfig, prefix: str) -> Iterator[Sol005Client]:
-    client = Sol005Client(config, prefix)
+def sol005(config: CliConfig, prefix: str) -> Iterator[NuboClient]:
+    """A client of one SOL005 API; uploads may take a while, so two minutes per call."""
+    client = NuboClient(config.url, transport=config.transport, timeout=120.0, prefix=prefix)
     try:
         yield client
     finally:
@@ -122,7 +79,7 @@ def read_content(path: Path, text_type: str = YAML) -> tuple[bytes, str]:
 
 
 def create_and_upload(
-    api: Sol005Client,
+    api: NuboClient,
     collection: str,
     content: str,
     data: bytes,
@@ -130,7 +87,7 @@ def create_and_upload(
     create: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Create a resource, upload its content; a refused upload deletes the empty resource."""
-    created = api.request("POST", collection, json=create or {}).json()
+    created = api.request("POST", collection, body=create or {}).json()
     resource = f"{collection}/{created['id']}"
     try:
         uploaded: dict[str, Any] = api.request(
@@ -153,7 +110,7 @@ def onboard_nsd_content(config: CliConfig, path: Path) -> dict[str, Any]:
 def set_nsd_state(config: CliConfig, nsd_id: str, state: str) -> dict[str, Any]:
     with sol005(config, NSD) as api:
         changed: dict[str, Any] = api.request(
-            "PATCH", f"/ns_descriptors/{nsd_id}", json={"nsdOperationalState": state}
+            "PATCH", f"/ns_descriptors/{nsd_id}", body={"nsdOperationalState": state}
         ).json()
         return changed
 
@@ -299,7 +256,7 @@ def package_vnfd(config: CliConfig, package_id: str) -> None:
 def _set_state(config: CliConfig, package_id: str, state: str, as_json: bool) -> None:
     with sol005(config, VNFPKGM) as api:
         changed = api.request(
-            "PATCH", f"/vnf_packages/{package_id}", json={"operationalState": state}
+            "PATCH", f"/vnf_packages/{package_id}", body={"operationalState": state}
         ).json()
     if as_json:
         echo_json(changed)

@@ -194,15 +194,9 @@ class _NsdReader:
 
     def _classify(self, name: str, node: Any) -> None:
         path = f"{_NODES}.{name}"
-        node_type = node.get("type") if isinstance(node, dict) else None
-        if not isinstance(node_type, str):
-            self.report(f"{path}.type", "required: the node type")
-            return
-        if not self.index.known("node_types", node_type):
-            self.report(
-                f"{path}.type",
-                f"unknown node type {node_type!r}: neither this template nor its imports define it",
-            )
+        node_type, problem = self.index.node_type_problem(node)
+        if problem is not None:
+            self.report(f"{path}.type", problem)
             return
         kind = next(
             (k for k in (VNF, NS_VL, NS) if self.index.is_a("node_types", node_type, k)), ""

@@ -171,15 +171,11 @@ class _PackageReader:
 
     def _check_node(self, name: str, node: Any) -> None:
         path = f"{_NODES}.{name}"
-        node_type = node.get("type") if isinstance(node, dict) else None
-        if not isinstance(node_type, str):
-            self.report(f"{path}.type", "required: the node type")
-            return
-        if not self.index.known("node_types", node_type):
-            self.report(
-                f"{path}.type",
-                f"unknown node type {node_type!r}: neither this template nor its imports define it",
-            )
+        node_type, problem = self.index.node_type_problem(node)
+        if problem is not None:
+            self.report(f"{path}.type", problem)
+            if not node_type:
+                return
         listed = node.get("requirements")
         if listed is not None and not isinstance(listed, list):
             self.report(f"{path}.requirements", "expected a list of requirements")

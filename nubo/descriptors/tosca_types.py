@@ -33,6 +33,17 @@ class TypeIndex:
             found = _NORMATIVE.get(name)
         return found if isinstance(found, dict) else None
 
+    def node_type_problem(self, node: Any) -> tuple[str, str | None]:
+        """``(node type, None)`` when the node template names a known type, else the problem."""
+        node_type = node.get("type") if isinstance(node, dict) else None
+        if not isinstance(node_type, str):
+            return "", "required: the node type"
+        if not self.known("node_types", node_type):
+            return node_type, (
+                f"unknown node type {node_type!r}: neither this template nor its imports define it"
+            )
+        return node_type, None
+
     def known(self, section: str, name: str) -> bool:
         return self.definition(section, name) is not None
 

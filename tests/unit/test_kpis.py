@@ -25,7 +25,7 @@ from nubo.model.states import LcmOperationType, OpState
 from nubo.monitor.kpis import KpiEvaluator, Kpis, build_kpis
 from nubo.store.kpis import SqlKpiStore
 from nubo.store.metrics import SqlMetricStore
-from tests.conftest import fake_nubo
+from tests.conftest import fake_nubo, running
 from tests.unit.test_metrics_api import deploy, problem
 
 T0 = 1_700_000_000.0
@@ -58,12 +58,8 @@ class Clock:
 
 @pytest.fixture
 async def app(tmp_path: Path) -> AsyncIterator[Nubo]:
-    nubo = fake_nubo(tmp_path)
-    await nubo.start()
-    try:
+    async with running(fake_nubo(tmp_path)) as nubo:
         yield nubo
-    finally:
-        await nubo.stop()
 
 
 @pytest.fixture

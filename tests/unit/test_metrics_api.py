@@ -21,7 +21,7 @@ from nubo.model.records import NetworkServiceRecord
 from nubo.model.states import OpState
 from nubo.monitor.prometheus import escape
 from nubo.store.metrics import SqlMetricStore
-from tests.conftest import fake_nubo
+from tests.conftest import fake_nubo, running
 
 NSD = Path(__file__).resolve().parents[2] / "examples" / "sipp" / "nsd.json"
 T0 = 1_700_000_000.0
@@ -63,12 +63,8 @@ def parse_exposition(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], 
 
 @pytest.fixture
 async def app(tmp_path: Path) -> AsyncIterator[Nubo]:
-    nubo = fake_nubo(tmp_path, background=True)
-    await nubo.start()
-    try:
+    async with running(fake_nubo(tmp_path, background=True)) as nubo:
         yield nubo
-    finally:
-        await nubo.stop()
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from nubo.cli.packages import zip_directory
 from nubo.descriptors.openbaton import parse_nsd
 from nubo.model.states import OpState
 from nubo.vim.fake import FakeVimDriver
-from tests.conftest import fake_nubo
+from tests.conftest import api_client, fake_nubo, running
 from tests.unit.test_packages import (
     CLIENT,
     CLIENT_ENV,
@@ -44,18 +44,13 @@ YAML = {"Content-Type": "application/yaml"}
 
 @pytest.fixture
 async def app(tmp_path: Path) -> AsyncIterator[Nubo]:
-    nubo = fake_nubo(tmp_path)
-    await nubo.start()
-    try:
+    async with running(fake_nubo(tmp_path)) as nubo:
         yield nubo
-    finally:
-        await nubo.stop()
 
 
 @pytest.fixture
 async def http(app: Nubo) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app.api())
-    async with httpx.AsyncClient(transport=transport, base_url="http://nubo") as client:
+    async with api_client(app) as client:
         yield client
 
 

@@ -23,7 +23,8 @@ from nubo.descriptors.manifest_digests import refresh_manifest
 from nubo.descriptors.tosca_package import read_vnf_package
 from nubo.descriptors.vnf_package import read_package
 from nubo.model.errors import InvalidDescriptor
-from tests.conftest import fake_nubo
+from tests.conftest import api_client, fake_nubo, running
+from tests.unit.test_api import assert_problem
 
 TOSCA = Path(__file__).resolve().parents[2] / "examples" / "sipp-tosca"
 PACKAGES = TOSCA / "packages"
@@ -36,14 +37,6 @@ ROOT = "/vnfpkgm/v1/vnf_packages"
 
 
 # --- helpers (test_nsd_sol005 uses them too) -------------------------------------------------
-
-
-def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body: dict[str, Any] = response.json()
-    assert body["status"] == status and body["code"] == code and body["detail"]
-    return body
 
 
 def problem_paths(problem: dict[str, Any]) -> list[tuple[str, str]]:
@@ -143,18 +136,13 @@ def replace_in(path: str, old: str, new: str) -> Callable[[Path], None]:
 
 @pytest.fixture
 async def app(tmp_path: Path) -> AsyncIterator[Nubo]:
-    nubo = fake_nubo(tmp_path)
-    await nubo.start()
-    try:
+    async with running(fake_nubo(tmp_path)) as nubo:
         yield nubo
-    finally:
-        await nubo.stop()
 
 
 @pytest.fixture
 async def http(app: Nubo) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app.api())
-    async with httpx.AsyncClient(transport=transport, base_url="http://nubo") as client:
+    async with api_client(app) as client:
         yield client
 
 
