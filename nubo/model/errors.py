@@ -81,6 +81,22 @@ class BadRequest(NuboError):
     title = "Bad request"
 
 
+class CallbackTestFailed(NuboError):
+    """The callback URI did not answer the endpoint test (GET) with 204 No Content."""
+
+    code = "CALLBACK_TEST_FAILED"
+    status = 422
+    title = "The notification endpoint test failed"
+
+
+class NotSupported(NuboError):
+    """A part of a SOL005 request that nubo does not implement."""
+
+    code = "NOT_SUPPORTED"
+    status = 422
+    title = "Not supported"
+
+
 class PayloadTooLarge(NuboError):
     code = "PAYLOAD_TOO_LARGE"
     status = 413

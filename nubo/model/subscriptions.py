@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from nubo.model.errors import BadRequest, NuboError
+from nubo.model.errors import BadRequest, NotSupported
 from nubo.model.ids import new_id
 from nubo.model.records import utcnow
 from nubo.model.states import SOL005_OPERATION, OpState
@@ -50,22 +50,6 @@ class NotificationType(StrEnum):
 
 #: SOL005's ``NsLcmOpType`` values nubo's operations map to
 OPERATION_TYPES: tuple[str, ...] = tuple(sorted(set(SOL005_OPERATION.values())))
-
-
-class CallbackTestFailed(NuboError):
-    """The callback URI did not answer the endpoint test (GET) with 204 No Content."""
-
-    code = "CALLBACK_TEST_FAILED"
-    status = 422
-    title = "The notification endpoint test failed"
-
-
-class NotSupported(NuboError):
-    """A part of a SOL005 request that nubo does not implement."""
-
-    code = "NOT_SUPPORTED"
-    status = 422
-    title = "Not supported"
 
 
 class _Camel(BaseModel):

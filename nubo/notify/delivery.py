@@ -25,8 +25,9 @@ from typing import Any
 
 import httpx
 
+from nubo.model.errors import CallbackTestFailed
 from nubo.model.records import utcnow
-from nubo.model.subscriptions import CallbackTestFailed, Subscription
+from nubo.model.subscriptions import Subscription
 
 log = logging.getLogger("nubo.notify")
 
