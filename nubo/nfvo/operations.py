@@ -334,7 +334,14 @@ class OpRunner:
             return
         op.set_state(OpState.ROLLING_BACK)
         await ctx.save()
-        if await self._guard(ctx, rollback, "rollback"):
+        try:
+            rolled_back = await self._guard(ctx, rollback, "rollback")
+        except asyncio.CancelledError:
+            if op.id not in self._cancelled:
+                raise
+            await self._hold_cancelled(ctx)  # a cancelled rollback waits in FAILED_TEMP too
+            return
+        if rolled_back:
             op.set_state(OpState.ROLLED_BACK)
         elif op.hold_on_failure:
             op.set_state(OpState.FAILED_TEMP)
@@ -358,6 +365,7 @@ class OpRunner:
         """A cancel request stopped the work: FAILED_TEMP, for a retry, rollback or fail."""
         op = ctx.op
         self._cancelled.discard(op.id)
+        earlier = op.error
         op.error = {
             "title": "Cancelled",
             "status": 409,
@@ -366,6 +374,8 @@ class OpRunner:
             f"during step {ctx.current_step or 'none'}",
             "step": ctx.current_step,
         }
+        if earlier:
+            op.error["earlier_error"] = earlier.get("detail")
         op.set_state(OpState.FAILED_TEMP)
         await self._save_quietly(ctx)
         log.warning("op.cancelled ns=%s op=%s step=%s", op.nsr_id, op.id, ctx.current_step)

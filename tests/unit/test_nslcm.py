@@ -341,3 +341,24 @@ async def test_a_tosca_ns_instance_names_its_descriptor_by_its_own_id(
     assert (await settle(http, await instantiate(http, ns["id"])))["operationState"] == "COMPLETED"
     listed = (await http.get(f"{LCM}/ns_instances")).json()
     assert [n["nsdId"] for n in listed] == ["3f1f6c1e-docker-test-NS-sipp"]
+
+
+async def test_a_cancelled_rollback_waits_and_can_be_rolled_back_again(
+    app: Nubo, http: httpx.AsyncClient, faults: Faults
+) -> None:
+    ns = await create(http, await onboard(http))
+    faults.arm("INSTANTIATE:before:configure", _boom)
+    op = await settle(http, await instantiate(http, ns["id"]))
+    assert op["operationState"] == "FAILED_TEMP"
+    faults.arm("INSTANTIATE:before:remove-vnfcs", _hang)
+    r = await http.post(f"{LCM}/ns_lcm_op_occs/{op['id']}/rollback")
+    assert r.status_code == 202, r.text
+    await asyncio.wait_for(faults.reached.wait(), 5)
+    assert (await http.get(r.headers["location"])).json()["operationState"] == "ROLLING_BACK"
+    held = await settle(http, await http.post(f"{LCM}/ns_lcm_op_occs/{op['id']}/cancel"))
+    assert held["operationState"] == "FAILED_TEMP" and held["error"]["code"] == "CANCELLED"
+    assert "injected failure" in held["error"]["earlier_error"]
+    rolled = await settle(http, await http.post(f"{LCM}/ns_lcm_op_occs/{op['id']}/rollback"))
+    assert rolled["operationState"] == "ROLLED_BACK"
+    driver = await app.vims.driver((await app.vims.default()).id)
+    assert await driver.list_servers({}) == [] and await driver.list_networks({}) == []
