@@ -20,7 +20,7 @@ from nubo.api.sol005 import read_body
 from nubo.catalogue.nsd import NsdCatalogue
 from nubo.model.catalogue import NsdEntry
 from nubo.model.errors import BadRequest
-from nubo.store.packages import OnboardingState, OperationalState, UsageState
+from nubo.model.packages import OnboardingState, OperationalState, UsageState
 
 PREFIX = "/nsd/v1"
 

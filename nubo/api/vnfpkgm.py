@@ -20,7 +20,7 @@ from nubo.api.problems import PROBLEM_JSON
 from nubo.api.sol005 import read_body
 from nubo.catalogue.packages import UnsupportedContent, VnfPackageCatalogue
 from nubo.model.errors import BadRequest, NuboError
-from nubo.store.packages import OnboardingState, OperationalState, UsageState, VnfPackage
+from nubo.model.packages import OnboardingState, OperationalState, UsageState, VnfPackage
 
 PREFIX = "/vnfpkgm/v1"
 

@@ -38,7 +38,7 @@ from nubo.model.catalogue import NsdEntry
 from nubo.model.descriptors import Nsd
 from nubo.model.errors import Conflict, FieldProblem, InvalidDescriptor
 from nubo.model.ids import new_id
-from nubo.store.packages import OnboardingState, OperationalState, VnfPackage
+from nubo.model.packages import OnboardingState, OperationalState, VnfPackage
 from nubo.store.port import Store
 
 log = logging.getLogger(__name__)

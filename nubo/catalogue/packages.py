@@ -30,12 +30,8 @@ from nubo.descriptors.csar import read_csar
 from nubo.descriptors.vnf_package import VnfPackageContent, read_package
 from nubo.model.errors import BadRequest, Conflict, NotFound
 from nubo.model.ids import new_id
-from nubo.store.packages import (
-    OnboardingState,
-    OperationalState,
-    SqlPackageStore,
-    VnfPackage,
-)
+from nubo.model.packages import OnboardingState, OperationalState, VnfPackage
+from nubo.store.packages import SqlPackageStore
 from nubo.store.port import Store
 
 __all__ = ["UnsupportedContent", "VnfPackageCatalogue", "merge_patch"]

@@ -12,76 +12,17 @@ from __future__ import annotations
 
 import builtins
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, Field
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from nubo.model.errors import Conflict, NotFound
-from nubo.model.records import utcnow
+from nubo.model.packages import OnboardingState, VnfPackage
 from nubo.store.tables import vnf_packages
 
-__all__ = [
-    "OnboardingState",
-    "OperationalState",
-    "SqlPackageStore",
-    "UsageState",
-    "VnfPackage",
-]
-
-
-class OnboardingState(StrEnum):
-    """SOL005 PackageOnboardingState (shared by NSDs: nsdOnboardingState)."""
-
-    CREATED = "CREATED"
-    UPLOADING = "UPLOADING"
-    PROCESSING = "PROCESSING"
-    ONBOARDED = "ONBOARDED"
-    ERROR = "ERROR"
-
-
-class OperationalState(StrEnum):
-    """SOL005 PackageOperationalState: a DISABLED package (or NSD) may not be used anew."""
-
-    ENABLED = "ENABLED"
-    DISABLED = "DISABLED"
-
-
-class UsageState(StrEnum):
-    IN_USE = "IN_USE"
-    NOT_IN_USE = "NOT_IN_USE"
-
-
-class VnfPackage(BaseModel):
-    """A VNF package: its states, and once onboarded what its VNFD says."""
-
-    id: str
-    onboarding_state: OnboardingState = OnboardingState.CREATED
-    operational_state: OperationalState = OperationalState.DISABLED
-    user_defined_data: dict[str, Any] = Field(default_factory=dict)
-    created_at: datetime = Field(default_factory=utcnow)
-    vnfd_id: str | None = None
-    vnf_provider: str = ""
-    vnf_product_name: str = ""
-    vnf_software_version: str = ""
-    vnfd_version: str = ""
-    #: the VNF node type its VNFD substitutes
-    vnf_node_type: str = ""
-    #: lower-case hex SHA-256 of the archive
-    checksum: str | None = None
-    #: SOL005 VnfPackageSoftwareImageInfo documents
-    software_images: list[dict[str, Any]] = Field(default_factory=list)
-    #: SOL005 VnfPackageArtifactInfo documents
-    additional_artifacts: list[dict[str, Any]] = Field(default_factory=list)
-    #: path of the entry VNFD in the archive
-    entry_definitions: str = ""
-    #: the entry VNFD by its name relative to its folder (as NSDs import it)
-    vnfd_file: str = ""
-    #: the YAML definitions by name relative to the entry's folder
-    definitions: dict[str, str] = Field(default_factory=dict)
+__all__ = ["SqlPackageStore"]
 
 
 class SqlPackageStore:

@@ -15,9 +15,9 @@ from nubo.catalogue import NsdCatalogue
 from nubo.descriptors.openbaton import parse_nsd
 from nubo.model.descriptors import Nsd, Vdu, Vnfd
 from nubo.model.errors import Conflict, FieldProblem, InvalidDescriptor, NotFound
+from nubo.model.packages import OperationalState
 from nubo.model.records import NetworkServiceRecord
 from nubo.model.states import NsStatus
-from nubo.store.packages import OperationalState
 from nubo.store.sql import SqlStore
 
 SIPP_EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sipp" / "nsd.json"
