@@ -148,3 +148,45 @@ async def test_tosca_sipp_service_calls_scales_and_terminates(
             ("TERMINATE", "START", "PROCESSING"),
             ("TERMINATE", "RESULT", "COMPLETED"),
         ]
+
+
+async def test_a_held_instantiation_is_retried_or_rolled_back_on_docker(
+    tmp_path: Path, docker_client: Any
+) -> None:
+    """FAILED_TEMP with real containers up: retry finishes the NS, rollback removes it all."""
+    armed = {"on": True}
+
+    async def fail_once_before_verify(operation: str, where: str) -> None:
+        if armed["on"] and operation == "INSTANTIATE" and where == "before:verify":
+            armed["on"] = False
+            raise RuntimeError("injected fault before verify")
+
+    app = docker_nubo(tmp_path, fault_hook=fail_once_before_verify)
+    async with running(app, docker_client), api_client(app) as http:
+        nsd_id = await onboard(http)
+        instances = []
+        for name in ("retried", "rolled-back"):
+            armed["on"] = True
+            created = await http.post(f"{LCM}/ns_instances", json={"nsdId": nsd_id, "nsName": name})
+            ns_id = created.json()["id"]
+            instances.append(ns_id)
+            url = f"{LCM}/ns_instances/{ns_id}/instantiate"
+            op = await settle(http, await http.post(url, json={"nsFlavourId": "default"}))
+            assert op["operationState"] == "FAILED_TEMP" and op["error"]["step"] == "verify"
+            containers, _ = labelled(docker_client, ns_id)
+            assert len(containers) == 2  # started before the fault, left for the decision
+
+        retried, rolled_back = instances
+        ops = f"{LCM}/ns_lcm_op_occs"
+        op_id = (await http.get(ops, params={"nsInstanceId": retried})).json()[0]["id"]
+        op = await settle(http, await http.post(f"{ops}/{op_id}/retry"))
+        assert op["operationState"] == "COMPLETED", op.get("error")
+        client = (await app.ns.get(retried)).vnfr_by_name("sipp-client").vnfcs()[0]
+        wait_for_calls(vnfc_container(docker_client, client.id), minimum=3)
+
+        op_id = (await http.get(ops, params={"nsInstanceId": rolled_back})).json()[0]["id"]
+        op = await settle(http, await http.post(f"{ops}/{op_id}/rollback"))
+        assert op["operationState"] == "ROLLED_BACK", op.get("error")
+        assert labelled(docker_client, rolled_back) == ([], [])
+        shown = (await http.get(f"{LCM}/ns_instances/{rolled_back}")).json()
+        assert shown["nsState"] == "NOT_INSTANTIATED"
