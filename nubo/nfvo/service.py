@@ -11,23 +11,22 @@ import asyncio
 import builtins
 import logging
 from collections.abc import Awaitable, Callable
-from functools import partial
 from typing import Any
 
 from nubo.model.descriptors import ConnectionPoint, VnfcTemplate
-from nubo.model.errors import BadRequest, Conflict, NotFound
+from nubo.model.errors import BadRequest, Conflict
 from nubo.model.records import LcmOpOcc, NetworkServiceRecord
 from nubo.model.states import (
     VNFC_TRANSITIONS,
     LcmOperationType,
     NsStatus,
-    OpState,
     VnfcState,
     VnfStatus,
     can_transition,
 )
-from nubo.nfvo.operations import OpRunner, Prepare, Rollback, Work
+from nubo.nfvo.operations import OpRunner, Prepare
 from nubo.nfvo.planning import plan_nsr
+from nubo.nfvo.recovery import recover_operations
 from nubo.nfvo.vims import VimService
 from nubo.nfvo.workflows import NsdLoader, NsWorkflows, find_vnfc_in
 from nubo.store.port import Store
@@ -336,70 +335,8 @@ class NsService:
             self.runner.locks.release(nsr_id, token)
 
     async def recover(self) -> builtins.list[LcmOpOcc]:
-        """Start-up: finish or roll back every operation a stopped orchestrator left.
-
-        The rule per operation (documented in the README): INSTANTIATE and
-        SCALE_OUT roll back, because a half-built NS or VNFC is not worth
-        guessing about; TERMINATE, SCALE_IN, START_VNFC, STOP_VNFC and HEAL are
-        completed, because running them again is safe and is what was asked.
-        """
-        recovered = []
-        for op in await self.store.unfinished_ops():
-            if op.id in self.runner.running() or op.state == OpState.FAILED_TEMP:
-                continue  # FAILED_TEMP waits for a retry, rollback or fail task
-            if op.hold_on_failure and op.state == OpState.PROCESSING:
-                await self._hold_interrupted(op)
-                continue
-            work, rollback, on_failure, roll_back = self.recovery_plan(op)
-            try:
-                await self.runner.resume(op, work, rollback, on_failure, roll_back)
-            except NotFound:
-                log.warning("op.resume_skipped op=%s reason=NSR gone", op.id)
-                continue
-            recovered.append(op)
-        return recovered
-
-    def recovery_plan(self, op: LcmOpOcc) -> tuple[Work, Rollback | None, Rollback | None, bool]:
-        """(work, rollback, on_failure, roll back?) for an interrupted occurrence."""
-        wf = self.workflows
-        vnfr_id, vdu_id, vnfc_id = (
-            str(op.params.get(name) or "") for name in ("vnfrId", "vduId", "vnfcInstanceId")
-        )
-        match op.operation:
-            case LcmOperationType.INSTANTIATE if op.hold_on_failure:
-                return wf.instantiate, wf.rollback_instance, wf.mark_error, True
-            case LcmOperationType.INSTANTIATE:
-                return wf.instantiate, wf.rollback_instantiate, wf.mark_error, True
-            case LcmOperationType.SCALE_OUT:
-                work = partial(wf.scale_out, vnfr_id=vnfr_id, vdu_id=vdu_id, template=None)
-                return work, wf.undo_scale_out, wf.mark_error, True
-            case LcmOperationType.SCALE_IN:
-                work = partial(wf.scale_in, vnfr_id=vnfr_id, vnfc_id=vnfc_id, vdu_id=vdu_id)
-                return work, None, wf.mark_error, False
-            case LcmOperationType.START_VNFC:
-                return partial(wf.start_vnfc, vnfc_id=vnfc_id), None, None, False
-            case LcmOperationType.STOP_VNFC:
-                return partial(wf.stop_vnfc, vnfc_id=vnfc_id), None, None, False
-            case LcmOperationType.HEAL:
-                return partial(wf.heal_vnfc, vnfc_id=vnfc_id), None, wf.mark_error, False
-            case _:
-                return wf.terminate, None, wf.mark_error, False
-
-    async def _hold_interrupted(self, op: LcmOpOcc) -> None:
-        """An interrupted SOL005 operation waits in FAILED_TEMP for its client to decide."""
-        step = next((s.name for s in reversed(op.steps) if s.status != "DONE"), "")
-        op.error = {
-            "title": "Interrupted",
-            "status": 503,
-            "code": "INTERRUPTED",
-            "detail": f"the orchestrator stopped during {op.operation.value}"
-            + (f" (step {step})" if step else "")
-            + "; retry, roll back or fail the operation",
-            "step": step,
-        }
-        op.set_state(OpState.FAILED_TEMP)
-        await self.runner.save_op(op)
-        log.warning("op.held_after_restart ns=%s op=%s step=%s", op.nsr_id, op.id, step)
+        """Start-up: finish, roll back or hold every operation a stopped orchestrator left."""
+        return await recover_operations(self.store, self.runner, self.workflows)
 
     async def terminate(self, nsr_id: str, *, hold_on_failure: bool = False) -> LcmOpOcc:
         def prepare(nsr: NetworkServiceRecord) -> None:

@@ -1,0 +1,95 @@
+"""What happens to operations a stopped orchestrator left, and how a held one resumes.
+
+At start-up every unfinished occurrence is taken over by a fixed rule per
+operation (``recover_operations``; the README has the table). An occurrence
+started through SOL005 instead waits in FAILED_TEMP for its client's
+``retry``, ``rollback`` or ``fail``; ``recovery_plan`` names the work,
+rollback and failure handling those tasks run again.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import partial
+
+from nubo.model.errors import NotFound
+from nubo.model.records import LcmOpOcc
+from nubo.model.states import LcmOperationType, OpState
+from nubo.nfvo.operations import OpRunner, Rollback, Work
+from nubo.nfvo.workflows import NsWorkflows
+from nubo.store.port import Store
+
+log = logging.getLogger("nubo.nfvo")
+
+
+async def recover_operations(
+    store: Store, runner: OpRunner, workflows: NsWorkflows
+) -> list[LcmOpOcc]:
+    """Start-up: finish or roll back every operation a stopped orchestrator left.
+
+    The rule per operation (documented in the README): INSTANTIATE and
+    SCALE_OUT roll back, because a half-built NS or VNFC is not worth
+    guessing about; TERMINATE, SCALE_IN, START_VNFC, STOP_VNFC and HEAL are
+    completed, because running them again is safe and is what was asked.
+    """
+    recovered = []
+    for op in await store.unfinished_ops():
+        if op.id in runner.running() or op.state == OpState.FAILED_TEMP:
+            continue  # FAILED_TEMP waits for a retry, rollback or fail task
+        if op.hold_on_failure and op.state == OpState.PROCESSING:
+            await _hold_interrupted(runner, op)
+            continue
+        work, rollback, on_failure, roll_back = recovery_plan(workflows, op)
+        try:
+            await runner.resume(op, work, rollback, on_failure, roll_back)
+        except NotFound:
+            log.warning("op.resume_skipped op=%s reason=NSR gone", op.id)
+            continue
+        recovered.append(op)
+    return recovered
+
+
+def recovery_plan(
+    workflows: NsWorkflows, op: LcmOpOcc
+) -> tuple[Work, Rollback | None, Rollback | None, bool]:
+    """(work, rollback, on_failure, roll back?) for an interrupted occurrence."""
+    wf = workflows
+    vnfr_id, vdu_id, vnfc_id = (
+        str(op.params.get(name) or "") for name in ("vnfrId", "vduId", "vnfcInstanceId")
+    )
+    match op.operation:
+        case LcmOperationType.INSTANTIATE if op.hold_on_failure:
+            return wf.instantiate, wf.rollback_instance, wf.mark_error, True
+        case LcmOperationType.INSTANTIATE:
+            return wf.instantiate, wf.rollback_instantiate, wf.mark_error, True
+        case LcmOperationType.SCALE_OUT:
+            work = partial(wf.scale_out, vnfr_id=vnfr_id, vdu_id=vdu_id, template=None)
+            return work, wf.undo_scale_out, wf.mark_error, True
+        case LcmOperationType.SCALE_IN:
+            work = partial(wf.scale_in, vnfr_id=vnfr_id, vnfc_id=vnfc_id, vdu_id=vdu_id)
+            return work, None, wf.mark_error, False
+        case LcmOperationType.START_VNFC:
+            return partial(wf.start_vnfc, vnfc_id=vnfc_id), None, None, False
+        case LcmOperationType.STOP_VNFC:
+            return partial(wf.stop_vnfc, vnfc_id=vnfc_id), None, None, False
+        case LcmOperationType.HEAL:
+            return partial(wf.heal_vnfc, vnfc_id=vnfc_id), None, wf.mark_error, False
+        case _:
+            return wf.terminate, None, wf.mark_error, False
+
+
+async def _hold_interrupted(runner: OpRunner, op: LcmOpOcc) -> None:
+    """An interrupted SOL005 operation waits in FAILED_TEMP for its client to decide."""
+    step = next((s.name for s in reversed(op.steps) if s.status != "DONE"), "")
+    op.error = {
+        "title": "Interrupted",
+        "status": 503,
+        "code": "INTERRUPTED",
+        "detail": f"the orchestrator stopped during {op.operation.value}"
+        + (f" (step {step})" if step else "")
+        + "; retry, roll back or fail the operation",
+        "step": step,
+    }
+    op.set_state(OpState.FAILED_TEMP)
+    await runner.save_op(op)
+    log.warning("op.held_after_restart ns=%s op=%s step=%s", op.nsr_id, op.id, step)
