@@ -63,11 +63,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import docker
-from harness import poll, sweep_leftovers
+from harness import poll, sweep_leftovers, terminate_all
 
 from nubo.app import Nubo, build
 from nubo.autoscale.decisions import Outcome
-from nubo.model.errors import Conflict, NotFound
 from nubo.model.metrics import Metric
 from nubo.model.states import NsStatus, OpState, VnfcState
 from nubo.monitor.sampler import SamplingReport
@@ -224,21 +223,6 @@ async def instantiate(app: Nubo, nsd_id: str, name: str, ns_ids: list[str]) -> s
     return nsr.id
 
 
-async def terminate(app: Nubo, ns_ids: list[str]) -> None:
-    """Terminate the NSs through nubo, retrying (bounded) while an operation holds one."""
-    for nsr_id in ns_ids:
-        for _ in range(30):
-            try:
-                op = await app.ns.terminate(nsr_id)
-            except Conflict:
-                await asyncio.sleep(1)
-                continue
-            except NotFound:
-                break
-            await app.runner.wait(op.id, timeout=60)
-            break
-
-
 async def settle(app: Nubo, nsr_id: str, vnfr_id: str, timeout: float) -> float:
     """Wait until the VNF is idle at one VNFC and may scale at once; seconds waited."""
     started = time.monotonic()
@@ -378,7 +362,7 @@ async def reaction(args: argparse.Namespace, data_dir: Path, ns_ids: list[str]) 
     finally:
         print_tally(tally, app.monitoring.sampler.timeout)
         try:
-            await terminate(app, ns_ids[first_ns:])
+            await terminate_all(app, ns_ids[first_ns:])
         except Exception as exc:  # the label sweep in main() still cleans up
             print(f"WARNING: terminate through nubo failed: {exc!r}", flush=True)
         await app.stop()
@@ -462,7 +446,7 @@ async def cost_docker(args: argparse.Namespace, data_dir: Path, ns_ids: list[str
         await measure(app, cost, args.cost_rounds, args.cost_pause)
     finally:
         try:
-            await terminate(app, ns_ids[first_ns:])
+            await terminate_all(app, ns_ids[first_ns:])
         except Exception as exc:
             print(f"WARNING: terminate through nubo failed: {exc!r}", flush=True)
         await app.stop()

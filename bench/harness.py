@@ -1,4 +1,5 @@
-"""What every benchmark run needs: bounded polling, and clean-up by the NS label."""
+"""What every benchmark run needs: bounded polling, terminating through nubo, and
+clean-up by the NS label."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from typing import TypeVar
 import docker
 import docker.errors
 
+from nubo.app import Nubo
+from nubo.model.errors import Conflict, NotFound
 from nubo.vim.port import LABEL_NS
 
 T = TypeVar("T")
@@ -24,6 +27,23 @@ async def poll(probe: Callable[[], Awaitable[T | None]], timeout: float, every: 
         if got is not None or time.monotonic() >= deadline:
             return got
         await asyncio.sleep(every)
+
+
+async def terminate_all(app: Nubo, ns_ids: list[str], report: bool = False) -> None:
+    """Terminate the NSs through nubo, retrying (bounded) while an operation holds one."""
+    for nsr_id in ns_ids:
+        for _ in range(30):
+            try:
+                op = await app.ns.terminate(nsr_id)
+            except Conflict:
+                await asyncio.sleep(1)
+                continue
+            except NotFound:
+                break
+            done = await app.runner.wait(op.id, timeout=60)
+            if report:
+                print(f"terminated NS {nsr_id}: {done.state.value}", flush=True)
+            break
 
 
 def remove_by_label(client: docker.DockerClient, nsr_id: str) -> list[str]:

@@ -54,10 +54,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import docker
-from harness import poll, sweep_leftovers
+from harness import poll, sweep_leftovers, terminate_all
 
 from nubo.app import Nubo, build
-from nubo.model.errors import Conflict
 from nubo.model.records import VnfcInstance
 from nubo.model.states import LcmOperationType, NsStatus, OpState, VnfcState
 from nubo.settings import Settings
@@ -328,26 +327,12 @@ async def run(args: argparse.Namespace, data_dir: Path, ns_ids: list[str]) -> li
             print_round(r)
     finally:
         try:
-            await terminate(app, ns_ids)
+            await terminate_all(app, ns_ids, report=True)
         except Exception as exc:  # the label sweep in main() still cleans up
             print(f"WARNING: terminate through nubo failed: {exc!r}", flush=True)
         await app.stop()
         client.close()
     return rounds
-
-
-async def terminate(app: Nubo, ns_ids: list[str]) -> None:
-    """Terminate the NSs through nubo, retrying (bounded) while an operation holds one."""
-    for nsr_id in ns_ids:
-        for _ in range(30):
-            try:
-                op = await app.ns.terminate(nsr_id)
-            except Conflict:
-                await asyncio.sleep(1)
-                continue
-            done = await app.runner.wait(op.id, timeout=60)
-            print(f"terminated NS {nsr_id}: {done.state.value}", flush=True)
-            break
 
 
 # -- output --------------------------------------------------------------------------------
