@@ -24,8 +24,18 @@ import requests.exceptions
 from nubo.app import Nubo, build
 from nubo.nfvo.operations import FaultHook
 from nubo.settings import Settings
+from nubo.store.sql import SqlStore
 from nubo.vim.docker import DockerVimDriver
 from nubo.vim.port import LABEL_NS, VimConfig
+
+#: step boundaries of an instantiation where tests inject faults (raise, or kill nubo)
+INSTANTIATE_POINTS = [
+    "after:create-networks",
+    "after:allocate",
+    "after:configure",
+    "after:start sipp-server",
+    "before:verify",
+]
 
 DOCKER_ENDPOINT = os.environ.get("NUBO_DOCKER_ENDPOINT", "unix:///var/run/docker.sock")
 
@@ -65,6 +75,17 @@ async def stop_and_clean(app: Any, docker_client: Any) -> None:
     await app.stop()
     for nsr_id in nsr_ids:
         remove_labelled(docker_client, f"{LABEL_NS}={nsr_id}")
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[SqlStore]:
+    """An empty SQLite store at its newest schema (a test module may define its own ``store``)."""
+    sql = SqlStore(f"sqlite+aiosqlite:///{tmp_path / 'nubo.db'}")
+    await sql.init()
+    try:
+        yield sql
+    finally:
+        await sql.close()
 
 
 @pytest.fixture

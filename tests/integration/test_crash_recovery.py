@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from nubo.vim.port import LABEL_NS
-from tests.conftest import remove_labelled
+from tests.conftest import INSTANTIATE_POINTS, remove_labelled
 from tests.nubo_process import NuboProcess
 from tests.sip_checks import labelled
 
@@ -77,13 +77,7 @@ def records_match_docker(nubo: NuboProcess, docker_client: Any, nsr_id: str) -> 
 
 @pytest.mark.parametrize(
     "point",
-    [
-        "after:create-networks",
-        "after:allocate",
-        "after:configure",
-        "after:start sipp-server",
-        "before:verify",
-    ],
+    INSTANTIATE_POINTS,
 )
 def test_killed_during_instantiate_rolls_back(
     nubo: NuboProcess, docker_client: Any, point: str

@@ -22,6 +22,7 @@ from nubo.cli.packages import zip_directory
 from tests.callback_server import CallbackServer
 from tests.conftest import api_client, docker_nubo, running
 from tests.sip_checks import labelled, vnfc_container, wait_for_calls
+from tests.unit.test_subscriptions import LIFECYCLE, steps
 
 pytestmark = pytest.mark.docker
 
@@ -135,19 +136,7 @@ async def test_tosca_sipp_service_calls_scales_and_terminates(
         assert (await http.delete(f"{LCM}/ns_instances/{ns_id}")).status_code == 204
 
         received = await subscriber.wait_for(6, timeout=10)
-        seen = [
-            (n["operation"], n["notificationStatus"], n["operationState"])
-            for n in received
-            if n["nsInstanceId"] == ns_id
-        ]
-        assert seen == [
-            ("INSTANTIATE", "START", "PROCESSING"),
-            ("INSTANTIATE", "RESULT", "COMPLETED"),
-            ("SCALE", "START", "PROCESSING"),
-            ("SCALE", "RESULT", "COMPLETED"),
-            ("TERMINATE", "START", "PROCESSING"),
-            ("TERMINATE", "RESULT", "COMPLETED"),
-        ]
+        assert steps([n for n in received if n["nsInstanceId"] == ns_id]) == LIFECYCLE
 
 
 async def test_a_held_instantiation_is_retried_or_rolled_back_on_docker(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -27,16 +26,6 @@ from nubo.vim.docker_events import server_event_of
 from nubo.vim.port import LABEL_NS, LABEL_SERVER, ServerStatus
 
 FAILED = ProbableCause.VNFC_FAILED
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqlStore]:
-    sql = SqlStore(f"sqlite+aiosqlite:///{tmp_path / 'nubo.db'}")
-    await sql.init()
-    try:
-        yield sql
-    finally:
-        await sql.close()
 
 
 async def test_raise_is_idempotent_and_updates_only_on_change(store: SqlStore) -> None:

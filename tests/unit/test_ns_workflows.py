@@ -14,7 +14,7 @@ from nubo.model.records import LcmOpOcc
 from nubo.model.states import NsStatus, OpState, VnfcState
 from nubo.nfvo.operations import FaultHook
 from nubo.vim.fake import FakeVimDriver
-from tests.conftest import fake_nubo
+from tests.conftest import INSTANTIATE_POINTS, fake_nubo
 
 NSD = Path(__file__).resolve().parents[2] / "examples" / "sipp" / "nsd.json"
 
@@ -142,13 +142,7 @@ async def test_failed_start_rolls_back_everything(nubo: Nubo) -> None:
 
 @pytest.mark.parametrize(
     "point",
-    [
-        "after:create-networks",
-        "after:allocate",
-        "after:configure",
-        "after:start sipp-server",
-        "before:verify",
-    ],
+    INSTANTIATE_POINTS,
 )
 async def test_fault_at_any_step_rolls_back(tmp_path: Path, point: str) -> None:
     async def hook(operation: str, where: str) -> None:

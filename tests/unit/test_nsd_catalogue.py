@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -72,16 +71,6 @@ class CountingParser:
     def __call__(self, document: dict[str, Any]) -> Nsd:
         self.calls += 1
         return stand_in_parse(document)
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqlStore]:
-    sql = SqlStore(f"sqlite+aiosqlite:///{tmp_path / 'nubo.db'}")
-    await sql.init()
-    try:
-        yield sql
-    finally:
-        await sql.close()
 
 
 @pytest.fixture
