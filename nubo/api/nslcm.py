@@ -325,14 +325,8 @@ async def heal_ns(
     },
 )
 async def terminate_ns(ns_instance_id: str, request: Request, response: Response) -> None:
-    ns = ns_of(request)
-    nsr = await ns.get(ns_instance_id)
-    if nsr.status in NOT_INSTANTIATED:
-        raise Conflict(
-            f"NS instance {nsr.id} is NOT_INSTANTIATED; there is nothing to terminate",
-            current_state=nsr.status.value,
-        )
-    op = await ns.terminate(nsr.id, hold_on_failure=True)
+    # the service refuses a NOT_INSTANTIATED (or terminated) instance with 409
+    op = await ns_of(request).terminate(ns_instance_id, hold_on_failure=True)
     accepted(response, op)
 
 
