@@ -7,8 +7,6 @@ render the same way (problem details, exit codes).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import click
@@ -19,7 +17,6 @@ from rich.text import Text
 from nubo.cli import render
 from nubo.cli.client import (
     CliConfig,
-    NuboClient,
     echo_json,
     json_option,
     pass_config,
@@ -36,17 +33,7 @@ _SEVERITY_STYLES = {
 }
 
 
-@contextmanager
-def _client(config: CliConfig) -> Iterator[NuboClient]:
-    client = NuboClient(config.url, transport=config.transport, prefix=FM_API)
-    try:
-        yield client
-    finally:
-        client.close()
-
-
-def _s(value: Any) -> str:
-    return "-" if value is None or value == "" else str(value)
+_s = render.cell
 
 
 def _when(value: Any) -> str:
@@ -118,7 +105,7 @@ def alarm_list(config: CliConfig, show_all: bool, nsr_id: str | None, as_json: b
     params: dict[str, str] = {} if show_all else {"active": "true"}
     if nsr_id:
         params["nsInstanceId"] = nsr_id
-    with _client(config) as client:
+    with config.api(FM_API) as client:
         alarms = client.get("/alarms", params=params)
     if as_json:
         echo_json(alarms)
@@ -132,7 +119,7 @@ def alarm_list(config: CliConfig, show_all: bool, nsr_id: str | None, as_json: b
 @pass_config
 def alarm_show(config: CliConfig, alarm_id: str, as_json: bool) -> None:
     """Show one alarm with its fault details."""
-    with _client(config) as client:
+    with config.api(FM_API) as client:
         document = client.get(f"/alarms/{alarm_id}")
     if as_json:
         echo_json(document)
@@ -145,6 +132,6 @@ def alarm_show(config: CliConfig, alarm_id: str, as_json: bool) -> None:
 @pass_config
 def alarm_ack(config: CliConfig, alarm_id: str) -> None:
     """Acknowledge an alarm (it stays active until its fault is gone)."""
-    with _client(config) as client:
+    with config.api(FM_API) as client:
         client.request("PATCH", f"/alarms/{alarm_id}", body={"ackState": "ACKNOWLEDGED"})
     click.echo(f"acknowledged alarm {alarm_id}")

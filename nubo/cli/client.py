@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -224,6 +225,15 @@ class CliConfig:
         if self._root is None:
             self._root = NuboClient(self.url, transport=self.transport, prefix="")
         return self._root
+
+    @contextmanager
+    def api(self, prefix: str, timeout: float = 30.0) -> Iterator[NuboClient]:
+        """A client of one API (``/nsfm/v1``, ``/nslcm/v1``, ...) for the length of a block."""
+        client = NuboClient(self.url, transport=self.transport, timeout=timeout, prefix=prefix)
+        try:
+            yield client
+        finally:
+            client.close()
 
     def close(self) -> None:
         for client in (self._client, self._root):

@@ -20,8 +20,7 @@ from nubo.cli.metrics import AGGREGATES
 OPERATORS = (">", ">=", "<", "<=", "==", "!=")
 
 
-def _s(value: Any) -> str:
-    return "-" if value is None or value == "" else str(value)
+_s = render.cell
 
 
 def _value(value: Any) -> str:

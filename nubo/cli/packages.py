@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import io
 import zipfile
-from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -38,14 +38,9 @@ YAML = "application/yaml"
 _ZIP_SUFFIXES = (".zip", ".csar")
 
 
-@contextlib.contextmanager
-def sol005(config: CliConfig, prefix: str) -> Iterator[NuboClient]:
+def sol005(config: CliConfig, prefix: str) -> AbstractContextManager[NuboClient]:
     """A client of one SOL005 API; uploads may take a while, so two minutes per call."""
-    client = NuboClient(config.url, transport=config.transport, timeout=120.0, prefix=prefix)
-    try:
-        yield client
-    finally:
-        client.close()
+    return config.api(prefix, timeout=120.0)
 
 
 def zip_directory(directory: Path) -> bytes:
@@ -125,8 +120,7 @@ def _table(*columns: str, title: str | None = None) -> Table:
     return table
 
 
-def _s(value: Any) -> str:
-    return "-" if value is None or value == "" else str(value)
+_s = render.cell
 
 
 def package_table(packages: list[dict[str, Any]]) -> Table:

@@ -56,7 +56,8 @@ def state(value: Any) -> Text:
     return Text(text, style=_STYLES.get(text, ""))
 
 
-def _s(value: Any) -> str:
+def cell(value: Any) -> str:
+    """A table cell: ``-`` for nothing."""
     if value is None or value == "":
         return "-"
     return str(value)
@@ -64,7 +65,7 @@ def _s(value: Any) -> str:
 
 def _when(value: Any) -> str:
     """ISO timestamps trimmed to the second."""
-    text = _s(value)
+    text = cell(value)
     return text.replace("T", " ")[:19] if len(text) >= 19 else text
 
 
@@ -82,11 +83,11 @@ def nsd_table(entries: list[dict[str, Any]]) -> Table:
     table = _table("ID", "NAME", "VENDOR", "VERSION", "FORMAT", "ENABLED")
     for e in entries:
         table.add_row(
-            _s(e.get("id")),
-            _s(e.get("name")),
-            _s(e.get("vendor")),
-            _s(e.get("version")),
-            _s(e.get("format")),
+            cell(e.get("id")),
+            cell(e.get("name")),
+            cell(e.get("vendor")),
+            cell(e.get("version")),
+            cell(e.get("format")),
             "yes" if e.get("enabled", True) else "no",
         )
     return table
@@ -97,7 +98,7 @@ def nsd_detail(entry: dict[str, Any]) -> RenderableType:
     body: dict[str, Any] = entry.get("body") or {}
     summary = _table("FIELD", "VALUE")
     for key in ("id", "name", "vendor", "version", "format", "enabled", "created_at"):
-        summary.add_row(key, _s(entry.get(key)))
+        summary.add_row(key, cell(entry.get(key)))
     vnfs = _table("VNF", "TYPE", "VERSION", "IMAGES", "VDUS", "MAX VNFC", "LINKS", title="VNFs")
     for vnfd in body.get("vnfd") or []:
         vdus = vnfd.get("vdu") or []
@@ -112,16 +113,16 @@ def nsd_detail(entry: dict[str, Any]) -> RenderableType:
             }
         )
         vnfs.add_row(
-            _s(vnfd.get("name")),
-            _s(vnfd.get("type") or vnfd.get("endpoint")),
-            _s(vnfd.get("version")),
+            cell(vnfd.get("name")),
+            cell(vnfd.get("type") or vnfd.get("endpoint")),
+            cell(vnfd.get("version")),
             ", ".join(images) or "-",
             str(len(vdus)),
-            ", ".join(_s(vdu.get("scale_in_out")) for vdu in vdus) or "-",
+            ", ".join(cell(vdu.get("scale_in_out")) for vdu in vdus) or "-",
             ", ".join(links) or "-",
         )
     parts: list[RenderableType] = [summary, Text(""), vnfs]
-    vlds = [_s(v.get("name")) for v in body.get("vld") or []]
+    vlds = [cell(v.get("name")) for v in body.get("vld") or []]
     if vlds:
         parts.append(Text(f"\nvirtual links: {', '.join(vlds)}"))
     deps = body.get("vnf_dependency") or []
@@ -129,8 +130,8 @@ def nsd_detail(entry: dict[str, Any]) -> RenderableType:
         dep_table = _table("SOURCE", "TARGET", "PARAMETERS", title="\nDependencies")
         for dep in deps:
             dep_table.add_row(
-                _s(_ref_name(dep.get("source"))),
-                _s(_ref_name(dep.get("target"))),
+                cell(_ref_name(dep.get("source"))),
+                cell(_ref_name(dep.get("target"))),
                 ", ".join(str(p) for p in dep.get("parameters") or []) or "-",
             )
         parts.append(dep_table)
@@ -158,10 +159,10 @@ def nsr_table(records: list[dict[str, Any]]) -> Table:
     table = _table("ID", "NAME", "STATUS", "NSD", "VNFS", "VNFCS", "CREATED")
     for nsr in records:
         table.add_row(
-            _s(nsr.get("id")),
-            _s(nsr.get("name")),
+            cell(nsr.get("id")),
+            cell(nsr.get("name")),
             state(nsr.get("status")),
-            _s(nsr.get("descriptor_reference")),
+            cell(nsr.get("descriptor_reference")),
             str(len(nsr.get("vnfr") or [])),
             str(_vnfc_count(nsr)),
             _when(nsr.get("created_at")),
@@ -173,25 +174,25 @@ def nsr_tree(nsr: dict[str, Any]) -> RenderableType:
     """The NS as a tree: VNFs, VDUs, VNFC hostnames with states and addresses, dependency vars."""
     root = Tree(
         Text.assemble(
-            (f"{_s(nsr.get('name'))} ", "bold"),
+            (f"{cell(nsr.get('name'))} ", "bold"),
             state(nsr.get("status")),
-            f"  id={_s(nsr.get('id'))} nsd={_s(nsr.get('descriptor_reference'))}"
-            f" vim={_s(nsr.get('vim_id'))}",
+            f"  id={cell(nsr.get('id'))} nsd={cell(nsr.get('descriptor_reference'))}"
+            f" vim={cell(nsr.get('vim_id'))}",
         )
     )
     for vnfr in nsr.get("vnfr") or []:
         branch = root.add(
             Text.assemble(
-                (f"{_s(vnfr.get('name'))} ", "bold"),
-                f"[{_s(vnfr.get('type'))}] ",
+                (f"{cell(vnfr.get('name'))} ", "bold"),
+                f"[{cell(vnfr.get('type'))}] ",
                 state(vnfr.get("status")),
-                f"  id={_s(vnfr.get('id'))}",
+                f"  id={cell(vnfr.get('id'))}",
             )
         )
         for vdu in vnfr.get("vdu") or []:
             vdu_branch = branch.add(
-                f"vdu {_s(vdu.get('name') or vdu.get('id'))}  id={_s(vdu.get('id'))}"
-                f" image={_s(vdu.get('image'))} max={_s(vdu.get('scale_in_out'))}"
+                f"vdu {cell(vdu.get('name') or vdu.get('id'))}  id={cell(vdu.get('id'))}"
+                f" image={cell(vdu.get('image'))} max={cell(vdu.get('scale_in_out'))}"
             )
             # DELETED instances are history: ``ns show --json`` still has them
             live = [c for c in vdu.get("vnfc_instance") or [] if c.get("state") != "DELETED"]
@@ -200,9 +201,9 @@ def nsr_tree(nsr: dict[str, Any]) -> RenderableType:
                 addr = " ".join(f"{link}={ip}" for link, ip in sorted(addresses.items()))
                 vdu_branch.add(
                     Text.assemble(
-                        (f"{_s(vnfc.get('hostname'))} ", "bold"),
+                        (f"{cell(vnfc.get('hostname'))} ", "bold"),
                         state(vnfc.get("state")),
-                        f"  {addr or 'no address'}  id={_s(vnfc.get('id'))}",
+                        f"  {addr or 'no address'}  id={cell(vnfc.get('id'))}",
                     )
                 )
         env = vnfr.get("dependency_env") or {}
@@ -215,8 +216,8 @@ def nsr_tree(nsr: dict[str, Any]) -> RenderableType:
         links = root.add("virtual links")
         for vlr in vlrs:
             links.add(
-                f"{_s(vlr.get('name'))}  cidr={_s(vlr.get('cidr'))}"
-                f" gateway={_s(vlr.get('gateway'))} network={_s(vlr.get('vim_network_id'))}"
+                f"{cell(vlr.get('name'))}  cidr={cell(vlr.get('cidr'))}"
+                f" gateway={cell(vlr.get('gateway'))} network={cell(vlr.get('vim_network_id'))}"
             )
     return root
 
@@ -231,12 +232,12 @@ def ops_table(ops: list[dict[str, Any]]) -> Table:
         done = sum(1 for s in steps if s.get("status") == "DONE")
         error = op.get("error") or {}
         table.add_row(
-            _s(op.get("id")),
-            _s(op.get("operation")),
+            cell(op.get("id")),
+            cell(op.get("operation")),
             state(op.get("state")),
             _when(op.get("start_time")),
             f"{done}/{len(steps)}",
-            _s(error.get("title") if isinstance(error, dict) else error),
+            cell(error.get("title") if isinstance(error, dict) else error),
         )
     return table
 
@@ -245,20 +246,20 @@ def steps_table(op: dict[str, Any]) -> Table:
     table = _table("STEP", "STATUS", "STARTED", "FINISHED", "DETAIL")
     for step in op.get("steps") or []:
         table.add_row(
-            _s(step.get("name")),
+            cell(step.get("name")),
             state(step.get("status")),
             _when(step.get("started_at")),
             _when(step.get("finished_at")),
-            _s(step.get("detail")),
+            cell(step.get("detail")),
         )
     return table
 
 
 def op_detail(op: dict[str, Any]) -> RenderableType:
     header = Text.assemble(
-        (f"{_s(op.get('operation'))} ", "bold"),
+        (f"{cell(op.get('operation'))} ", "bold"),
         state(op.get("state")),
-        f"  id={_s(op.get('id'))} ns={_s(op.get('nsr_id'))}"
+        f"  id={cell(op.get('id'))} ns={cell(op.get('nsr_id'))}"
         f" started={_when(op.get('start_time'))} since={_when(op.get('state_entered_time'))}",
     )
     parts: list[RenderableType] = [header]
@@ -268,7 +269,7 @@ def op_detail(op: dict[str, Any]) -> RenderableType:
     parts.append(steps_table(op))
     error = op.get("error")
     if isinstance(error, dict):
-        parts.append(Text(f"error: {_s(error.get('title'))}: {_s(error.get('detail'))}", "red"))
+        parts.append(Text(f"error: {cell(error.get('title'))}: {cell(error.get('detail'))}", "red"))
         for key in ("step", "cause"):
             if error.get(key):
                 parts.append(Text(f"  {key}: {error[key]}", "red"))
@@ -282,12 +283,12 @@ def vim_table(vims: list[dict[str, Any]]) -> Table:
     table = _table("ID", "NAME", "TYPE", "ENDPOINT", "SUBNET POOL", "PREFIX", "DEFAULT")
     for vim in vims:
         table.add_row(
-            _s(vim.get("id")),
-            _s(vim.get("name")),
-            _s(vim.get("type")),
-            _s(vim.get("endpoint")),
-            _s(vim.get("subnet_pool")),
-            _s(vim.get("subnet_prefix")),
+            cell(vim.get("id")),
+            cell(vim.get("name")),
+            cell(vim.get("type")),
+            cell(vim.get("endpoint")),
+            cell(vim.get("subnet_pool")),
+            cell(vim.get("subnet_prefix")),
             "yes" if vim.get("is_default") else "",
         )
     return table

@@ -8,8 +8,6 @@ subscription: the callback must answer a GET with 204 No Content.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import click
@@ -18,22 +16,13 @@ from rich.table import Table
 from rich.text import Text
 
 from nubo.cli import render
-from nubo.cli.client import CliConfig, NuboClient, echo_json, json_option, pass_config
+from nubo.cli.client import CliConfig, echo_json, json_option, pass_config
 
 NSLCM_API = "/nslcm/v1"
 
 
-@contextmanager
-def _client(config: CliConfig) -> Iterator[NuboClient]:
-    client = NuboClient(config.url, transport=config.transport, prefix=NSLCM_API)
-    try:
-        yield client
-    finally:
-        client.close()
-
-
 def _s(value: Any) -> str:
-    return "-" if value is None or value == "" or value == [] else str(value)
+    return render.cell(None if value == [] else value)
 
 
 def _list(values: Any) -> str:
@@ -139,7 +128,7 @@ def subscription_create(
     body: dict[str, Any] = {"callbackUri": callback}
     if flt:
         body["filter"] = flt
-    with _client(config) as client:
+    with config.api(NSLCM_API) as client:
         response = client.post("/subscriptions", body)
         existing = response.status_code == 303
         if existing:
@@ -163,7 +152,7 @@ def subscription_create(
 def subscription_list(config: CliConfig, callback: str | None, as_json: bool) -> None:
     """List subscriptions, oldest first, with their delivery counters."""
     params = {"callbackUri": callback} if callback else None
-    with _client(config) as client:
+    with config.api(NSLCM_API) as client:
         subscriptions = client.get("/subscriptions", params=params)
     if as_json:
         echo_json(subscriptions)
@@ -177,7 +166,7 @@ def subscription_list(config: CliConfig, callback: str | None, as_json: bool) ->
 @pass_config
 def subscription_show(config: CliConfig, subscription_id: str, as_json: bool) -> None:
     """Show one subscription: its filter and what happened to its notifications."""
-    with _client(config) as client:
+    with config.api(NSLCM_API) as client:
         document = client.get(f"/subscriptions/{subscription_id}")
     if as_json:
         echo_json(document)
@@ -190,6 +179,6 @@ def subscription_show(config: CliConfig, subscription_id: str, as_json: bool) ->
 @pass_config
 def subscription_delete(config: CliConfig, subscription_id: str) -> None:
     """Unsubscribe; notifications still queued for it are dropped."""
-    with _client(config) as client:
+    with config.api(NSLCM_API) as client:
         client.delete(f"/subscriptions/{subscription_id}")
     click.echo(f"deleted subscription {subscription_id}")
