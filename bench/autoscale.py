@@ -237,7 +237,7 @@ async def settle(app: Nubo, nsr_id: str, vnfr_id: str, timeout: float) -> float:
             nsr.status != NsStatus.ACTIVE
             or len(vnfcs) != 1
             or vnfcs[0].state != VnfcState.RUNNING
-            or app.runner.locks.holder(nsr_id) is not None
+            or await app.runner.locks.holder(nsr_id) is not None
             or app.autoscaling.scaler.scaling()
             or now < cooldown
         ):
@@ -304,7 +304,7 @@ async def one_round(
     async def back_to_one() -> float | None:
         await asyncio.to_thread(step_load, client, nsr_id, LOW)  # the new VNFC too
         vnfcs = (await app.ns.get(nsr_id)).find_vnfr(vnfr_id).vnfcs()
-        if len(vnfcs) == 1 and app.runner.locks.holder(nsr_id) is None:
+        if len(vnfcs) == 1 and await app.runner.locks.holder(nsr_id) is None:
             return time.monotonic() - started
         await asyncio.sleep(0.5)
         return None

@@ -165,7 +165,7 @@ async def settle(app: Nubo, nsr_id: str, vnfc_id: str, timeout: float) -> float:
         ok = (
             app.fault.healer.attempts(vnfc_id) == 0
             and nsr.status == NsStatus.ACTIVE
-            and app.runner.locks.holder(nsr_id) is None
+            and await app.runner.locks.holder(nsr_id) is None
             and all(c.state == VnfcState.RUNNING for c in nsr.all_vnfcs())
             and not await app.fault.alarms.list(active_only=True, nsr_id=nsr_id)
         )

@@ -29,7 +29,6 @@ from nubo.monitor.kpis import Kpis, build_kpis
 from nubo.monitor.loops import Monitoring, build_monitoring
 from nubo.nfvo.events import EventBus
 from nubo.nfvo.instances import NsInstances
-from nubo.nfvo.locks import NsLocks
 from nubo.nfvo.operations import FaultHook, OpRunner
 from nubo.nfvo.reconcile import Reconciler
 from nubo.nfvo.service import NsService
@@ -38,6 +37,7 @@ from nubo.nfvo.vims import VimService
 from nubo.nfvo.workflows import NsWorkflows, Timeouts
 from nubo.notify.subscriptions import Subscriptions
 from nubo.settings import Settings
+from nubo.store.leases import SqlLeases
 from nubo.store.sql import SqlStore
 from nubo.vim import docker as docker_vim
 from nubo.vim import fake as fake_vim
@@ -79,6 +79,7 @@ class Nubo:
     async def start(self) -> None:
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         await self.store.init()
+        await self.runner.start()
         await self.subscriptions.start()
         await self.vims.ensure_default(
             self.settings.default_vim_name,
@@ -182,7 +183,7 @@ def build(
     )
     runner = OpRunner(
         store,
-        NsLocks(),
+        SqlLeases(store.engine, settings.replica, ttl=settings.lease_seconds),
         op_timeout=settings.op_timeout,
         fault_hook=fault_hook,
         events=events,

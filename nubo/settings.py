@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,12 @@ class Settings:
     start_timeout: float = 60.0
     stop_timeout: float = 10.0
     op_timeout: float = 600.0
+    #: this process's name among the replicas sharing one database (default host:port);
+    #: a replica that starts again under the same name takes its own leases back at once
+    replica_id: str = ""
+    #: seconds an NS lease lives unless its replica renews it: a dead replica's
+    #: operations are taken over by another one within about that time
+    lease_seconds: float = 10.0
     log_level: str = "INFO"
     #: fault management: watch VIMs, raise alarms, heal failed VNFCs
     fault_management: bool = True
@@ -58,6 +65,10 @@ class Settings:
     crash_at: str = ""
 
     @property
+    def replica(self) -> str:
+        return self.replica_id or f"{socket.gethostname()}:{self.port}"
+
+    @property
     def db_url(self) -> str:
         return self.database_url or f"sqlite+aiosqlite:///{self.data_dir / 'nubo.db'}"
 
@@ -78,6 +89,8 @@ class Settings:
             "start_timeout": float,
             "stop_timeout": float,
             "op_timeout": float,
+            "replica_id": str,
+            "lease_seconds": float,
             "log_level": str,
             "crash_at": str,
             "fault_management": _flag,

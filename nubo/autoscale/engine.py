@@ -275,7 +275,7 @@ class AutoScaler:
         if acted is not None:
             reason = f"policy {acted} scales this VNF in this pass"
             return decision.model_copy(update={"outcome": Outcome.BUSY, "reason": reason})
-        busy = self._busy(nsr)
+        busy = await self._busy(nsr)
         if busy:
             return decision.model_copy(update={"outcome": Outcome.BUSY, "reason": busy})
         plan = _Plan(policy, target, decision)
@@ -289,8 +289,8 @@ class AutoScaler:
             track.cooldown_until = now + policy.cooldown
         return decision
 
-    def _busy(self, nsr: NetworkServiceRecord) -> str:
-        holder = self.ns.runner.locks.holder(nsr.id)
+    async def _busy(self, nsr: NetworkServiceRecord) -> str:
+        holder = await self.ns.runner.locks.holder(nsr.id)
         if holder is not None:
             return f"NS is busy with operation {holder}"
         if nsr.status != NsStatus.ACTIVE:
@@ -305,7 +305,7 @@ class AutoScaler:
         if Bounds.of(vnfr).current == plan.target:
             self._finish(track, now)
             return []
-        busy = self._busy(nsr)
+        busy = await self._busy(nsr)
         if busy:
             update = {"id": new_id(), "time": now, "outcome": Outcome.BUSY, "reason": busy}
             decision = plan.template.model_copy(update=update)

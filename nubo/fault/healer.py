@@ -121,7 +121,7 @@ class Healer:
     async def _heal(self, alarm: Alarm, now: float) -> LcmOpOcc | None:
         assert alarm.nsr_id is not None and alarm.vnfc_id is not None
         nsr_id, vnfc_id = alarm.nsr_id, alarm.vnfc_id
-        if self.ns.runner.locks.holder(nsr_id) is not None:
+        if await self.ns.runner.locks.holder(nsr_id) is not None:
             return None  # an operation (maybe our last heal) is running
         track = self._attempts.setdefault(vnfc_id, _Attempts())
         if track.given_up:

@@ -195,11 +195,11 @@ class FaultWatcher:
 
     # -- one NS ---------------------------------------------------------------------
 
-    def _busy(self, nsr_id: str) -> bool:
-        return self.ns.runner.locks.holder(nsr_id) is not None
+    async def _busy(self, nsr_id: str) -> bool:
+        return await self.ns.runner.locks.holder(nsr_id) is not None
 
     async def _check_ns(self, nsr_id: str, listed: list[Server] | None = None) -> None:
-        if self._busy(nsr_id):
+        if await self._busy(nsr_id):
             return
         nsr = await self.ns.get(nsr_id)
         if nsr.status not in WATCHED_NS or nsr.vim_id in self.vims.unreachable():
@@ -210,7 +210,7 @@ class FaultWatcher:
                 driver.list_servers({LABEL_MANAGED: "true", LABEL_NS: nsr.id}),
                 self.check_timeout,
             )
-        if self._busy(nsr_id) or (await self.ns.get(nsr_id)).updated_at != nsr.updated_at:
+        if await self._busy(nsr_id) or (await self.ns.get(nsr_id)).revision != nsr.revision:
             return  # an operation changed the NS meanwhile: look again next time
         servers = {server.id: server for server in listed}
         alarms: dict[str, dict[ProbableCause, Alarm]] = {}

@@ -70,6 +70,22 @@ class Conflict(NuboError):
     title = "Conflict"
 
 
+class Busy(Conflict):
+    """The NS is held by another operation (on this or another replica); retry later."""
+
+    code = "BUSY"
+    title = "Network service busy"
+    temporary = True
+
+
+class StaleRecord(Conflict):
+    """A record changed since it was read: the write named a version that is gone."""
+
+    code = "STALE_RECORD"
+    title = "Record changed concurrently"
+    temporary = True
+
+
 class IllegalTransition(Conflict):
     code = "ILLEGAL_STATE"
     title = "Operation not allowed in the current state"

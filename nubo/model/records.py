@@ -126,6 +126,7 @@ class NetworkServiceRecord(_Record):
     vlr: list[VirtualLinkRecord] = Field(default_factory=list)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+    revision: int = Field(default=0, description="the stored version this copy was read at")
 
     def set_status(self, new: NsStatus) -> None:
         check_transition(NS_TRANSITIONS, self.status, new, f"NS {self.name}")
@@ -190,6 +191,7 @@ class LcmOpOcc(_Record):
         "(SOL005) instead of rolling back at once",
     )
     automatic: bool = Field(default=False, description="started by nubo itself (heal, scaling)")
+    revision: int = Field(default=0, description="the stored version this copy was read at")
 
     def set_state(self, new: OpState) -> None:
         check_transition(OP_TRANSITIONS, self.state, new, f"operation {self.id}")

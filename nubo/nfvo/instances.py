@@ -83,7 +83,7 @@ class NsInstances:
     async def delete_instance(self, nsr_id: str) -> None:
         """Delete a NOT_INSTANTIATED NS instance (SOL005 ``DELETE /ns_instances/{id}``)."""
         token = "delete-" + nsr_id
-        self.ns.runner.locks.acquire(nsr_id, token)
+        await self.ns.runner.locks.acquire(nsr_id, token)
         try:
             nsr = await self.ns.store.get_nsr(nsr_id)
             if nsr.status not in NOT_INSTANTIATED:
@@ -94,7 +94,7 @@ class NsInstances:
                 )
             await self.ns.store.delete_nsr(nsr_id)
         finally:
-            self.ns.runner.locks.release(nsr_id, token)
+            await self.ns.runner.locks.release(nsr_id, token)
         self.ns.events.publish("NsIdentifierDeletionNotification", nsInstanceId=nsr_id)
         log.info("ns.deleted ns=%s", nsr_id)
 
@@ -111,8 +111,7 @@ class NsInstances:
         """Run a FAILED_TEMP operation again; its steps skip what was already done."""
         op = await self._held(op_id, "retry")
         work, rollback, on_failure, _ = recovery_plan(self.ns.workflows, op)
-        await self.ns.runner.resume(op, work, rollback, on_failure, roll_back=False)
-        return op
+        return await self.ns.runner.resume(op, work, rollback, on_failure, roll_back=False)
 
     async def rollback(self, op_id: str) -> LcmOpOcc:
         """Undo a FAILED_TEMP operation (INSTANTIATE and SCALE_OUT can be undone)."""
@@ -123,8 +122,7 @@ class NsInstances:
                 f"a {op.operation.value} operation cannot be rolled back; retry it or fail it",
                 operation=op.operation.value,
             )
-        await self.ns.runner.resume(op, work, rollback, on_failure, roll_back=True)
-        return op
+        return await self.ns.runner.resume(op, work, rollback, on_failure, roll_back=True)
 
     async def fail(self, op_id: str) -> LcmOpOcc:
         """Give a FAILED_TEMP operation up: FAILED, and its NS shows ERROR."""

@@ -1,10 +1,11 @@
 """LCM operation occurrences: a long operation is a persisted resource.
 
-``OpRunner.launch`` takes the NS lock (409 when held), persists the
-occurrence, and hands the work to a background task. The work is a sequence of
-named steps; each step's start and end are persisted together with the NSR, so
-the occurrence always shows how far the operation got and a restarted
-orchestrator knows where it stopped. A failure is written on the occurrence
+``OpRunner.launch`` takes the NS's lease (409 when another operation holds it,
+on any replica), persists the occurrence, and hands the work to a background
+task. The work is a sequence of named steps; each step's start and end are
+persisted together with the NSR in one transaction, so the occurrence always
+shows how far the operation got and a restarted orchestrator knows where it
+stopped. A failure is written on the occurrence
 with its cause; when the operation defines a rollback it runs, and the
 occurrence ends ROLLED_BACK (or FAILED if the rollback also failed).
 
@@ -28,9 +29,8 @@ from nubo.model.ids import new_id
 from nubo.model.records import LcmOpOcc, NetworkServiceRecord, StepRecord, utcnow
 from nubo.model.states import FINAL_OP_STATES, SOL005_OPERATION, LcmOperationType, OpState
 from nubo.nfvo.events import EventBus
-from nubo.nfvo.locks import NsLocks
 from nubo.nfvo.tasks import cancel_and_wait
-from nubo.store.port import Store
+from nubo.store.port import NsLeases, Store
 
 log = logging.getLogger("nubo.nfvo")
 
@@ -49,9 +49,10 @@ class OperationContext:
         self.current_step = ""
 
     async def save(self) -> None:
+        """Persist the NSR and the occurrence together (one transaction), then tell."""
         self.nsr.updated_at = utcnow()
-        await self.runner.store.save_nsr(self.nsr)
-        await self.runner.save_op(self.op)
+        await self.runner.store.save_progress(self.nsr, self.op)
+        self.runner.publish(self.op)
 
     @asynccontextmanager
     async def step(self, name: str, detail: str = "") -> AsyncIterator[StepRecord]:
@@ -86,7 +87,7 @@ class OpRunner:
     def __init__(
         self,
         store: Store,
-        locks: NsLocks,
+        locks: NsLeases,
         op_timeout: float = 600.0,
         fault_hook: FaultHook | None = None,
         events: EventBus | None = None,
@@ -101,10 +102,15 @@ class OpRunner:
         self._published: dict[str, OpState] = {}
         # occurrences whose task was cancelled on request (not by a shutdown)
         self._cancelled: set[str] = set()
+        self._renewer: asyncio.Task[None] | None = None
 
     async def save_op(self, op: LcmOpOcc) -> None:
         """Persist the occurrence; publish its state when it changed."""
         await self.store.save_op(op)
+        self.publish(op)
+
+    def publish(self, op: LcmOpOcc) -> None:
+        """Tell the event bus the occurrence's state, once per change."""
         if self._published.get(op.id) == op.state:
             return
         self._published[op.id] = op.state
@@ -151,12 +157,15 @@ class OpRunner:
         new_nsr: NetworkServiceRecord | None = None,
         hold_on_failure: bool = False,
         automatic: bool = False,
+        idempotency: tuple[str, str] | None = None,
     ) -> LcmOpOcc:
         """Lock the NS, check and prepare its record, persist a new occurrence, run ``work``.
 
-        The lock is taken before the NSR is read, so ``prepare`` always sees the
+        The lease is taken before the NSR is read, so ``prepare`` always sees the
         state the previous operation left; when ``prepare`` refuses (raises),
-        nothing is persisted and the lock is released.
+        nothing is persisted and the lease is released. A ``new_nsr`` is stored
+        with the occurrence and the ``(key, request)`` of ``idempotency`` in
+        one transaction.
         """
         op = LcmOpOcc(
             id=new_id(),
@@ -166,16 +175,19 @@ class OpRunner:
             hold_on_failure=hold_on_failure,
             automatic=automatic,
         )
-        self.locks.acquire(nsr_id, op.id)
+        await self.locks.acquire(nsr_id, op.id)
         try:
             if new_nsr is None:
                 await self._refuse_when_held(nsr_id)
             nsr = new_nsr if new_nsr is not None else await self.store.get_nsr(nsr_id)
             prepare(nsr)
-            await self.store.save_nsr(nsr)
-            await self.save_op(op)
+            if new_nsr is not None:
+                await self.store.create_ns_operation(nsr, op, idempotency)
+            else:
+                await self.store.save_progress(nsr, op)
+            self.publish(op)
         except BaseException:
-            self.locks.release(nsr_id, op.id)
+            await self._release(nsr_id, op.id)
             raise
         self._spawn(op, self._run(OperationContext(self, op, nsr), work, rollback, on_failure))
         log.info("op.accepted ns=%s op=%s operation=%s", nsr_id, op.id, operation.value)
@@ -193,18 +205,29 @@ class OpRunner:
         rollback: Rollback | None,
         on_failure: Rollback | None,
         roll_back: bool,
-    ) -> None:
-        """Take over an occurrence a stopped orchestrator left unfinished.
+    ) -> LcmOpOcc:
+        """Take over an occurrence a stopped orchestrator left unfinished (or a held one).
 
         With ``roll_back`` (or when it was already rolling back) the rollback
         runs and the occurrence ends ROLLED_BACK; otherwise the work runs again
-        from the start, its steps skipping what was already done.
+        from the start, its steps skipping what was already done. The
+        occurrence is read again under the lease and must still be in the
+        state the caller saw (``Conflict`` otherwise): two tasks on one
+        occurrence, from two clients or two replicas, never both run.
         """
-        self.locks.acquire(op.nsr_id, op.id)
+        seen = op.state
+        await self.locks.acquire(op.nsr_id, op.id)
         try:
+            op = await self.store.get_op(op.id)
+            if op.state != seen:
+                raise Conflict(
+                    f"operation {op.id} is {op.state.value} now (it was {seen.value}); "
+                    "look at it again",
+                    current_state=op.state.value,
+                )
             nsr = await self.store.get_nsr(op.nsr_id)
         except BaseException:
-            self.locks.release(op.nsr_id, op.id)
+            await self._release(op.nsr_id, op.id)
             raise
         ctx = OperationContext(self, op, nsr)
         interrupted = next((s.name for s in reversed(op.steps) if s.status != "DONE"), "")
@@ -235,20 +258,29 @@ class OpRunner:
                 op.set_state(OpState.ROLLING_BACK)
             await self._save_or_release(op)
             self._spawn(op, self._recover_by_rollback(ctx, rollback, on_failure))
-            return
+            return op
         if op.state == OpState.FAILED_TEMP:
             op.set_state(OpState.PROCESSING)
         op.error = None
         # persisted before the answer, so a client polling right after sees it running
         await self._save_or_release(op)
         self._spawn(op, self._run(ctx, work, rollback, on_failure))
+        return op
 
     async def _save_or_release(self, op: LcmOpOcc) -> None:
         try:
             await self.save_op(op)
         except BaseException:
-            self.locks.release(op.nsr_id, op.id)
+            await self._release(op.nsr_id, op.id)
             raise
+
+    async def _release(self, nsr_id: str, holder: str) -> None:
+        """Give the lease back, even from a task being cancelled (shutdown)."""
+        try:
+            await asyncio.shield(self.locks.release(nsr_id, holder))
+        except Exception:
+            # the lease expires by itself once this replica stops renewing it
+            log.exception("lease.release_failed ns=%s holder=%s", nsr_id, holder)
 
     async def _recover_by_rollback(
         self, ctx: OperationContext, rollback: Rollback | None, on_failure: Rollback | None
@@ -256,7 +288,7 @@ class OpRunner:
         try:
             await self._after_failure(ctx, rollback, on_failure)
         finally:
-            self.locks.release(ctx.op.nsr_id, ctx.op.id)
+            await self._release(ctx.op.nsr_id, ctx.op.id)
 
     async def _run(
         self,
@@ -289,7 +321,7 @@ class OpRunner:
             await ctx.save()
             log.info("op.completed ns=%s op=%s", op.nsr_id, op.id)
         finally:
-            self.locks.release(op.nsr_id, op.id)
+            await self._release(op.nsr_id, op.id)
 
     async def _fail(
         self,
@@ -397,8 +429,15 @@ class OpRunner:
 
     async def fail(self, op: LcmOpOcc, on_failure: Rollback | None) -> LcmOpOcc:
         """FAILED_TEMP -> FAILED for good (SOL005 ``fail``); the NS is marked as failed."""
-        self.locks.acquire(op.nsr_id, op.id)
+        await self.locks.acquire(op.nsr_id, op.id)
         try:
+            op = await self.store.get_op(op.id)
+            if op.state != OpState.FAILED_TEMP:
+                raise Conflict(
+                    f"cannot fail operation {op.id}: it is {op.state.value} now, "
+                    "expected FAILED_TEMP",
+                    current_state=op.state.value,
+                )
             nsr = await self.store.get_nsr(op.nsr_id)
             ctx = OperationContext(self, op, nsr)
             op.set_state(OpState.FAILED)
@@ -406,7 +445,7 @@ class OpRunner:
                 await self._guard(ctx, on_failure, "on_failure")
             await ctx.save()
         finally:
-            self.locks.release(op.nsr_id, op.id)
+            await self._release(op.nsr_id, op.id)
         return op
 
     async def _save_quietly(self, ctx: OperationContext) -> None:
@@ -428,6 +467,24 @@ class OpRunner:
     def running(self) -> list[str]:
         return list(self._tasks)
 
+    async def start(self) -> None:
+        """Take back what a previous process of this replica held; keep our leases alive."""
+        await self.locks.release_owned()
+        self._renewer = asyncio.create_task(self._renew_leases(), name="lease renewal")
+
+    async def _renew_leases(self) -> None:
+        period = self.locks.ttl / 3
+        while True:
+            await asyncio.sleep(period)
+            try:
+                await self.locks.renew()
+            except Exception:
+                # missed renewals only shorten the leases; the next one may succeed
+                log.exception("lease.renew_failed owner=%s", self.locks.owner)
+
     async def shutdown(self) -> None:
         """Cancel running operations; their occurrences are swept at next start."""
         await cancel_and_wait(list(self._tasks.values()))
+        if self._renewer is not None:
+            await cancel_and_wait([self._renewer])
+            self._renewer = None

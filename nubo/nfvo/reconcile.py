@@ -52,8 +52,10 @@ class Reconciler:
 
     async def run_once(self) -> ReconcileReport:
         report = ReconcileReport()
-        for nsr in await self.ns.list(include_terminated=True):
-            if self.ns.runner.locks.holder(nsr.id) is not None:
+        nsrs = await self.ns.list(include_terminated=True)
+        busy = await self.ns.runner.locks.holders(nsr.id for nsr in nsrs)
+        for nsr in nsrs:
+            if nsr.id in busy:
                 report.skipped.append(nsr.id)  # an operation owns it right now
                 continue
             try:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from functools import partial
 
-from nubo.model.errors import NotFound
+from nubo.model.errors import Busy, Conflict, NotFound
 from nubo.model.records import LcmOpOcc
 from nubo.model.states import LcmOperationType, OpState
 from nubo.nfvo.operations import OpRunner, Rollback, Work
@@ -36,12 +36,19 @@ async def recover_operations(
     for op in await store.unfinished_ops():
         if op.id in runner.running() or op.state == OpState.FAILED_TEMP:
             continue  # FAILED_TEMP waits for a retry, rollback or fail task
-        if op.hold_on_failure and op.state == OpState.PROCESSING:
-            await _hold_interrupted(runner, op)
-            continue
-        work, rollback, on_failure, roll_back = recovery_plan(workflows, op)
         try:
-            await runner.resume(op, work, rollback, on_failure, roll_back)
+            if op.hold_on_failure and op.state == OpState.PROCESSING:
+                await _hold_interrupted(store, runner, op)
+                continue
+            work, rollback, on_failure, roll_back = recovery_plan(workflows, op)
+            op = await runner.resume(op, work, rollback, on_failure, roll_back)
+        except Busy:
+            # another replica holds the NS: the operation is alive there
+            log.info("op.resume_skipped op=%s reason=running elsewhere", op.id)
+            continue
+        except Conflict:
+            log.info("op.resume_skipped op=%s reason=changed meanwhile", op.id)
+            continue
         except NotFound:
             log.warning("op.resume_skipped op=%s reason=NSR gone", op.id)
             continue
@@ -78,8 +85,18 @@ def recovery_plan(
             return wf.terminate, None, wf.mark_error, False
 
 
-async def _hold_interrupted(runner: OpRunner, op: LcmOpOcc) -> None:
+async def _hold_interrupted(store: Store, runner: OpRunner, op: LcmOpOcc) -> None:
     """An interrupted SOL005 operation waits in FAILED_TEMP for its client to decide."""
+    await runner.locks.acquire(op.nsr_id, op.id)
+    try:
+        op = await store.get_op(op.id)
+        if op.state == OpState.PROCESSING:
+            await _hold(runner, op)
+    finally:
+        await runner.locks.release(op.nsr_id, op.id)
+
+
+async def _hold(runner: OpRunner, op: LcmOpOcc) -> None:
     step = next((s.name for s in reversed(op.steps) if s.status != "DONE"), "")
     op.error = {
         "title": "Interrupted",

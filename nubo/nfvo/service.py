@@ -7,14 +7,13 @@ persisted occurrence; the work goes on in the background.
 
 from __future__ import annotations
 
-import asyncio
 import builtins
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from nubo.model.descriptors import ConnectionPoint, VnfcTemplate
-from nubo.model.errors import BadRequest, Conflict
+from nubo.model.errors import BadRequest, Busy, Conflict
 from nubo.model.records import LcmOpOcc, NetworkServiceRecord
 from nubo.model.states import (
     VNFC_TRANSITIONS,
@@ -89,7 +88,6 @@ class NsService:
         self.load_nsd = load_nsd
         self.check_nsd = check_nsd or _any_nsd
         self.events = runner.events
-        self._idempotency_lock = asyncio.Lock()
 
     def _reachable(self, prepare: Prepare) -> Prepare:
         """Every operation first fails fast when the NS's VIM is known to be down."""
@@ -119,27 +117,49 @@ class NsService:
         vim: str | None = None,
         idempotency_key: str | None = None,
     ) -> tuple[NetworkServiceRecord, LcmOpOcc]:
-        """Deploy an NS; a retry with the same ``idempotency_key`` gets the first answer."""
+        """Deploy an NS; a retry with the same ``idempotency_key`` gets the first answer.
+
+        The key is stored in the transaction that creates the NSR, so a crash
+        can never leave a deployment without its key (nor a key without one),
+        and the same request sent to two replicas at once deploys once.
+        """
         if not idempotency_key:
             return await self._instantiate(nsd_id, name, vim)
         request = f"instantiate nsd={nsd_id} name={name or ''} vim={vim or ''}"
-        async with self._idempotency_lock:
-            found = await self.store.find_idempotency_key(idempotency_key)
-            if found is not None:
-                first_request, nsr_id, op_id = found
-                if first_request != request:
-                    raise Conflict(
-                        f"Idempotency-Key {idempotency_key!r} was used for another request "
-                        f"({first_request})",
-                        field="Idempotency-Key",
-                    )
-                return await self.store.get_nsr(nsr_id), await self.store.get_op(op_id)
-            nsr, op = await self._instantiate(nsd_id, name, vim)
-            await self.store.save_idempotency_key(idempotency_key, request, nsr.id, op.id)
-            return nsr, op
+        first = await self._first_answer(idempotency_key, request)
+        if first is not None:
+            return first
+        try:
+            return await self._instantiate(nsd_id, name, vim, (idempotency_key, request))
+        except Conflict as exc:
+            if exc.extra.get("field") != "Idempotency-Key":
+                raise
+            first = await self._first_answer(idempotency_key, request)
+            if first is None:
+                raise
+            return first
+
+    async def _first_answer(
+        self, key: str, request: str
+    ) -> tuple[NetworkServiceRecord, LcmOpOcc] | None:
+        """What the first request with ``key`` got; ``Conflict`` if that was another request."""
+        found = await self.store.find_idempotency_key(key)
+        if found is None:
+            return None
+        first_request, nsr_id, op_id = found
+        if first_request != request:
+            raise Conflict(
+                f"Idempotency-Key {key!r} was used for another request ({first_request})",
+                field="Idempotency-Key",
+            )
+        return await self.store.get_nsr(nsr_id), await self.store.get_op(op_id)
 
     async def _instantiate(
-        self, nsd_id: str, name: str | None, vim: str | None
+        self,
+        nsd_id: str,
+        name: str | None,
+        vim: str | None,
+        idempotency: tuple[str, str] | None = None,
     ) -> tuple[NetworkServiceRecord, LcmOpOcc]:
         await self.check_nsd(nsd_id)
         nsd = await self.load_nsd(nsd_id)
@@ -154,6 +174,7 @@ class NsService:
             on_failure=self.workflows.mark_error,
             params={"nsdId": nsd_id, "vimId": registration.id},
             new_nsr=nsr,
+            idempotency=idempotency,
         )
         return nsr, op
 
@@ -318,8 +339,8 @@ class NsService:
         """
         token = "observe-" + vnfc_id
         try:
-            self.runner.locks.acquire(nsr_id, token)
-        except Conflict:
+            await self.runner.locks.acquire(nsr_id, token)
+        except Busy:
             return False
         try:
             nsr = await self.store.get_nsr(nsr_id)
@@ -332,7 +353,7 @@ class NsService:
             await self.store.save_nsr(nsr)
             return True
         finally:
-            self.runner.locks.release(nsr_id, token)
+            await self.runner.locks.release(nsr_id, token)
 
     async def recover(self) -> builtins.list[LcmOpOcc]:
         """Start-up: finish, roll back or hold every operation a stopped orchestrator left."""

@@ -1,11 +1,13 @@
 """What the rest of nubo needs from persistence.
 
-Every method is one transaction. An NSR is saved whole (it is an aggregate);
-the NS lock held by the orchestrator guarantees a single writer per NSR.
+Every method is one transaction. An NSR is saved whole (it is an aggregate),
+under the NS's lease, and every write of an NSR or an occurrence is a
+compare-and-set on the revision it was read at (``StaleRecord`` otherwise).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Protocol
 
 from nubo.model.alarms import Alarm
@@ -46,7 +48,20 @@ class Store(Protocol):
 
     # NSRs
     async def save_nsr(self, nsr: NetworkServiceRecord) -> None:
-        """Insert or replace the whole aggregate."""
+        """Insert (revision 0) or compare-and-set the whole aggregate; bumps ``revision``."""
+        ...
+
+    async def save_progress(self, nsr: NetworkServiceRecord, op: LcmOpOcc) -> None:
+        """Write the NSR and the occurrence changing it in one transaction."""
+        ...
+
+    async def create_ns_operation(
+        self,
+        nsr: NetworkServiceRecord,
+        op: LcmOpOcc,
+        idempotency: tuple[str, str] | None = None,
+    ) -> None:
+        """Store a new NSR with its first occurrence and ``(key, request)``, all or nothing."""
         ...
 
     async def get_nsr(self, nsr_id: str) -> NetworkServiceRecord: ...
@@ -61,7 +76,7 @@ class Store(Protocol):
 
     # LCM operation occurrences
     async def save_op(self, op: LcmOpOcc) -> None:
-        """Insert or replace."""
+        """Insert (revision 0) or compare-and-set; bumps ``revision``."""
         ...
 
     async def get_op(self, op_id: str) -> LcmOpOcc: ...
@@ -100,6 +115,29 @@ class Store(Protocol):
         """``(request, nsr_id, op_id)`` recorded for the key, or None."""
         ...
 
-    async def save_idempotency_key(self, key: str, request: str, nsr_id: str, op_id: str) -> None:
-        """Record the answer of the first request that used the key."""
+
+class NsLeases(Protocol):
+    """The per-NS lock, shared by every replica (see ``nubo.store.leases``)."""
+
+    owner: str
+    ttl: float
+
+    async def acquire(self, nsr_id: str, holder: str) -> None:
+        """Take the NS for ``holder``; raise ``Busy`` naming the live holder."""
+        ...
+
+    async def release(self, nsr_id: str, holder: str) -> None: ...
+
+    async def holder(self, nsr_id: str) -> str | None: ...
+
+    async def holders(self, nsr_ids: Iterable[str] | None = None) -> dict[str, str]:
+        """Live leases by NS, in one query."""
+        ...
+
+    async def renew(self) -> int:
+        """Extend the leases this replica owns."""
+        ...
+
+    async def release_owned(self) -> int:
+        """Drop what an earlier process of this replica held."""
         ...

@@ -36,7 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from nubo.model.alarms import Alarm
 from nubo.model.catalogue import NsdEntry, VimRegistration
-from nubo.model.errors import Conflict, NotFound
+from nubo.model.errors import Conflict, NotFound, StaleRecord
 from nubo.model.records import LcmOpOcc, NetworkServiceRecord
 from nubo.model.states import FINAL_OP_STATES, NsStatus, OpState
 from nubo.store.tables import alarms, idempotency_keys, lcm_op_occs, nsds, nsrs, vims
@@ -150,25 +150,65 @@ class SqlStore:
         if not deleted:
             raise NotFound(f"NSD {nsd_id} not found", nsd_id=nsd_id)
 
-    # -- NSRs --------------------------------------------------------------
+    # -- NSRs ------------------------------------------------------------------------
+    #
+    # NSRs and operation occurrences carry a revision: a write names the revision
+    # it read and succeeds only if the row still has it (compare-and-set), so two
+    # writers (two replicas, or a task and a stale copy) can never both win.
 
     async def save_nsr(self, nsr: NetworkServiceRecord) -> None:
-        """Insert or replace the whole aggregate."""
-        values = {
-            "nsd_id": nsr.descriptor_reference,
-            "name": nsr.name,
-            "status": nsr.status.value,
-            "body": nsr.model_dump(mode="json"),
-            "created_at": _to_utc(nsr.created_at),
-            "updated_at": _to_utc(nsr.updated_at),
-        }
-        await self._upsert(nsrs, nsr.id, values)
+        """Insert a new NSR (revision 0) or update the revision it was read at."""
+        async with self._engine.begin() as conn:
+            revision = await _write_nsr(conn, nsr)
+        nsr.revision = revision
+
+    async def save_progress(self, nsr: NetworkServiceRecord, op: LcmOpOcc) -> None:
+        """Write an NSR and the occurrence changing it in one transaction (both or neither)."""
+        async with self._engine.begin() as conn:
+            nsr_revision = await _write_nsr(conn, nsr)
+            op_revision = await _write_op(conn, op)
+        nsr.revision, op.revision = nsr_revision, op_revision
+
+    async def create_ns_operation(
+        self,
+        nsr: NetworkServiceRecord,
+        op: LcmOpOcc,
+        idempotency: tuple[str, str] | None = None,
+    ) -> None:
+        """Store the NSR, its first occurrence and the request's idempotency key at once.
+
+        ``idempotency`` is ``(key, request)``; a key taken meanwhile (the same
+        request sent to another replica) raises ``Conflict`` and stores nothing.
+        """
+        try:
+            async with self._engine.begin() as conn:
+                nsr_revision = await _write_nsr(conn, nsr)
+                op_revision = await _write_op(conn, op)
+                if idempotency is not None:
+                    key, request = idempotency
+                    await conn.execute(
+                        insert(idempotency_keys).values(
+                            id=key,
+                            request=request,
+                            nsr_id=nsr.id,
+                            op_id=op.id,
+                            created_at=datetime.now(UTC),
+                        )
+                    )
+        except IntegrityError as exc:
+            if idempotency is not None and await self.find_idempotency_key(idempotency[0]):
+                raise Conflict(
+                    f"idempotency key {idempotency[0]!r} is already used",
+                    field="Idempotency-Key",
+                ) from exc
+            raise Conflict(f"NSR {nsr.id} already exists", nsr_id=nsr.id) from exc
+        nsr.revision, op.revision = nsr_revision, op_revision
 
     async def get_nsr(self, nsr_id: str) -> NetworkServiceRecord:
         return await self._body(nsrs, nsr_id, NetworkServiceRecord, "NSR", "nsr_id")
 
     async def list_nsrs(self, include_terminated: bool = True) -> list[NetworkServiceRecord]:
-        query = select(nsrs.c.body).order_by(nsrs.c.created_at, nsrs.c.id)
+        query = _versioned(nsrs).order_by(nsrs.c.created_at, nsrs.c.id)
         if not include_terminated:
             query = query.where(nsrs.c.status != NsStatus.TERMINATED.value)
         return await self._bodies(query, NetworkServiceRecord)
@@ -176,7 +216,7 @@ class SqlStore:
     async def nsrs_using_nsd(self, nsd_id: str) -> list[NetworkServiceRecord]:
         """NSRs of that NSD whose status is not TERMINATED."""
         query = (
-            select(nsrs.c.body)
+            _versioned(nsrs)
             .where(nsrs.c.nsd_id == nsd_id, nsrs.c.status != NsStatus.TERMINATED.value)
             .order_by(nsrs.c.created_at, nsrs.c.id)
         )
@@ -189,26 +229,20 @@ class SqlStore:
         if not deleted:
             raise NotFound(f"NSR {nsr_id} not found", nsr_id=nsr_id)
 
-    # -- LCM operation occurrences -------------------------------------------
+    # -- LCM operation occurrences ---------------------------------------------------
 
     async def save_op(self, op: LcmOpOcc) -> None:
-        """Insert or replace."""
-        values = {
-            "nsr_id": op.nsr_id,
-            "operation": op.operation.value,
-            "state": op.state.value,
-            "start_time": _to_utc(op.start_time),
-            "state_entered_time": _to_utc(op.state_entered_time),
-            "body": op.model_dump(mode="json"),
-        }
-        await self._upsert(lcm_op_occs, op.id, values)
+        """Insert a new occurrence (revision 0) or update the revision it was read at."""
+        async with self._engine.begin() as conn:
+            revision = await _write_op(conn, op)
+        op.revision = revision
 
     async def get_op(self, op_id: str) -> LcmOpOcc:
         return await self._body(lcm_op_occs, op_id, LcmOpOcc, "LCM operation occurrence", "op_id")
 
     async def list_ops(self, nsr_id: str | None = None) -> list[LcmOpOcc]:
         """Newest first (by start time)."""
-        query = select(lcm_op_occs.c.body).order_by(
+        query = _versioned(lcm_op_occs).order_by(
             lcm_op_occs.c.start_time.desc(), lcm_op_occs.c.id.desc()
         )
         if nsr_id is not None:
@@ -219,7 +253,7 @@ class SqlStore:
         """Operations not in a final state (for the start-up sweep), oldest first."""
         final = sorted(state.value for state in FINAL_OP_STATES)
         query = (
-            select(lcm_op_occs.c.body)
+            _versioned(lcm_op_occs)
             .where(lcm_op_occs.c.state.not_in(final))
             .order_by(lcm_op_occs.c.start_time, lcm_op_occs.c.id)
         )
@@ -227,7 +261,7 @@ class SqlStore:
 
     async def held_op(self, nsr_id: str) -> LcmOpOcc | None:
         query = (
-            select(lcm_op_occs.c.body)
+            _versioned(lcm_op_occs)
             .where(
                 lcm_op_occs.c.nsr_id == nsr_id,
                 lcm_op_occs.c.state == OpState.FAILED_TEMP.value,
@@ -284,18 +318,6 @@ class SqlStore:
             row = (await conn.execute(query)).first()
         return None if row is None else (row.request, row.nsr_id, row.op_id)
 
-    async def save_idempotency_key(self, key: str, request: str, nsr_id: str, op_id: str) -> None:
-        values = {"request": request, "nsr_id": nsr_id, "op_id": op_id}
-        try:
-            async with self._engine.begin() as conn:
-                await conn.execute(
-                    insert(idempotency_keys).values(id=key, created_at=datetime.now(UTC), **values)
-                )
-        except IntegrityError as exc:
-            raise Conflict(
-                f"idempotency key {key!r} is already used", field="Idempotency-Key"
-            ) from exc
-
     # -- shared ------------------------------------------------------------
 
     async def _upsert(self, table: Table, row_id: str, values: dict[str, Any]) -> None:
@@ -323,17 +345,93 @@ class SqlStore:
         self, table: Table, row_id: str, model: type[_Body], kind: str, field: str
     ) -> _Body:
         """The aggregate stored in ``table`` under ``row_id``; ``NotFound`` names kind and id."""
-        query = select(table.c.body).where(table.c.id == row_id)
+        query = _versioned(table).where(table.c.id == row_id)
         async with self._engine.connect() as conn:
             row = (await conn.execute(query)).first()
         if row is None:
             raise NotFound(f"{kind} {row_id} not found", **{field: row_id})
-        return model.model_validate(row.body)
+        return _aggregate_of(row, model)
 
     async def _bodies(self, query: Select[Any], model: type[_Body]) -> list[_Body]:
         async with self._engine.connect() as conn:
             rows = await conn.execute(query)
-            return [model.model_validate(row.body) for row in rows]
+            return [_aggregate_of(row, model) for row in rows]
+
+
+def _versioned(table: Table) -> Select[Any]:
+    """Select an aggregate's body, with its revision where the table keeps one."""
+    if "version" in table.c:
+        return select(table.c.body, table.c.version)
+    return select(table.c.body)
+
+
+def _aggregate_of(row: Row[Any], model: type[_Body]) -> _Body:
+    body = dict(row.body)
+    if "version" in row._fields:
+        body["revision"] = row.version
+    return model.model_validate(body)
+
+
+async def _write_nsr(conn: AsyncConnection, nsr: NetworkServiceRecord) -> int:
+    values = {
+        "nsd_id": nsr.descriptor_reference,
+        "name": nsr.name,
+        "status": nsr.status.value,
+        "body": nsr.model_dump(mode="json", exclude={"revision"}),
+        "created_at": _to_utc(nsr.created_at),
+        "updated_at": _to_utc(nsr.updated_at),
+    }
+    return await _compare_and_set(conn, nsrs, nsr.id, nsr.revision, values, "NSR")
+
+
+async def _write_op(conn: AsyncConnection, op: LcmOpOcc) -> int:
+    values = {
+        "nsr_id": op.nsr_id,
+        "operation": op.operation.value,
+        "state": op.state.value,
+        "start_time": _to_utc(op.start_time),
+        "state_entered_time": _to_utc(op.state_entered_time),
+        "body": op.model_dump(mode="json", exclude={"revision"}),
+    }
+    return await _compare_and_set(
+        conn, lcm_op_occs, op.id, op.revision, values, "LCM operation occurrence"
+    )
+
+
+async def _compare_and_set(
+    conn: AsyncConnection,
+    table: Table,
+    row_id: str,
+    revision: int,
+    values: dict[str, Any],
+    kind: str,
+) -> int:
+    """Write ``values`` if the row is still at ``revision`` (0: insert); the new revision.
+
+    A row that moved on raises ``StaleRecord`` and the transaction rolls back.
+    """
+    if revision == 0:
+        await conn.execute(insert(table).values(id=row_id, version=1, **values))
+        return 1
+    result = await conn.execute(
+        update(table)
+        .where(table.c.id == row_id, table.c.version == revision)
+        .values(version=revision + 1, **values)
+    )
+    if result.rowcount == 1:
+        return revision + 1
+    current = (
+        await conn.execute(select(table.c.version).where(table.c.id == row_id))
+    ).scalar_one_or_none()
+    if current is None:
+        raise NotFound(f"{kind} {row_id} not found", id=row_id)
+    raise StaleRecord(
+        f"{kind} {row_id} changed meanwhile (read at revision {revision}, now {current}); "
+        "read it again",
+        id=row_id,
+        read_revision=revision,
+        current_revision=current,
+    )
 
 
 async def _delete(conn: AsyncConnection, table: Table, row_id: str) -> bool:

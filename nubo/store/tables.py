@@ -80,6 +80,8 @@ nsrs = Table(
     Column("body", JSON, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    #: bumped by every write; a write names the version it read (compare-and-set)
+    Column("version", Integer, nullable=False, server_default="0"),
 )
 
 lcm_op_occs = Table(
@@ -92,6 +94,20 @@ lcm_op_occs = Table(
     Column("start_time", DateTime(timezone=True), nullable=False),
     Column("state_entered_time", DateTime(timezone=True), nullable=False),
     Column("body", JSON, nullable=False),
+    Column("version", Integer, nullable=False, server_default="0"),
+)
+
+#: the lock of an NS while an operation (or an observer) changes it: a lease in the
+#: database, so every replica sees it; ``owner`` is the replica that renews it, and a
+#: lease not renewed before ``expires_at`` may be taken over (its replica is gone)
+ns_leases = Table(
+    "ns_leases",
+    metadata,
+    Column("nsr_id", String(ID_LENGTH), primary_key=True),
+    Column("holder", String(NAME_LENGTH), nullable=False),
+    Column("owner", String(NAME_LENGTH), nullable=False, index=True),
+    Column("acquired_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
 )
 
 alarms = Table(

@@ -274,11 +274,11 @@ async def test_no_samples_recorded_once_and_nothing_scales(env: Env) -> None:
 async def test_busy_ns_is_recorded_and_retried(env: Env) -> None:
     nsr = await env.deploy([cpu_policy("out", ">=", 80, "SCALE_OUT", "1")])
     env.reader.values[Metric.CPU_PERCENT] = 95.0
-    env.app.runner.locks.acquire(nsr.id, "someone-else")
+    await env.app.runner.locks.acquire(nsr.id, "someone-else")
     [busy] = await env.tick()
     assert busy.outcome == Outcome.BUSY and "someone-else" in busy.reason
     assert await env.tick(1) == []
-    env.app.runner.locks.release(nsr.id, "someone-else")
+    await env.app.runner.locks.release(nsr.id, "someone-else")
     assert outcomes(await env.tick(1)) == ["SCALED_OUT"]
 
 

@@ -261,7 +261,7 @@ async def test_init_twice_is_a_no_op_at_head(tmp_path: Path) -> None:
             journal = (await conn.execute(text("PRAGMA journal_mode"))).scalar_one()
     finally:
         await second.close()
-    assert [v.version_num for v in versions] == ["0006"]
+    assert [v.version_num for v in versions] == ["0007"]
     assert journal == "wal"
 
 
@@ -281,6 +281,7 @@ async def test_migrations_match_the_table_definitions(store: SqlStore) -> None:
         "nsds",
         "nsrs",
         "lcm_op_occs",
+        "ns_leases",
         "alarms",
         "idempotency_keys",
         "metric_samples",
@@ -342,7 +343,16 @@ async def test_alarms_round_trip_and_active_lookup(store: SqlStore) -> None:
 
 async def test_idempotency_keys_are_recorded_once(store: SqlStore) -> None:
     assert await store.find_idempotency_key("k") is None
-    await store.save_idempotency_key("k", "POST /x", "ns-1", "op-1")
+    first, first_op = make_nsr("ns-1"), make_op("op-1", nsr_id="ns-1")
+    await store.create_ns_operation(first, first_op, ("k", "POST /x"))
     assert await store.find_idempotency_key("k") == ("POST /x", "ns-1", "op-1")
-    with pytest.raises(Conflict):
-        await store.save_idempotency_key("k", "POST /x", "ns-2", "op-2")
+    with pytest.raises(Conflict) as refused:
+        await store.create_ns_operation(
+            make_nsr("ns-2"), make_op("op-2", nsr_id="ns-2"), ("k", "POST /x")
+        )
+    assert refused.value.extra["field"] == "Idempotency-Key"
+    # all or nothing: the second NSR and its occurrence were not stored either
+    with pytest.raises(NotFound):
+        await store.get_nsr("ns-2")
+    with pytest.raises(NotFound):
+        await store.get_op("op-2")
