@@ -110,13 +110,13 @@ class NsInstances:
     async def retry(self, op_id: str) -> LcmOpOcc:
         """Run a FAILED_TEMP operation again; its steps skip what was already done."""
         op = await self._held(op_id, "retry")
-        work, rollback, on_failure, _ = recovery_plan(self.ns.workflows, op)
+        work, rollback, on_failure = recovery_plan(self.ns.workflows, op)
         return await self.ns.runner.resume(op, work, rollback, on_failure, roll_back=False)
 
     async def rollback(self, op_id: str) -> LcmOpOcc:
         """Undo a FAILED_TEMP operation (INSTANTIATE and SCALE_OUT can be undone)."""
         op = await self._held(op_id, "roll back")
-        work, rollback, on_failure, _ = recovery_plan(self.ns.workflows, op)
+        work, rollback, on_failure = recovery_plan(self.ns.workflows, op)
         if rollback is None:
             raise Conflict(
                 f"a {op.operation.value} operation cannot be rolled back; retry it or fail it",
@@ -127,7 +127,7 @@ class NsInstances:
     async def fail(self, op_id: str) -> LcmOpOcc:
         """Give a FAILED_TEMP operation up: FAILED, and its NS shows ERROR."""
         op = await self._held(op_id, "fail")
-        _, _, on_failure, _ = recovery_plan(self.ns.workflows, op)
+        _, _, on_failure = recovery_plan(self.ns.workflows, op)
         return await self.ns.runner.fail(op, on_failure)
 
     async def cancel(self, op_id: str) -> LcmOpOcc:

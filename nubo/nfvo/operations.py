@@ -261,6 +261,16 @@ class OpRunner:
             return op
         if op.state == OpState.FAILED_TEMP:
             op.set_state(OpState.PROCESSING)
+        else:  # interrupted: say so in its progress, then carry on
+            op.steps.append(
+                StepRecord(
+                    name="resume",
+                    status="DONE",
+                    finished_at=utcnow(),
+                    detail=f"the orchestrator stopped {where}; replica {self.locks.owner} "
+                    "runs the operation again, skipping what was done",
+                )
+            )
         op.error = None
         # persisted before the answer, so a client polling right after sees it running
         await self._save_or_release(op)
@@ -275,9 +285,9 @@ class OpRunner:
             raise
 
     async def _release(self, nsr_id: str, holder: str) -> None:
-        """Give the lease back, even from a task being cancelled (shutdown)."""
+        """Give the lease back; one a shutdown interrupts is dropped by ``shutdown``."""
         try:
-            await asyncio.shield(self.locks.release(nsr_id, holder))
+            await self.locks.release(nsr_id, holder)
         except Exception:
             # the lease expires by itself once this replica stops renewing it
             log.exception("lease.release_failed ns=%s holder=%s", nsr_id, holder)
@@ -483,8 +493,16 @@ class OpRunner:
                 log.exception("lease.renew_failed owner=%s", self.locks.owner)
 
     async def shutdown(self) -> None:
-        """Cancel running operations; their occurrences are swept at next start."""
+        """Cancel running operations; their occurrences are swept at next start.
+
+        The leases go with them, so that another replica may take the
+        operations over at once instead of after the leases expire.
+        """
         await cancel_and_wait(list(self._tasks.values()))
         if self._renewer is not None:
             await cancel_and_wait([self._renewer])
             self._renewer = None
+            try:
+                await self.locks.release_owned()
+            except Exception:
+                log.exception("lease.release_failed owner=%s", self.locks.owner)

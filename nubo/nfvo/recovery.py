@@ -25,12 +25,16 @@ log = logging.getLogger("nubo.nfvo")
 async def recover_operations(
     store: Store, runner: OpRunner, workflows: NsWorkflows
 ) -> list[LcmOpOcc]:
-    """Start-up: finish or roll back every operation a stopped orchestrator left.
+    """Start-up: finish every operation a stopped orchestrator left.
 
-    The rule per operation (documented in the README): INSTANTIATE and
-    SCALE_OUT roll back, because a half-built NS or VNFC is not worth
-    guessing about; TERMINATE, SCALE_IN, START_VNFC, STOP_VNFC and HEAL are
-    completed, because running them again is safe and is what was asked.
+    Every operation is run again (documented in the README): its steps skip
+    what was done, and the reservations the VIM lost with the process are
+    made again with the addresses the records keep (INSTANTIATE, SCALE_OUT),
+    so a resumed instantiation ends as the uninterrupted one would have. If
+    the resumed run fails, it fails as the first run would have (rolled back
+    where the operation has a rollback). An operation started through SOL005
+    waits in FAILED_TEMP for its client instead. One held by another live
+    replica (its lease is renewed) is left to that replica.
     """
     recovered = []
     for op in await store.unfinished_ops():
@@ -40,8 +44,8 @@ async def recover_operations(
             if op.hold_on_failure and op.state == OpState.PROCESSING:
                 await _hold_interrupted(store, runner, op)
                 continue
-            work, rollback, on_failure, roll_back = recovery_plan(workflows, op)
-            op = await runner.resume(op, work, rollback, on_failure, roll_back)
+            work, rollback, on_failure = recovery_plan(workflows, op)
+            op = await runner.resume(op, work, rollback, on_failure, roll_back=False)
         except Busy:
             # another replica holds the NS: the operation is alive there
             log.info("op.resume_skipped op=%s reason=running elsewhere", op.id)
@@ -58,31 +62,31 @@ async def recover_operations(
 
 def recovery_plan(
     workflows: NsWorkflows, op: LcmOpOcc
-) -> tuple[Work, Rollback | None, Rollback | None, bool]:
-    """(work, rollback, on_failure, roll back?) for an interrupted occurrence."""
+) -> tuple[Work, Rollback | None, Rollback | None]:
+    """(work, rollback, on_failure) of an occurrence to run again or undo."""
     wf = workflows
     vnfr_id, vdu_id, vnfc_id = (
         str(op.params.get(name) or "") for name in ("vnfrId", "vduId", "vnfcInstanceId")
     )
     match op.operation:
         case LcmOperationType.INSTANTIATE if op.hold_on_failure:
-            return wf.instantiate, wf.rollback_instance, wf.mark_error, True
+            return wf.instantiate, wf.rollback_instance, wf.mark_error
         case LcmOperationType.INSTANTIATE:
-            return wf.instantiate, wf.rollback_instantiate, wf.mark_error, True
+            return wf.instantiate, wf.rollback_instantiate, wf.mark_error
         case LcmOperationType.SCALE_OUT:
             work = partial(wf.scale_out, vnfr_id=vnfr_id, vdu_id=vdu_id, template=None)
-            return work, wf.undo_scale_out, wf.mark_error, True
+            return work, wf.undo_scale_out, wf.mark_error
         case LcmOperationType.SCALE_IN:
             work = partial(wf.scale_in, vnfr_id=vnfr_id, vnfc_id=vnfc_id, vdu_id=vdu_id)
-            return work, None, wf.mark_error, False
+            return work, None, wf.mark_error
         case LcmOperationType.START_VNFC:
-            return partial(wf.start_vnfc, vnfc_id=vnfc_id), None, None, False
+            return partial(wf.start_vnfc, vnfc_id=vnfc_id), None, None
         case LcmOperationType.STOP_VNFC:
-            return partial(wf.stop_vnfc, vnfc_id=vnfc_id), None, None, False
+            return partial(wf.stop_vnfc, vnfc_id=vnfc_id), None, None
         case LcmOperationType.HEAL:
-            return partial(wf.heal_vnfc, vnfc_id=vnfc_id), None, wf.mark_error, False
+            return partial(wf.heal_vnfc, vnfc_id=vnfc_id), None, wf.mark_error
         case _:
-            return wf.terminate, None, wf.mark_error, False
+            return wf.terminate, None, wf.mark_error
 
 
 async def _hold_interrupted(store: Store, runner: OpRunner, op: LcmOpOcc) -> None:

@@ -100,11 +100,14 @@ class NsWorkflows:
         nsr.set_status(NsStatus.ACTIVE)
 
     async def _forget_lost(self, ctx: OperationContext, driver: VimDriver) -> None:
-        """Drop records of reservations the VIM no longer has, so the retry makes them anew.
+        """Make again the reservations the VIM lost, with the addresses the record keeps.
 
         A VIM keeps CREATED servers in memory (the Pop semantics), so an
-        orchestrator or VIM restart between two runs loses them; a network may
-        have been removed by hand. Running servers are left to the steps.
+        orchestrator or VIM restart between two runs loses them, while the
+        NSR still holds each VNFC's addresses: they are reserved again on the
+        same networks, so dependants keep what they were told. A VNFC whose
+        network is gone too (removed by hand) is dropped, and the run plans it
+        anew on a new network. Running servers are left to the steps.
         """
         nsr = ctx.nsr
         async with ctx.step("check-reservations"):
@@ -113,19 +116,27 @@ class NsWorkflows:
                 if vlr.vim_network_id and vlr.vim_network_id not in known:
                     log.warning("retry.network_lost ns=%s link=%s", nsr.id, vlr.name)
                     vlr.vim_network_id, vlr.cidr, vlr.gateway = "", "", ""
+            lost_links = {vlr.name for vlr in nsr.vlr if not vlr.vim_network_id}
             for vnfr in nsr.vnfr:
                 for vdu in vnfr.vdu:
                     for vnfc in list(vdu.vnfc_instance):
                         if vnfc.state not in (VnfcState.PENDING, VnfcState.CREATED):
                             continue
-                        try:
-                            if vnfc.vc_id:
-                                await driver.get_server(vnfc.vc_id)
-                                continue
-                        except NotFound:
-                            pass
+                        if vnfc.vc_id and await _server_exists(driver, vnfc.vc_id):
+                            continue
+                        if vnfc.state == VnfcState.CREATED and not lost_links & set(vnfc.addresses):
+                            log.warning(
+                                "retry.reserve_again ns=%s vnfc=%s addresses=%s",
+                                nsr.id,
+                                vnfc.hostname,
+                                vnfc.addresses,
+                            )
+                            links = list(vnfc.addresses)
+                            await self.vnfm.allocate(driver, nsr, vnfr, vdu, vnfc, links)
+                            continue
                         log.warning("retry.reservation_lost ns=%s vnfc=%s", nsr.id, vnfc.hostname)
                         vdu.forget(vnfc.id)
+            await ctx.save()
 
     async def _check_images(self, driver: VimDriver, nsd: Nsd) -> None:
         for vnfd in nsd.vnfds:
@@ -208,26 +219,43 @@ class NsWorkflows:
     async def scale_out(
         self, ctx: OperationContext, vnfr_id: str, vdu_id: str, template: VnfcTemplate | None
     ) -> None:
+        """Add one VNFC; run again (resumed, retried) it carries on with the same VNFC."""
         nsr = ctx.nsr
         nsd = await self.load_nsd(nsr.descriptor_reference)
         driver = await self.vims.driver(nsr.vim_id)
         vnfr = nsr.find_vnfr(vnfr_id)
         vdu = vnfr.find_vdu(vdu_id)
-        async with ctx.step("allocate"):
-            if template is None:
-                template = nsd.vnfd(vnfr.name).vdus[vnfr.vdu.index(vdu)].template()
-            vnfc = await self._allocate(ctx, driver, nsd, vnfr, vdu, template)
+        if ctx.op.steps:
+            await self._forget_lost(ctx, driver)
+        vnfc = self._added_vnfc(ctx)
+        if vnfc is None:
+            async with ctx.step("allocate"):
+                if template is None:
+                    template = nsd.vnfd(vnfr.name).vdus[vnfr.vdu.index(vdu)].template()
+                vnfc = await self._allocate(ctx, driver, nsd, vnfr, vdu, template)
         async with ctx.step("resolve-dependencies"):
             self._resolve(nsd, nsr)
-        async with ctx.step("configure"):
-            await self.vnfm.configure(driver, vnfr, vnfc, nubo_env(nsr, vnfr, vnfc))
-        async with ctx.step("start"):
-            await self.vnfm.start(driver, vnfc, self.timeouts.start)
-            await ctx.save()
+        if vnfc.state == VnfcState.CREATED:
+            async with ctx.step("configure"):
+                await self.vnfm.configure(driver, vnfr, vnfc, nubo_env(nsr, vnfr, vnfc))
+            async with ctx.step("start"):
+                await self.vnfm.start(driver, vnfc, self.timeouts.start)
+                await ctx.save()
         async with ctx.step("verify"):
             await self._verify_running(driver, nsr)
         vnfr.set_status(VnfStatus.ACTIVE)
         nsr.set_status(NsStatus.ACTIVE)
+
+    @staticmethod
+    def _added_vnfc(ctx: OperationContext) -> VnfcInstance | None:
+        """The VNFC an earlier run of this scale-out planned, if it is still recorded."""
+        vnfc_id = ctx.op.params.get("vnfcInstanceId")
+        if not isinstance(vnfc_id, str):
+            return None
+        try:
+            return ctx.nsr.find_vnfc(vnfc_id)[2]
+        except NotFound:
+            return None
 
     async def undo_scale_out(self, ctx: OperationContext) -> None:
         """Remove the VNFC a failed scale-out added; the rest of the NS is untouched."""
@@ -400,3 +428,11 @@ def find_vnfc_in(
         if vnfc.id == vnfc_id and vnfc.state != VnfcState.DELETED:
             return vnfc
     raise NotFound(f"VNFC instance {vnfc_id} not found in VDU {vdu_id}", field="vnfcId")
+
+
+async def _server_exists(driver: VimDriver, server_id: str) -> bool:
+    try:
+        await driver.get_server(server_id)
+    except NotFound:
+        return False
+    return True

@@ -1,0 +1,113 @@
+"""Two nubo replicas on one database: a busy NS is busy on both, an Idempotency-Key
+deploys once whichever replica gets the request, a held operation is decided once."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from nubo.app import Nubo
+from nubo.vim.fake import FakeVimDriver
+from tests.conftest import api_client, fake_nubo, running
+from tests.unit.test_api import NSD, assert_problem, wait_op
+from tests.unit.test_nslcm import settle
+
+
+@pytest.fixture
+async def replicas(tmp_path: Path) -> AsyncIterator[tuple[Nubo, Nubo]]:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'shared.db'}"
+    a = fake_nubo(tmp_path / "a", database_url=url, replica_id="replica-a")
+    b = fake_nubo(tmp_path / "b", database_url=url, replica_id="replica-b")
+    async with running(a), running(b):
+        yield a, b
+
+
+async def slow_vim(app: Nubo, delay: float) -> None:
+    driver = await app.vims.driver((await app.vims.default()).id)
+    assert isinstance(driver, FakeVimDriver)
+    driver.delay = delay
+
+
+async def onboard(http: httpx.AsyncClient) -> str:
+    r = await http.post("/api/v1/ns-descriptors", content=NSD.read_bytes())
+    assert r.status_code == 201, r.text
+    nsd_id: str = r.json()["id"]
+    return nsd_id
+
+
+async def test_a_busy_ns_answers_409_on_either_replica(replicas: tuple[Nubo, Nubo]) -> None:
+    a, b = replicas
+    await slow_vim(a, 0.2)
+    async with api_client(a) as on_a, api_client(b) as on_b:
+        nsd_id = await onboard(on_a)
+        deployed = await on_a.post(f"/api/v1/ns-records/{nsd_id}", json={"name": "svc"})
+        assert deployed.status_code == 202
+        nsr_id = deployed.json()["id"]
+        for http in (on_b, on_a):
+            refused = await http.delete(f"/api/v1/ns-records/{nsr_id}")
+            body = assert_problem(refused, 409, "BUSY")
+            assert body["busy_operation"] in deployed.headers["location"]
+        op = await wait_op(on_b, deployed.headers["location"])  # B reads A's progress
+        assert op["state"] == "COMPLETED"
+        assert [s["name"] for s in op["steps"]][-1] == "verify"
+        # once A finished, B may operate on the NS (its own fake VIM knows no servers,
+        # so only check that the lease was free: the terminate is accepted)
+        accepted = await on_b.delete(f"/api/v1/ns-records/{nsr_id}")
+        assert accepted.status_code == 202, accepted.text
+        await wait_op(on_b, accepted.headers["location"])
+
+
+async def test_one_idempotency_key_sent_to_both_replicas_deploys_once(
+    replicas: tuple[Nubo, Nubo],
+) -> None:
+    a, b = replicas
+    async with api_client(a) as on_a, api_client(b) as on_b:
+        nsd_id = await onboard(on_a)
+        headers = {"Idempotency-Key": "same-request"}
+        first, second = await asyncio.gather(
+            on_a.post(f"/api/v1/ns-records/{nsd_id}", headers=headers, json={"name": "x"}),
+            on_b.post(f"/api/v1/ns-records/{nsd_id}", headers=headers, json={"name": "x"}),
+        )
+        assert first.status_code == second.status_code == 202, (first.text, second.text)
+        assert first.json()["id"] == second.json()["id"]
+        assert first.headers["location"] == second.headers["location"]
+        await wait_op(on_a, first.headers["location"])
+        assert len((await on_a.get("/api/v1/ns-records")).json()) == 1
+        assert len(await a.store.list_ops()) == 1
+
+
+async def test_a_held_operation_is_decided_once_across_replicas(
+    replicas: tuple[Nubo, Nubo],
+) -> None:
+    a, b = replicas
+    driver = await a.vims.driver((await a.vims.default()).id)
+    assert isinstance(driver, FakeVimDriver)
+    driver.fail_start_for = {"nubo/sipp-client:latest"}
+    async with api_client(a) as on_a, api_client(b) as on_b:
+        nsd_id = await onboard(on_a)
+        created = await on_a.post(
+            "/nslcm/v1/ns_instances", json={"nsdId": nsd_id, "nsName": "held"}
+        )
+        assert created.status_code == 201, created.text
+        ns_id = created.json()["id"]
+        started = await on_a.post(
+            f"/nslcm/v1/ns_instances/{ns_id}/instantiate", json={"nsFlavourId": "default"}
+        )
+        location = started.headers["location"]
+        assert (await settle(on_a, started))["operationState"] == "FAILED_TEMP"
+
+        # a fail on B and a rollback on A at once: exactly one wins
+        failed, rolled = await asyncio.gather(
+            on_b.post(f"{location}/fail"), on_a.post(f"{location}/rollback")
+        )
+        codes = sorted([failed.status_code, rolled.status_code])
+        assert codes[1] == 409 and codes[0] in (200, 202), (failed.text, rolled.text)
+        winner, loser = (rolled, failed) if failed.status_code == 409 else (failed, rolled)
+        assert loser.json()["code"] in ("BUSY", "CONFLICT"), loser.text
+        final = await settle(on_a, winner) if winner.status_code == 202 else winner.json()
+        assert final["operationState"] in ("FAILED", "ROLLED_BACK")
+        assert final["operationState"] == ("ROLLED_BACK" if winner is rolled else "FAILED")
