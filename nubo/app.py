@@ -37,13 +37,16 @@ from nubo.nfvo.vims import VimService
 from nubo.nfvo.workflows import NsWorkflows, Timeouts
 from nubo.notify.subscriptions import Subscriptions
 from nubo.settings import Settings
-from nubo.store.leases import SqlLeases
+from nubo.store.leases import SqlLeadership, SqlLeases
 from nubo.store.sql import SqlStore
 from nubo.vim import docker as docker_vim
 from nubo.vim import fake as fake_vim
 from nubo.vim.registry import DriverRegistry
 
 log = logging.getLogger("nubo")
+
+#: the leadership whose holder runs fault watching, healing, monitoring, KPIs, auto-scaling
+BACKGROUND_LOOPS = "background-loops"
 
 
 def default_registry() -> DriverRegistry:
@@ -73,8 +76,12 @@ class Nubo:
     monitoring: Monitoring
     autoscaling: AutoScaling
     kpis: Kpis
+    leadership: SqlLeadership
     started: bool = field(default=False)
+    #: whether this replica runs the background loops (one replica does at a time)
+    leading: bool = field(default=False)
     _reconcile_task: asyncio.Task[None] | None = None
+    _replica_task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -93,6 +100,42 @@ class Nubo:
         self._reconcile_task = asyncio.create_task(
             self._reconcile_after(recovered), name="start-up reconcile"
         )
+        await self._follow_leadership()
+        self._replica_task = asyncio.create_task(self._as_replica(), name="replica duties")
+
+    async def _as_replica(self) -> None:
+        """What every replica does while it runs, a few times per lease period.
+
+        It takes over the operations of replicas that died (their leases
+        expired, see ``recover``), and leads the background loops when no
+        other live replica does.
+        """
+        period = self.settings.lease_seconds / 3
+        while True:
+            await asyncio.sleep(period)
+            try:
+                taken = await self.ns.recover()
+                if taken:
+                    log.warning("replica.took_over operations=%d", len(taken))
+                await self._follow_leadership()
+            except Exception:
+                log.exception("replica.duties_failed replica=%s", self.settings.replica)
+
+    async def _follow_leadership(self) -> None:
+        try:
+            leading = await self.leadership.claim(BACKGROUND_LOOPS)
+        except Exception:
+            log.exception("replica.claim_failed replica=%s", self.settings.replica)
+            leading = False
+        if leading and not self.leading:
+            log.info("replica.leads replica=%s work=%s", self.settings.replica, BACKGROUND_LOOPS)
+            await self._start_loops()
+        elif not leading and self.leading:
+            log.warning("replica.stands_by replica=%s", self.settings.replica)
+            await self._stop_loops()
+        self.leading = leading
+
+    async def _start_loops(self) -> None:
         if self.settings.fault_management:
             await self.fault.start()
         if self.settings.monitoring:
@@ -100,6 +143,13 @@ class Nubo:
             await self.kpis.start()
             if self.settings.autoscaling:
                 await self.autoscaling.start()
+
+    async def _stop_loops(self) -> None:
+        # first: no heal or scaling may start while stopping
+        await self.autoscaling.stop()
+        await self.kpis.stop()
+        await self.fault.stop()
+        await self.monitoring.stop()
 
     async def _reconcile_after(self, recovered: list[LcmOpOcc]) -> None:
         """Once recovery has finished, make records and VIMs agree (see ``Reconciler``)."""
@@ -121,11 +171,16 @@ class Nubo:
         self.started = True
 
     async def stop(self) -> None:
-        # first: no heal or scaling may start while shutting down
-        await self.autoscaling.stop()
-        await self.kpis.stop()
-        await self.fault.stop()
-        await self.monitoring.stop()
+        if self._replica_task is not None:
+            await cancel_and_wait([self._replica_task])
+            self._replica_task = None
+        await self._stop_loops()
+        if self.leading:
+            self.leading = False
+            try:
+                await self.leadership.resign(BACKGROUND_LOOPS)
+            except Exception:
+                log.exception("replica.resign_failed replica=%s", self.settings.replica)
         if self._reconcile_task is not None:
             await cancel_and_wait([self._reconcile_task])
             self._reconcile_task = None
@@ -237,6 +292,7 @@ def build(
         monitoring,
         autoscaling,
         kpis,
+        SqlLeadership(store.engine, settings.replica, ttl=settings.lease_seconds),
     )
 
 

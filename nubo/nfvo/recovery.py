@@ -25,7 +25,7 @@ log = logging.getLogger("nubo.nfvo")
 async def recover_operations(
     store: Store, runner: OpRunner, workflows: NsWorkflows
 ) -> list[LcmOpOcc]:
-    """Start-up: finish every operation a stopped orchestrator left.
+    """Finish every operation a stopped orchestrator (or a dead replica) left.
 
     Every operation is run again (documented in the README): its steps skip
     what was done, and the reservations the VIM lost with the process are
@@ -34,12 +34,22 @@ async def recover_operations(
     the resumed run fails, it fails as the first run would have (rolled back
     where the operation has a rollback). An operation started through SOL005
     waits in FAILED_TEMP for its client instead. One held by another live
-    replica (its lease is renewed) is left to that replica.
+    replica (its lease is renewed) is left to that replica; run periodically,
+    this takes over the operations of a replica that died once their leases
+    expire.
     """
     recovered = []
-    for op in await store.unfinished_ops():
-        if op.id in runner.running() or op.state == OpState.FAILED_TEMP:
-            continue  # FAILED_TEMP waits for a retry, rollback or fail task
+    unfinished = [
+        op
+        for op in await store.unfinished_ops()
+        # FAILED_TEMP waits for a retry, rollback or fail task
+        if op.id not in runner.running() and op.state != OpState.FAILED_TEMP
+    ]
+    # a live lease means the replica that runs the operation is alive: leave it be
+    alive = await runner.locks.holders({op.nsr_id for op in unfinished})
+    for op in unfinished:
+        if op.nsr_id in alive:
+            continue
         try:
             if op.hold_on_failure and op.state == OpState.PROCESSING:
                 await _hold_interrupted(store, runner, op)

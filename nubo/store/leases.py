@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from nubo.model.errors import Busy
-from nubo.store.tables import ns_leases
+from nubo.store.tables import leaderships, ns_leases
 
 log = logging.getLogger("nubo.store")
 
@@ -143,4 +143,62 @@ class SqlLeases:
         return int(result.rowcount)
 
 
-__all__ = ["SqlLeases"]
+class SqlLeadership:
+    """One replica at a time leads a named kind of work; the others stand by.
+
+    The leader renews its claim; once the claim expires (its replica died)
+    the next replica to claim leads. A replica restarted under the same name
+    leads again at once.
+    """
+
+    def __init__(
+        self, engine: AsyncEngine, owner: str, ttl: float = 10.0, clock: Clock = _now
+    ) -> None:
+        self._engine = engine
+        self.owner = owner
+        self.ttl = ttl
+        self._clock = clock
+
+    async def claim(self, name: str) -> bool:
+        """Lead ``name`` (or go on leading it) unless another live replica does."""
+        now = self._clock()
+        expires = now + timedelta(seconds=self.ttl)
+        async with self._engine.begin() as conn:
+            renewed = await conn.execute(
+                update(leaderships)
+                .where(
+                    leaderships.c.name == name,
+                    (leaderships.c.owner == self.owner) | (leaderships.c.expires_at < now),
+                )
+                .values(owner=self.owner, expires_at=expires)
+            )
+            if renewed.rowcount == 1:
+                return True
+        try:
+            async with self._engine.begin() as conn:
+                await conn.execute(
+                    insert(leaderships).values(name=name, owner=self.owner, expires_at=expires)
+                )
+        except IntegrityError:
+            return False
+        return True
+
+    async def leader(self, name: str) -> str | None:
+        query = select(leaderships.c.owner).where(
+            leaderships.c.name == name, leaderships.c.expires_at >= self._clock()
+        )
+        async with self._engine.connect() as conn:
+            found: str | None = (await conn.execute(query)).scalar_one_or_none()
+        return found
+
+    async def resign(self, name: str) -> None:
+        """Stop leading at once, so another replica need not wait for the expiry."""
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                delete(leaderships).where(
+                    leaderships.c.name == name, leaderships.c.owner == self.owner
+                )
+            )
+
+
+__all__ = ["SqlLeadership", "SqlLeases"]

@@ -110,6 +110,16 @@ ns_leases = Table(
     Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
 )
 
+#: which replica leads a kind of background work (fault watching, monitoring,
+#: auto-scaling): one at a time, renewed like a lease and taken over when it expires
+leaderships = Table(
+    "leaderships",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("owner", String(NAME_LENGTH), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)
+
 alarms = Table(
     "alarms",
     metadata,

@@ -111,3 +111,59 @@ async def test_a_held_operation_is_decided_once_across_replicas(
         final = await settle(on_a, winner) if winner.status_code == 202 else winner.json()
         assert final["operationState"] in ("FAILED", "ROLLED_BACK")
         assert final["operationState"] == ("ROLLED_BACK" if winner is rolled else "FAILED")
+
+
+async def test_one_replica_leads_the_background_loops_and_another_takes_over(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'shared.db'}"
+    quick = {"database_url": url, "lease_seconds": 0.6, "background": True}
+    a = fake_nubo(tmp_path / "a", replica_id="replica-a", **quick)
+    b = fake_nubo(tmp_path / "b", replica_id="replica-b", **quick)
+    async with running(a), running(b):
+        assert (a.leading, b.leading) == (True, False)
+        assert a.fault.running and not b.fault.running
+        await a.stop()  # resigns: b leads at its next round, without waiting for expiry
+        for _ in range(50):
+            if b.leading:
+                break
+            await asyncio.sleep(0.05)
+        assert b.leading and b.fault.running
+        await a.start()
+        await asyncio.sleep(0.5)
+        assert (a.leading, b.leading) == (False, True)  # no flapping back
+
+
+async def test_an_operation_a_stopped_replica_left_is_taken_over_by_another(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'shared.db'}"
+    reached = asyncio.Event()
+
+    async def pause(operation: str, where: str) -> None:
+        if f"{operation}:{where}" == "INSTANTIATE:after:allocate":
+            reached.set()
+            await asyncio.Event().wait()
+
+    a = fake_nubo(tmp_path / "a", database_url=url, replica_id="a", fault_hook=pause)
+    b = fake_nubo(tmp_path / "b", database_url=url, replica_id="b", lease_seconds=0.6)
+    async with running(b):
+        await a.start()
+        try:
+            entry = await a.catalogue.onboard(NSD.read_bytes())
+            nsr, op = await a.ns.instantiate(entry.id)
+            await asyncio.wait_for(reached.wait(), 5)
+            assert await b.runner.locks.holder(nsr.id) == op.id
+            await asyncio.sleep(0.5)
+            assert op.id not in b.runner.running()  # a's lease is alive: b keeps off
+        finally:
+            await a.stop()  # the occurrence stays PROCESSING, as after a crash
+        for _ in range(60):
+            if op.id in b.runner.running():
+                break
+            await asyncio.sleep(0.05)
+        done = await b.runner.wait(op.id, timeout=10)
+        assert done.state.value == "COMPLETED", done.error
+        [resume] = [s for s in done.steps if s.name == "resume"]
+        assert "replica b runs the operation again" in resume.detail
+        assert (await b.ns.get(nsr.id)).status.value == "ACTIVE"

@@ -282,6 +282,7 @@ async def test_migrations_match_the_table_definitions(store: SqlStore) -> None:
         "nsrs",
         "lcm_op_occs",
         "ns_leases",
+        "leaderships",
         "alarms",
         "idempotency_keys",
         "metric_samples",

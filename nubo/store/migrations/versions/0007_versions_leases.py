@@ -1,4 +1,4 @@
-"""Record versions for compare-and-set writes; NS leases shared by every replica.
+"""Record versions for compare-and-set writes; NS leases and leaderships shared by replicas.
 
 Revision ID: 0007
 Revises: 0006
@@ -33,9 +33,17 @@ def upgrade() -> None:
     )
     op.create_index("ix_ns_leases_owner", "ns_leases", ["owner"])
     op.create_index("ix_ns_leases_expires_at", "ns_leases", ["expires_at"])
+    op.create_table(
+        "leaderships",
+        sa.Column("name", sa.String(64), nullable=False),
+        sa.Column("owner", sa.String(255), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("name", name="pk_leaderships"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("leaderships")
     op.drop_index("ix_ns_leases_expires_at", table_name="ns_leases")
     op.drop_index("ix_ns_leases_owner", table_name="ns_leases")
     op.drop_table("ns_leases")
