@@ -38,6 +38,7 @@ from nubo.nfvo.workflows import NsWorkflows, Timeouts
 from nubo.notify.subscriptions import Subscriptions
 from nubo.settings import Settings
 from nubo.store.leases import SqlLeadership, SqlLeases
+from nubo.store.memory import SqlLoopMemory
 from nubo.store.sql import SqlStore
 from nubo.vim import docker as docker_vim
 from nubo.vim import fake as fake_vim
@@ -259,6 +260,7 @@ def build(
         interval=settings.fault_interval,
         policy_for=policy_from_descriptor(catalogue.parsed),
         notify=subscriptions.publish_alarm,
+        memory=SqlLoopMemory(store.engine),
     )
     monitoring = build_monitoring(ns, vims, store.engine, interval=settings.metrics_interval)
     autoscaling = build_autoscaling(

@@ -49,6 +49,7 @@ from nubo.model.states import FINAL_OP_STATES, NsStatus, OpState
 from nubo.monitor.query import MetricsReader
 from nubo.nfvo.service import NsService
 from nubo.nfvo.workflows import NsdLoader
+from nubo.store.port import LoopMemory
 
 log = logging.getLogger("nubo.autoscale")
 
@@ -56,6 +57,8 @@ Clock = Callable[[], float]
 
 #: outcomes repeated every ``repeat_after`` seconds while they last
 REMINDED = frozenset({Outcome.COOLDOWN, Outcome.AT_BOUND, Outcome.BUSY})
+#: the loop memory's kind for running cooldowns, keyed "<nsr id>/<vnfr id>"
+COOLDOWNS = "scaling-cooldown"
 WATCHED_NS = frozenset({NsStatus.ACTIVE, NsStatus.SCALING})
 
 
@@ -92,6 +95,10 @@ class _VnfTrack:
         return self.policies.setdefault(name, _PolicyTrack())
 
 
+def _memory_key(nsr_id: str, vnfr_id: str) -> str:
+    return f"{nsr_id}/{vnfr_id}"
+
+
 class AutoScaler:
     """Decides, records and launches scaling of VNFs by their descriptor's policies."""
 
@@ -105,6 +112,7 @@ class AutoScaler:
         *,
         max_age: float = 15.0,
         repeat_after: float = 60.0,
+        memory: LoopMemory | None = None,
     ) -> None:
         self.ns = ns
         self.reader = reader
@@ -115,6 +123,8 @@ class AutoScaler:
         self.max_age = max_age
         self.repeat_after = repeat_after
         self._tracks: dict[tuple[str, str], _VnfTrack] = {}
+        #: where cooldowns outlive the process (None: in memory only)
+        self.memory = memory
 
     def scaling(self) -> bool:
         """Whether an action of several steps is under way."""
@@ -139,6 +149,7 @@ class AutoScaler:
         now = self.clock()
         recorded: list[ScalingDecision] = []
         seen: set[tuple[str, str]] = set()
+        stored = await self.memory.load(COOLDOWNS) if self.memory is not None else {}
         for nsr in await self.ns.list():
             if nsr.status not in WATCHED_NS and not self._following(nsr.id):
                 continue
@@ -154,10 +165,29 @@ class AutoScaler:
                 if policies:
                     seen.add((nsr.id, vnfr.id))
                     track = self._tracks.setdefault((nsr.id, vnfr.id), _VnfTrack())
+                    remembered = stored.get(_memory_key(nsr.id, vnfr.id), {}).get("until")
+                    if isinstance(remembered, float | int):
+                        track.cooldown_until = max(track.cooldown_until, float(remembered))
                     recorded += await self._reconcile(nsr, vnfr.id, policies, track, now)
         for key in self._tracks.keys() - seen:
             del self._tracks[key]
+        await self._remember_cooldowns(stored, now)
         return recorded
+
+    async def _remember_cooldowns(self, stored: dict[str, dict[str, Any]], now: float) -> None:
+        """Write running cooldowns for whichever replica leads next; drop ended ones."""
+        if self.memory is None:
+            return
+        running = {
+            _memory_key(*key): track.cooldown_until
+            for key, track in self._tracks.items()
+            if track.cooldown_until > now
+        }
+        for key, until in running.items():
+            if stored.get(key, {}).get("until") != until:
+                await self.memory.put(COOLDOWNS, key, {"until": until})
+        for key in stored.keys() - running.keys():
+            await self.memory.forget(COOLDOWNS, key)
 
     def _following(self, nsr_id: str) -> bool:
         return any(key[0] == nsr_id and t.plan for key, t in self._tracks.items())

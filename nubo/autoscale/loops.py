@@ -22,6 +22,7 @@ from nubo.nfvo.service import NsService
 from nubo.nfvo.tasks import cancel_and_wait
 from nubo.nfvo.workflows import NsdLoader
 from nubo.store.decisions import SqlDecisionStore
+from nubo.store.memory import SqlLoopMemory
 from nubo.store.sql import SqlStore
 
 log = logging.getLogger("nubo.autoscale")
@@ -93,5 +94,6 @@ def build_autoscaling(
     """
     engine = engine_or_store.engine if isinstance(engine_or_store, SqlStore) else engine_or_store
     decisions = DecisionLog(SqlDecisionStore(engine))
-    scaler = AutoScaler(ns, reader, decisions, load_nsd, clock, max_age=max_age)
+    memory = SqlLoopMemory(engine)
+    scaler = AutoScaler(ns, reader, decisions, load_nsd, clock, max_age=max_age, memory=memory)
     return AutoScaling(scaler, interval)

@@ -15,7 +15,8 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 
 from nubo.descriptors.heal_policy import DEFAULT_POLICY
 from nubo.fault.alarms import AlarmService
@@ -26,10 +27,13 @@ from nubo.model.errors import Conflict, NotFound, NuboError, VimTimeout, VimUnre
 from nubo.model.records import LcmOpOcc, NetworkServiceRecord, VnfcInstance, VnfRecord
 from nubo.model.states import NsStatus, OpState, VnfcState
 from nubo.nfvo.service import NsService
+from nubo.store.port import LoopMemory
 
 log = logging.getLogger("nubo.fault")
 
 HEALABLE_NS = frozenset({NsStatus.ACTIVE, NsStatus.ERROR})
+#: the loop memory's kind for heal attempts, keyed by VNFC id
+HEAL_ATTEMPTS = "heal-attempts"
 #: error codes of heals that failed because the VIM itself was away
 VIM_DOWN_CODES = frozenset({VimUnreachable.code, VimTimeout.code})
 
@@ -74,16 +78,20 @@ class Healer:
         ns: NsService,
         alarms: AlarmService,
         policy_for: PolicyFor = default_policy_for,
-        clock: Clock = time.monotonic,
+        clock: Clock = time.time,
         *,
         stable_after: float = 10.0,
+        memory: LoopMemory | None = None,
     ) -> None:
         self.ns = ns
         self.alarms = alarms
         self.policy_for = policy_for
+        #: seconds since the epoch: attempts are remembered across processes
         self.clock = clock
         self.stable_after = stable_after
         self._attempts: dict[str, _Attempts] = {}
+        #: where attempts outlive the process (None: in memory only)
+        self.memory = memory
 
     def healing(self) -> bool:
         """Whether a HEAL operation it launched may still be running."""
@@ -97,17 +105,39 @@ class Healer:
     async def run_once(self) -> list[LcmOpOcc]:
         """One pass; returns the HEAL operations it launched."""
         now = self.clock()
+        stored = await self._recall()
         down: dict[str, Alarm] = {}
         for alarm in await self.alarms.list(active_only=True):
             if alarm.vnfc_id and alarm.nsr_id and alarm.probable_cause in VNFC_CAUSES:
                 down[alarm.vnfc_id] = alarm
         self._forget_healthy(down, now)
         launched = []
-        for alarm in down.values():
-            op = await self._heal(alarm, now)
-            if op is not None:
-                launched.append(op)
+        try:
+            for alarm in down.values():
+                op = await self._heal(alarm, now)
+                if op is not None:
+                    launched.append(op)
+        finally:
+            await self._remember(stored)
         return launched
+
+    async def _recall(self) -> dict[str, dict[str, Any]]:
+        """Take the attempts from the database: another replica may have led meanwhile."""
+        if self.memory is None:
+            return {}
+        stored = await self.memory.load(HEAL_ATTEMPTS)
+        self._attempts = {key: _Attempts(**body) for key, body in stored.items()}
+        return stored
+
+    async def _remember(self, stored: dict[str, dict[str, Any]]) -> None:
+        if self.memory is None:
+            return
+        for vnfc_id, track in self._attempts.items():
+            body = asdict(track)
+            if stored.get(vnfc_id) != body:
+                await self.memory.put(HEAL_ATTEMPTS, vnfc_id, body)
+        for vnfc_id in stored.keys() - self._attempts.keys():
+            await self.memory.forget(HEAL_ATTEMPTS, vnfc_id)
 
     def _forget_healthy(self, down: dict[str, Alarm], now: float) -> None:
         for vnfc_id, track in list(self._attempts.items()):

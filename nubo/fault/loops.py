@@ -21,7 +21,7 @@ from nubo.fault.watcher import FaultWatcher
 from nubo.nfvo.service import NsService
 from nubo.nfvo.tasks import cancel_and_wait
 from nubo.nfvo.vims import VimService
-from nubo.store.port import Store
+from nubo.store.port import LoopMemory, Store
 
 log = logging.getLogger("nubo.fault")
 
@@ -111,9 +111,10 @@ def build_fault_management(
     *,
     policy_for: PolicyFor = default_policy_for,
     notify: Notify | None = None,
+    memory: LoopMemory | None = None,
 ) -> FaultManagement:
     """Wire alarms, watcher, healer and their loops (called by the composition root)."""
     alarms = AlarmService(store, notify=notify)
     watcher = FaultWatcher(ns, vims, alarms)
-    healer = Healer(ns, alarms, policy_for)
+    healer = Healer(ns, alarms, policy_for, memory=memory)
     return FaultManagement(watcher, healer, alarms, interval)

@@ -8,7 +8,7 @@ compare-and-set on the revision it was read at (``StaleRecord`` otherwise).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Protocol
+from typing import Any, Protocol
 
 from nubo.model.alarms import Alarm
 from nubo.model.catalogue import NsdEntry, VimRegistration
@@ -141,3 +141,13 @@ class NsLeases(Protocol):
     async def release_owned(self) -> int:
         """Drop what an earlier process of this replica held."""
         ...
+
+
+class LoopMemory(Protocol):
+    """What a background loop remembers across processes (see ``nubo.store.memory``)."""
+
+    async def load(self, kind: str) -> dict[str, dict[str, Any]]: ...
+
+    async def put(self, kind: str, key: str, body: dict[str, Any]) -> None: ...
+
+    async def forget(self, kind: str, key: str) -> None: ...

@@ -120,6 +120,17 @@ leaderships = Table(
     Column("expires_at", DateTime(timezone=True), nullable=False),
 )
 
+#: what a background loop must remember across processes and leader changes
+#: (heal attempts per VNFC, scaling cooldowns per VNF), one small document per key
+loop_memory = Table(
+    "loop_memory",
+    metadata,
+    Column("kind", String(32), primary_key=True),
+    Column("key", String(NAME_LENGTH), primary_key=True),
+    Column("body", JSON, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
 alarms = Table(
     "alarms",
     metadata,

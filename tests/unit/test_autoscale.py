@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from nubo.api.autoscale import router as autoscale_router
 from nubo.app import Nubo
 from nubo.autoscale.decisions import DecisionLog, Outcome, ScalingDecision
-from nubo.autoscale.engine import AutoScaler
+from nubo.autoscale.engine import COOLDOWNS, AutoScaler
 from nubo.autoscale.loops import AutoScaling, build_autoscaling
 from nubo.cli.client import CliConfig
 from nubo.cli.main import main
@@ -25,6 +25,7 @@ from nubo.model.metrics import Aggregate, Metric, Sample
 from nubo.model.records import NetworkServiceRecord
 from nubo.model.states import OpState
 from nubo.store.decisions import SqlDecisionStore
+from nubo.store.memory import SqlLoopMemory
 from nubo.vim.fake import FakeVimDriver
 from tests.conftest import fake_nubo
 
@@ -376,3 +377,31 @@ async def test_the_loop_wakes_when_a_period_ends(env: Env) -> None:
     assert loop._pause() == pytest.approx(0.41)
     env.clock.advance(1)  # past the end: no busy loop on a period already over
     assert loop._pause() == 1.0
+
+
+async def test_a_cooldown_outlives_the_scaler_that_started_it(env: Env) -> None:
+    """Another replica leading the loops (a new scaler on the same database) keeps it."""
+    memory = SqlLoopMemory(env.app.store.engine)
+    env.scaler = AutoScaler(
+        env.app.ns, env.reader, env.log, env.app.catalogue.parsed, env.clock, memory=memory
+    )
+    nsr = await env.deploy([cpu_policy("out", ">=", 80, "SCALE_OUT", "1", cooldown=60)])
+    env.reader.values[Metric.CPU_PERCENT] = 95.0
+    assert outcomes(await env.tick()) == ["SCALED_OUT"]
+    [cooling] = await env.tick(5)
+    until = env.clock.now + 60
+    assert cooling.outcome == Outcome.COOLDOWN and cooling.cooldown_until == until
+
+    env.scaler = AutoScaler(
+        env.app.ns, env.reader, env.log, env.app.catalogue.parsed, env.clock, memory=memory
+    )
+    decided = await env.tick(10)
+    assert [(d.outcome, d.cooldown_until) for d in decided] == [(Outcome.COOLDOWN, until)]
+    assert await env.count(nsr.id) == 2
+    assert outcomes(await env.tick(50)) == ["SCALED_OUT"]  # over: the new scaler acts
+    assert await env.count(nsr.id) == 3
+
+    # ended cooldowns are not kept: only the one the second scale-out starts remains
+    await env.tick(1)  # the step is seen ended: its cooldown starts
+    [(key, body)] = (await memory.load(COOLDOWNS)).items()
+    assert key.startswith(nsr.id) and body["until"] > env.clock.now

@@ -20,6 +20,7 @@ from nubo.model.descriptors import HealMode, HealPolicy
 from nubo.model.errors import VimUnreachable
 from nubo.model.records import NetworkServiceRecord, VnfcInstance
 from nubo.model.states import LcmOperationType, NsStatus, OpState, VnfcState
+from nubo.store.memory import SqlLoopMemory
 from nubo.vim.fake import FakeVimDriver
 from nubo.vim.port import Server, ServerStatus
 from tests.conftest import fake_nubo
@@ -471,3 +472,34 @@ async def test_heals_that_fail_because_the_vim_went_away_are_not_counted(fm: Fm)
     await fm.settle()
     await fm.watcher.run_once()
     assert await fm.active() == []
+
+
+async def test_heal_attempts_outlive_the_healer_that_counted_them(fm: Fm) -> None:
+    """Another replica leading the loops (a new healer on the same database) goes on counting."""
+    memory = SqlLoopMemory(fm.nubo.store.engine)
+    fm.healer = Healer(fm.nubo.ns, fm.alarms, clock=fm.clock, memory=memory)
+    nsr = await fm.deploy()
+    server = await fm.vnfc(nsr.id, "sipp-server")
+    fm.fake.fail_start_for.add("nubo/sipp-server:latest")
+    fm.fake.vanish(server.vc_id)
+
+    async def tick(seconds: float = 0) -> int:
+        fm.clock.advance(seconds)
+        await fm.watcher.run_once()
+        ops = await fm.healer.run_once()
+        await fm.settle()
+        return len(ops)
+
+    assert await tick() == 1
+    assert await tick() == 0  # backoff starts
+    assert await tick(0.6) == 1
+    assert fm.healer.attempts(server.id) == 2
+
+    fm.healer = Healer(fm.nubo.ns, fm.alarms, clock=fm.clock, memory=memory)
+    assert await tick() == 0  # the backoff it inherited still runs
+    assert fm.healer.attempts(server.id) == 2
+    assert await tick(1.1) == 1  # the third and last attempt, not a first one
+    assert await tick() == 0
+    assert await tick(2.1) == 0
+    [failed] = [a for a in await fm.active() if a.probable_cause == ProbableCause.HEAL_FAILED]
+    assert "3 heal attempts failed" in failed.fault_details[0]

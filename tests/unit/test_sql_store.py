@@ -283,6 +283,7 @@ async def test_migrations_match_the_table_definitions(store: SqlStore) -> None:
         "lcm_op_occs",
         "ns_leases",
         "leaderships",
+        "loop_memory",
         "alarms",
         "idempotency_keys",
         "metric_samples",

@@ -1,4 +1,5 @@
-"""Record versions for compare-and-set writes; NS leases and leaderships shared by replicas.
+"""Record versions for compare-and-set writes; NS leases, leaderships and what the
+background loops remember, shared by every replica.
 
 Revision ID: 0007
 Revises: 0006
@@ -40,9 +41,18 @@ def upgrade() -> None:
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("name", name="pk_leaderships"),
     )
+    op.create_table(
+        "loop_memory",
+        sa.Column("kind", sa.String(32), nullable=False),
+        sa.Column("key", sa.String(255), nullable=False),
+        sa.Column("body", sa.JSON(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("kind", "key", name="pk_loop_memory"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("loop_memory")
     op.drop_table("leaderships")
     op.drop_index("ix_ns_leases_expires_at", table_name="ns_leases")
     op.drop_index("ix_ns_leases_owner", table_name="ns_leases")
