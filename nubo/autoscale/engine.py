@@ -40,7 +40,7 @@ from typing import Any
 from nubo.autoscale.decisions import ACTIONS, DecisionLog, Outcome, ScalingDecision, decision_of
 from nubo.autoscale.policy import evaluate_policy, target_count, verdict
 from nubo.autoscale.sizing import Bounds, vdu_to_scale
-from nubo.model.descriptors import AutoScalePolicy
+from nubo.model.descriptors import AutoScalePolicy, Nsd
 from nubo.model.errors import Conflict, NotFound, NuboError
 from nubo.model.ids import new_id
 from nubo.model.metrics import metric_named
@@ -150,13 +150,7 @@ class AutoScaler:
         recorded: list[ScalingDecision] = []
         seen: set[tuple[str, str]] = set()
         stored = await self.memory.load(COOLDOWNS) if self.memory is not None else {}
-        for nsr in await self.ns.list():
-            if nsr.status not in WATCHED_NS and not self._following(nsr.id):
-                continue
-            try:
-                nsd = await self.load_nsd(nsr.descriptor_reference)
-            except NotFound:
-                continue
+        for nsr, nsd in await self._candidates():
             for vnfr in nsr.vnfr:
                 try:
                     policies = nsd.vnfd(vnfr.name).auto_scale_policies
@@ -189,8 +183,35 @@ class AutoScaler:
         for key in stored.keys() - running.keys():
             await self.memory.forget(COOLDOWNS, key)
 
-    def _following(self, nsr_id: str) -> bool:
-        return any(key[0] == nsr_id and t.plan for key, t in self._tracks.items())
+    async def _candidates(self) -> list[tuple[NetworkServiceRecord, Nsd]]:
+        """The NSs made from an NSD with policies, watched or with an action under way.
+
+        Found by NSD first (one query of ids, parsed NSDs are cached), so a
+        pass loads no NS that has nothing to scale.
+        """
+        following = {key[0] for key, track in self._tracks.items() if track.plan is not None}
+        nsds: dict[str, Nsd] = {}
+        wanted: set[str] = set(following)
+        for nsd_id, nsr_ids in (await self.ns.ids_by_nsd(WATCHED_NS)).items():
+            nsd = await self._nsd_with_policies(nsd_id)
+            if nsd is not None:
+                nsds[nsd_id] = nsd
+                wanted.update(nsr_ids)
+        found = []
+        for nsr in await self.ns.get_many(wanted):
+            nsd = nsds.get(nsr.descriptor_reference) or await self._nsd_with_policies(
+                nsr.descriptor_reference
+            )
+            if nsd is not None and (nsr.status in WATCHED_NS or nsr.id in following):
+                found.append((nsr, nsd))
+        return found
+
+    async def _nsd_with_policies(self, nsd_id: str) -> Nsd | None:
+        try:
+            nsd = await self.load_nsd(nsd_id)
+        except NotFound:
+            return None
+        return nsd if any(vnfd.auto_scale_policies for vnfd in nsd.vnfds) else None
 
     async def _reconcile(
         self,

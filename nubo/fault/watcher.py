@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from nubo.fault.alarms import AlarmService
 from nubo.model.alarms import Alarm, PerceivedSeverity, ProbableCause
 from nubo.model.errors import NotFound, VimError
-from nubo.model.records import NetworkServiceRecord, VnfcInstance, VnfRecord
+from nubo.model.records import NetworkServiceRecord, VnfcInstance, VnfcLocation, VnfRecord
 from nubo.model.states import LcmOperationType, NsStatus, VnfcState
 from nubo.nfvo.service import NsService
 from nubo.nfvo.vims import VimService
@@ -61,6 +61,19 @@ class Fault:
     severity: PerceivedSeverity
     observed: VnfcState
     detail: str
+
+
+def _worth_a_look(vnfc: VnfcLocation, server: Server | None) -> bool:
+    """Whether a settled VNFC is not plainly fine: recorded or found not running, or gone.
+
+    At rest every VNFC is RUNNING on both sides, so a pass looks at nothing;
+    a VNFC stopped on purpose is looked at on each pass (and left alone).
+    """
+    if vnfc.state not in SETTLED:
+        return False
+    return (
+        server is None or vnfc.state != VnfcState.RUNNING or server.status != ServerStatus.RUNNING
+    )
 
 
 def fault_of(vnfc: VnfcInstance, server: Server | None) -> Fault | None:
@@ -120,25 +133,42 @@ class FaultWatcher:
     # -- passes ---------------------------------------------------------------------
 
     async def run_once(self) -> None:
-        """Check every VIM, then every NS on a reachable VIM; clear alarms of what is gone."""
+        """Check every VIM, then the NSs of reachable VIMs that differ from what runs.
+
+        A pass stays cheap with many services: one server listing per VIM and
+        one query of the VNFC index; only an NS whose VNFC records disagree
+        with the listing, or that has an active VNFC alarm, is loaded and
+        checked.
+        """
         registered = await self.vims.list()
-        reachable = {vim.id for vim in registered if await self.check_vim(vim.id)}
+        reachable = [vim.id for vim in registered if await self.check_vim(vim.id)]
         active = await self.alarms.list(active_only=True)
-        nsrs = {nsr.id: nsr for nsr in await self.ns.list()}
         for vim_id in reachable:
-            on_vim = [nsr for nsr in nsrs.values() if nsr.vim_id == vim_id]
-            if not on_vim:
-                continue
-            # one listing per VIM and pass, not one per NS: a pass must stay cheap
-            # with many services
-            by_ns = await self._servers_by_ns(vim_id)
-            for nsr in on_vim:
-                listed = by_ns.get(nsr.id, []) if by_ns is not None else None
-                await self.run_once_for(nsr.id, listed)
-        await self._clear_orphans(active, set(nsrs), {vim.id for vim in registered})
+            await self.check_vim_services(vim_id, active)
+        statuses = await self.ns.statuses({a.nsr_id for a in active if a.nsr_id})
+        live = {nsr_id for nsr_id, status in statuses.items() if status != NsStatus.TERMINATED}
+        await self._clear_orphans(active, live, {vim.id for vim in registered})
         for nsr_id in list(self._ns_locks):
-            if nsr_id not in nsrs and not self._ns_locks[nsr_id].locked():
+            if not self._ns_locks[nsr_id].locked():
                 del self._ns_locks[nsr_id]
+
+    async def check_vim_services(self, vim_id: str, active: list[Alarm] | None = None) -> None:
+        """Check each NS on the VIM whose records differ from the VIM's servers."""
+        if active is None:
+            active = await self.alarms.list(active_only=True)
+        located = await self.ns.vnfc_locations(vim_id=vim_id, ns_statuses=WATCHED_NS)
+        if not located:
+            return
+        by_ns = await self._servers_by_ns(vim_id)
+        if by_ns is None:  # the listing failed: each NS lists its own servers
+            for nsr_id in sorted({v.nsr_id for v in located}):
+                await self.run_once_for(nsr_id)
+            return
+        servers = {server.id: server for listed in by_ns.values() for server in listed}
+        alarmed = {a.nsr_id for a in active if a.nsr_id and a.probable_cause in VNFC_ALARMS}
+        candidates = {v.nsr_id for v in located if _worth_a_look(v, servers.get(v.vc_id))}
+        for nsr_id in sorted(candidates | (alarmed & {v.nsr_id for v in located})):
+            await self.run_once_for(nsr_id, by_ns.get(nsr_id, []))
 
     async def _servers_by_ns(self, vim_id: str) -> dict[str, list[Server]] | None:
         """Every server nubo manages on the VIM, by NS; None when the listing failed."""
@@ -316,9 +346,7 @@ class FaultWatcher:
             started, seen = self.clock(), self.events_seen.get(vim_id, 0)
             try:
                 if await self.check_vim(vim_id):
-                    for nsr in await self.ns.list():
-                        if nsr.vim_id == vim_id:
-                            await self.run_once_for(nsr.id)
+                    await self.check_vim_services(vim_id)
                     await self._follow(vim_id)
                     await self.check_vim(vim_id)
             except NotFound:

@@ -9,6 +9,7 @@ The JSON shape follows Open Baton's records (``status``, ``vnfr[]``,
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -197,3 +198,20 @@ class LcmOpOcc(_Record):
         check_transition(OP_TRANSITIONS, self.state, new, f"operation {self.id}")
         self.state = new
         self.state_entered_time = utcnow()
+
+
+@dataclass(frozen=True)
+class VnfcLocation:
+    """Where one VNFC runs and in which state its record is, with its NS's status.
+
+    What the background loops read to find the few NSs worth a closer look,
+    without loading every NSR.
+    """
+
+    nsr_id: str
+    ns_status: NsStatus
+    vnfr_id: str
+    vnfc_id: str
+    vim_id: str
+    vc_id: str
+    state: VnfcState

@@ -19,11 +19,14 @@ from typing import Protocol
 
 from nubo.model.errors import NuboError
 from nubo.model.metrics import Metric, Sample
-from nubo.model.records import NetworkServiceRecord, VnfcInstance, VnfRecord
-from nubo.model.states import VnfcState
+from nubo.model.records import VnfcLocation
+from nubo.model.states import NsStatus, VnfcState
 from nubo.nfvo.service import NsService
 from nubo.nfvo.vims import VimService
 from nubo.vim.port import ServerStats
+
+#: NSs whose running VNFCs are sampled: every one not terminated
+SAMPLED_NS = frozenset(set(NsStatus) - {NsStatus.TERMINATED})
 
 log = logging.getLogger("nubo.monitor")
 
@@ -92,24 +95,23 @@ class MetricSampler:
     async def run_once(self) -> SamplingReport:
         started = time.monotonic()
         report = SamplingReport()
+        # from the VNFC index: no NSR is loaded to find what runs
         targets = [
-            (nsr, vnfr, vnfc)
-            for nsr in await self.ns.list()
-            for vnfr in nsr.vnfr
-            for vnfc in vnfr.vnfcs()
+            vnfc
+            for vnfc in await self.ns.vnfc_locations(ns_statuses=SAMPLED_NS)
             if vnfc.state is VnfcState.RUNNING and vnfc.vc_id
         ]
         report.vnfcs = len(targets)
         down = self.vims.unreachable()
         async with asyncio.TaskGroup() as group:
             tasks = [
-                group.create_task(self._sample(nsr, vnfr, vnfc, report))
-                for nsr, vnfr, vnfc in targets
-                if (vnfc.vim_id or nsr.vim_id) not in down
+                group.create_task(self._sample(vnfc, report))
+                for vnfc in targets
+                if vnfc.vim_id not in down
             ]
-        for nsr, _, vnfc in targets:
-            if (vnfc.vim_id or nsr.vim_id) in down:
-                report.failed[vnfc.id] = "VIM unreachable"
+        for vnfc in targets:
+            if vnfc.vim_id in down:
+                report.failed[vnfc.vnfc_id] = "VIM unreachable"
         samples = [sample for task in tasks for sample in task.result()]
         await self.writer.write(samples)
         report.samples = len(samples)
@@ -123,23 +125,19 @@ class MetricSampler:
             )
         return report
 
-    async def _sample(
-        self,
-        nsr: NetworkServiceRecord,
-        vnfr: VnfRecord,
-        vnfc: VnfcInstance,
-        report: SamplingReport,
-    ) -> list[Sample]:
+    async def _sample(self, vnfc: VnfcLocation, report: SamplingReport) -> list[Sample]:
         async with self._slots:
             try:
-                driver = await self.vims.driver(vnfc.vim_id or nsr.vim_id)
+                driver = await self.vims.driver(vnfc.vim_id)
                 stats = await asyncio.wait_for(driver.server_stats(vnfc.vc_id), self.timeout)
             except TimeoutError:
-                report.failed[vnfc.id] = f"no answer within {self.timeout} s"
+                report.failed[vnfc.vnfc_id] = f"no answer within {self.timeout} s"
                 return []
             except NuboError as exc:
                 # a VNFC stopping or vanishing between the listing and the call
-                report.failed[vnfc.id] = exc.detail
-                log.debug("monitor.no_stats ns=%s vnfc=%s reason=%s", nsr.id, vnfc.id, exc)
+                report.failed[vnfc.vnfc_id] = exc.detail
+                log.debug(
+                    "monitor.no_stats ns=%s vnfc=%s reason=%s", vnfc.nsr_id, vnfc.vnfc_id, exc
+                )
                 return []
-        return samples_of(stats, nsr.id, vnfr.id, vnfc.id, self.clock())
+        return samples_of(stats, vnfc.nsr_id, vnfc.vnfr_id, vnfc.vnfc_id, self.clock())

@@ -49,9 +49,14 @@ class OperationContext:
         self.current_step = ""
 
     async def save(self) -> None:
-        """Persist the NSR and the occurrence together (one transaction), then tell."""
+        """Persist the NSR and the occurrence together (one transaction), then tell.
+
+        Once the occurrence has ended (or waits in FAILED_TEMP) its lease goes
+        in the same transaction, so the NS is free the moment anyone sees it so.
+        """
         self.nsr.updated_at = utcnow()
-        await self.runner.store.save_progress(self.nsr, self.op)
+        ended = self.op.state not in (OpState.PROCESSING, OpState.ROLLING_BACK)
+        await self.runner.store.save_progress(self.nsr, self.op, release=ended)
         self.runner.publish(self.op)
 
     @asynccontextmanager

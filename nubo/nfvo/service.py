@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import builtins
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from nubo.model.descriptors import ConnectionPoint, VnfcTemplate
 from nubo.model.errors import BadRequest, Busy, Conflict
-from nubo.model.records import LcmOpOcc, NetworkServiceRecord
+from nubo.model.records import LcmOpOcc, NetworkServiceRecord, VnfcLocation
 from nubo.model.states import (
     VNFC_TRANSITIONS,
     LcmOperationType,
@@ -103,6 +103,22 @@ class NsService:
 
     async def list(self, include_terminated: bool = False) -> list[NetworkServiceRecord]:
         return await self.store.list_nsrs(include_terminated=include_terminated)
+
+    async def vnfc_locations(
+        self, *, vim_id: str | None = None, ns_statuses: Iterable[NsStatus] | None = None
+    ) -> builtins.list[VnfcLocation]:
+        """The VNFCs of many NSs at once, from the store's index (no NSR is loaded)."""
+        return await self.store.vnfc_locations(vim_id=vim_id, ns_statuses=ns_statuses)
+
+    async def statuses(self, nsr_ids: Iterable[str]) -> dict[str, NsStatus]:
+        return await self.store.ns_statuses(nsr_ids)
+
+    async def ids_by_nsd(self, ns_statuses: Iterable[NsStatus]) -> dict[str, builtins.list[str]]:
+        """NS ids by their NSD: loops pick the NSDs that concern them, then load those NSs."""
+        return await self.store.nsr_ids_by_nsd(ns_statuses)
+
+    async def get_many(self, nsr_ids: Iterable[str]) -> builtins.list[NetworkServiceRecord]:
+        return await self.store.nsrs_with_ids(nsr_ids)
 
     async def operations(self, nsr_id: str | None = None) -> builtins.list[LcmOpOcc]:
         return await self.store.list_ops(nsr_id)

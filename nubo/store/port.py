@@ -12,7 +12,8 @@ from typing import Any, Protocol
 
 from nubo.model.alarms import Alarm
 from nubo.model.catalogue import NsdEntry, VimRegistration
-from nubo.model.records import LcmOpOcc, NetworkServiceRecord
+from nubo.model.records import LcmOpOcc, NetworkServiceRecord, VnfcLocation
+from nubo.model.states import NsStatus
 
 
 class Store(Protocol):
@@ -51,8 +52,11 @@ class Store(Protocol):
         """Insert (revision 0) or compare-and-set the whole aggregate; bumps ``revision``."""
         ...
 
-    async def save_progress(self, nsr: NetworkServiceRecord, op: LcmOpOcc) -> None:
-        """Write the NSR and the occurrence changing it in one transaction."""
+    async def save_progress(
+        self, nsr: NetworkServiceRecord, op: LcmOpOcc, *, release: bool = False
+    ) -> None:
+        """Write the NSR and the occurrence changing it in one transaction (``release``:
+        and drop the occurrence's lease on the NS)."""
         ...
 
     async def create_ns_operation(
@@ -73,6 +77,24 @@ class Store(Protocol):
         ...
 
     async def delete_nsr(self, nsr_id: str) -> None: ...
+
+    async def vnfc_locations(
+        self,
+        *,
+        vim_id: str | None = None,
+        ns_statuses: Iterable[NsStatus] | None = None,
+        nsr_ids: Iterable[str] | None = None,
+    ) -> list[VnfcLocation]:
+        """VNFCs from the index (no NSR loaded)."""
+        ...
+
+    async def vnfc_on_server(self, vim_id: str, vc_id: str) -> VnfcLocation | None: ...
+
+    async def ns_statuses(self, nsr_ids: Iterable[str] | None = None) -> dict[str, NsStatus]: ...
+
+    async def nsr_ids_by_nsd(self, ns_statuses: Iterable[NsStatus]) -> dict[str, list[str]]: ...
+
+    async def nsrs_with_ids(self, nsr_ids: Iterable[str]) -> list[NetworkServiceRecord]: ...
 
     # LCM operation occurrences
     async def save_op(self, op: LcmOpOcc) -> None:

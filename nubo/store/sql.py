@@ -11,6 +11,7 @@ busy timeout does not help with that case.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -37,9 +38,19 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from nubo.model.alarms import Alarm
 from nubo.model.catalogue import NsdEntry, VimRegistration
 from nubo.model.errors import Conflict, NotFound, StaleRecord
-from nubo.model.records import LcmOpOcc, NetworkServiceRecord
-from nubo.model.states import FINAL_OP_STATES, NsStatus, OpState
-from nubo.store.tables import alarms, idempotency_keys, lcm_op_occs, nsds, nsrs, vims
+from nubo.model.records import LcmOpOcc, NetworkServiceRecord, VnfcLocation
+from nubo.model.states import FINAL_OP_STATES, NsStatus, OpState, VnfcState
+from nubo.store.tables import (
+    alarms,
+    idempotency_keys,
+    lcm_op_occs,
+    ns_leases,
+    nsds,
+    nsrs,
+    vims,
+    virtual_links,
+    vnfc_instances,
+)
 
 log = logging.getLogger(__name__)
 
@@ -162,11 +173,23 @@ class SqlStore:
             revision = await _write_nsr(conn, nsr)
         nsr.revision = revision
 
-    async def save_progress(self, nsr: NetworkServiceRecord, op: LcmOpOcc) -> None:
-        """Write an NSR and the occurrence changing it in one transaction (both or neither)."""
+    async def save_progress(
+        self, nsr: NetworkServiceRecord, op: LcmOpOcc, *, release: bool = False
+    ) -> None:
+        """Write an NSR and the occurrence changing it in one transaction (both or neither).
+
+        With ``release`` the occurrence's lease on the NS goes in the same
+        transaction: whoever sees the operation ended finds the NS free.
+        """
         async with self._engine.begin() as conn:
             nsr_revision = await _write_nsr(conn, nsr)
             op_revision = await _write_op(conn, op)
+            if release:
+                await conn.execute(
+                    delete(ns_leases).where(
+                        ns_leases.c.nsr_id == nsr.id, ns_leases.c.holder == op.id
+                    )
+                )
         nsr.revision, op.revision = nsr_revision, op_revision
 
     async def create_ns_operation(
@@ -226,8 +249,88 @@ class SqlStore:
         """Remove the NSR; raise ``NotFound`` when there is none. Its operations stay as history."""
         async with self._engine.begin() as conn:
             deleted = await _delete(conn, nsrs, nsr_id)
+            await conn.execute(delete(vnfc_instances).where(vnfc_instances.c.nsr_id == nsr_id))
+            await conn.execute(delete(virtual_links).where(virtual_links.c.nsr_id == nsr_id))
         if not deleted:
             raise NotFound(f"NSR {nsr_id} not found", nsr_id=nsr_id)
+
+    async def vnfc_locations(
+        self,
+        *,
+        vim_id: str | None = None,
+        ns_statuses: Iterable[NsStatus] | None = None,
+        nsr_ids: Iterable[str] | None = None,
+    ) -> list[VnfcLocation]:
+        """VNFCs (of NSs in ``ns_statuses``, on ``vim_id``) from the index; no NSR is loaded."""
+        query = select(
+            vnfc_instances.c.nsr_id,
+            nsrs.c.status,
+            vnfc_instances.c.vnfr_id,
+            vnfc_instances.c.id,
+            vnfc_instances.c.vim_id,
+            vnfc_instances.c.vc_id,
+            vnfc_instances.c.state,
+        ).join(nsrs, nsrs.c.id == vnfc_instances.c.nsr_id)
+        if vim_id is not None:
+            query = query.where(vnfc_instances.c.vim_id == vim_id)
+        if ns_statuses is not None:
+            query = query.where(nsrs.c.status.in_(sorted(s.value for s in ns_statuses)))
+        if nsr_ids is not None:
+            query = query.where(vnfc_instances.c.nsr_id.in_(sorted(set(nsr_ids))))
+        async with self._engine.connect() as conn:
+            return [
+                VnfcLocation(
+                    nsr_id=row[0],
+                    ns_status=NsStatus(row[1]),
+                    vnfr_id=row[2],
+                    vnfc_id=row[3],
+                    vim_id=row[4],
+                    vc_id=row[5],
+                    state=VnfcState(row[6]),
+                )
+                for row in await conn.execute(query)
+            ]
+
+    async def vnfc_on_server(self, vim_id: str, vc_id: str) -> VnfcLocation | None:
+        """The VNFC whose server on ``vim_id`` is ``vc_id`` (which NS owns a container)."""
+        query = select(vnfc_instances.c.nsr_id).where(
+            vnfc_instances.c.vim_id == vim_id, vnfc_instances.c.vc_id == vc_id
+        )
+        async with self._engine.connect() as conn:
+            nsr_id = (await conn.execute(query.limit(1))).scalar_one_or_none()
+        if nsr_id is None:
+            return None
+        found = [v for v in await self.vnfc_locations(nsr_ids=[nsr_id]) if v.vc_id == vc_id]
+        return found[0] if found else None
+
+    async def nsr_ids_by_nsd(self, ns_statuses: Iterable[NsStatus]) -> dict[str, list[str]]:
+        """The ids of the NSs in ``ns_statuses``, by the NSD they were made from (one query)."""
+        query = (
+            select(nsrs.c.nsd_id, nsrs.c.id)
+            .where(nsrs.c.status.in_(sorted(s.value for s in ns_statuses)))
+            .order_by(nsrs.c.created_at, nsrs.c.id)
+        )
+        found: dict[str, list[str]] = {}
+        async with self._engine.connect() as conn:
+            for row in await conn.execute(query):
+                found.setdefault(row.nsd_id, []).append(row.id)
+        return found
+
+    async def nsrs_with_ids(self, nsr_ids: Iterable[str]) -> list[NetworkServiceRecord]:
+        """The NSRs of ``nsr_ids`` that exist, oldest first."""
+        wanted = sorted(set(nsr_ids))
+        if not wanted:
+            return []
+        query = _versioned(nsrs).where(nsrs.c.id.in_(wanted)).order_by(nsrs.c.created_at, nsrs.c.id)
+        return await self._bodies(query, NetworkServiceRecord)
+
+    async def ns_statuses(self, nsr_ids: Iterable[str] | None = None) -> dict[str, NsStatus]:
+        """The status of each NS (of ``nsr_ids``, or all), from one column."""
+        query = select(nsrs.c.id, nsrs.c.status)
+        if nsr_ids is not None:
+            query = query.where(nsrs.c.id.in_(sorted(set(nsr_ids))))
+        async with self._engine.connect() as conn:
+            return {row.id: NsStatus(row.status) for row in await conn.execute(query)}
 
     # -- LCM operation occurrences ---------------------------------------------------
 
@@ -373,6 +476,41 @@ def _aggregate_of(row: Row[Any], model: type[_Body]) -> _Body:
 
 
 async def _write_nsr(conn: AsyncConnection, nsr: NetworkServiceRecord) -> int:
+    revision = await _write_nsr_row(conn, nsr)
+    await _index_parts(conn, nsr)
+    return revision
+
+
+async def _index_parts(conn: AsyncConnection, nsr: NetworkServiceRecord) -> None:
+    """Rewrite the NSR's VNFC and virtual link rows (same transaction as the NSR)."""
+    await conn.execute(delete(vnfc_instances).where(vnfc_instances.c.nsr_id == nsr.id))
+    await conn.execute(delete(virtual_links).where(virtual_links.c.nsr_id == nsr.id))
+    vnfcs = [
+        {
+            "id": vnfc.id,
+            "nsr_id": nsr.id,
+            "vnfr_id": vnfr.id,
+            "vdu_id": vdu.id,
+            "hostname": vnfc.hostname,
+            "vim_id": vnfc.vim_id or nsr.vim_id,
+            "vc_id": vnfc.vc_id,
+            "state": vnfc.state.value,
+        }
+        for vnfr in nsr.vnfr
+        for vdu in vnfr.vdu
+        for vnfc in vdu.vnfc_instance
+    ]
+    if vnfcs:
+        await conn.execute(insert(vnfc_instances), vnfcs)
+    links = [
+        {"nsr_id": nsr.id, "name": v.name, "vim_network_id": v.vim_network_id, "cidr": v.cidr}
+        for v in nsr.vlr
+    ]
+    if links:
+        await conn.execute(insert(virtual_links), links)
+
+
+async def _write_nsr_row(conn: AsyncConnection, nsr: NetworkServiceRecord) -> int:
     values = {
         "nsd_id": nsr.descriptor_reference,
         "name": nsr.name,

@@ -97,6 +97,32 @@ lcm_op_occs = Table(
     Column("version", Integer, nullable=False, server_default="0"),
 )
 
+#: every VNFC of every NSR as a row, rewritten with its NSR in the same transaction:
+#: what the background loops ask ("which VNFCs on this VIM are not RUNNING", "which
+#: NS owns container X") is a query on these columns, not a pass over every NSR
+vnfc_instances = Table(
+    "vnfc_instances",
+    metadata,
+    Column("nsr_id", String(ID_LENGTH), primary_key=True),
+    Column("id", String(ID_LENGTH), primary_key=True),
+    Column("vnfr_id", String(ID_LENGTH), nullable=False),
+    Column("vdu_id", String(ID_LENGTH), nullable=False),
+    Column("hostname", String(NAME_LENGTH), nullable=False),
+    Column("vim_id", String(ID_LENGTH), nullable=False, index=True),
+    Column("vc_id", String(NAME_LENGTH), nullable=False, index=True),
+    Column("state", String(32), nullable=False, index=True),
+)
+
+#: every virtual link of every NSR, with the VIM network that carries it
+virtual_links = Table(
+    "virtual_links",
+    metadata,
+    Column("nsr_id", String(ID_LENGTH), primary_key=True),
+    Column("name", String(NAME_LENGTH), primary_key=True),
+    Column("vim_network_id", String(NAME_LENGTH), nullable=False, index=True),
+    Column("cidr", String(64), nullable=False),
+)
+
 #: the lock of an NS while an operation (or an observer) changes it: a lease in the
 #: database, so every replica sees it; ``owner`` is the replica that renews it, and a
 #: lease not renewed before ``expires_at`` may be taken over (its replica is gone)

@@ -281,6 +281,8 @@ async def test_migrations_match_the_table_definitions(store: SqlStore) -> None:
         "nsds",
         "nsrs",
         "lcm_op_occs",
+        "vnfc_instances",
+        "virtual_links",
         "ns_leases",
         "leaderships",
         "loop_memory",

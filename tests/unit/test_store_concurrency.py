@@ -4,14 +4,26 @@ step, and NS leases that every replica sees."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, insert
 
 from nubo.model.errors import Busy, NotFound, StaleRecord
-from nubo.model.records import LcmOpOcc, NetworkServiceRecord
-from nubo.model.states import LcmOperationType, NsStatus, OpState
+from nubo.model.records import (
+    LcmOpOcc,
+    NetworkServiceRecord,
+    VduRecord,
+    VirtualLinkRecord,
+    VnfcInstance,
+    VnfRecord,
+)
+from nubo.model.states import LcmOperationType, NsStatus, OpState, VnfcState
 from nubo.store.leases import SqlLeases
-from nubo.store.sql import SqlStore
+from nubo.store.sql import MIGRATIONS_DIR, SqlStore
+from nubo.store.tables import nsrs
 
 
 def nsr(nsr_id: str = "ns-1") -> NetworkServiceRecord:
@@ -170,3 +182,114 @@ async def test_a_restarted_replica_takes_its_own_leases_back_at_once(store: SqlS
     again = SqlLeases(store.engine, "replica-a")
     assert await again.release_owned() == 1
     assert await again.holders() == {"ns-2": "op-2"}
+
+
+# -- the index of VNFCs and virtual links ------------------------------------------
+
+
+def with_parts(nsr_id: str, states: list[VnfcState], vim: str = "vim-1") -> NetworkServiceRecord:
+    record = nsr(nsr_id)
+    record.vim_id = vim
+    vnfcs = [
+        VnfcInstance(
+            id=f"{nsr_id}-c{i}",
+            vdu_id="vdu",
+            hostname=f"h{i}",
+            state=state,
+            vim_id=vim,
+            vc_id=f"{nsr_id}-server-{i}",
+        )
+        for i, state in enumerate(states)
+    ]
+    vdu = VduRecord(id="vdu", name="vdu", image="img", scale_in_out=5, vnfc_instance=vnfcs)
+    record.vnfr = [VnfRecord(id=f"{nsr_id}-vnfr", name="vnf", type="t", vdu=[vdu])]
+    record.vlr = [VirtualLinkRecord(id="l", name="private", vim_network_id=f"net-{nsr_id}")]
+    return record
+
+
+async def test_vnfcs_are_queried_without_loading_their_ns(store: SqlStore) -> None:
+    running = with_parts("ns-a", [VnfcState.RUNNING, VnfcState.RUNNING])
+    await store.save_nsr(running)
+    await store.save_nsr(with_parts("ns-b", [VnfcState.RUNNING, VnfcState.EXITED]))
+    await store.save_nsr(with_parts("ns-c", [VnfcState.RUNNING], vim="vim-2"))
+
+    on_one = await store.vnfc_locations(vim_id="vim-1")
+    assert sorted(v.vnfc_id for v in on_one) == ["ns-a-c0", "ns-a-c1", "ns-b-c0", "ns-b-c1"]
+    not_running = {v.nsr_id for v in on_one if v.state != VnfcState.RUNNING}
+    assert not_running == {"ns-b"}
+
+    owner = await store.vnfc_on_server("vim-2", "ns-c-server-0")
+    assert owner is not None and (owner.nsr_id, owner.vnfc_id) == ("ns-c", "ns-c-c0")
+    assert owner.ns_status == NsStatus.ACTIVE and owner.vnfr_id == "ns-c-vnfr"
+    assert await store.vnfc_on_server("vim-1", "ns-c-server-0") is None
+
+    # the rows follow every write of their NSR, and its status filters them
+    running.vnfr[0].vdu[0].vnfc_instance[1].state = VnfcState.FAILED
+    running.vnfr[0].vdu[0].vnfc_instance.pop(0)
+    running.set_status(NsStatus.TERMINATING)
+    await store.save_nsr(running)
+    [left] = await store.vnfc_locations(nsr_ids=["ns-a"])
+    assert (left.vnfc_id, left.state, left.ns_status) == (
+        "ns-a-c1",
+        VnfcState.FAILED,
+        NsStatus.TERMINATING,
+    )
+    active = await store.vnfc_locations(ns_statuses=[NsStatus.ACTIVE])
+    assert {v.nsr_id for v in active} == {"ns-b", "ns-c"}
+    assert await store.ns_statuses(["ns-a", "ns-x"]) == {"ns-a": NsStatus.TERMINATING}
+
+    await store.delete_nsr("ns-b")
+    assert {v.nsr_id for v in await store.vnfc_locations()} == {"ns-a", "ns-c"}
+
+
+async def test_a_refused_write_leaves_the_index_as_it_was(store: SqlStore) -> None:
+    await store.save_nsr(with_parts("ns-a", [VnfcState.RUNNING]))
+    stale = await store.get_nsr("ns-a")
+    fresh = await store.get_nsr("ns-a")
+    fresh.set_status(NsStatus.SCALING)
+    await store.save_nsr(fresh)
+    stale.vnfr[0].vdu[0].vnfc_instance[0].state = VnfcState.EXITED
+    with pytest.raises(StaleRecord):
+        await store.save_nsr(stale)
+    [row] = await store.vnfc_locations()
+    assert row.state == VnfcState.RUNNING
+
+
+async def test_the_migration_indexes_the_nsrs_that_existed_before(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
+    old = with_parts("ns-old", [VnfcState.RUNNING, VnfcState.EXITED])
+    sql = SqlStore(url)
+    try:
+
+        def upgrade_to(connection: Connection, revision: str) -> None:
+            config = Config()
+            config.set_main_option("script_location", str(MIGRATIONS_DIR))
+            config.attributes["connection"] = connection
+            command.upgrade(config, revision)
+
+        async with sql.engine.begin() as conn:
+            await conn.run_sync(upgrade_to, "0006")
+            await conn.execute(
+                insert(nsrs).values(
+                    id=old.id,
+                    nsd_id="nsd-1",
+                    name="old",
+                    status="ACTIVE",
+                    body=old.model_dump(mode="json", exclude={"revision"}),
+                    created_at=old.created_at,
+                    updated_at=old.updated_at,
+                )
+            )
+        await sql.init()
+        rows = await sql.vnfc_locations()
+        assert sorted((r.vnfc_id, r.state) for r in rows) == [
+            ("ns-old-c0", VnfcState.RUNNING),
+            ("ns-old-c1", VnfcState.EXITED),
+        ]
+        again = await sql.get_nsr("ns-old")
+        assert again.revision == 1
+        again.set_status(NsStatus.SCALING)
+        await sql.save_nsr(again)  # an NSR from before the migration is written normally
+        assert (await sql.get_nsr("ns-old")).status == NsStatus.SCALING
+    finally:
+        await sql.close()
