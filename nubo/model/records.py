@@ -1,8 +1,9 @@
 """Records: the dynamic state of running network services (NSR, VNFR, VDU, VNFC, VLR).
 
 An NSR is an aggregate: it is loaded, changed and saved as a whole, under the
-NS's lock, so its parts never disagree. Status changes go through the
-``set_*`` methods, which consult the transition tables of ``states``.
+NS's lease, so its parts never disagree. Status changes go through the
+``set_*`` methods, which apply the transition tables of ``states`` through its
+one gate; the state fields are frozen, so assigning one directly raises.
 The JSON shape follows Open Baton's records (``status``, ``vnfr[]``,
 ``vdu[]``, ``vnfc_instance[]``).
 """
@@ -18,14 +19,16 @@ from nubo.model.errors import NotFound
 from nubo.model.states import (
     NS_TRANSITIONS,
     OP_TRANSITIONS,
+    STEP_TRANSITIONS,
     VNF_TRANSITIONS,
     VNFC_TRANSITIONS,
     LcmOperationType,
     NsStatus,
     OpState,
+    StepStatus,
     VnfcState,
     VnfStatus,
-    check_transition,
+    transition,
 )
 
 
@@ -44,7 +47,7 @@ class VnfcInstance(_Record):
     vdu_id: str
     hostname: str
     index: int = Field(default=0, description="position in its VDU; never reused")
-    state: VnfcState = VnfcState.PENDING
+    state: VnfcState = Field(default=VnfcState.PENDING, frozen=True)
     vim_id: str = ""
     vc_id: str = Field(default="", description="the server id on the VIM")
     addresses: dict[str, str] = Field(default_factory=dict)
@@ -52,8 +55,7 @@ class VnfcInstance(_Record):
     created_at: datetime = Field(default_factory=utcnow)
 
     def set_state(self, new: VnfcState) -> None:
-        check_transition(VNFC_TRANSITIONS, self.state, new, f"VNFC {self.hostname}")
-        self.state = new
+        transition(self, "state", VNFC_TRANSITIONS, new, f"VNFC {self.hostname}")
 
 
 class VduRecord(_Record):
@@ -84,7 +86,7 @@ class VnfRecord(_Record):
     type: str
     vendor: str = ""
     version: str = ""
-    status: VnfStatus = VnfStatus.INITIALIZED
+    status: VnfStatus = Field(default=VnfStatus.INITIALIZED, frozen=True)
     vdu: list[VduRecord] = Field(default_factory=list)
     virtual_links: list[str] = Field(default_factory=list)
     configuration: dict[str, str] = Field(default_factory=dict)
@@ -93,8 +95,7 @@ class VnfRecord(_Record):
     )
 
     def set_status(self, new: VnfStatus) -> None:
-        check_transition(VNF_TRANSITIONS, self.status, new, f"VNF {self.name}")
-        self.status = new
+        transition(self, "status", VNF_TRANSITIONS, new, f"VNF {self.name}")
 
     def find_vdu(self, vdu_id: str) -> VduRecord:
         for vdu in self.vdu:
@@ -122,7 +123,7 @@ class NetworkServiceRecord(_Record):
     vendor: str = ""
     version: str = ""
     vim_id: str = ""
-    status: NsStatus = NsStatus.INITIALIZED
+    status: NsStatus = Field(default=NsStatus.INITIALIZED, frozen=True)
     vnfr: list[VnfRecord] = Field(default_factory=list)
     vlr: list[VirtualLinkRecord] = Field(default_factory=list)
     created_at: datetime = Field(default_factory=utcnow)
@@ -130,8 +131,7 @@ class NetworkServiceRecord(_Record):
     revision: int = Field(default=0, description="the stored version this copy was read at")
 
     def set_status(self, new: NsStatus) -> None:
-        check_transition(NS_TRANSITIONS, self.status, new, f"NS {self.name}")
-        self.status = new
+        transition(self, "status", NS_TRANSITIONS, new, f"NS {self.name}")
         self.updated_at = utcnow()
 
     def find_vnfr(self, vnfr_id: str) -> VnfRecord:
@@ -168,10 +168,14 @@ class StepRecord(_Record):
     """Progress of one workflow step, persisted before and after its side effect."""
 
     name: str
-    status: str = "STARTED"  # STARTED, DONE, FAILED
+    status: StepStatus = Field(default=StepStatus.STARTED, frozen=True)
     started_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = None
     detail: str = ""
+
+    def finish(self, status: StepStatus) -> None:
+        transition(self, "status", STEP_TRANSITIONS, status, f"step {self.name}")
+        self.finished_at = utcnow()
 
 
 class LcmOpOcc(_Record):
@@ -180,7 +184,7 @@ class LcmOpOcc(_Record):
     id: str
     nsr_id: str
     operation: LcmOperationType
-    state: OpState = OpState.PROCESSING
+    state: OpState = Field(default=OpState.PROCESSING, frozen=True)
     start_time: datetime = Field(default_factory=utcnow)
     state_entered_time: datetime = Field(default_factory=utcnow)
     params: dict[str, object] = Field(default_factory=dict)
@@ -195,8 +199,7 @@ class LcmOpOcc(_Record):
     revision: int = Field(default=0, description="the stored version this copy was read at")
 
     def set_state(self, new: OpState) -> None:
-        check_transition(OP_TRANSITIONS, self.state, new, f"operation {self.id}")
-        self.state = new
+        transition(self, "state", OP_TRANSITIONS, new, f"operation {self.id}")
         self.state_entered_time = utcnow()
 
 

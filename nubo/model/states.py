@@ -2,14 +2,17 @@
 
 ``transition`` is the one gate through which every state change passes: it
 refuses a move the table does not allow with ``IllegalTransition``, so that a
-record can never be driven into a state its lifecycle does not know.
+record can never be driven into a state its lifecycle does not know. The
+state fields of the records are frozen: assigning one anywhere else raises,
+so no code can change a state around the gate. The store then writes the
+changed record with compare-and-set on the revision it was read at.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from enum import StrEnum
-from typing import TypeVar
+from typing import Any, Protocol, TypeVar
 
 from nubo.model.errors import IllegalTransition
 
@@ -64,6 +67,14 @@ class OpState(StrEnum):
     FAILED = "FAILED"
     ROLLING_BACK = "ROLLING_BACK"
     ROLLED_BACK = "ROLLED_BACK"
+
+
+class StepStatus(StrEnum):
+    """Progress of one workflow step of an LCM operation occurrence."""
+
+    STARTED = "STARTED"
+    DONE = "DONE"
+    FAILED = "FAILED"
 
 
 class LcmOperationType(StrEnum):
@@ -131,6 +142,12 @@ OP_TRANSITIONS: Mapping[OpState, frozenset[OpState]] = {
     OpState.ROLLED_BACK: frozenset(),
 }
 
+STEP_TRANSITIONS: Mapping[StepStatus, frozenset[StepStatus]] = {
+    StepStatus.STARTED: frozenset({StepStatus.DONE, StepStatus.FAILED}),
+    StepStatus.DONE: frozenset(),
+    StepStatus.FAILED: frozenset(),
+}
+
 FINAL_OP_STATES = frozenset({OpState.COMPLETED, OpState.FAILED, OpState.ROLLED_BACK})
 
 #: SOL005's operation names (LcmOperationType of the NS LCM interface)
@@ -161,3 +178,20 @@ def check_transition(table: Mapping[S, frozenset[S]], current: S, new: S, what: 
 
 def can_transition(table: Mapping[S, frozenset[S]], current: S, new: S) -> bool:
     return new == current or new in table[current]
+
+
+class HasState(Protocol):
+    """A record (pydantic model) whose state fields are frozen."""
+
+    __dict__: dict[str, Any]
+
+
+def transition(
+    record: HasState, field: str, table: Mapping[S, frozenset[S]], new: S, what: str
+) -> None:
+    """The one gate: apply ``field -> new`` if ``table`` allows it, else ``IllegalTransition``.
+
+    The field is frozen on the model, so this is the only place it is set.
+    """
+    check_transition(table, record.__dict__[field], new, what)
+    record.__dict__[field] = new

@@ -27,7 +27,13 @@ from typing import Any
 from nubo.model.errors import Conflict, ErrorInfo, NotFound, VimTimeout
 from nubo.model.ids import new_id
 from nubo.model.records import LcmOpOcc, NetworkServiceRecord, StepRecord, utcnow
-from nubo.model.states import FINAL_OP_STATES, SOL005_OPERATION, LcmOperationType, OpState
+from nubo.model.states import (
+    FINAL_OP_STATES,
+    SOL005_OPERATION,
+    LcmOperationType,
+    OpState,
+    StepStatus,
+)
 from nubo.nfvo.events import EventBus
 from nubo.nfvo.tasks import cancel_and_wait
 from nubo.store.port import NsLeases, Store
@@ -71,11 +77,9 @@ class OperationContext:
         try:
             yield record
         except BaseException:
-            record.status = "FAILED"
-            record.finished_at = utcnow()
+            record.finish(StepStatus.FAILED)
             raise
-        record.status = "DONE"
-        record.finished_at = utcnow()
+        record.finish(StepStatus.DONE)
         await self.save()
         log.info("step.done ns=%s op=%s step=%s", self.nsr.id, self.op.id, name)
         await self.runner.fault(self.op.operation, f"after:{name}")
@@ -235,7 +239,7 @@ class OpRunner:
             await self._release(op.nsr_id, op.id)
             raise
         ctx = OperationContext(self, op, nsr)
-        interrupted = next((s.name for s in reversed(op.steps) if s.status != "DONE"), "")
+        interrupted = next((s.name for s in reversed(op.steps) if s.status != StepStatus.DONE), "")
         if interrupted:
             where = f"during step {interrupted}"
         elif op.steps:
@@ -270,7 +274,7 @@ class OpRunner:
             op.steps.append(
                 StepRecord(
                     name="resume",
-                    status="DONE",
+                    status=StepStatus.DONE,
                     finished_at=utcnow(),
                     detail=f"the orchestrator stopped {where}; replica {self.locks.owner} "
                     "runs the operation again, skipping what was done",

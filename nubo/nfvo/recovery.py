@@ -14,7 +14,7 @@ from functools import partial
 
 from nubo.model.errors import Busy, Conflict, NotFound
 from nubo.model.records import LcmOpOcc
-from nubo.model.states import LcmOperationType, OpState
+from nubo.model.states import LcmOperationType, OpState, StepStatus
 from nubo.nfvo.operations import OpRunner, Rollback, Work
 from nubo.nfvo.workflows import NsWorkflows
 from nubo.store.port import Store
@@ -111,7 +111,7 @@ async def _hold_interrupted(store: Store, runner: OpRunner, op: LcmOpOcc) -> Non
 
 
 async def _hold(runner: OpRunner, op: LcmOpOcc) -> None:
-    step = next((s.name for s in reversed(op.steps) if s.status != "DONE"), "")
+    step = next((s.name for s in reversed(op.steps) if s.status != StepStatus.DONE), "")
     op.error = {
         "title": "Interrupted",
         "status": 503,

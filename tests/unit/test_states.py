@@ -3,24 +3,27 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
 from nubo.model.errors import IllegalTransition
-from nubo.model.records import LcmOpOcc, NetworkServiceRecord, VnfcInstance
+from nubo.model.records import LcmOpOcc, NetworkServiceRecord, StepRecord, VnfcInstance
 from nubo.model.states import (
     FINAL_OP_STATES,
     NS_TRANSITIONS,
     OP_TRANSITIONS,
+    STEP_TRANSITIONS,
     VNF_TRANSITIONS,
     VNFC_TRANSITIONS,
     LcmOperationType,
     NsStatus,
     OpState,
+    StepStatus,
     VnfcState,
 )
 
 
 @pytest.mark.parametrize(
-    "table", [NS_TRANSITIONS, VNF_TRANSITIONS, VNFC_TRANSITIONS, OP_TRANSITIONS]
+    "table", [NS_TRANSITIONS, VNF_TRANSITIONS, VNFC_TRANSITIONS, OP_TRANSITIONS, STEP_TRANSITIONS]
 )
 def test_every_state_has_a_row_and_targets_are_states(table: dict) -> None:  # type: ignore[type-arg]
     states = set(type(next(iter(table))))
@@ -97,3 +100,29 @@ def test_operation_occurrence_records_when_state_changed() -> None:
     assert op.state_entered_time >= entered
     with pytest.raises(IllegalTransition):
         op.set_state(OpState.PROCESSING)
+
+
+def test_no_code_can_assign_a_state_around_the_gate() -> None:
+    nsr = NetworkServiceRecord(id="n", name="n", descriptor_reference="d")
+    vnfc = VnfcInstance(id="c", vdu_id="v", hostname="h")
+    op = LcmOpOcc(id="o", nsr_id="n", operation=LcmOperationType.HEAL)
+    step = StepRecord(name="start")
+    for record, field, value in (
+        (nsr, "status", NsStatus.TERMINATED),
+        (vnfc, "state", VnfcState.RUNNING),
+        (op, "state", OpState.COMPLETED),
+        (step, "status", StepStatus.DONE),
+    ):
+        with pytest.raises(ValidationError, match="frozen"):
+            setattr(record, field, value)
+    # through the gate: allowed moves apply, others are refused and change nothing
+    step.finish(StepStatus.DONE)
+    assert step.status == StepStatus.DONE and step.finished_at is not None
+    with pytest.raises(IllegalTransition, match="step start cannot go from DONE to FAILED"):
+        step.finish(StepStatus.FAILED)
+    with pytest.raises(IllegalTransition):
+        vnfc.set_state(VnfcState.EXITED)  # PENDING -> EXITED is no Pop transition
+    assert vnfc.state == VnfcState.PENDING
+    # a record read back from storage keeps its state (validation is not a transition)
+    again = LcmOpOcc.model_validate(op.model_dump(mode="json") | {"state": "FAILED_TEMP"})
+    assert again.state == OpState.FAILED_TEMP

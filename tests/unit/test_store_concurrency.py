@@ -224,7 +224,7 @@ async def test_vnfcs_are_queried_without_loading_their_ns(store: SqlStore) -> No
     assert await store.vnfc_on_server("vim-1", "ns-c-server-0") is None
 
     # the rows follow every write of their NSR, and its status filters them
-    running.vnfr[0].vdu[0].vnfc_instance[1].state = VnfcState.FAILED
+    running.vnfr[0].vdu[0].vnfc_instance[1].set_state(VnfcState.FAILED)
     running.vnfr[0].vdu[0].vnfc_instance.pop(0)
     running.set_status(NsStatus.TERMINATING)
     await store.save_nsr(running)
@@ -248,7 +248,7 @@ async def test_a_refused_write_leaves_the_index_as_it_was(store: SqlStore) -> No
     fresh = await store.get_nsr("ns-a")
     fresh.set_status(NsStatus.SCALING)
     await store.save_nsr(fresh)
-    stale.vnfr[0].vdu[0].vnfc_instance[0].state = VnfcState.EXITED
+    stale.vnfr[0].vdu[0].vnfc_instance[0].set_state(VnfcState.EXITED)
     with pytest.raises(StaleRecord):
         await store.save_nsr(stale)
     [row] = await store.vnfc_locations()
