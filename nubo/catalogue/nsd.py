@@ -142,7 +142,7 @@ class NsdCatalogue:
             format="",
             enabled=False,
             body={},
-            onboarding_state=OnboardingState.CREATED.value,
+            onboarding_state=OnboardingState.CREATED,
             info={"userDefinedData": dict(user_defined_data or {})},
         )
         await self._store.add_nsd(entry)
@@ -292,17 +292,14 @@ def _no_content(nsd_id: str, state: str) -> Conflict:
 def _onboarded(
     entry: NsdEntry, nsd: Nsd, descriptor_format: str, body: dict[str, Any], info: dict[str, Any]
 ) -> NsdEntry:
-    return entry.model_copy(
-        update={
-            "name": nsd.name,
-            "vendor": nsd.vendor,
-            "version": nsd.version,
-            "format": descriptor_format,
-            "body": body,
-            "enabled": True,
-            "onboarding_state": OnboardingState.ONBOARDED.value,
-            "info": {**entry.info, **info},
-        }
+    return entry.onboarded(
+        name=nsd.name,
+        vendor=nsd.vendor,
+        version=nsd.version,
+        format=descriptor_format,
+        body=body,
+        enabled=True,
+        info={**entry.info, **info},
     )
 
 

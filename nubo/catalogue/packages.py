@@ -146,7 +146,7 @@ class VnfPackageCatalogue:
                 if operational_state == OperationalState.ENABLED:
                     others = [p for p in await self._packages.list() if p.id != package_id]
                     _check_names(package.id, package.definitions, others)
-                package.operational_state = operational_state
+                package.set_operational_state(operational_state)
             if user_defined_data is not None:
                 data = merge_patch(package.user_defined_data, user_defined_data)
                 package.user_defined_data = data
@@ -262,10 +262,8 @@ def _onboarded(package: VnfPackage, content: VnfPackageContent) -> VnfPackage:
         }
         for artifact in content.artifacts
     ]
-    return package.model_copy(
-        update={
-            "onboarding_state": OnboardingState.ONBOARDED,
-            "operational_state": OperationalState.ENABLED,
+    return package.onboarded(
+        **{
             "vnfd_id": summary.vnfd_id,
             "vnf_provider": summary.provider,
             "vnf_product_name": summary.product_name,

@@ -132,8 +132,7 @@ class AlarmService:
             alarm = await self._store.get_alarm(alarm_id)
             if alarm.ack_state == AckState.ACKNOWLEDGED:
                 return alarm
-            alarm.ack_state = AckState.ACKNOWLEDGED
-            alarm.alarm_changed_time = utcnow()
+            alarm.acknowledge()
             await self._store.save_alarm(alarm)
         log.info("alarm.acknowledged %s", _ids(alarm))
         await self._tell(alarm)

@@ -11,6 +11,7 @@ and the notifications to subscribers carry it, so both show the same fields.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -19,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from nubo.model.records import utcnow
+from nubo.model.states import transition
 
 #: where the SOL005 alarm routes serve alarms
 ALARMS_HREF = "/nsfm/v1/alarms"
@@ -36,6 +38,12 @@ class PerceivedSeverity(StrEnum):
 class AckState(StrEnum):
     UNACKNOWLEDGED = "UNACKNOWLEDGED"
     ACKNOWLEDGED = "ACKNOWLEDGED"
+
+
+ACK_TRANSITIONS: Mapping[AckState, frozenset[AckState]] = {
+    AckState.UNACKNOWLEDGED: frozenset({AckState.ACKNOWLEDGED}),
+    AckState.ACKNOWLEDGED: frozenset(),
+}
 
 
 class EventType(StrEnum):
@@ -70,11 +78,15 @@ class Alarm(BaseModel):
     alarm_raised_time: datetime = Field(default_factory=utcnow)
     alarm_changed_time: datetime = Field(default_factory=utcnow)
     alarm_cleared_time: datetime | None = None
-    ack_state: AckState = AckState.UNACKNOWLEDGED
+    ack_state: AckState = Field(default=AckState.UNACKNOWLEDGED, frozen=True)
 
     @property
     def active(self) -> bool:
         return self.alarm_cleared_time is None
+
+    def acknowledge(self) -> None:
+        transition(self, "ack_state", ACK_TRANSITIONS, AckState.ACKNOWLEDGED, f"alarm {self.id}")
+        self.alarm_changed_time = utcnow()
 
 
 class AlarmView(BaseModel):

@@ -7,7 +7,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from nubo.model.packages import ONBOARDING_TRANSITIONS, OnboardingState
 from nubo.model.records import utcnow
+from nubo.model.states import transition
 
 
 class NsdEntry(BaseModel):
@@ -22,9 +24,16 @@ class NsdEntry(BaseModel):
     body: dict[str, Any]
     created_at: datetime = Field(default_factory=utcnow)
     #: SOL005 onboarding state: CREATED (no content yet), ONBOARDED, ...
-    onboarding_state: str = "ONBOARDED"
+    onboarding_state: OnboardingState = Field(default=OnboardingState.ONBOARDED, frozen=True)
     #: SOL005 NsdInfo fields beyond the descriptor (userDefinedData, vnfPkgIds, ...)
     info: dict[str, Any] = Field(default_factory=dict)
+
+    def onboarded(self, **content: Any) -> NsdEntry:
+        """This NSD ONBOARDED with its content (``IllegalTransition`` unless it may be)."""
+        copy = self.model_copy(update=content)
+        target = OnboardingState.ONBOARDED
+        transition(copy, "onboarding_state", ONBOARDING_TRANSITIONS, target, f"NSD {self.id}")
+        return copy
 
 
 class VimRegistration(BaseModel):

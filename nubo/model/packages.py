@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from nubo.model.records import utcnow
+from nubo.model.states import transition
 
 
 class OnboardingState(StrEnum):
@@ -28,6 +30,25 @@ class OperationalState(StrEnum):
     DISABLED = "DISABLED"
 
 
+ONBOARDING_TRANSITIONS: Mapping[OnboardingState, frozenset[OnboardingState]] = {
+    OnboardingState.CREATED: frozenset(
+        {OnboardingState.UPLOADING, OnboardingState.PROCESSING, OnboardingState.ONBOARDED}
+        | {OnboardingState.ERROR}
+    ),
+    OnboardingState.UPLOADING: frozenset(
+        {OnboardingState.PROCESSING, OnboardingState.ONBOARDED, OnboardingState.ERROR}
+    ),
+    OnboardingState.PROCESSING: frozenset({OnboardingState.ONBOARDED, OnboardingState.ERROR}),
+    OnboardingState.ONBOARDED: frozenset(),
+    OnboardingState.ERROR: frozenset(),
+}
+
+OPERATIONAL_TRANSITIONS: Mapping[OperationalState, frozenset[OperationalState]] = {
+    OperationalState.ENABLED: frozenset({OperationalState.DISABLED}),
+    OperationalState.DISABLED: frozenset({OperationalState.ENABLED}),
+}
+
+
 class UsageState(StrEnum):
     IN_USE = "IN_USE"
     NOT_IN_USE = "NOT_IN_USE"
@@ -37,8 +58,8 @@ class VnfPackage(BaseModel):
     """A VNF package: its states, and once onboarded what its VNFD says."""
 
     id: str
-    onboarding_state: OnboardingState = OnboardingState.CREATED
-    operational_state: OperationalState = OperationalState.DISABLED
+    onboarding_state: OnboardingState = Field(default=OnboardingState.CREATED, frozen=True)
+    operational_state: OperationalState = Field(default=OperationalState.DISABLED, frozen=True)
     user_defined_data: dict[str, Any] = Field(default_factory=dict)
     created_at: datetime = Field(default_factory=utcnow)
     vnfd_id: str | None = None
@@ -60,3 +81,23 @@ class VnfPackage(BaseModel):
     vnfd_file: str = ""
     #: the YAML definitions by name relative to the entry's folder
     definitions: dict[str, str] = Field(default_factory=dict)
+
+    def set_operational_state(self, new: OperationalState) -> None:
+        transition(
+            self, "operational_state", OPERATIONAL_TRANSITIONS, new, f"VNF package {self.id}"
+        )
+
+    def onboarded(self, **content: Any) -> VnfPackage:
+        """This package ONBOARDED and ENABLED with its content (``IllegalTransition`` unless
+        its state allows it)."""
+        copy = self.model_copy(update=content)
+        transition(
+            copy,
+            "onboarding_state",
+            ONBOARDING_TRANSITIONS,
+            OnboardingState.ONBOARDED,
+            f"VNF package {self.id}",
+        )
+        if copy.operational_state != OperationalState.ENABLED:
+            copy.set_operational_state(OperationalState.ENABLED)
+        return copy
