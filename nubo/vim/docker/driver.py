@@ -5,8 +5,8 @@ reserves its addresses (so the NFVO can hand them to dependants), metadata may
 be merged while it is CREATED, and ``start_server`` creates and runs the Docker
 container with the metadata as environment and the reserved addresses pinned.
 Containers carry ``LABEL_SERVER`` so a restarted orchestrator finds them again.
-The engine connection lives in ``docker_engine``, networks and address
-reservations in ``docker_networks``, payload mapping in ``docker_payloads``.
+The engine connection lives in ``engine``, networks and address reservations
+in ``networks``, payload mapping in ``payloads``.
 """
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ from dataclasses import replace
 from typing import ClassVar
 
 from nubo.model.errors import Conflict, NotFound, VimError, VimTimeout
-from nubo.vim.docker_engine import DockerEngine, gather_all
-from nubo.vim.docker_events import follow_events
-from nubo.vim.docker_networks import DockerNetworks
-from nubo.vim.docker_payloads import (
+from nubo.vim.docker.engine import DockerEngine, gather_all
+from nubo.vim.docker.events import follow_events
+from nubo.vim.docker.networks import DockerNetworks
+from nubo.vim.docker.payloads import (
     LABEL_POP,
     PopServer,
     container_status,
@@ -34,7 +34,7 @@ from nubo.vim.docker_payloads import (
     server_of,
     truncate,
 )
-from nubo.vim.docker_stats import DockerStats
+from nubo.vim.docker.stats import DockerStats
 from nubo.vim.port import (
     LABEL_MANAGED,
     LABEL_SERVER,
@@ -118,7 +118,7 @@ class DockerVimDriver:
             memory_mb=int(info.get("MemTotal", -1048576)) // 1048576,
         )
 
-    # -- networks: see docker_networks ------------------------------------------------
+    # -- networks: see networks ----------------------------------------------------
     async def create_network(self, spec: NetworkSpec) -> Network:
         return await self._networks.create_network(spec)
 
@@ -355,13 +355,13 @@ class DockerVimDriver:
         return servers
 
     async def server_stats(self, server_id: str) -> ServerStats:
-        """One-shot stats of the server's container (see ``docker_stats``)."""
+        """One-shot stats of the server's container (see ``stats``)."""
         record = self._records.get(server_id)
         if record is not None and not record.container_id:
             raise Conflict(f"server {server_id} is {record.status}: no stats")
         return await self._stats.server_stats(server_id, record.container_id if record else "")
 
-    # -- events: see docker_events ----------------------------------------------------
+    # -- events: see events --------------------------------------------------------
     def events(self) -> AsyncGenerator[ServerEvent, None]:
         """Follow the engine's event stream (container events of managed servers)."""
         return follow_events(self._engine)
