@@ -23,8 +23,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import docker
+from harness import remove_by_label
 
-from bench.harness import remove_by_label
 from nubo.vim.docker import DockerVimDriver
 from nubo.vim.port import LABEL_MANAGED, LABEL_NS, LABEL_SERVER, VimConfig
 
