@@ -21,6 +21,7 @@ on each event, so a listing answered from the list alone would miss the very
 exit the event announced. The driver therefore notes each event it hands to
 a consumer (before the consumer sees it), and a container whose last event
 disagrees with the list (ended or not) is inspected until the list agrees.
+With nobody following events, a listing tells an exit as late as the list.
 
 At rest a listing is one request, and each container that ends costs an
 inspect or two. A cache of states fed by the event stream instead of the
