@@ -18,7 +18,7 @@ from nubo.model.alarms import Alarm, ProbableCause
 from nubo.model.errors import VimUnreachable
 from nubo.model.states import LcmOperationType, OpState, VnfcState
 from nubo.vim.docker import DockerVimDriver
-from nubo.vim.docker_events import EventReader
+from nubo.vim.docker.events import EventReader
 from nubo.vim.port import LABEL_MANAGED, LABEL_NS, LABEL_SERVER, ServerStatus, VimConfig
 from tests.conftest import docker_nubo, running
 from tests.sip_checks import sip_stats, vnfc_container, wait_for_calls

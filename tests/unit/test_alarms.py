@@ -22,7 +22,7 @@ from nubo.model.alarms import AckState, Alarm, PerceivedSeverity, ProbableCause
 from nubo.model.descriptors import HealMode, HealPolicy
 from nubo.model.errors import InvalidDescriptor, NotFound
 from nubo.store.sql import SqlStore
-from nubo.vim.docker_events import server_event_of
+from nubo.vim.docker.events import server_event_of
 from nubo.vim.port import LABEL_NS, LABEL_SERVER, ServerStatus
 
 FAILED = ProbableCause.VNFC_FAILED

@@ -23,8 +23,8 @@ import docker.errors
 import requests.exceptions
 
 from nubo.model.errors import VimError, VimUnreachable
-from nubo.vim.docker_engine import DockerEngine
-from nubo.vim.docker_payloads import LABEL_POP, wrap_error
+from nubo.vim.docker.engine import DockerEngine
+from nubo.vim.docker.payloads import LABEL_POP, wrap_error
 from nubo.vim.port import LABEL_MANAGED, LABEL_PREFIX, LABEL_SERVER, ServerEvent, ServerStatus
 
 log = logging.getLogger("nubo.vim")

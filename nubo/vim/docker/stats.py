@@ -29,8 +29,8 @@ import docker.errors
 import requests.exceptions
 
 from nubo.model.errors import Conflict, NotFound, VimError
-from nubo.vim.docker_engine import DockerEngine
-from nubo.vim.docker_payloads import wrap_error
+from nubo.vim.docker.engine import DockerEngine
+from nubo.vim.docker.payloads import wrap_error
 from nubo.vim.port import LABEL_MANAGED, LABEL_SERVER, ServerStats
 
 #: docker-py's connection pool size: more concurrent stats calls would only queue there

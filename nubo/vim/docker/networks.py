@@ -4,7 +4,7 @@ Subnets are chosen against every network on the engine, ours or not, and a
 server's addresses are reserved at create time, long before its container
 exists. Both need a view of what the engine already uses plus what this
 driver has promised, so they live together here, apart from the Pop server
-lifecycle in ``nubo.vim.docker``.
+lifecycle in ``driver``.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import asyncio
 import docker
 
 from nubo.model.errors import NotFound, VimError
-from nubo.vim.docker_engine import DockerEngine, gather_all
-from nubo.vim.docker_payloads import PopServer, addresses_in_use, network_of, subnets_of
+from nubo.vim.docker.engine import DockerEngine, gather_all
+from nubo.vim.docker.payloads import PopServer, addresses_in_use, network_of, subnets_of
 from nubo.vim.port import LABEL_MANAGED, Network, NetworkSpec, VimConfig
 from nubo.vim.subnets import (
     allocate_subnet,

@@ -5,8 +5,8 @@ reserves its addresses (so the NFVO can hand them to dependants), metadata may
 be merged while it is CREATED, and ``start_server`` creates and runs the Docker
 container with the metadata as environment and the reserved addresses pinned.
 Containers carry ``LABEL_SERVER`` so a restarted orchestrator finds them again.
-The engine connection lives in ``docker_engine``, networks and address
-reservations in ``docker_networks``, payload mapping in ``docker_payloads``.
+The engine connection lives in ``engine``, networks and address reservations
+in ``networks``, payload mapping in ``payloads``.
 """
 
 from __future__ import annotations
@@ -21,20 +21,19 @@ from dataclasses import replace
 from typing import ClassVar
 
 from nubo.model.errors import Conflict, NotFound, VimError, VimTimeout
-from nubo.vim.docker_engine import DockerEngine, gather_all
-from nubo.vim.docker_events import follow_events
-from nubo.vim.docker_networks import DockerNetworks
-from nubo.vim.docker_payloads import (
+from nubo.vim.docker.engine import DockerEngine, gather_all
+from nubo.vim.docker.events import follow_events
+from nubo.vim.docker.listing import ServerListing
+from nubo.vim.docker.networks import DockerNetworks
+from nubo.vim.docker.payloads import (
     LABEL_POP,
     PopServer,
     container_status,
     early_exit_error,
     image_of,
-    labels_of,
-    server_of,
     truncate,
 )
-from nubo.vim.docker_stats import DockerStats
+from nubo.vim.docker.stats import DockerStats
 from nubo.vim.port import (
     LABEL_MANAGED,
     LABEL_SERVER,
@@ -69,6 +68,7 @@ class DockerVimDriver:
         #: seconds a started container must stay up to count as RUNNING (0: first poll)
         self._start_grace = float(config.extra.get("start_grace", "0"))
         self._records: dict[str, PopServer] = {}
+        self._listing = ServerListing(self._engine)
         self._stats = DockerStats(self._engine)
 
     async def close(self) -> None:
@@ -118,7 +118,7 @@ class DockerVimDriver:
             memory_mb=int(info.get("MemTotal", -1048576)) // 1048576,
         )
 
-    # -- networks: see docker_networks ------------------------------------------------
+    # -- networks: see networks ----------------------------------------------------
     async def create_network(self, spec: NetworkSpec) -> Network:
         return await self._networks.create_network(spec)
 
@@ -179,6 +179,7 @@ class DockerVimDriver:
         if current.status is ServerStatus.RUNNING:
             return current
         if current.status in _FINAL and current.ext_id:
+            self._listing.forget(current.ext_id)  # how it ended is no longer true
             await self._engine.call(f"start server {current.name}", "start", current.ext_id)
             await self._wait_running(current.ext_id, current.name, time.monotonic() + timeout)
             return await self.get_server(server_id)
@@ -190,6 +191,8 @@ class DockerVimDriver:
         pop = {
             "links": {link: [net, addr] for link, net, addr in links},
             "env": sorted(record.metadata),
+            # the list call names the image by id once its tag has moved on
+            "image": spec.image,
             # Docker merges the image's labels into the container's: remember ours
             "labels": sorted(record.server().labels),
         }
@@ -299,6 +302,7 @@ class DockerVimDriver:
         else:
             ids = await self._find_containers({LABEL_SERVER: server_id})
         for cid in ids:
+            self._listing.forget(cid)
             await self._engine.call_or_none(
                 f"remove server {server_id}", "remove_container", cid, force=True
             )
@@ -311,22 +315,18 @@ class DockerVimDriver:
         )
         return [c["Id"] for c in found]
 
+    def _launched(self) -> dict[str, PopServer]:
+        return {r.container_id: r for r in self._records.values() if r.container_id}
+
     async def get_server(self, server_id: str) -> Server:
         record = self._records.get(server_id)
         if record is not None and not record.container_id:
             return record.server()
-        payload = None
-        ids = (
-            [record.container_id]
-            if record
-            else await self._find_containers({LABEL_SERVER: server_id})
-        )
-        if ids:
-            payload = await self._engine.call_or_none(
-                "inspect container", "inspect_container", ids[0]
-            )
-        if payload is not None:
-            return server_of(payload)
+        found = await self._listing.servers({LABEL_SERVER: server_id}, self._launched())
+        if record is not None:
+            found.sort(key=lambda server: server.ext_id != record.container_id)
+        if found:
+            return found[0]
         if record is not None:
             return replace(
                 record.server(), status=ServerStatus.FAILED, detail="container vanished", ext_id=""
@@ -334,15 +334,9 @@ class DockerVimDriver:
         raise NotFound(f"server {server_id} not found on the Docker VIM")
 
     async def list_servers(self, labels: dict[str, str] | None = None) -> list[Server]:
+        """The servers carrying ``labels``: one list call (see ``listing``) plus CREATED records."""
         wanted = labels or {}
-        ids = await self._find_containers(wanted)
-        payloads = await gather_all(
-            *(
-                self._engine.call_or_none("inspect container", "inspect_container", cid)
-                for cid in ids
-            )
-        )
-        servers = [server_of(p) for p in payloads if p is not None and LABEL_SERVER in labels_of(p)]
+        servers = await self._listing.servers(wanted, self._launched())
         in_docker = {s.id for s in servers}
         for record in self._records.values():
             server = record.server()
@@ -355,16 +349,23 @@ class DockerVimDriver:
         return servers
 
     async def server_stats(self, server_id: str) -> ServerStats:
-        """One-shot stats of the server's container (see ``docker_stats``)."""
+        """One-shot stats of the server's container (see ``stats``)."""
         record = self._records.get(server_id)
         if record is not None and not record.container_id:
             raise Conflict(f"server {server_id} is {record.status}: no stats")
         return await self._stats.server_stats(server_id, record.container_id if record else "")
 
-    # -- events: see docker_events ----------------------------------------------------
-    def events(self) -> AsyncGenerator[ServerEvent, None]:
-        """Follow the engine's event stream (container events of managed servers)."""
-        return follow_events(self._engine)
+    # -- events: see events --------------------------------------------------------
+    async def events(self) -> AsyncGenerator[ServerEvent, None]:
+        """Follow the engine's event stream (container events of managed servers).
+
+        Each event is noted by the listing before the consumer sees it: the
+        consumer's next listing then agrees with the event (see ``listing``).
+        """
+        async with contextlib.aclosing(follow_events(self._engine)) as events:
+            async for event in events:
+                self._listing.note(event)
+                yield event
 
 
 def register(registry: DriverRegistry) -> None:

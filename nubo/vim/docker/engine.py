@@ -21,7 +21,7 @@ import docker.errors
 import requests.exceptions
 
 from nubo.model.errors import ImageNotFound, VimError
-from nubo.vim.docker_payloads import wrap_error
+from nubo.vim.docker.payloads import wrap_error
 
 T = TypeVar("T")
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Required, TypedDict
 
 import docker.errors
 import requests.exceptions
@@ -81,24 +82,76 @@ def network_of(payload: dict[str, Any]) -> Network:
     )
 
 
+class RawIpamConfig(TypedDict, total=False):
+    """The address pinned at create time (``IPAMConfig`` of an endpoint)."""
+
+    IPv4Address: str
+
+
+class RawEndpoint(TypedDict, total=False):
+    """A container's endpoint on one network, in a list item or an inspect alike.
+
+    ``NetworkID`` and ``IPAddress`` are empty until the container runs.
+    """
+
+    NetworkID: str
+    IPAddress: str
+    IPAMConfig: RawIpamConfig | None
+
+
+class RawNetworkSettings(TypedDict, total=False):
+    Networks: dict[str, RawEndpoint] | None
+
+
+class RawContainerSummary(TypedDict, total=False):
+    """One item of ``GET /containers/json`` (Engine 20.10, API 1.41), the fields nubo reads.
+
+    ``State`` is created / running / paused / restarting / removing / exited /
+    dead; ``Status`` is text for people ("Up 3 seconds", "Exited (137) 3
+    seconds ago") and the only place the list tells an exit code.
+    """
+
+    Id: Required[str]
+    Names: list[str]
+    Image: str
+    Labels: dict[str, str] | None
+    State: str
+    Status: str
+    NetworkSettings: RawNetworkSettings
+
+
+#: an exit code as the list's ``Status`` text tells it ("Exited (137) 3 seconds ago")
+_EXIT_IN_STATUS = re.compile(r"^(?:Exited|Restarting) \((-?\d+)\)")
+#: list states whose exit code, OOM flag and error only an inspect tells
+ENDED_STATES = frozenset({"exited", "dead"})
+
+
+def exit_code_in(status_text: str) -> int | None:
+    """The exit code a list item's ``Status`` text tells, or None when it tells none."""
+    found = _EXIT_IN_STATUS.match(status_text)
+    return int(found.group(1)) if found else None
+
+
 def labels_of(payload: dict[str, Any]) -> dict[str, str]:
     return dict((payload.get("Config") or {}).get("Labels") or {})
 
 
-def server_of(payload: dict[str, Any]) -> Server:
-    """A Server from a ``docker inspect`` of a container nubo started."""
-    labels = labels_of(payload)
+def _server(
+    container_id: str,
+    name: str,
+    image: str,
+    labels: dict[str, str],
+    networks: dict[str, RawEndpoint],
+    state: dict[str, Any],
+    env: dict[str, str],
+) -> Server:
+    """The Server of one container, however the engine described it (list or inspect)."""
     pop = json.loads(labels.get(LABEL_POP, "{}"))
-    env = dict(e.split("=", 1) for e in (payload.get("Config") or {}).get("Env") or [] if "=" in e)
-    attached = {
-        ep.get("NetworkID"): ep.get("IPAddress")
-        for ep in ((payload.get("NetworkSettings") or {}).get("Networks") or {}).values()
-    }
+    attached = {ep.get("NetworkID"): ep.get("IPAddress") for ep in networks.values()}
     addresses = {
         link: attached.get(net) or addr for link, (net, addr) in pop.get("links", {}).items()
     }
     ours = set(pop.get("labels") or labels)
-    state = payload.get("State") or {}
     status = container_status(state)
     detail = ""
     if status is ServerStatus.FAILED:
@@ -108,14 +161,52 @@ def server_of(payload: dict[str, Any]) -> Server:
         detail += f": {state['Error']}" if state.get("Error") else ""
     return Server(
         id=labels.get(LABEL_SERVER, ""),
-        name=str(payload.get("Name", "")).lstrip("/"),
-        image=str((payload.get("Config") or {}).get("Image", "")),
+        name=name,
+        image=str(pop.get("image") or image),
         status=status,
         addresses=addresses,
         labels={k: v for k, v in labels.items() if k in ours and not k.startswith(_PRIVATE)},
         metadata={k: env[k] for k in pop.get("env", []) if k in env},
-        ext_id=str(payload.get("Id", "")),
+        ext_id=container_id,
         detail=detail,
+    )
+
+
+def server_of(payload: dict[str, Any]) -> Server:
+    """A Server from a ``docker inspect`` of a container nubo started."""
+    config = payload.get("Config") or {}
+    env = dict(e.split("=", 1) for e in config.get("Env") or [] if "=" in e)
+    return _server(
+        container_id=str(payload.get("Id", "")),
+        name=str(payload.get("Name", "")).lstrip("/"),
+        image=str(config.get("Image", "")),
+        labels=labels_of(payload),
+        networks=(payload.get("NetworkSettings") or {}).get("Networks") or {},
+        state=payload.get("State") or {},
+        env=env,
+    )
+
+
+def server_of_summary(item: RawContainerSummary, metadata: dict[str, str]) -> Server:
+    """A Server from one list item of a container nubo started.
+
+    The list holds no environment, so ``metadata`` (the server's, known from
+    its record or an earlier inspect) is passed in. Of an ended container
+    (``ENDED_STATES``) the list tells the exit code at most, not whether it
+    was OOM killed nor the engine's error: where those matter, inspect it and
+    use ``server_of``.
+    """
+    names = [n.lstrip("/") for n in item.get("Names") or []]
+    # a legacy link adds "/other/alias" names; the container's own name has no "/"
+    own = [n for n in names if "/" not in n]
+    return _server(
+        container_id=item["Id"],
+        name=(own or names or [""])[0],
+        image=item.get("Image", ""),
+        labels=dict(item.get("Labels") or {}),
+        networks=(item.get("NetworkSettings") or {}).get("Networks") or {},
+        state={"Status": item.get("State", ""), "ExitCode": exit_code_in(item.get("Status", ""))},
+        env=metadata,
     )
 
 
