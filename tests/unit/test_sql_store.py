@@ -292,6 +292,7 @@ async def test_migrations_match_the_table_definitions(store: SqlStore) -> None:
         "kpi_events",
         "vnf_packages",
         "subscriptions",
+        "notification_outbox",
     }
 
 
