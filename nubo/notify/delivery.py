@@ -242,9 +242,9 @@ class Subscriber:
             return await self._failed(row, attempt, str(exc))
         finally:
             self.in_flight = None
-        await self._outbox.remove(row.seq)
         self.counters.delivered += 1
         self.counters.last_delivered_at = utcnow().isoformat().replace("+00:00", "Z")
+        await self._outbox.remove(row.seq)
         return True
 
     async def _failed(self, row: OutboxEntry, attempt: int, reason: str) -> bool:
