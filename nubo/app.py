@@ -236,6 +236,7 @@ def build(
         backoff=settings.notification_backoff,
         queue_size=settings.notification_queue_size,
         allowed_hosts=settings.notification_allowed_hosts,
+        leadership=SqlLeadership(store.engine, settings.replica, ttl=settings.lease_seconds),
     )
     runner = OpRunner(
         store,

@@ -6,8 +6,9 @@ the same callback URI and filter. The filter is SOL005's
 ``LifecycleChangeNotificationsFilter``; nubo also accepts its fault and KPI
 notification types in it (see ``nubo.model.subscriptions``). A subscription
 renders as an ``LccnSubscription`` plus nubo's ``createdAt`` and
-``nuboDelivery`` (what happened to its notifications since the orchestrator
-started: delivered, failed attempts, dropped, queued, the last error).
+``nuboDelivery`` (what the answering replica did with its notifications since
+it started: delivered, failed attempts, dropped, the last error; and how many
+wait in the outbox: queued).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ class SubscriptionsDisabled(NuboError):
 
 
 class DeliveryView(BaseModel):
-    """nubo's extension: delivery counters since the orchestrator started."""
+    """nubo's extension: this replica's delivery counters since it started, and the queue."""
 
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
 
@@ -74,9 +75,18 @@ def _service(request: Request) -> Subscriptions:
     return service
 
 
-def _view(service: Subscriptions, subscription: Subscription) -> dict[str, Any]:
-    document = subscription.sol005()
-    document["nuboDelivery"] = service.counters(subscription.id).as_dict()
+async def _views(service: Subscriptions, subscriptions: list[Subscription]) -> list[dict[str, Any]]:
+    counters = await service.counters(s.id for s in subscriptions)
+    views = []
+    for subscription in subscriptions:
+        document = subscription.sol005()
+        document["nuboDelivery"] = counters[subscription.id].as_dict()
+        views.append(document)
+    return views
+
+
+async def _view(service: Subscriptions, subscription: Subscription) -> dict[str, Any]:
+    (document,) = await _views(service, [subscription])
     return document
 
 
@@ -102,7 +112,7 @@ async def create_subscription(
     if not created:
         return Response(status_code=303, headers={"Location": subscription.href})
     response.headers["Location"] = subscription.href
-    return _view(service, subscription)
+    return await _view(service, subscription)
 
 
 @router.get(
@@ -117,13 +127,13 @@ async def list_subscriptions(
 ) -> Any:
     """Every subscription, oldest first; only those of one callback with ``callbackUri``."""
     service = _service(request)
-    return [_view(service, s) for s in await service.list(callback_uri)]
+    return await _views(service, await service.list(callback_uri))
 
 
 @router.get("/subscriptions/{subscription_id}", responses=_PROBLEMS, **_VIEW)
 async def get_subscription(request: Request, subscription_id: str) -> Any:
     service = _service(request)
-    return _view(service, await service.get(subscription_id))
+    return await _view(service, await service.get(subscription_id))
 
 
 @router.delete(

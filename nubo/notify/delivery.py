@@ -1,18 +1,22 @@
-"""Delivery of notifications to one subscriber: an ordered queue and one worker.
+"""Delivery of notifications to one subscriber: its outbox rows, in order, by one worker.
 
-Each subscription gets a ``Subscriber``: a bounded FIFO queue filled by the
-event listener (which must never block) and one task that POSTs the queued
-notifications to the callback URI one after the other, so a subscriber
-receives them in publication order. A POST that fails (transport error, time
-out, or an answer other than 2xx) is retried with exponential backoff
-(``backoff``, then twice that, ...) up to ``attempts`` tries; then the
-notification is dropped with a warning, and the next one goes. A full queue
-drops its oldest notification, also with a warning, so a dead callback costs
-bounded memory and never slows the orchestrator.
+On the replica that delivers (see ``nubo.notify.dispatch``) each subscription
+gets a ``Subscriber``: one task that reads the subscriber's oldest rows of the
+outbox (``nubo.store.outbox``) and POSTs them to the callback URI one after
+the other, so a subscriber receives them in the order they were accepted. A
+POST that fails (transport error, time out, or an answer other than 2xx) is
+retried with exponential backoff (``backoff``, then twice that, ...) up to
+``attempts`` tries; then the notification is dropped with a warning, and the
+next one goes. The tries made and the time of the next one are written to
+the row after each failure, so a restart keeps the budget and the backoff.
+A row is deleted once delivered or dropped.
 
-Delivery is at most once per notification and lives in memory only: what is
-queued or being retried when the orchestrator stops is lost, and the
-counters start again from zero after a restart.
+Delivery is at least once: a process that dies (or a replica that stops
+leading) between a POST the callback accepted and the delete of its row
+sends that notification again from the new process or leader. Callbacks can
+recognise a repeat by the notification's ``id``, which is written with the
+row and never changes. The counters are this process's: they start again
+from zero after a restart.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -28,11 +33,16 @@ import httpx
 from nubo.model.errors import CallbackTestFailed
 from nubo.model.records import utcnow
 from nubo.model.subscriptions import Subscription
+from nubo.store.outbox import OutboxEntry, SqlOutbox
 
 log = logging.getLogger("nubo.notify")
 
 #: the most characters of a callback's answer quoted in an error
 _QUOTE = 200
+#: rows a worker reads at once
+_BATCH = 50
+#: seconds a worker waits after its database failed it
+_RECOVER = 1.0
 
 
 @dataclass(frozen=True)
@@ -45,7 +55,7 @@ class DeliveryPolicy:
     attempts: int = 5
     #: seconds before the first retry; each further retry waits twice as long
     backoff: float = 0.5
-    #: notifications a subscriber's queue holds; the oldest goes when it is full
+    #: notifications a subscriber's outbox holds; the oldest goes when it is full
     queue_size: int = 1000
 
     def delay(self, failed_attempts: int) -> float:
@@ -55,7 +65,10 @@ class DeliveryPolicy:
 
 @dataclass
 class DeliveryCounters:
-    """What happened to a subscription's notifications since this orchestrator started."""
+    """What this process did with a subscription's notifications since it started.
+
+    ``queued`` is the exception: the caller fills it in from the outbox.
+    """
 
     delivered: int = 0
     failed_attempts: int = 0
@@ -155,22 +168,35 @@ def _quote(response: httpx.Response) -> str:
 Post = Callable[[str, dict[str, Any]], Awaitable[None]]
 
 
-class Subscriber:
-    """One subscription's queue and the worker that empties it in order."""
+def describe(entry: OutboxEntry) -> str:
+    """The log fields that name a notification."""
+    body = entry.body
+    return (
+        f"notification={body.get('id')} type={body.get('notificationType')} "
+        f"ns={body.get('nsInstanceId', '-')}"
+    )
 
-    def __init__(self, subscription: Subscription, post: Post, policy: DeliveryPolicy) -> None:
+
+class Subscriber:
+    """One subscription's worker: POSTs its outbox rows oldest first, one at a time."""
+
+    def __init__(
+        self,
+        subscription: Subscription,
+        post: Post,
+        policy: DeliveryPolicy,
+        outbox: SqlOutbox,
+        counters: DeliveryCounters | None = None,
+    ) -> None:
         self.subscription = subscription
         self.policy = policy
-        self._counters = DeliveryCounters()
+        self.counters = counters if counters is not None else DeliveryCounters()
         self._post = post
-        self._queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(max(1, policy.queue_size))
+        self._outbox = outbox
+        self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-
-    @property
-    def counters(self) -> DeliveryCounters:
-        """The counters, with the current length of the queue."""
-        self._counters.queued = self._queue.qsize()
-        return self._counters
+        #: the ``seq`` of the row being POSTed, if any
+        self.in_flight: int | None = None
 
     @property
     def task(self) -> asyncio.Task[None] | None:
@@ -181,65 +207,69 @@ class Subscriber:
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run(), name=f"notify-{self.subscription.id}")
 
-    def offer(self, notification: dict[str, Any]) -> None:
-        """Queue a notification; never blocks: a full queue drops its oldest one."""
-        if self._queue.full():
-            oldest = self._queue.get_nowait()
-            self._counters.dropped += 1
-            log.warning(
-                "notify.queue_full subscription=%s callback=%s dropped=%s type=%s ns=%s",
-                self.subscription.id,
-                self.subscription.callback_uri,
-                oldest.get("id"),
-                oldest.get("notificationType"),
-                oldest.get("nsInstanceId", "-"),
-            )
-        self._queue.put_nowait(notification)
+    def wake(self) -> None:
+        """New rows may be waiting: read the outbox again."""
+        self._wake.set()
 
     async def _run(self) -> None:
         while True:
-            notification = await self._queue.get()
+            self._wake.clear()  # before the read: a wake during it is not missed
             try:
-                await self._deliver(notification)
-            except Exception:  # a bug here must not end this subscriber's deliveries
-                self._counters.dropped += 1
-                log.exception(
-                    "notify.delivery_crashed subscription=%s notification=%s",
-                    self.subscription.id,
-                    notification.get("id"),
-                )
-
-    async def _deliver(self, notification: dict[str, Any]) -> None:
-        uri = self.subscription.callback_uri
-        for attempt in range(1, self.policy.attempts + 1):
-            try:
-                await self._post(uri, notification)
-            except DeliveryFailed as exc:
-                self._counters.failed_attempts += 1
-                self._counters.last_error = str(exc)
-                log.info(
-                    "notify.attempt_failed subscription=%s notification=%s attempt=%d/%d reason=%r",
-                    self.subscription.id,
-                    notification.get("id"),
-                    attempt,
-                    self.policy.attempts,
-                    str(exc),
-                )
-                if attempt < self.policy.attempts:
-                    await asyncio.sleep(self.policy.delay(attempt))
+                rows = await self._outbox.head(self.subscription.id, _BATCH)
+                for row in rows:
+                    if not await self._deliver(row):
+                        break
+            except Exception:  # the database, or a bug: the rows stay, try again
+                log.exception("notify.delivery_crashed subscription=%s", self.subscription.id)
+                await asyncio.sleep(_RECOVER)
                 continue
-            self._counters.delivered += 1
-            self._counters.last_delivered_at = utcnow().isoformat().replace("+00:00", "Z")
-            return
-        self._counters.dropped += 1
-        log.warning(
-            "notify.dropped subscription=%s callback=%s notification=%s type=%s ns=%s "
-            "attempts=%d reason=%r",
+            if not rows:
+                await self._wake.wait()
+
+    async def _deliver(self, row: OutboxEntry) -> bool:
+        """Try ``row`` once it is due; True to go on with the next row, False to read again."""
+        wait = (row.next_attempt_at - utcnow()).total_seconds()
+        if wait > 0:
+            # read again afterwards: the row may have been dropped while waiting
+            await asyncio.sleep(wait)
+            return False
+        attempt = row.attempts + 1
+        uri = self.subscription.callback_uri
+        self.in_flight = row.seq
+        try:
+            await self._post(uri, row.body)
+        except DeliveryFailed as exc:
+            return await self._failed(row, attempt, str(exc))
+        finally:
+            self.in_flight = None
+        self.counters.delivered += 1
+        self.counters.last_delivered_at = utcnow().isoformat().replace("+00:00", "Z")
+        await self._outbox.remove(row.seq)
+        return True
+
+    async def _failed(self, row: OutboxEntry, attempt: int, reason: str) -> bool:
+        self.counters.failed_attempts += 1
+        self.counters.last_error = reason
+        log.info(
+            "notify.attempt_failed subscription=%s %s attempt=%d/%d reason=%r",
             self.subscription.id,
-            uri,
-            notification.get("id"),
-            notification.get("notificationType"),
-            notification.get("nsInstanceId", "-"),
+            describe(row),
+            attempt,
             self.policy.attempts,
-            self._counters.last_error,
+            reason,
         )
+        if attempt < self.policy.attempts:
+            due = utcnow() + timedelta(seconds=self.policy.delay(attempt))
+            await self._outbox.failed(row.seq, attempt, due)
+            return False
+        await self._outbox.remove(row.seq)
+        self.counters.dropped += 1
+        log.warning(
+            "notify.dropped subscription=%s callback=%s %s attempts=%d reason=%r",
+            self.subscription.id,
+            self.subscription.callback_uri,
+            describe(row),
+            attempt,
+            reason,
+        )
+        return True

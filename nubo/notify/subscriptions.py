@@ -3,19 +3,23 @@
 A subscription is created only once its callback URI has answered the SOL005
 endpoint test (a GET answered with 204 No Content); a request with the same
 callback URI and filter as a stored subscription gets that one back instead
-of a second. Subscriptions are stored, so they survive a restart.
+of a second. Subscriptions are stored, so they survive a restart; every
+replica reads them again every ``poll`` seconds, so one created on another
+replica gets this replica's notifications too.
 
 While started, the service listens to the ``EventBus``: every event is
 matched against every subscription's filter and, for each match, a
 notification (the event plus ``id``, ``subscriptionId`` and ``_links``) is
-queued on that subscription's ``Subscriber``, whose one worker POSTs them in
-order with bounded retries (see ``nubo.notify.delivery``). The listener only
-queues, so a slow or dead callback never delays an LCM operation, fault
-management, or another subscriber.
+accepted for that subscriber: buffered, then written to the outbox in the
+database by ``OutboxWriter``, off the publisher's path, so a slow database
+or a dead callback never delays an LCM operation, fault management, or
+another subscriber. The replica that leads delivery (``Dispatcher``) POSTs
+every replica's outbox rows in order with bounded retries (see
+``nubo.notify.delivery``).
 
-Notifications are not stored: those still queued or being retried when the
-orchestrator stops are lost, and a restarted orchestrator does not send
-again what it published before.
+Notifications written to the outbox survive a restart and are delivered at
+least once; one accepted but not yet written (milliseconds' worth) is lost
+with the process that accepted it.
 """
 
 from __future__ import annotations
@@ -23,7 +27,8 @@ from __future__ import annotations
 import asyncio
 import builtins
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import Any, NamedTuple
 
 import httpx
@@ -40,13 +45,17 @@ from nubo.model.subscriptions import (
 )
 from nubo.nfvo.events import Event, EventBus
 from nubo.nfvo.tasks import cancel_and_wait
-from nubo.notify.delivery import CallbackClient, DeliveryCounters, DeliveryPolicy, Subscriber
+from nubo.notify.delivery import CallbackClient, DeliveryCounters, DeliveryPolicy
+from nubo.notify.dispatch import Dispatcher
 from nubo.notify.sources import (
     Notification,
     alarm_notification,
     notification_links,
     threshold_crossed_notification,
 )
+from nubo.notify.writer import OutboxWriter
+from nubo.store.leases import SqlLeadership
+from nubo.store.outbox import OutboxEntry, SqlOutbox
 from nubo.store.subscriptions import SqlSubscriptionStore
 
 log = logging.getLogger("nubo.notify")
@@ -73,45 +82,84 @@ class Subscriptions:
         queue_size: int = 1000,
         transport: httpx.AsyncBaseTransport | None = None,
         allowed_hosts: str = "",
+        leadership: SqlLeadership | None = None,
+        poll: float = 1.0,
     ) -> None:
         self.store = SqlSubscriptionStore(engine)
+        self.outbox = SqlOutbox(engine)
         self.allowed_hosts = CallbackHosts(allowed_hosts)
         self.events = events
         self.policy = DeliveryPolicy(
-            timeout=timeout, attempts=max(1, attempts), backoff=backoff, queue_size=queue_size
+            timeout=timeout,
+            attempts=max(1, attempts),
+            backoff=backoff,
+            queue_size=max(1, queue_size),
         )
         self.client = CallbackClient(timeout, transport)
-        self._subscribers: dict[str, Subscriber] = {}
+        self.dispatcher = Dispatcher(self.outbox, self.client.post, self.policy, leadership)
+        self.writer = OutboxWriter(
+            self.outbox, self.policy.queue_size, self._written, self._dropped
+        )
+        #: seconds between two looks at the database (subscriptions, the lead, the outbox)
+        self.poll = poll if leadership is None else min(poll, leadership.ttl / 3)
+        self._known: dict[str, Subscription] = {}
         self._unsubscribe: Callable[[], None] | None = None
-        # the duplicate check and the insert must see the same subscriptions
-        self._create_lock = asyncio.Lock()
+        self._task: asyncio.Task[None] | None = None
+        # the duplicate check and the insert, a delete, and a reload of the known
+        # subscriptions must not interleave
+        self._known_lock = asyncio.Lock()
 
     @property
     def running(self) -> bool:
         return self._unsubscribe is not None
 
+    @property
+    def delivering(self) -> bool:
+        """Whether this replica POSTs notifications (it leads delivery)."""
+        return self.dispatcher.leading
+
+    def watched(self) -> builtins.list[str]:
+        """Ids of the subscriptions this replica matches events against."""
+        return builtins.list(self._known)
+
     async def start(self) -> None:
-        """Load the stored subscriptions, start their workers, listen to the bus."""
+        """Load the subscriptions, listen to the bus, deliver what the outbox holds."""
         if self.running:
             return
-        stored = await self.store.list()
-        self._subscribers = {s.id: Subscriber(s, self.client.post, self.policy) for s in stored}
-        for subscriber in self._subscribers.values():
-            subscriber.start()
+        await self._reload()
+        self.writer.start()
         self._unsubscribe = self.events.subscribe(self._on_event)
-        log.info("notify.started subscriptions=%d", len(stored))
+        await self._look()
+        self._task = asyncio.create_task(self._follow(), name="notify-dispatch")
+        log.info("notify.started subscriptions=%d delivering=%s", len(self._known), self.delivering)
 
     async def stop(self) -> None:
-        """Stop listening and cancel every worker; what is still queued is lost."""
+        """Stop listening, write what was accepted, stop delivering (the outbox keeps the rest)."""
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
-        subscribers, self._subscribers = list(self._subscribers.values()), {}
-        await cancel_and_wait([s.task for s in subscribers if s.task is not None])
+        await self.writer.stop()
+        if self._task is not None:
+            await cancel_and_wait([self._task])
+            self._task = None
+        await self.dispatcher.stop()
         await self.client.close()
-        lost = sum(s.counters.queued for s in subscribers)
-        if lost:
-            log.warning("notify.stopped undelivered=%d", lost)
+
+    async def _follow(self) -> None:
+        while True:
+            await asyncio.sleep(self.poll)
+            await self._look()
+
+    async def _look(self) -> None:
+        try:
+            await self._reload()
+            await self.dispatcher.run_once(self._known)
+        except Exception:
+            log.exception("notify.dispatch_failed")
+
+    async def _reload(self) -> None:
+        async with self._known_lock:
+            self._known = {s.id: s for s in await self.store.list()}
 
     # -- the resource -----------------------------------------------------------------
     async def create(self, request: LccnSubscriptionRequest) -> Created:
@@ -126,15 +174,12 @@ class Subscriptions:
         if existing is not None:
             return Created(existing, False)
         await self.client.test(candidate.callback_uri)
-        async with self._create_lock:
+        async with self._known_lock:
             existing = await self._duplicate_of(candidate)
             if existing is not None:
                 return Created(existing, False)
             await self.store.add(candidate)
-            if self.running:
-                subscriber = Subscriber(candidate, self.client.post, self.policy)
-                self._subscribers[candidate.id] = subscriber
-                subscriber.start()
+            self._known[candidate.id] = candidate
         log.info(
             "subscription.created subscription=%s callback=%s filter=%s",
             candidate.id,
@@ -157,17 +202,30 @@ class Subscriptions:
         return await self.store.get(subscription_id)
 
     async def delete(self, subscription_id: str) -> None:
-        """Delete the subscription and stop its deliveries (queued ones are dropped)."""
-        await self.store.delete(subscription_id)
-        subscriber = self._subscribers.pop(subscription_id, None)
-        if subscriber is not None and subscriber.task is not None:
-            await cancel_and_wait([subscriber.task])
+        """Delete the subscription with its pending notifications, and stop its deliveries."""
+        async with self._known_lock:
+            await self.store.delete(subscription_id)
+            self._known.pop(subscription_id, None)
+            self.writer.discard(subscription_id)
+        await self.dispatcher.forget(subscription_id)
         log.info("subscription.deleted subscription=%s", subscription_id)
 
-    def counters(self, subscription_id: str) -> DeliveryCounters:
-        """Delivery counters since this orchestrator started (zero when not running)."""
-        subscriber = self._subscribers.get(subscription_id)
-        return subscriber.counters if subscriber is not None else DeliveryCounters()
+    async def counters(self, subscription_ids: Iterable[str]) -> dict[str, DeliveryCounters]:
+        """Per subscription: what this process did since it started, and what waits.
+
+        ``queued`` counts the subscription's notifications in the outbox, or
+        accepted here and not yet written, but not one this replica is sending.
+        """
+        wanted = list(subscription_ids)
+        waiting = await self.outbox.counts(wanted)
+        buffered = self.writer.buffered(wanted)
+        found: dict[str, DeliveryCounters] = {}
+        for sid in wanted:
+            queued = waiting.get(sid, 0) + buffered.get(sid, 0)
+            if self.dispatcher.in_flight(sid):
+                queued = max(0, queued - 1)
+            found[sid] = replace(self.dispatcher.counters_of(sid), queued=queued)
+        return found
 
     # -- sources ------------------------------------------------------------------------
     async def publish_alarm(self, alarm: Alarm) -> None:
@@ -185,11 +243,26 @@ class Subscriptions:
 
     # -- delivery -----------------------------------------------------------------------
     def _on_event(self, event: Event) -> None:
-        """Queue the event for every matching subscriber; never blocks."""
-        for subscriber in list(self._subscribers.values()):
-            subscription = subscriber.subscription
+        """Accept the event for every matching subscriber; never blocks."""
+        for subscription in list(self._known.values()):
             if subscription.filter.matches(event):
-                subscriber.offer(notification_for(event, subscription))
+                self.writer.accept(subscription.id, notification_for(event, subscription))
+
+    def _written(self, subscription_ids: set[str]) -> None:
+        self.dispatcher.wake(self._known, subscription_ids)
+
+    def _dropped(self, entry: OutboxEntry) -> None:
+        """A full outbox (or write buffer) dropped its oldest notification."""
+        self.dispatcher.counters_of(entry.subscription_id).dropped += 1
+        subscription = self._known.get(entry.subscription_id)
+        log.warning(
+            "notify.queue_full subscription=%s callback=%s dropped=%s type=%s ns=%s",
+            entry.subscription_id,
+            subscription.callback_uri if subscription is not None else "-",
+            entry.body.get("id"),
+            entry.body.get("notificationType"),
+            entry.body.get("nsInstanceId", "-"),
+        )
 
 
 def notification_for(event: Event, subscription: Subscription) -> dict[str, Any]:

@@ -2,8 +2,9 @@
 
 The subscription is kept whole in ``body``; ``callback_uri`` is copied out
 because listings filter on it and a duplicate is looked for among the
-subscriptions of one callback. Only subscriptions are stored: notifications
-waiting for delivery live in memory (see ``nubo.notify``).
+subscriptions of one callback. Deleting a subscription deletes, in the same
+transaction, its notifications still waiting in the outbox (see
+``nubo.store.outbox``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from nubo.model.errors import Conflict, NotFound
 from nubo.model.subscriptions import Subscription
-from nubo.store.tables import subscriptions
+from nubo.store.tables import notification_outbox, subscriptions
 
 
 class SqlSubscriptionStore:
@@ -62,10 +63,15 @@ class SqlSubscriptionStore:
         return sorted(found, key=lambda s: (s.created_at, s.id))
 
     async def delete(self, subscription_id: str) -> None:
-        """Remove the subscription; ``NotFound`` when there is none."""
+        """Remove the subscription and its pending notifications; ``NotFound`` if none."""
         async with self.engine.begin() as conn:
             result = await conn.execute(
                 delete(subscriptions).where(subscriptions.c.id == subscription_id)
+            )
+            await conn.execute(
+                delete(notification_outbox).where(
+                    notification_outbox.c.subscription_id == subscription_id
+                )
             )
         if result.rowcount == 0:
             raise NotFound(

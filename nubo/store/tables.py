@@ -15,10 +15,12 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     DateTime,
     Float,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -251,4 +253,27 @@ subscriptions = Table(
     Column("callback_uri", String(2048), nullable=False),
     Column("body", JSON, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+#: notifications accepted for a subscriber and not yet delivered or dropped (the
+#: outbox): ``seq`` orders them per subscriber and never goes back, also on SQLite
+#: (AUTOINCREMENT), so a delivered row's number is never given to a new one
+notification_outbox = Table(
+    "notification_outbox",
+    metadata,
+    Column(
+        "seq",
+        BigInteger().with_variant(Integer, "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
+    Column("subscription_id", String(ID_LENGTH), nullable=False),
+    Column("body", JSON, nullable=False),
+    #: tries made so far, by any replica or process
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    #: the worker's query: a subscriber's oldest rows, in order
+    Index("ix_notification_outbox_subscription_id", "subscription_id", "seq"),
+    sqlite_autoincrement=True,
 )

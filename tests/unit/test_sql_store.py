@@ -261,7 +261,7 @@ async def test_init_twice_is_a_no_op_at_head(tmp_path: Path) -> None:
             journal = (await conn.execute(text("PRAGMA journal_mode"))).scalar_one()
     finally:
         await second.close()
-    assert [v.version_num for v in versions] == ["0007"]
+    assert [v.version_num for v in versions] == ["0008"]
     assert journal == "wal"
 
 
@@ -294,6 +294,7 @@ async def test_migrations_match_the_table_definitions(store: SqlStore) -> None:
         "kpi_events",
         "vnf_packages",
         "subscriptions",
+        "notification_outbox",
     }
 
 

@@ -26,8 +26,8 @@ from nubo.cli.main import main
 from nubo.model.alarms import PerceivedSeverity, ProbableCause
 from nubo.model.kpis import KpiSpec, define_kpi
 from nubo.model.metrics import Aggregate, Metric
-from nubo.model.subscriptions import CallbackHosts, Subscription
-from nubo.notify.delivery import DeliveryFailed, DeliveryPolicy, Subscriber
+from nubo.model.subscriptions import CallbackHosts
+from nubo.notify.delivery import DeliveryFailed, DeliveryPolicy
 from nubo.settings import Settings
 from tests.callback_server import CallbackServer
 from tests.conftest import api_client, fake_nubo, running
@@ -228,33 +228,6 @@ async def test_deleting_a_subscription_stops_its_delivery(
     assert_problem(await http.get(f"{SUBS}/{sub['id']}"), 404, "NOT_FOUND")
     assert_problem(await http.delete(f"{SUBS}/{sub['id']}"), 404, "NOT_FOUND")
     assert (await http.get(SUBS)).json() == []
-
-
-async def test_a_full_queue_drops_its_oldest_notification() -> None:
-    release = asyncio.Event()
-    posted: list[str] = []
-
-    async def post(uri: str, body: dict[str, Any]) -> None:
-        await release.wait()
-        posted.append(body["id"])
-
-    subscriber = Subscriber(
-        Subscription(callback_uri="http://127.0.0.1:9/x"), post, DeliveryPolicy(queue_size=2)
-    )
-    subscriber.start()
-    try:
-        subscriber.offer({"id": "1"})
-        await asyncio.sleep(0.01)  # the worker holds "1" in flight
-        for n in "2345":
-            subscriber.offer({"id": n})
-        assert subscriber.counters.dropped == 2 and subscriber.counters.queued == 2
-        release.set()
-        await eventually(lambda: len(posted) >= 3, timeout=2)
-    finally:
-        assert subscriber.task is not None
-        subscriber.task.cancel()
-        await asyncio.gather(subscriber.task, return_exceptions=True)
-    assert posted == ["1", "4", "5"]
 
 
 async def test_stop_ends_a_worker_waiting_between_retries(tmp_path: Path) -> None:
