@@ -71,6 +71,7 @@ from nubo.model.metrics import Metric
 from nubo.model.states import NsStatus, OpState, VnfcState
 from nubo.monitor.sampler import SamplingReport
 from nubo.settings import Settings
+from nubo.testing import registry_with_fake
 from nubo.vim.port import LABEL_NS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -406,7 +407,7 @@ def cost_settings(data_dir: Path, vim_type: str) -> Settings:
 
 
 async def cost_fake(args: argparse.Namespace, data_dir: Path) -> Cost:
-    app = build(cost_settings(data_dir, "fake"))
+    app = build(cost_settings(data_dir, "fake"), registry=registry_with_fake())
     await app.start()
     cost = Cost(f"fake, {args.fake_ns} SIPp NSs")
     try:

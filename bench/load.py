@@ -26,8 +26,10 @@ resources the MANO used. This benchmark does the same against nubo:
   settled (the send window plus the drain); the idle CPU of nubo is sampled for
   2 s before each rate, to show background work that grows with the NS count.
 - ``--vim fake``: the in-memory VIM (``NUBO_DEFAULT_VIM_TYPE=fake``; their runs
-  used a mocked VIM). NSs stay up, as in the published runs, so the fake VIM is
-  given a /8 subnet pool: the default /16 pool holds only 256 one-link NSs.
+  used a mocked VIM), served by the test entry point ``python -m nubo.testing
+  serve`` (``nubo serve`` plus the fake VIM type). NSs stay up, as in the
+  published runs, so the fake VIM is given a /8 subnet pool: the default /16
+  pool holds only 256 one-link NSs.
 - ``--vim docker``: the real Docker Engine at the rates this 2-core machine can
   sustain; each NS is terminated (``DELETE /api/v1/ns-records/{id}``) as soon as
   it is ACTIVE, and at the end everything labelled ``io.nubo.managed`` that
@@ -71,6 +73,8 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 NSD = ROOT / "examples" / "sipp" / "nsd.json"
 NUBO = str(Path(sys.executable).parent / "nubo")
+#: how each VIM kind's orchestrator is started: the fake VIM only exists in the test server
+SERVE = {"fake": [sys.executable, "-m", "nubo.testing", "serve"], "docker": [NUBO, "serve"]}
 RATES = {"fake": (50, 100, 150, 200, 250, 300), "docker": (10, 20, 30)}
 WINDOW = {"fake": 60.0, "docker": 30.0}
 FINAL = frozenset({"COMPLETED", "FAILED", "FAILED_TEMP", "ROLLED_BACK"})
@@ -169,10 +173,11 @@ class Sampler(threading.Thread):
 
 
 class NuboServer:
-    """One ``nubo serve`` on a free loopback port with its own data directory."""
+    """One ``nubo serve`` (or test server) on a free loopback port with its own data directory."""
 
-    def __init__(self, data_dir: Path, env: dict[str, str]) -> None:
+    def __init__(self, data_dir: Path, command: list[str], env: dict[str, str]) -> None:
         self.data_dir = data_dir
+        self.command = command
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = data_dir / "nubo.log"
@@ -183,7 +188,7 @@ class NuboServer:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(
-                [NUBO, "serve", "--port", str(self.port), "--data-dir", str(self.data_dir)],
+                [*self.command, "--port", str(self.port), "--data-dir", str(self.data_dir)],
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 env=os.environ | {"NUBO_START_TIMEOUT": "30"} | self.env,
@@ -450,7 +455,7 @@ async def run_vim(
     env = {"NUBO_DEFAULT_VIM_TYPE": vim, "NUBO_OP_TIMEOUT": str(int(timeout))}
     if vim == "fake":
         env["NUBO_SUBNET_POOL"] = "10.0.0.0/8"
-    server = NuboServer(tmp, env)
+    server = NuboServer(tmp, SERVE[vim], env)
     pid = server.start()
     sampler = Sampler(pid)
     sampler.start()

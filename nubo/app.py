@@ -1,15 +1,15 @@
 """Composition root: builds nubo's object graph from settings.
 
-Nothing else in nubo reads environment variables or global state; tests build
-the same graph with their own settings, drivers and fault hooks.
+Nothing else in nubo reads environment variables or global state. Built with
+its default arguments the graph has only real VIM drivers and no fault hook;
+tests, and the test entry point ``nubo.testing``, pass their own registry (with
+the fake VIM) and fault hook.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import signal
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,7 +41,6 @@ from nubo.store.leases import SqlLeadership, SqlLeases
 from nubo.store.memory import SqlLoopMemory
 from nubo.store.sql import SqlStore
 from nubo.vim import docker as docker_vim
-from nubo.vim import fake as fake_vim
 from nubo.vim.registry import DriverRegistry
 
 log = logging.getLogger("nubo")
@@ -51,9 +50,9 @@ BACKGROUND_LOOPS = "background-loops"
 
 
 def default_registry() -> DriverRegistry:
+    """The drivers of a production orchestrator: real VIMs only."""
     registry = DriverRegistry()
     docker_vim.register(registry)
-    fake_vim.register(registry)
     return registry
 
 
@@ -215,11 +214,14 @@ def build(
     registry: DriverRegistry | None = None,
     fault_hook: FaultHook | None = None,
 ) -> Nubo:
-    """Wire the orchestrator; nothing touches the disk or a VIM until ``start``."""
-    if settings.crash_at and fault_hook is None:
-        fault_hook = crash_hook(settings.crash_at)
+    """Wire the orchestrator; nothing touches the disk or a VIM until ``start``.
+
+    ``registry`` defaults to the production drivers (``default_registry``);
+    ``fault_hook`` runs at every workflow step boundary, for tests only.
+    """
     store = SqlStore(settings.db_url)
-    registry = registry or default_registry()
+    if registry is None:
+        registry = default_registry()
     vims = VimService(store, registry)
 
     def parse(document: dict[str, Any]) -> Nsd:
@@ -299,18 +301,6 @@ def build(
     )
 
 
-def crash_hook(point: str) -> FaultHook:
-    """A fault hook that kills this process with SIGKILL at ``point`` (tests only)."""
-
-    async def hook(operation: str, where: str) -> None:
-        if f"{operation}:{where}" == point:
-            log.warning("crash_at point=%s: killing the orchestrator", point)
-            os.kill(os.getpid(), signal.SIGKILL)
-
-    log.warning("crash_at is set: nubo will kill itself at %s", point)
-    return hook
-
-
 def configure_logging(level: str) -> None:
     logging.basicConfig(
         level=level.upper(),
@@ -320,10 +310,14 @@ def configure_logging(level: str) -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
-def run_server(settings: Settings) -> None:
-    """Serve the HTTP API until interrupted (``nubo serve``)."""
+def run_server(
+    settings: Settings,
+    registry: DriverRegistry | None = None,
+    fault_hook: FaultHook | None = None,
+) -> None:
+    """Serve the HTTP API until interrupted (``nubo serve``); the rest as for ``build``."""
     import uvicorn
 
     configure_logging(settings.log_level)
-    nubo = build(settings)
+    nubo = build(settings, registry=registry, fault_hook=fault_hook)
     uvicorn.run(nubo.api(), host=settings.host, port=settings.port, log_level="warning")

@@ -60,9 +60,6 @@ class Settings:
     notification_queue_size: int = 1000
     #: hosts callbacks may name: names, addresses, CIDR networks, comma-separated; empty: any
     notification_allowed_hosts: str = ""
-    #: test-only fault injection: "OPERATION:before|after:STEP" kills the process with
-    #: SIGKILL at that point of a workflow, to prove recovery after a crash
-    crash_at: str = ""
 
     @property
     def replica(self) -> str:
@@ -92,7 +89,6 @@ class Settings:
             "replica_id": str,
             "lease_seconds": float,
             "log_level": str,
-            "crash_at": str,
             "fault_management": _flag,
             "fault_interval": float,
             "monitoring": _flag,

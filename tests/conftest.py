@@ -25,6 +25,7 @@ from nubo.app import Nubo, build
 from nubo.nfvo.operations import FaultHook
 from nubo.settings import Settings
 from nubo.store.sql import SqlStore
+from nubo.testing import registry_with_fake
 from nubo.vim.docker import DockerVimDriver
 from nubo.vim.port import LABEL_NS, VimConfig
 
@@ -137,7 +138,7 @@ def fake_nubo(
     if not background:
         settings = {"fault_management": False, "monitoring": False, "autoscaling": False} | settings
     config = Settings(data_dir=data_dir, default_vim_type="fake", **settings)
-    return build(config, fault_hook=fault_hook)
+    return build(config, registry=registry_with_fake(), fault_hook=fault_hook)
 
 
 def docker_nubo(

@@ -1,4 +1,8 @@
-"""`nubo serve` as a real process, for tests that talk to it as a user or kill it."""
+"""`nubo serve` as a real process, for tests that talk to it as a user or kill it.
+
+With ``test_server`` the process is ``python -m nubo.testing serve`` instead:
+the same server plus the fake VIM type and crash injection (``crash_at``).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,8 @@ from typing import Any
 
 import httpx
 
+from nubo.testing import CRASH_AT_VARIABLE
+
 NUBO = str(Path(sys.executable).parent / "nubo")
 
 
@@ -23,23 +29,29 @@ def free_port() -> int:
 
 
 class NuboProcess:
-    """One `nubo serve` on loopback with its own data directory; restartable."""
+    """One `nubo serve` (or test server) on loopback with its own data directory; restartable."""
 
-    def __init__(self, data_dir: Path, port: int | None = None) -> None:
+    def __init__(
+        self, data_dir: Path, port: int | None = None, *, test_server: bool = False
+    ) -> None:
         self.data_dir = data_dir
+        self.test_server = test_server
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None
         self.log_path = data_dir / "nubo.log"
 
-    def start(self, **env: str) -> NuboProcess:
+    def start(self, crash_at: str = "", **env: str) -> NuboProcess:
+        """Start and wait until healthy; ``crash_at`` (test server only) arms a SIGKILL."""
+        assert self.test_server or not crash_at, "crash injection needs test_server=True"
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        command = [sys.executable, "-m", "nubo.testing"] if self.test_server else [NUBO]
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
-            [NUBO, "serve", "--port", str(self.port), "--data-dir", str(self.data_dir)],
+            [*command, "serve", "--port", str(self.port), "--data-dir", str(self.data_dir)],
             stdout=log,
             stderr=subprocess.STDOUT,
-            env=os.environ | {"NUBO_START_TIMEOUT": "30"} | env,
+            env=os.environ | {"NUBO_START_TIMEOUT": "30", CRASH_AT_VARIABLE: crash_at} | env,
         )
         log.close()
         deadline = time.monotonic() + 30
@@ -57,7 +69,7 @@ class NuboProcess:
         return self.log_path.read_text(errors="replace")[-3000:]
 
     def wait_killed(self, timeout: float = 60) -> int:
-        """Wait until the process ends by itself (e.g. a crash_at SIGKILL)."""
+        """Wait until the process ends by itself (e.g. the SIGKILL ``crash_at`` armed)."""
         assert self.proc is not None
         code = self.proc.wait(timeout=timeout)
         self.proc = None

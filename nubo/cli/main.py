@@ -7,8 +7,9 @@ orchestrator alike and never touches the store or a VIM itself.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
@@ -64,16 +65,30 @@ main.add_command(subscription)
 # -- serve ------------------------------------------------------------------------
 
 
-@main.command()
-@click.option("--host", default=None, help="Address to listen on [default: 127.0.0.1].")
-@click.option("--port", type=int, default=None, help="Port to listen on [default: 8080].")
-@click.option(
-    "--data-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Where the embedded database lives [default: ~/.local/share/nubo].",
+_SERVE_OPTIONS = (
+    click.option("--host", default=None, help="Address to listen on [default: 127.0.0.1]."),
+    click.option("--port", type=int, default=None, help="Port to listen on [default: 8080]."),
+    click.option(
+        "--data-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help="Where the embedded database lives [default: ~/.local/share/nubo].",
+    ),
+    click.option("--database-url", default=None, help="SQLAlchemy URL (e.g. PostgreSQL)."),
 )
-@click.option("--database-url", default=None, help="SQLAlchemy URL (e.g. PostgreSQL).")
+
+_Command = TypeVar("_Command", bound=Callable[..., Any])
+
+
+def serve_options(command: _Command) -> _Command:
+    """The options of ``nubo serve``: every command that runs an orchestrator takes them."""
+    for option in reversed(_SERVE_OPTIONS):
+        command = option(command)
+    return command
+
+
+@main.command()
+@serve_options
 def serve(
     host: str | None, port: int | None, data_dir: Path | None, database_url: str | None
 ) -> None:

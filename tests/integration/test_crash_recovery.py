@@ -1,10 +1,10 @@
 """SIGKILL the orchestrator in the middle of operations; on restart it finishes or rolls back.
 
-`nubo serve` runs as a real process with NUBO_CRASH_AT set (test-only fault
-injection): at that point of the workflow it kills itself with SIGKILL. A
-second process on the same database must then bring every operation to a
-final state, and what runs on the Docker Engine must match the records:
-nothing orphaned, nothing duplicated.
+The test server (`python -m nubo.testing serve`: `nubo serve` plus the test
+seams) runs as a real process with NUBO_TEST_CRASH_AT set: at that point of
+the workflow it kills itself with SIGKILL. A second process on the same
+database must then bring every operation to a final state, and what runs on
+the Docker Engine must match the records: nothing orphaned, nothing duplicated.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ SIGKILL_EXIT = -9
 
 @pytest.fixture
 def nubo(tmp_path: Path, docker_client: Any) -> Iterator[NuboProcess]:
-    process = NuboProcess(tmp_path / "data")
+    process = NuboProcess(tmp_path / "data", test_server=True)
     try:
         yield process
     finally:
@@ -82,7 +82,7 @@ def records_match_docker(nubo: NuboProcess, docker_client: Any, nsr_id: str) -> 
 def test_killed_during_instantiate_rolls_back(
     nubo: NuboProcess, docker_client: Any, point: str
 ) -> None:
-    nubo.start(NUBO_CRASH_AT=f"INSTANTIATE:{point}")
+    nubo.start(crash_at=f"INSTANTIATE:{point}")
     nsd_id = onboard(nubo)
     response = nubo.api("POST", f"/api/v1/ns-records/{nsd_id}")
     assert response.status_code == 202
@@ -99,7 +99,7 @@ def test_killed_during_instantiate_rolls_back(
 
 
 def test_killed_during_terminate_completes(nubo: NuboProcess, docker_client: Any) -> None:
-    nubo.start(NUBO_CRASH_AT="TERMINATE:after:remove-vnfcs")
+    nubo.start(crash_at="TERMINATE:after:remove-vnfcs")
     nsd_id = onboard(nubo)
     response = nubo.api("POST", f"/api/v1/ns-records/{nsd_id}")
     nsr_id = response.json()["id"]
@@ -118,7 +118,7 @@ def test_killed_during_terminate_completes(nubo: NuboProcess, docker_client: Any
 def test_killed_during_scale_out_removes_the_new_vnfc(
     nubo: NuboProcess, docker_client: Any
 ) -> None:
-    nubo.start(NUBO_CRASH_AT="SCALE_OUT:after:start")
+    nubo.start(crash_at="SCALE_OUT:after:start")
     nsd_id = onboard(nubo)
     response = nubo.api("POST", f"/api/v1/ns-records/{nsd_id}")
     nsr_id = response.json()["id"]

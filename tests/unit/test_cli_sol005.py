@@ -23,12 +23,11 @@ NSD = Path(__file__).resolve().parents[2] / "examples" / "sipp" / "nsd.json"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NuboProcess]:
-    process = NuboProcess(tmp_path_factory.mktemp("nubo-cli") / "data")
+    process = NuboProcess(tmp_path_factory.mktemp("nubo-cli") / "data", test_server=True)
     process.start(
         NUBO_DEFAULT_VIM_TYPE="fake",
         NUBO_FAULT_MANAGEMENT="false",
         NUBO_MONITORING="false",
-        NUBO_CRASH_AT="",
     )
     try:
         yield process

@@ -34,11 +34,10 @@ EXAMPLES_PER_OPERATION = 25
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NuboProcess]:
-    process = NuboProcess(tmp_path_factory.mktemp("nubo-fuzz") / "data")
+    process = NuboProcess(tmp_path_factory.mktemp("nubo-fuzz") / "data", test_server=True)
     # everything on (a 503 "monitoring disabled" would be an honest 5xx, but not fuzzing)
     process.start(
         NUBO_DEFAULT_VIM_TYPE="fake",
-        NUBO_CRASH_AT="",
         NUBO_NOTIFICATION_ALLOWED_HOSTS="127.0.0.1",
         NUBO_NOTIFICATION_TIMEOUT="1",
     )
