@@ -10,6 +10,7 @@ lifecycle in ``driver``.
 from __future__ import annotations
 
 import asyncio
+import random
 
 import docker
 
@@ -24,6 +25,9 @@ from nubo.vim.subnets import (
     gateway_of,
     next_free_address,
 )
+
+#: tries to create a network while other clients of the engine take subnets too
+CREATE_ATTEMPTS = 10
 
 
 class DockerNetworks:
@@ -47,7 +51,7 @@ class DockerNetworks:
         """Create ``spec`` on a free subnet, or return the existing network of that name."""
         labels = {**spec.labels, LABEL_MANAGED: "true"}
         async with self._network_lock:
-            for attempt in range(3):
+            for attempt in range(CREATE_ATTEMPTS):
                 existing = await self._engine.call("list networks", "networks")
                 for payload in existing:
                     if payload.get("Name") == spec.name:
@@ -70,8 +74,11 @@ class DockerNetworks:
                         check_duplicate=True,
                     )
                 except VimError as exc:
-                    # another client took the subnet or the name meanwhile: look again
-                    if attempt < 2 and exc.extra.get("status_code") in (403, 409):
+                    # another client (another nubo replica, say) took the subnet or the
+                    # name meanwhile: look again, after a pause that keeps racers apart
+                    last = attempt == CREATE_ATTEMPTS - 1
+                    if not last and exc.extra.get("status_code") in (403, 409):
+                        await asyncio.sleep(random.uniform(0, 0.05 * (attempt + 1)))
                         continue
                     raise
                 return Network(
