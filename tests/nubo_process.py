@@ -12,6 +12,8 @@ from typing import Any
 
 import httpx
 
+from tests.databases import database_url_for
+
 NUBO = str(Path(sys.executable).parent / "nubo")
 
 
@@ -23,10 +25,11 @@ def free_port() -> int:
 
 
 class NuboProcess:
-    """One `nubo serve` on loopback with its own data directory; restartable."""
+    """One `nubo serve` on loopback with its own data directory and database; restartable."""
 
     def __init__(self, data_dir: Path, port: int | None = None) -> None:
         self.data_dir = data_dir
+        self.database_url = database_url_for(data_dir)
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None
@@ -39,7 +42,9 @@ class NuboProcess:
             [NUBO, "serve", "--port", str(self.port), "--data-dir", str(self.data_dir)],
             stdout=log,
             stderr=subprocess.STDOUT,
-            env=os.environ | {"NUBO_START_TIMEOUT": "30"} | env,
+            env=os.environ
+            | {"NUBO_START_TIMEOUT": "30", "NUBO_DATABASE_URL": self.database_url}
+            | env,
         )
         log.close()
         deadline = time.monotonic() + 30
