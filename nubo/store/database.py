@@ -12,7 +12,6 @@ error instead of a traceback from deep inside SQLAlchemy.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from sqlalchemy import make_url, text
@@ -43,14 +42,18 @@ CONNECT_TIMEOUT = 10.0
 POOL_SIZE = 5
 POOL_OVERFLOW = 10
 
-_PASSWORD_IN_TEXT = re.compile(r"(://[^:/@]*:)[^@]*@")
-
 
 def masked(url: str | URL) -> str:
     """The URL with its password replaced by ``***``, for messages and logs."""
     if isinstance(url, URL):
         return url.render_as_string(hide_password=True)
-    return _PASSWORD_IN_TEXT.sub(r"\1***@", url)
+    # text that did not parse: whatever stands between the user name and the host goes
+    credentials, at, host = url.rpartition("@")
+    if not at:
+        return url
+    scheme, slashes, user_and_password = credentials.rpartition("://")
+    user, colon, _ = user_and_password.partition(":")
+    return f"{scheme}{slashes}{user}{':***' if colon else ''}@{host}"
 
 
 def database_url(raw: str | URL) -> URL:
@@ -67,7 +70,7 @@ def database_url(raw: str | URL) -> URL:
     if driver is None:
         raise InvalidDatabaseUrl(
             f"database URL {masked(url)!r}: nubo stores its data in PostgreSQL (postgresql://)"
-            " or SQLite (sqlite+aiosqlite://), not with driver {url.drivername!r}",
+            f" or SQLite (sqlite+aiosqlite://), not with driver {url.drivername!r}",
             url=masked(url),
         )
     if driver == POSTGRESQL_DRIVER and not url.database:
