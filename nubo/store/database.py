@@ -14,14 +14,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import make_url, text
-from sqlalchemy.engine import URL
+from sqlalchemy import event, make_url, text
+from sqlalchemy.engine import URL, ExceptionContext
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from nubo.model.errors import DatabaseUnavailable, InvalidDatabaseUrl
+from nubo.model.errors import BadRequest, DatabaseUnavailable, InvalidDatabaseUrl
 
-__all__ = ["database_url", "engine_options", "ensure_reachable", "masked", "probe"]
+__all__ = [
+    "database_url",
+    "engine_options",
+    "ensure_reachable",
+    "masked",
+    "probe",
+    "refuse_unstorable_values",
+]
 
 POSTGRESQL_DRIVER = "postgresql+asyncpg"
 SQLITE_DRIVER = "sqlite+aiosqlite"
@@ -117,3 +124,28 @@ async def probe(raw: str | URL) -> None:
         await ensure_reachable(engine)
     finally:
         await engine.dispose()
+
+
+#: SQLSTATEs of PostgreSQL refusing a value that SQLite would have stored as given
+_UNSTORABLE = {
+    "22001": "a value is longer than the database allows",
+    "22021": "text with a NUL character (U+0000) cannot be stored",
+    "22P05": "a document with a NUL character (\\u0000) cannot be stored",
+}
+
+
+def refuse_unstorable_values(engine: AsyncEngine) -> None:
+    """Turn PostgreSQL's refusal of a value into ``BadRequest`` for the caller who sent it.
+
+    Descriptors and requests come from users; a NUL character or an over-long
+    name would otherwise end as an internal error (500) on PostgreSQL only.
+    """
+
+    def translate(context: ExceptionContext) -> BaseException | None:
+        reason = _UNSTORABLE.get(getattr(context.original_exception, "sqlstate", None) or "")
+        if reason is None:
+            return None
+        return BadRequest(reason, cause=str(context.original_exception).splitlines()[0])
+
+    if engine.url.get_backend_name() == "postgresql":
+        event.listen(engine.sync_engine, "handle_error", translate)

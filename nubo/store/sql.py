@@ -41,7 +41,12 @@ from nubo.model.catalogue import NsdEntry, VimRegistration
 from nubo.model.errors import Conflict, NotFound
 from nubo.model.records import LcmOpOcc, NetworkServiceRecord
 from nubo.model.states import FINAL_OP_STATES, NsStatus, OpState
-from nubo.store.database import database_url, engine_options, ensure_reachable
+from nubo.store.database import (
+    database_url,
+    engine_options,
+    ensure_reachable,
+    refuse_unstorable_values,
+)
 from nubo.store.tables import alarms, idempotency_keys, lcm_op_occs, nsds, nsrs, vims
 
 log = logging.getLogger(__name__)
@@ -62,6 +67,7 @@ class SqlStore:
         self._engine: AsyncEngine = create_async_engine(
             self._url, echo=echo, **engine_options(self._url)
         )
+        refuse_unstorable_values(self._engine)
         if self._url.get_backend_name() == "sqlite":
             event.listen(self._engine.sync_engine, "connect", _tune_sqlite)
 

@@ -13,7 +13,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, inspect, text
 
 from nubo.model.catalogue import NsdEntry, VimRegistration
-from nubo.model.errors import Conflict, NotFound
+from nubo.model.errors import BadRequest, Conflict, NotFound
 from nubo.model.records import (
     LcmOpOcc,
     NetworkServiceRecord,
@@ -149,6 +149,24 @@ async def test_duplicate_nsd_id_is_a_conflict(store: SqlStore) -> None:
     with pytest.raises(Conflict):
         await store.add_nsd(NsdEntry(id="nsd-1", name="b", body={}))
     assert (await store.get_nsd("nsd-1")).name == "a"
+
+
+async def test_values_postgresql_cannot_hold_are_bad_requests_there(store: SqlStore) -> None:
+    # NUL characters and over-long names come from users; SQLite keeps them as given
+    entries = [
+        NsdEntry(id="nul-name", name="a\x00b", body={}),
+        NsdEntry(id="nul-body", name="b", body={"name": "a\x00b"}),
+        NsdEntry(id="long-name", name="n" * 300, body={}),
+    ]
+    for entry in entries:
+        if current_databases().backend == "postgresql":
+            with pytest.raises(BadRequest, match=r"cannot be stored|longer than"):
+                await store.add_nsd(entry)
+        else:
+            await store.add_nsd(entry)
+            assert await store.get_nsd(entry.id) == entry
+    expected = [] if current_databases().backend == "postgresql" else entries
+    assert await store.list_nsds() == expected
 
 
 # -- NSRs ------------------------------------------------------------------
