@@ -66,7 +66,7 @@ class SqlDecisionStore:
     ) -> builtins.list[dict[str, Any]]:
         """Bodies of the matching decisions, newest first, at most ``limit``."""
         table = scaling_decisions
-        query = select(table.c.body).order_by(table.c.time.desc(), table.c.id.desc())
+        query = select(table.c.body).order_by(table.c.time.desc())
         if nsr_id is not None:
             query = query.where(table.c.nsr_id == nsr_id)
         if vnfr_id is not None:
