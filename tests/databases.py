@@ -18,6 +18,7 @@ them, or at the end of the run for those a module-scoped fixture made.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import os
 import shutil
@@ -41,6 +42,8 @@ _T = TypeVar("_T")
 
 BACKENDS = ("sqlite", "postgresql")
 DEFAULT_POSTGRES_URL = "postgresql://nubo:nubo@127.0.0.1:5439/postgres"
+#: PostgreSQL databases cloned ahead of the tests that will need them
+SPARE_CLONES = 3
 
 
 class _LoopThread:
@@ -53,8 +56,10 @@ class _LoopThread:
         self._thread.start()
 
     def run(self, make: Callable[[], Coroutine[Any, Any, _T]], timeout: float = 120) -> _T:
-        future: Future[_T] = asyncio.run_coroutine_threadsafe(make(), self._loop)
-        return future.result(timeout)
+        return self.submit(make).result(timeout)
+
+    def submit(self, make: Callable[[], Coroutine[Any, Any, _T]]) -> Future[_T]:
+        return asyncio.run_coroutine_threadsafe(make(), self._loop)
 
     def close(self) -> None:
         self._loop.call_soon_threadsafe(self._loop.stop)
@@ -84,7 +89,10 @@ class TestDatabases:
         self._run = uuid.uuid4().hex[:12]
         self._numbers = itertools.count(1)
         self._runner = _LoopThread()
-        self._admin: asyncpg.Connection | None = None
+        self._admin: asyncpg.Pool | None = None
+        #: clones of the template being made ahead of the tests that will take them
+        self._spares: list[Future[str]] = []
+        self._drops: list[Future[None]] = []
         self._template: str | None = None
         self._template_error: str | None = None
         #: data directory -> database URL, in creation order
@@ -141,8 +149,13 @@ class TestDatabases:
     def close(self) -> None:
         try:
             self.drop_since(0)
+            for drop in self._drops:
+                drop.result(120)  # a database a test could not drop fails the run here
+            for spare in self._spares:
+                with contextlib.suppress(Exception):
+                    self._drop_name(spare.result(120))
             if self._template is not None and self.backend == "postgresql":
-                self._admin_execute(f'DROP DATABASE IF EXISTS "{self._template}" WITH (FORCE)')
+                self._drop_name(self._template)
             if self._admin is not None:
                 admin = self._admin
                 self._runner.run(admin.close)
@@ -159,7 +172,22 @@ class TestDatabases:
             assert not target.exists(), f"{target} exists before its test made it"
             shutil.copyfile(template, target)
             return f"sqlite+aiosqlite:///{target}"
-        return self._create_database(template)
+        return self._take_spare(template)
+
+    def _take_spare(self, template: str) -> str:
+        """A clone made in advance: CREATE DATABASE waits on the server far longer than it
+        works, so a few made side by side while tests run cost the tests next to nothing."""
+        while len(self._spares) < SPARE_CLONES + 1:
+            name = f"nubo_test_{self._run}_{next(self._numbers)}"
+            self._spares.append(self._runner.submit(lambda n=name: self._clone_into(n, template)))
+        name = self._spares.pop(0).result(120)
+        url = self._url_of(name)
+        self._names[url] = name
+        return url
+
+    async def _clone_into(self, name: str, template: str) -> str:
+        await self._execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        return name
 
     def _ensure_template(self) -> str:
         """The migrated template, made on first use: runs that need no database pay nothing."""
@@ -197,21 +225,29 @@ class TestDatabases:
     def _drop(self, url: str) -> None:
         name = self._names.pop(url, None)
         if name is not None:
-            # FORCE: a killed `nubo serve` or a leaked engine may still hold connections
-            self._admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            # in the background like the clones; close() waits for every drop
+            statement = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
+            self._drops.append(self._runner.submit(lambda: self._execute(statement)))
+
+    def _drop_name(self, name: str) -> None:
+        # FORCE: a killed `nubo serve` or a leaked engine may still hold connections
+        self._admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     def _url_of(self, name: str) -> str:
         url = self._admin_url.set(drivername="postgresql+asyncpg", database=name)
         return url.render_as_string(hide_password=False)
 
     def _admin_execute(self, statement: str) -> None:
-        async def execute() -> None:
-            if self._admin is None:
-                dsn = self._admin_url.render_as_string(hide_password=False)
-                self._admin = await asyncpg.connect(dsn, timeout=10)
-            await self._admin.execute(statement)
+        self._runner.run(lambda: self._execute(statement))
 
-        self._runner.run(execute)
+    async def _execute(self, statement: str) -> None:
+        """Run one statement on the admin pool (in the loop thread: no lock needed)."""
+        if self._admin is None:
+            dsn = self._admin_url.render_as_string(hide_password=False)
+            self._admin = await asyncpg.create_pool(
+                dsn, min_size=1, max_size=SPARE_CLONES + 1, timeout=10
+            )
+        await self._admin.execute(statement)
 
 
 _current: TestDatabases | None = None
