@@ -37,6 +37,7 @@ from nubo.nfvo.vims import VimService
 from nubo.nfvo.workflows import NsWorkflows, Timeouts
 from nubo.notify.subscriptions import Subscriptions
 from nubo.settings import Settings
+from nubo.store.database import probe as probe_database
 from nubo.store.leases import SqlLeadership, SqlLeases
 from nubo.store.memory import SqlLoopMemory
 from nubo.store.sql import SqlStore
@@ -308,6 +309,16 @@ def configure_logging(level: str) -> None:
     )
     # one INFO line per notification POST is noise; nubo logs deliveries itself
     logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+def check_database(settings: Settings) -> None:
+    """Raise ``InvalidDatabaseUrl`` or ``DatabaseUnavailable`` unless the database answers.
+
+    A wrong URL or a database that is down is the likeliest start-up failure:
+    ``nubo serve`` reports it in one line before it starts the HTTP server,
+    rather than as a traceback from inside the server's start-up.
+    """
+    asyncio.run(probe_database(settings.db_url))
 
 
 def run_server(

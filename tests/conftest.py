@@ -3,6 +3,8 @@ their API, an engine client, a per-test label and cleanup by that label.
 
 Docker tests are skipped when no engine answers, unless ``NUBO_REQUIRE_DOCKER``
 is set (CI): then an unreachable engine fails the run instead of hiding it.
+Every store and orchestrator gets the test's own database on the backend
+``NUBO_TEST_DATABASE`` names (see ``tests/databases.py``).
 """
 
 from __future__ import annotations
@@ -28,6 +30,12 @@ from nubo.store.sql import SqlStore
 from nubo.testing import registry_with_fake
 from nubo.vim.docker import DockerVimDriver
 from nubo.vim.port import LABEL_NS, VimConfig
+from tests.databases import (
+    TestDatabases,
+    close_test_databases,
+    database_url_for,
+    open_test_databases,
+)
 
 #: step boundaries of an instantiation where tests inject faults (raise, or kill nubo)
 INSTANTIATE_POINTS = [
@@ -39,6 +47,24 @@ INSTANTIATE_POINTS = [
 ]
 
 DOCKER_ENDPOINT = os.environ.get("NUBO_DOCKER_ENDPOINT", "unix:///var/run/docker.sock")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def test_databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestDatabases]:
+    """The run's template and databases; whatever is left is dropped when the run ends."""
+    databases = open_test_databases(tmp_path_factory.mktemp("databases"))
+    try:
+        yield databases
+    finally:
+        close_test_databases()
+
+
+@pytest.fixture(autouse=True)
+def own_databases(test_databases: TestDatabases) -> Iterator[None]:
+    """Drop the databases this test made, also when it failed (autouse: torn down last)."""
+    mark = test_databases.mark()
+    yield
+    test_databases.drop_since(mark)
 
 
 @pytest.fixture(scope="session")
@@ -80,8 +106,8 @@ async def stop_and_clean(app: Any, docker_client: Any) -> None:
 
 @pytest.fixture
 async def store(tmp_path: Path) -> AsyncIterator[SqlStore]:
-    """An empty SQLite store at its newest schema (a test module may define its own ``store``)."""
-    sql = SqlStore(f"sqlite+aiosqlite:///{tmp_path / 'nubo.db'}")
+    """An empty store at its newest schema (a test module may define its own ``store``)."""
+    sql = SqlStore(database_url_for(tmp_path))
     await sql.init()
     try:
         yield sql
@@ -137,6 +163,7 @@ def fake_nubo(
     """
     if not background:
         settings = {"fault_management": False, "monitoring": False, "autoscaling": False} | settings
+    settings = {"database_url": database_url_for(data_dir)} | settings
     config = Settings(data_dir=data_dir, default_vim_type="fake", **settings)
     return build(config, registry=registry_with_fake(), fault_hook=fault_hook)
 
@@ -155,7 +182,8 @@ def docker_nubo(
     """
     if not background:
         settings = {"fault_management": False, "monitoring": False, "autoscaling": False} | settings
-    config = Settings(data_dir=data_dir, **({"start_timeout": 30, "op_timeout": 120} | settings))
+    defaults = {"start_timeout": 30, "op_timeout": 120, "database_url": database_url_for(data_dir)}
+    config = Settings(data_dir=data_dir, **(defaults | settings))
     return build(config, fault_hook=fault_hook)
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 
 from nubo.testing import CRASH_AT_VARIABLE
+from tests.databases import database_url_for
 
 NUBO = str(Path(sys.executable).parent / "nubo")
 
@@ -29,13 +30,17 @@ def free_port() -> int:
 
 
 class NuboProcess:
-    """One `nubo serve` (or test server) on loopback with its own data directory; restartable."""
+    """One `nubo serve` (or test server) on loopback with its own data directory and database.
+
+    Restartable; several processes may share one database (``database_url``).
+    """
 
     def __init__(
         self, data_dir: Path, port: int | None = None, *, test_server: bool = False
     ) -> None:
         self.data_dir = data_dir
         self.test_server = test_server
+        self.database_url = database_url_for(data_dir)
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None
@@ -51,7 +56,13 @@ class NuboProcess:
             [*command, "serve", "--port", str(self.port), "--data-dir", str(self.data_dir)],
             stdout=log,
             stderr=subprocess.STDOUT,
-            env=os.environ | {"NUBO_START_TIMEOUT": "30", CRASH_AT_VARIABLE: crash_at} | env,
+            env=os.environ
+            | {
+                "NUBO_START_TIMEOUT": "30",
+                "NUBO_DATABASE_URL": self.database_url,
+                CRASH_AT_VARIABLE: crash_at,
+            }
+            | env,
         )
         log.close()
         deadline = time.monotonic() + 30

@@ -74,7 +74,12 @@ _SERVE_OPTIONS = (
         default=None,
         help="Where the embedded database lives [default: ~/.local/share/nubo].",
     ),
-    click.option("--database-url", default=None, help="SQLAlchemy URL (e.g. PostgreSQL)."),
+    click.option(
+        "--database-url",
+        default=None,
+        help="postgresql://USER:PASSWORD@HOST/DB, or a SQLite file as sqlite+aiosqlite:///PATH"
+        " [default: nubo.db in the data directory; env NUBO_DATABASE_URL].",
+    ),
 )
 
 _Command = TypeVar("_Command", bound=Callable[..., Any])
@@ -94,10 +99,15 @@ def serve(
 ) -> None:
     """Run the orchestrator and its HTTP API in the foreground."""
     # Imported here: every other command is a thin HTTP client and must start fast.
-    from nubo.app import run_server
+    from nubo.app import check_database, run_server
+    from nubo.model.errors import DatabaseUnavailable, InvalidDatabaseUrl
     from nubo.settings import Settings
 
     settings = Settings.from_env(host=host, port=port, data_dir=data_dir, database_url=database_url)
+    try:
+        check_database(settings)
+    except (InvalidDatabaseUrl, DatabaseUnavailable) as exc:
+        raise click.ClickException(exc.detail) from None
     click.echo(
         f"nubo {nubo.__version__} serving on http://{settings.host}:{settings.port}", err=True
     )

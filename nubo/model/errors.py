@@ -140,6 +140,23 @@ class InvalidDescriptor(NuboError):
         super().__init__(summary, errors=[p.as_dict() for p in self.problems])
 
 
+class InvalidDatabaseUrl(NuboError):
+    """A database URL nubo cannot use (not a URL, or neither SQLite nor PostgreSQL)."""
+
+    code = "INVALID_DATABASE_URL"
+    status = 500
+    title = "Invalid database URL"
+
+
+class DatabaseUnavailable(NuboError):
+    """The database did not answer (server down, wrong host, port or credentials)."""
+
+    code = "DATABASE_UNAVAILABLE"
+    status = 503
+    title = "Database unavailable"
+    temporary = True
+
+
 class VimError(NuboError):
     """The VIM refused or failed a request; the SDK error is chained as cause."""
 

@@ -10,6 +10,7 @@ busy timeout does not help with that case.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -18,6 +19,8 @@ from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import (
     Connection,
     Row,
@@ -26,7 +29,6 @@ from sqlalchemy import (
     delete,
     event,
     insert,
-    make_url,
     or_,
     select,
     update,
@@ -40,6 +42,12 @@ from nubo.model.catalogue import NsdEntry, VimRegistration
 from nubo.model.errors import Conflict, NotFound, StaleRecord
 from nubo.model.records import LcmOpOcc, NetworkServiceRecord, VnfcLocation
 from nubo.model.states import FINAL_OP_STATES, NsStatus, OpState, VnfcState
+from nubo.store.database import (
+    database_url,
+    engine_options,
+    ensure_reachable,
+    refuse_unstorable_values,
+)
 from nubo.store.tables import (
     alarms,
     idempotency_keys,
@@ -66,8 +74,11 @@ class SqlStore:
     """Persistence of VIMs, NSDs, NSRs and LCM operation occurrences in one SQL database."""
 
     def __init__(self, url: str | URL, *, echo: bool = False) -> None:
-        self._url = make_url(url)
-        self._engine: AsyncEngine = create_async_engine(self._url, echo=echo)
+        self._url = database_url(url)
+        self._engine: AsyncEngine = create_async_engine(
+            self._url, echo=echo, **engine_options(self._url)
+        )
+        refuse_unstorable_values(self._engine)
         if self._url.get_backend_name() == "sqlite":
             event.listen(self._engine.sync_engine, "connect", _tune_sqlite)
 
@@ -80,6 +91,7 @@ class SqlStore:
     async def init(self) -> None:
         """Create or migrate the schema to the newest version; a no-op when already there."""
         self._ensure_sqlite_directory()
+        await ensure_reachable(self._engine)
         async with self._engine.begin() as conn:
             await conn.run_sync(_upgrade_to_head)
 
@@ -578,11 +590,28 @@ async def _delete(conn: AsyncConnection, table: Table, row_id: str) -> bool:
 
 
 def _upgrade_to_head(connection: Connection) -> None:
-    """Run ``alembic upgrade head`` on an open connection (called through ``run_sync``)."""
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    """Run ``alembic upgrade head`` on an open connection (called through ``run_sync``).
+
+    Skipped when the database is at head already: loading the migration scripts
+    costs more than the rest of a start-up, and the revision is one SELECT.
+    """
+    if set(MigrationContext.configure(connection).get_current_heads()) == _script_heads():
+        return
+    config = _alembic_config()
     config.attributes["connection"] = connection
     command.upgrade(config, "head")
+
+
+def _alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return config
+
+
+@functools.cache
+def _script_heads() -> frozenset[str]:
+    """The head revisions of the migrations shipped with this nubo (read once per process)."""
+    return frozenset(ScriptDirectory.from_config(_alembic_config()).get_heads())
 
 
 def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:

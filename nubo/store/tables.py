@@ -6,9 +6,10 @@ sort on. So the model can grow without a migration for every new field, and
 only a new query needs a new column.
 
 Types are the portable ones (String, JSON, DateTime with time zone, Boolean,
-Integer) so the same schema serves SQLite and PostgreSQL. This module must stay
-in step with the Alembic migrations in ``migrations/versions``; a unit test
-compares the two.
+Integer) so the same schema serves SQLite and PostgreSQL; documents are JSONB
+on PostgreSQL (``JSON_DOCUMENT``), which stores them parsed and can compare
+them, where plain JSON there is text. This module must stay in step with the
+Alembic migrations in ``migrations/versions``; a unit test compares the two.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from sqlalchemy import (
     String,
     Table,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 
 # Named constraints make later migrations (especially on SQLite, which needs
 # batch mode to alter a table) able to refer to them by name.
@@ -37,6 +39,9 @@ metadata = MetaData(
         "pk": "pk_%(table_name)s",
     }
 )
+
+#: the column type of stored documents; the migrations use it too, so both sides agree
+JSON_DOCUMENT = JSON().with_variant(JSONB(), "postgresql")
 
 #: length of id columns: UUID4 text is 36 characters, leave room for other schemes
 ID_LENGTH = 64
@@ -64,12 +69,12 @@ nsds = Table(
     Column("version", String(64), nullable=False),
     Column("format", String(32), nullable=False),
     Column("enabled", Boolean, nullable=False),
-    Column("body", JSON, nullable=False),
+    Column("body", JSON_DOCUMENT, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     # SOL005: CREATED, UPLOADING, PROCESSING, ONBOARDED, ERROR
     Column("onboarding_state", String(32), nullable=False, server_default="ONBOARDED"),
     #: SOL005 NsdInfo fields that are not the descriptor's (userDefinedData, vnfPkgIds, ...)
-    Column("info", JSON, nullable=True),
+    Column("info", JSON_DOCUMENT, nullable=True),
 )
 
 nsrs = Table(
@@ -79,7 +84,7 @@ nsrs = Table(
     Column("nsd_id", String(ID_LENGTH), nullable=False, index=True),
     Column("name", String(NAME_LENGTH), nullable=False),
     Column("status", String(32), nullable=False, index=True),
-    Column("body", JSON, nullable=False),
+    Column("body", JSON_DOCUMENT, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     #: bumped by every write; a write names the version it read (compare-and-set)
@@ -95,7 +100,7 @@ lcm_op_occs = Table(
     Column("state", String(32), nullable=False, index=True),
     Column("start_time", DateTime(timezone=True), nullable=False),
     Column("state_entered_time", DateTime(timezone=True), nullable=False),
-    Column("body", JSON, nullable=False),
+    Column("body", JSON_DOCUMENT, nullable=False),
     Column("version", Integer, nullable=False, server_default="0"),
 )
 
@@ -155,7 +160,7 @@ loop_memory = Table(
     metadata,
     Column("kind", String(32), primary_key=True),
     Column("key", String(NAME_LENGTH), primary_key=True),
-    Column("body", JSON, nullable=False),
+    Column("body", JSON_DOCUMENT, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
@@ -168,7 +173,7 @@ alarms = Table(
     Column("probable_cause", String(64), nullable=False),
     Column("active", Boolean, nullable=False, index=True),
     Column("alarm_raised_time", DateTime(timezone=True), nullable=False),
-    Column("body", JSON, nullable=False),
+    Column("body", JSON_DOCUMENT, nullable=False),
 )
 
 #: a client's retry of a create request with the same key gets the first answer back
@@ -209,7 +214,7 @@ scaling_decisions = Table(
     Column("vnfr_id", String(ID_LENGTH), nullable=False),
     Column("policy", String(NAME_LENGTH), nullable=False),
     Column("outcome", String(32), nullable=False),
-    Column("body", JSON, nullable=False),
+    Column("body", JSON_DOCUMENT, nullable=False),
 )
 
 #: KPI definitions with their current state in the body (see ``nubo.model.kpis``)
@@ -218,7 +223,7 @@ kpis = Table(
     metadata,
     Column("id", String(ID_LENGTH), primary_key=True),
     Column("nsr_id", String(ID_LENGTH), nullable=False, index=True),
-    Column("body", JSON, nullable=False),
+    Column("body", JSON_DOCUMENT, nullable=False),
 )
 
 #: every change of a KPI's state
@@ -229,7 +234,7 @@ kpi_events = Table(
     Column("kpi_id", String(ID_LENGTH), nullable=False, index=True),
     Column("nsr_id", String(ID_LENGTH), nullable=False, index=True),
     Column("time", Float, nullable=False, index=True),
-    Column("body", JSON, nullable=False),
+    Column("body", JSON_DOCUMENT, nullable=False),
 )
 
 #: VNF packages (SOL005 VnfPkgInfo in the body) and the CSAR archive as uploaded
@@ -240,7 +245,7 @@ vnf_packages = Table(
     Column("onboarding_state", String(32), nullable=False),
     Column("operational_state", String(16), nullable=False),
     Column("vnfd_id", String(NAME_LENGTH), nullable=True, index=True),
-    Column("body", JSON, nullable=False),
+    Column("body", JSON_DOCUMENT, nullable=False),
     Column("archive", LargeBinary, nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
@@ -251,7 +256,7 @@ subscriptions = Table(
     metadata,
     Column("id", String(ID_LENGTH), primary_key=True),
     Column("callback_uri", String(2048), nullable=False),
-    Column("body", JSON, nullable=False),
+    Column("body", JSON_DOCUMENT, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
@@ -268,7 +273,7 @@ notification_outbox = Table(
         autoincrement=True,
     ),
     Column("subscription_id", String(ID_LENGTH), nullable=False),
-    Column("body", JSON, nullable=False),
+    Column("body", JSON_DOCUMENT, nullable=False),
     #: tries made so far, by any replica or process
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("next_attempt_at", DateTime(timezone=True), nullable=False),

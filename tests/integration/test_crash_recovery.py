@@ -19,6 +19,7 @@ import pytest
 
 from nubo.vim.port import LABEL_NS
 from tests.conftest import INSTANTIATE_POINTS, remove_labelled
+from tests.databases import current_databases
 from tests.nubo_process import NuboProcess
 from tests.sip_checks import labelled
 
@@ -40,14 +41,8 @@ def nubo(tmp_path: Path, docker_client: Any) -> Iterator[NuboProcess]:
 
 def remove_nsrs(process: NuboProcess, docker_client: Any) -> None:
     """Clean up every NS the test's database knows, even if nubo is down."""
-    db = process.data_dir / "nubo.db"
-    if not db.exists():
-        return
-    import sqlite3
-
-    with sqlite3.connect(db) as conn:
-        for (nsr_id,) in conn.execute("SELECT id FROM nsrs"):
-            remove_labelled(docker_client, f"{LABEL_NS}={nsr_id}")
+    for nsr_id in current_databases().nsr_ids(process.database_url):
+        remove_labelled(docker_client, f"{LABEL_NS}={nsr_id}")
 
 
 def onboard(nubo: NuboProcess) -> str:

@@ -1,4 +1,4 @@
-"""SqlStore on a SQLite file: round-trips, upserts, errors, queries and migrations."""
+"""SqlStore on the run's backend: round-trips, upserts, errors, queries and migrations."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, inspect, text
 
 from nubo.model.catalogue import NsdEntry, VimRegistration
-from nubo.model.errors import Conflict, NotFound
+from nubo.model.errors import BadRequest, Conflict, NotFound
 from nubo.model.records import (
     LcmOpOcc,
     NetworkServiceRecord,
@@ -27,15 +27,15 @@ from nubo.model.states import LcmOperationType, NsStatus, OpState, VnfcState
 from nubo.store.port import Store
 from nubo.store.sql import SqlStore
 from nubo.store.tables import metadata
+from tests.databases import current_databases, database_url_for
 
 T0 = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
 async def store(tmp_path: Path) -> AsyncIterator[SqlStore]:
-    # Typed as the port so mypy proves SqlStore implements it; the path's
-    # missing parent directory checks that init() creates it.
-    sql: Store = SqlStore(f"sqlite+aiosqlite:///{tmp_path / 'nested' / 'nubo.db'}")
+    # Typed as the port so mypy proves SqlStore implements it.
+    sql: Store = SqlStore(database_url_for(tmp_path))
     assert isinstance(sql, SqlStore)
     await sql.init()
     try:
@@ -151,6 +151,24 @@ async def test_duplicate_nsd_id_is_a_conflict(store: SqlStore) -> None:
     assert (await store.get_nsd("nsd-1")).name == "a"
 
 
+async def test_values_postgresql_cannot_hold_are_bad_requests_there(store: SqlStore) -> None:
+    # NUL characters and over-long names come from users; SQLite keeps them as given
+    entries = [
+        NsdEntry(id="nul-name", name="a\x00b", body={}),
+        NsdEntry(id="nul-body", name="b", body={"name": "a\x00b"}),
+        NsdEntry(id="long-name", name="n" * 300, body={}),
+    ]
+    for entry in entries:
+        if current_databases().backend == "postgresql":
+            with pytest.raises(BadRequest, match=r"cannot be stored|longer than"):
+                await store.add_nsd(entry)
+        else:
+            await store.add_nsd(entry)
+            assert await store.get_nsd(entry.id) == entry
+    expected = [] if current_databases().backend == "postgresql" else entries
+    assert await store.list_nsds() == expected
+
+
 # -- NSRs ------------------------------------------------------------------
 
 
@@ -243,7 +261,7 @@ async def test_unfinished_ops_are_those_not_in_a_final_state(store: SqlStore) ->
 
 
 async def test_init_twice_is_a_no_op_at_head(tmp_path: Path) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'nubo.db'}"
+    url = current_databases().empty_url(tmp_path)
     first = SqlStore(url)
     try:
         await first.init()
@@ -258,10 +276,22 @@ async def test_init_twice_is_a_no_op_at_head(tmp_path: Path) -> None:
         assert (await second.get_nsr("nsr-1")).id == "nsr-1"
         async with second.engine.connect() as conn:
             versions = (await conn.execute(text("SELECT version_num FROM alembic_version"))).all()
-            journal = (await conn.execute(text("PRAGMA journal_mode"))).scalar_one()
     finally:
         await second.close()
     assert [v.version_num for v in versions] == ["0008"]
+
+
+async def test_sqlite_file_gets_its_directory_and_write_ahead_log(tmp_path: Path) -> None:
+    # SQLite whatever the run's backend: it is the embedded default
+    store = SqlStore(f"sqlite:///{tmp_path / 'nested' / 'nubo.db'}")
+    try:
+        await store.init()
+        await store.save_nsr(make_nsr())
+        async with store.engine.connect() as conn:
+            journal = (await conn.execute(text("PRAGMA journal_mode"))).scalar_one()
+    finally:
+        await store.close()
+    assert (tmp_path / "nested" / "nubo.db").is_file()
     assert journal == "wal"
 
 

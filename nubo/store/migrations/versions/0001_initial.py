@@ -15,6 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from nubo.store.tables import JSON_DOCUMENT
+
 revision: str = "0001"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
@@ -43,7 +45,7 @@ def upgrade() -> None:
         sa.Column("version", sa.String(64), nullable=False),
         sa.Column("format", sa.String(32), nullable=False),
         sa.Column("enabled", sa.Boolean(), nullable=False),
-        sa.Column("body", sa.JSON(), nullable=False),
+        sa.Column("body", JSON_DOCUMENT, nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_nsds"),
     )
@@ -53,7 +55,7 @@ def upgrade() -> None:
         sa.Column("nsd_id", sa.String(64), nullable=False),
         sa.Column("name", sa.String(255), nullable=False),
         sa.Column("status", sa.String(32), nullable=False),
-        sa.Column("body", sa.JSON(), nullable=False),
+        sa.Column("body", JSON_DOCUMENT, nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_nsrs"),
@@ -68,7 +70,7 @@ def upgrade() -> None:
         sa.Column("state", sa.String(32), nullable=False),
         sa.Column("start_time", sa.DateTime(timezone=True), nullable=False),
         sa.Column("state_entered_time", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("body", sa.JSON(), nullable=False),
+        sa.Column("body", JSON_DOCUMENT, nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_lcm_op_occs"),
     )
     op.create_index("ix_lcm_op_occs_nsr_id", "lcm_op_occs", ["nsr_id"])

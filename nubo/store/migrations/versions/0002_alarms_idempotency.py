@@ -12,6 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from nubo.store.tables import JSON_DOCUMENT
+
 revision: str = "0002"
 down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = None
@@ -27,7 +29,7 @@ def upgrade() -> None:
         sa.Column("probable_cause", sa.String(64), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("alarm_raised_time", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("body", sa.JSON(), nullable=False),
+        sa.Column("body", JSON_DOCUMENT, nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_alarms"),
     )
     op.create_index("ix_alarms_managed_object_id", "alarms", ["managed_object_id"])

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from nubo.store.tables import JSON_DOCUMENT
+
 revision: str = "0003"
 down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
@@ -43,7 +45,7 @@ def upgrade() -> None:
         sa.Column("vnfr_id", sa.String(64), nullable=False),
         sa.Column("policy", sa.String(255), nullable=False),
         sa.Column("outcome", sa.String(32), nullable=False),
-        sa.Column("body", sa.JSON(), nullable=False),
+        sa.Column("body", JSON_DOCUMENT, nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_scaling_decisions"),
     )
     op.create_index("ix_scaling_decisions_time", "scaling_decisions", ["time"])

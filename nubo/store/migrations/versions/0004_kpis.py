@@ -12,6 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from nubo.store.tables import JSON_DOCUMENT
+
 revision: str = "0004"
 down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
@@ -23,7 +25,7 @@ def upgrade() -> None:
         "kpis",
         sa.Column("id", sa.String(64), nullable=False),
         sa.Column("nsr_id", sa.String(64), nullable=False),
-        sa.Column("body", sa.JSON(), nullable=False),
+        sa.Column("body", JSON_DOCUMENT, nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_kpis"),
     )
     op.create_index("ix_kpis_nsr_id", "kpis", ["nsr_id"])
@@ -33,7 +35,7 @@ def upgrade() -> None:
         sa.Column("kpi_id", sa.String(64), nullable=False),
         sa.Column("nsr_id", sa.String(64), nullable=False),
         sa.Column("time", sa.Float(), nullable=False),
-        sa.Column("body", sa.JSON(), nullable=False),
+        sa.Column("body", JSON_DOCUMENT, nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_kpi_events"),
     )
     for column in ("kpi_id", "nsr_id", "time"):

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from nubo.store.tables import JSON_DOCUMENT
+
 revision: str = "0005"
 down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
@@ -23,14 +25,14 @@ def upgrade() -> None:
         batch.add_column(
             sa.Column("onboarding_state", sa.String(32), nullable=False, server_default="ONBOARDED")
         )
-        batch.add_column(sa.Column("info", sa.JSON(), nullable=True))
+        batch.add_column(sa.Column("info", JSON_DOCUMENT, nullable=True))
     op.create_table(
         "vnf_packages",
         sa.Column("id", sa.String(64), nullable=False),
         sa.Column("onboarding_state", sa.String(32), nullable=False),
         sa.Column("operational_state", sa.String(16), nullable=False),
         sa.Column("vnfd_id", sa.String(255), nullable=True),
-        sa.Column("body", sa.JSON(), nullable=False),
+        sa.Column("body", JSON_DOCUMENT, nullable=False),
         sa.Column("archive", sa.LargeBinary(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_vnf_packages"),

@@ -15,6 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from nubo.store.tables import JSON_DOCUMENT
+
 revision: str = "0007"
 down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
@@ -74,7 +76,7 @@ def upgrade() -> None:
         "loop_memory",
         sa.Column("kind", sa.String(32), nullable=False),
         sa.Column("key", sa.String(255), nullable=False),
-        sa.Column("body", sa.JSON(), nullable=False),
+        sa.Column("body", JSON_DOCUMENT, nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("kind", "key", name="pk_loop_memory"),
     )
@@ -82,7 +84,7 @@ def upgrade() -> None:
 
 def _index_existing_nsrs() -> None:
     bind = op.get_bind()
-    nsrs = sa.table("nsrs", sa.column("id"), sa.column("body", sa.JSON()))
+    nsrs = sa.table("nsrs", sa.column("id"), sa.column("body", JSON_DOCUMENT))
     vnfcs = sa.table(
         "vnfc_instances",
         *(sa.column(c) for c in ("id", "nsr_id", "vnfr_id", "vdu_id", "hostname", "vim_id")),

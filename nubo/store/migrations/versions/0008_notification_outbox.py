@@ -12,6 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from nubo.store.tables import JSON_DOCUMENT
+
 revision: str = "0008"
 down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
@@ -28,7 +30,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("subscription_id", sa.String(64), nullable=False),
-        sa.Column("body", sa.JSON(), nullable=False),
+        sa.Column("body", JSON_DOCUMENT, nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False, server_default="0"),
         sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),

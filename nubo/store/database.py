@@ -1,0 +1,151 @@
+"""Database URLs and engines: the one place that turns what a user writes into a driver.
+
+Users write PostgreSQL URLs the way libpq and most tools take them
+(``postgresql://user:password@host/db`` or ``postgres://...``); SQLAlchemy
+would pick the synchronous psycopg2 driver for those, which nubo neither ships
+nor can use on asyncio, so they are mapped to asyncpg here. SQLite URLs keep
+their file path; a bare ``sqlite://`` gets the asyncio driver for the same
+reason. Anything else is refused before an engine exists, with the URL named
+and its password masked, so a typo in ``--database-url`` is a clear start-up
+error instead of a traceback from deep inside SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event, make_url, text
+from sqlalchemy.engine import URL, ExceptionContext
+from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from nubo.model.errors import BadRequest, DatabaseUnavailable, InvalidDatabaseUrl
+
+__all__ = [
+    "database_url",
+    "engine_options",
+    "ensure_reachable",
+    "masked",
+    "probe",
+    "refuse_unstorable_values",
+]
+
+POSTGRESQL_DRIVER = "postgresql+asyncpg"
+SQLITE_DRIVER = "sqlite+aiosqlite"
+
+_DRIVERS = {
+    "postgresql": POSTGRESQL_DRIVER,
+    "postgres": POSTGRESQL_DRIVER,
+    POSTGRESQL_DRIVER: POSTGRESQL_DRIVER,
+    "sqlite": SQLITE_DRIVER,
+    SQLITE_DRIVER: SQLITE_DRIVER,
+}
+
+#: seconds a PostgreSQL connection attempt may take before start-up reports the server down
+CONNECT_TIMEOUT = 10.0
+#: connections one nubo process keeps open to PostgreSQL, and how many more it may open
+#: under load; every replica has its own pool, so replicas x (size + overflow) must stay
+#: below the server's max_connections (100 by default)
+POOL_SIZE = 5
+POOL_OVERFLOW = 10
+
+
+def masked(url: str | URL) -> str:
+    """The URL with its password replaced by ``***``, for messages and logs."""
+    if isinstance(url, URL):
+        return url.render_as_string(hide_password=True)
+    # text that did not parse: whatever stands between the user name and the host goes
+    credentials, at, host = url.rpartition("@")
+    if not at:
+        return url
+    scheme, slashes, user_and_password = credentials.rpartition("://")
+    user, colon, _ = user_and_password.partition(":")
+    return f"{scheme}{slashes}{user}{':***' if colon else ''}@{host}"
+
+
+def database_url(raw: str | URL) -> URL:
+    """The SQLAlchemy URL with nubo's asyncio driver; ``InvalidDatabaseUrl`` otherwise."""
+    try:
+        url = raw if isinstance(raw, URL) else make_url(raw.strip())
+    except ArgumentError:
+        raise InvalidDatabaseUrl(
+            f"database URL {masked(raw)!r} is not a URL: use postgresql://USER:PASSWORD@HOST/DB"
+            " or sqlite+aiosqlite:///PATH",
+            url=masked(raw),
+        ) from None
+    driver = _DRIVERS.get(url.drivername)
+    if driver is None:
+        raise InvalidDatabaseUrl(
+            f"database URL {masked(url)!r}: nubo stores its data in PostgreSQL (postgresql://)"
+            f" or SQLite (sqlite+aiosqlite://), not with driver {url.drivername!r}",
+            url=masked(url),
+        )
+    if driver == POSTGRESQL_DRIVER and not url.database:
+        raise InvalidDatabaseUrl(
+            f"database URL {masked(url)!r} names no database: postgresql://USER:PASSWORD@HOST/DB",
+            url=masked(url),
+        )
+    return url.set(drivername=driver)
+
+
+def engine_options(url: URL) -> dict[str, Any]:
+    """Keyword arguments of ``create_async_engine`` for the URL's backend."""
+    if url.get_backend_name() != "postgresql":
+        return {}
+    return {
+        "pool_size": POOL_SIZE,
+        "max_overflow": POOL_OVERFLOW,
+        # a server restart leaves dead connections in the pool; test one before use
+        "pool_pre_ping": True,
+        "connect_args": {
+            "timeout": CONNECT_TIMEOUT,
+            "server_settings": {"application_name": "nubo"},
+        },
+    }
+
+
+async def ensure_reachable(engine: AsyncEngine) -> None:
+    """One round trip to the database; ``DatabaseUnavailable`` naming the URL when it fails."""
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+    except (OSError, TimeoutError, DBAPIError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise DatabaseUnavailable(
+            f"cannot use the database at {masked(engine.url)}: {reason}", url=masked(engine.url)
+        ) from exc
+
+
+async def probe(raw: str | URL) -> None:
+    """Check the URL and that its database answers, with an engine of its own."""
+    url = database_url(raw)
+    engine = create_async_engine(url, **engine_options(url))
+    try:
+        await ensure_reachable(engine)
+    finally:
+        await engine.dispose()
+
+
+#: SQLSTATEs of PostgreSQL refusing a value that SQLite would have stored as given
+_UNSTORABLE = {
+    "22001": "a value is longer than the database allows",
+    "22021": "text with a NUL character (U+0000) cannot be stored",
+    "22P05": "a document with a NUL character (\\u0000) cannot be stored",
+}
+
+
+def refuse_unstorable_values(engine: AsyncEngine) -> None:
+    """Turn PostgreSQL's refusal of a value into ``BadRequest`` for the caller who sent it.
+
+    Descriptors and requests come from users; a NUL character or an over-long
+    name would otherwise end as an internal error (500) on PostgreSQL only.
+    """
+
+    def translate(context: ExceptionContext) -> BaseException | None:
+        reason = _UNSTORABLE.get(getattr(context.original_exception, "sqlstate", None) or "")
+        if reason is None:
+            return None
+        return BadRequest(reason, cause=str(context.original_exception).splitlines()[0])
+
+    if engine.url.get_backend_name() == "postgresql":
+        event.listen(engine.sync_engine, "handle_error", translate)
