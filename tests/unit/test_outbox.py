@@ -14,6 +14,7 @@ from typing import Any
 from nubo.app import Nubo
 from tests.callback_server import CallbackServer
 from tests.conftest import api_client, fake_nubo, running
+from tests.databases import database_url_for
 from tests.unit.test_subscriptions import SUBS, eventually, subscribe
 
 #: retries go on (quickly) for as long as a test keeps the callback down
@@ -70,7 +71,7 @@ async def _empty(app: Nubo, subscription_id: str) -> bool:
 async def test_two_replicas_on_one_database_deliver_each_notification_once(
     tmp_path: Path,
 ) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'shared.db'}"
+    url = database_url_for(tmp_path / "shared")  # one database, two replicas
     fast = {"notification_backoff": 0.02, "notification_attempts": 3, "database_url": url}
     a = fake_nubo(tmp_path / "a", replica_id="replica-a", **fast)
     b = fake_nubo(tmp_path / "b", replica_id="replica-b", **fast)
@@ -97,7 +98,7 @@ async def test_two_replicas_on_one_database_deliver_each_notification_once(
 
 
 async def test_the_next_leader_delivers_what_a_stopped_replica_left(tmp_path: Path) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'shared.db'}"
+    url = database_url_for(tmp_path / "shared")  # one database, two replicas
     shared = {"database_url": url, "lease_seconds": 1.5, **PATIENT}
     a = fake_nubo(tmp_path / "a", replica_id="replica-a", **shared)
     b = fake_nubo(tmp_path / "b", replica_id="replica-b", **shared)

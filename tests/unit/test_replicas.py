@@ -13,13 +13,14 @@ import pytest
 from nubo.app import Nubo
 from nubo.vim.fake import FakeVimDriver
 from tests.conftest import api_client, fake_nubo, running
+from tests.databases import database_url_for
 from tests.unit.test_api import NSD, assert_problem, wait_op
 from tests.unit.test_nslcm import settle
 
 
 @pytest.fixture
 async def replicas(tmp_path: Path) -> AsyncIterator[tuple[Nubo, Nubo]]:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'shared.db'}"
+    url = database_url_for(tmp_path / "shared")  # one database, two replicas
     a = fake_nubo(tmp_path / "a", database_url=url, replica_id="replica-a")
     b = fake_nubo(tmp_path / "b", database_url=url, replica_id="replica-b")
     async with running(a), running(b):
@@ -116,7 +117,7 @@ async def test_a_held_operation_is_decided_once_across_replicas(
 async def test_one_replica_leads_the_background_loops_and_another_takes_over(
     tmp_path: Path,
 ) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'shared.db'}"
+    url = database_url_for(tmp_path / "shared")  # one database, two replicas
     quick = {"database_url": url, "lease_seconds": 0.6, "background": True}
     a = fake_nubo(tmp_path / "a", replica_id="replica-a", **quick)
     b = fake_nubo(tmp_path / "b", replica_id="replica-b", **quick)
@@ -137,7 +138,7 @@ async def test_one_replica_leads_the_background_loops_and_another_takes_over(
 async def test_an_operation_a_stopped_replica_left_is_taken_over_by_another(
     tmp_path: Path,
 ) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'shared.db'}"
+    url = database_url_for(tmp_path / "shared")  # one database, two replicas
     reached = asyncio.Event()
 
     async def pause(operation: str, where: str) -> None:

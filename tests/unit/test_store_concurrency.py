@@ -256,6 +256,7 @@ async def test_a_refused_write_leaves_the_index_as_it_was(store: SqlStore) -> No
 
 
 async def test_the_migration_indexes_the_nsrs_that_existed_before(tmp_path: Path) -> None:
+    # an embedded SQLite file at the revision before, whatever the run's backend
     url = f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
     old = with_parts("ns-old", [VnfcState.RUNNING, VnfcState.EXITED])
     sql = SqlStore(url)
