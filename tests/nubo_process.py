@@ -36,11 +36,16 @@ class NuboProcess:
     """
 
     def __init__(
-        self, data_dir: Path, port: int | None = None, *, test_server: bool = False
+        self,
+        data_dir: Path,
+        port: int | None = None,
+        *,
+        test_server: bool = False,
+        database_url: str | None = None,
     ) -> None:
         self.data_dir = data_dir
         self.test_server = test_server
-        self.database_url = database_url_for(data_dir)
+        self.database_url = database_url or database_url_for(data_dir)
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None
