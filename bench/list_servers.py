@@ -25,22 +25,11 @@ from typing import Any
 import docker
 from harness import remove_by_label
 
+from nubo.testing.requests import RequestCounter
 from nubo.vim.docker import DockerVimDriver
 from nubo.vim.port import LABEL_MANAGED, LABEL_NS, LABEL_SERVER, VimConfig
 
 IMAGE = "nubo/sipp-base:latest"
-
-
-class RequestCounter:
-    """Counts the HTTP requests a docker-py ``APIClient`` (a requests session) sends."""
-
-    def __init__(self, api: Any) -> None:
-        self.count = 0
-        api.hooks["response"].append(self._seen)
-
-    def _seen(self, response: Any, *args: Any, **kwargs: Any) -> Any:
-        self.count += 1
-        return response
 
 
 async def measure(

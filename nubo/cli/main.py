@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -32,6 +32,9 @@ from nubo.cli.ops import TASK_COMMANDS, op_list
 from nubo.cli.packages import onboard_nsd_content, package, set_nsd_state
 from nubo.cli.progress import follow_operation
 from nubo.cli.subscriptions import subscription
+
+if TYPE_CHECKING:  # the settings module is imported by ``serve`` only: the CLI starts fast
+    from nubo.settings import Settings
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -92,14 +95,15 @@ def serve_options(command: _Command) -> _Command:
     return command
 
 
-@main.command()
-@serve_options
-def serve(
+def serve_settings(
     host: str | None, port: int | None, data_dir: Path | None, database_url: str | None
-) -> None:
-    """Run the orchestrator and its HTTP API in the foreground."""
-    # Imported here: every other command is a thin HTTP client and must start fast.
-    from nubo.app import check_database, run_server
+) -> Settings:
+    """The settings of a server from its options and ``NUBO_*``, its database checked first.
+
+    A wrong URL or a database that is down is one line and exit 1, not a
+    traceback from inside the HTTP server's start-up.
+    """
+    from nubo.app import check_database
     from nubo.model.errors import DatabaseUnavailable, InvalidDatabaseUrl
     from nubo.settings import Settings
 
@@ -108,6 +112,19 @@ def serve(
         check_database(settings)
     except (InvalidDatabaseUrl, DatabaseUnavailable) as exc:
         raise click.ClickException(exc.detail) from None
+    return settings
+
+
+@main.command()
+@serve_options
+def serve(
+    host: str | None, port: int | None, data_dir: Path | None, database_url: str | None
+) -> None:
+    """Run the orchestrator and its HTTP API in the foreground."""
+    # Imported here: every other command is a thin HTTP client and must start fast.
+    from nubo.app import run_server
+
+    settings = serve_settings(host, port, data_dir, database_url)
     click.echo(
         f"nubo {nubo.__version__} serving on http://{settings.host}:{settings.port}", err=True
     )

@@ -15,8 +15,7 @@ import click
 
 import nubo
 from nubo.app import configure_logging, run_server
-from nubo.cli.main import serve_options
-from nubo.settings import Settings
+from nubo.cli.main import serve_options, serve_settings
 from nubo.testing.seams import CRASH_AT_VARIABLE, crash_hook_from_env, registry_with_fake
 
 log = logging.getLogger("nubo.testing")
@@ -33,7 +32,7 @@ def serve(
     host: str | None, port: int | None, data_dir: Path | None, database_url: str | None
 ) -> None:
     """Run a TEST orchestrator: ``nubo serve`` plus the fake VIM and crash injection."""
-    settings = Settings.from_env(host=host, port=port, data_dir=data_dir, database_url=database_url)
+    settings = serve_settings(host, port, data_dir, database_url)
     configure_logging(settings.log_level)
     log.warning(
         "test.server: this is a TEST SERVER with test seams (VIM type fake, %s);"

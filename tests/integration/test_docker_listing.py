@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from nubo.testing.requests import RequestCounter
 from nubo.vim.docker import DockerVimDriver
 from nubo.vim.docker.events import EventReader
 from nubo.vim.port import LABEL_MANAGED, LABEL_SERVER, Server, ServerEvent, ServerStatus
@@ -26,26 +27,9 @@ pytestmark = pytest.mark.docker
 IMAGE = "nubo/sipp-base:latest"
 
 
-class Requests:
-    """Counts the requests of a docker-py ``APIClient`` (a requests session)."""
-
-    def __init__(self, api: Any) -> None:
-        self.count = 0
-        api.hooks["response"].append(self._seen)
-
-    def _seen(self, response: Any, *args: Any, **kwargs: Any) -> Any:
-        self.count += 1
-        return response
-
-    async def of(self, call: Awaitable[Any]) -> tuple[Any, int]:
-        before = self.count
-        result = await call
-        return result, self.count - before
-
-
 @pytest.fixture
-async def requests_sent(docker_driver: DockerVimDriver) -> Requests:
-    return Requests(await docker_driver._engine.api())
+async def requests_sent(docker_driver: DockerVimDriver) -> RequestCounter:
+    return RequestCounter(await docker_driver._engine.api())
 
 
 def _run(client: Any, ns_labels: dict[str, str], command: list[str], **extra: Any) -> Any:
@@ -77,7 +61,7 @@ async def test_a_listing_at_rest_is_one_request_and_an_end_costs_one_inspect(
     docker_driver: DockerVimDriver,
     ns_labels: dict[str, str],
     docker_client: Any,
-    requests_sent: Requests,
+    requests_sent: RequestCounter,
 ) -> None:
     boxes = [
         await asyncio.to_thread(_run, docker_client, ns_labels, ["sleep", "600"]) for _ in range(4)
