@@ -262,6 +262,7 @@ def build(
         vims,
         store,
         interval=settings.fault_interval,
+        resync_interval=settings.fault_resync_interval,
         policy_for=policy_from_descriptor(catalogue.parsed),
         notify=subscriptions.publish_alarm,
         memory=SqlLoopMemory(store.engine),

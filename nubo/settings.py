@@ -44,6 +44,9 @@ class Settings:
     fault_management: bool = True
     #: seconds between two fault-management passes (VIM events trigger one at once)
     fault_interval: float = 1.0
+    #: seconds between two full comparisons of a VIM's servers with the records when
+    #: its events are followed (in between, the events tell what changed)
+    fault_resync_interval: float = 30.0
     #: monitoring: sample every VNFC's CPU, memory and network from the VIM
     monitoring: bool = True
     metrics_interval: float = 5.0
@@ -91,6 +94,7 @@ class Settings:
             "log_level": str,
             "fault_management": _flag,
             "fault_interval": float,
+            "fault_resync_interval": float,
             "monitoring": _flag,
             "metrics_interval": float,
             "autoscaling": _flag,

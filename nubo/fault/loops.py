@@ -2,7 +2,11 @@
 
 One periodic task runs the watcher then the healer every ``interval``
 seconds (and starts an event follower for each VIM it finds registered);
-one follower task per VIM turns its events into immediate checks. A fault
+one follower task per VIM turns its events into immediate checks. Since the
+events tell every change of a followed VIM, the periodic pass compares all
+of its servers with the records only every ``resync_interval`` seconds (and
+once after each stream opens); in between it looks only at what is recorded
+down or alarmed, so with many services at rest a pass costs next to nothing. A fault
 found from an event wakes the periodic task so healing starts at once, and
 while a heal runs the passes come every ``healing_interval`` seconds so its
 alarm clears as soon as the VNFC runs. ``stop`` cancels and awaits every
@@ -14,6 +18,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
+import time
 
 from nubo.fault.alarms import AlarmService, Notify
 from nubo.fault.healer import Healer, PolicyFor, default_policy_for
@@ -36,11 +42,14 @@ class FaultManagement:
         alarms: AlarmService,
         interval: float = 1.0,
         healing_interval: float = 0.1,
+        resync_interval: float = 30.0,
     ) -> None:
         self.watcher = watcher
         self.healer = healer
         self.alarms = alarms
         self.interval = interval
+        self.resync_interval = resync_interval
+        self._last_full = -math.inf
         self.healing_interval = min(healing_interval, interval)
         self._wake = asyncio.Event()
         watcher.on_fault = self._wake.set
@@ -75,7 +84,11 @@ class FaultManagement:
     async def pass_once(self) -> None:
         """One periodic pass: followers for new VIMs, the watcher, then the healer."""
         await self._ensure_followers()
-        await self.watcher.run_once()
+        now = time.monotonic()
+        full = self.watcher.full_due or now - self._last_full >= self.resync_interval
+        await self.watcher.run_once(full=full)
+        if full:
+            self._last_full = now
         await self.healer.run_once()
 
     async def _loop(self) -> None:
@@ -112,9 +125,10 @@ def build_fault_management(
     policy_for: PolicyFor = default_policy_for,
     notify: Notify | None = None,
     memory: LoopMemory | None = None,
+    resync_interval: float = 30.0,
 ) -> FaultManagement:
     """Wire alarms, watcher, healer and their loops (called by the composition root)."""
     alarms = AlarmService(store, notify=notify)
     watcher = FaultWatcher(ns, vims, alarms)
     healer = Healer(ns, alarms, policy_for, memory=memory)
-    return FaultManagement(watcher, healer, alarms, interval)
+    return FaultManagement(watcher, healer, alarms, interval, resync_interval=resync_interval)

@@ -127,30 +127,56 @@ class FaultWatcher:
         self._vims_ok: set[str] = set()
         #: events received per VIM (the follower's backoff resets when they flow)
         self.events_seen: dict[str, int] = {}
+        #: VIMs whose event stream is open right now: their changes arrive as events
+        self.following: set[str] = set()
+        #: a stream opened since the last full pass: what changed before it opened was
+        #: not an event of it, so the next pass compares everything once more
+        self.full_due = True
         #: called when a check finds a VNFC down (the loops use it to heal at once)
         self.on_fault: Callable[[], None] | None = None
 
     # -- passes ---------------------------------------------------------------------
 
-    async def run_once(self) -> None:
+    async def run_once(self, full: bool = True) -> None:
         """Check every VIM, then the NSs of reachable VIMs that differ from what runs.
 
-        A pass stays cheap with many services: one server listing per VIM and
-        one query of the VNFC index; only an NS whose VNFC records disagree
-        with the listing, or that has an active VNFC alarm, is loaded and
-        checked.
+        A full pass stays cheap with many services: one server listing per
+        VIM and one query of the VNFC index; only an NS whose VNFC records
+        disagree with the listing, or that has an active VNFC alarm, is loaded
+        and checked. A light pass (``full=False``), for a VIM whose events are
+        followed (a VNFC's change reaches the watcher at once that way), lists
+        nothing: it only looks again at the NSs with a VNFC recorded not
+        RUNNING or an alarm, so at rest it costs one query.
         """
+        if full:
+            self.full_due = False
         registered = await self.vims.list()
         reachable = [vim.id for vim in registered if await self.check_vim(vim.id)]
         active = await self.alarms.list(active_only=True)
         for vim_id in reachable:
-            await self.check_vim_services(vim_id, active)
+            if full or vim_id not in self.following:
+                await self.check_vim_services(vim_id, active)
+            else:
+                await self._check_unsettled(vim_id, active)
         statuses = await self.ns.statuses({a.nsr_id for a in active if a.nsr_id})
         live = {nsr_id for nsr_id, status in statuses.items() if status != NsStatus.TERMINATED}
         await self._clear_orphans(active, live, {vim.id for vim in registered})
         for nsr_id in list(self._ns_locks):
             if not self._ns_locks[nsr_id].locked():
                 del self._ns_locks[nsr_id]
+
+    async def _check_unsettled(self, vim_id: str, active: list[Alarm]) -> None:
+        """The NSs of the VIM with a VNFC recorded down (or stopped), or with an alarm."""
+        unsettled = await self.ns.vnfc_locations(
+            vim_id=vim_id, ns_statuses=WATCHED_NS, states=SETTLED - {VnfcState.RUNNING}
+        )
+        alarmed = {
+            a.nsr_id
+            for a in active
+            if a.nsr_id and a.vim_id == vim_id and a.probable_cause in VNFC_ALARMS
+        }
+        for nsr_id in sorted({v.nsr_id for v in unsettled} | alarmed):
+            await self.run_once_for(nsr_id)
 
     async def check_vim_services(self, vim_id: str, active: list[Alarm] | None = None) -> None:
         """Check each NS on the VIM whose records differ from the VIM's servers."""
@@ -367,9 +393,14 @@ class FaultWatcher:
         driver = await self.vims.driver(vim_id)
         async with contextlib.aclosing(driver.events()) as events:
             log.info("fault.events_following vim=%s", vim_id)
-            async for event in events:
-                self.events_seen[vim_id] = self.events_seen.get(vim_id, 0) + 1
-                nsr_id = event.labels.get(LABEL_NS)
-                if nsr_id:
-                    await self.run_once_for(nsr_id)
+            self.following.add(vim_id)
+            self.full_due = True
+            try:
+                async for event in events:
+                    self.events_seen[vim_id] = self.events_seen.get(vim_id, 0) + 1
+                    nsr_id = event.labels.get(LABEL_NS)
+                    if nsr_id:
+                        await self.run_once_for(nsr_id)
+            finally:
+                self.following.discard(vim_id)
         log.warning("fault.events_ended vim=%s", vim_id)

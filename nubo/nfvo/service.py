@@ -105,10 +105,16 @@ class NsService:
         return await self.store.list_nsrs(include_terminated=include_terminated)
 
     async def vnfc_locations(
-        self, *, vim_id: str | None = None, ns_statuses: Iterable[NsStatus] | None = None
+        self,
+        *,
+        vim_id: str | None = None,
+        ns_statuses: Iterable[NsStatus] | None = None,
+        states: Iterable[VnfcState] | None = None,
     ) -> builtins.list[VnfcLocation]:
         """The VNFCs of many NSs at once, from the store's index (no NSR is loaded)."""
-        return await self.store.vnfc_locations(vim_id=vim_id, ns_statuses=ns_statuses)
+        return await self.store.vnfc_locations(
+            vim_id=vim_id, ns_statuses=ns_statuses, states=states
+        )
 
     async def statuses(self, nsr_ids: Iterable[str]) -> dict[str, NsStatus]:
         return await self.store.ns_statuses(nsr_ids)

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 from nubo.model.alarms import Alarm
 from nubo.model.catalogue import NsdEntry, VimRegistration
 from nubo.model.records import LcmOpOcc, NetworkServiceRecord, VnfcLocation
-from nubo.model.states import NsStatus
+from nubo.model.states import NsStatus, VnfcState
 
 
 class Store(Protocol):
@@ -84,6 +84,7 @@ class Store(Protocol):
         vim_id: str | None = None,
         ns_statuses: Iterable[NsStatus] | None = None,
         nsr_ids: Iterable[str] | None = None,
+        states: Iterable[VnfcState] | None = None,
     ) -> list[VnfcLocation]:
         """VNFCs from the index (no NSR loaded)."""
         ...

@@ -272,6 +272,7 @@ class SqlStore:
         vim_id: str | None = None,
         ns_statuses: Iterable[NsStatus] | None = None,
         nsr_ids: Iterable[str] | None = None,
+        states: Iterable[VnfcState] | None = None,
     ) -> list[VnfcLocation]:
         """VNFCs (of NSs in ``ns_statuses``, on ``vim_id``) from the index; no NSR is loaded."""
         query = select(
@@ -289,6 +290,8 @@ class SqlStore:
             query = query.where(nsrs.c.status.in_(sorted(s.value for s in ns_statuses)))
         if nsr_ids is not None:
             query = query.where(vnfc_instances.c.nsr_id.in_(sorted(set(nsr_ids))))
+        if states is not None:
+            query = query.where(vnfc_instances.c.state.in_(sorted(s.value for s in states)))
         async with self._engine.connect() as conn:
             return [
                 VnfcLocation(

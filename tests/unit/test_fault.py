@@ -503,3 +503,48 @@ async def test_heal_attempts_outlive_the_healer_that_counted_them(fm: Fm) -> Non
     assert await tick(2.1) == 0
     [failed] = [a for a in await fm.active() if a.probable_cause == ProbableCause.HEAL_FAILED]
     assert "3 heal attempts failed" in failed.fault_details[0]
+
+
+async def test_passes_at_rest_list_nothing_while_events_are_followed(fm: Fm) -> None:
+    """With the VIM's events followed, a pass between two resyncs lists no server, yet a
+    crash is still alarmed and healed at once, and a full resync still runs."""
+    nsr = await fm.deploy()
+    loops = FaultManagement(fm.watcher, fm.healer, fm.alarms, interval=0.05, resync_interval=600)
+    listings = 0
+    list_servers = fm.fake.list_servers
+
+    async def counted(labels: dict[str, str] | None = None) -> list[Server]:
+        nonlocal listings
+        listings += 1
+        return await list_servers(labels)
+
+    fm.fake.list_servers = counted  # type: ignore[method-assign]
+    await loops.start()
+    try:
+
+        async def following() -> bool:
+            return bool(fm.watcher.following) and not fm.watcher.full_due
+
+        await wait_until(following, 2)
+        await asyncio.sleep(0.1)
+        settled = listings
+        await asyncio.sleep(0.5)  # about ten passes at rest
+        assert listings == settled, "a pass at rest listed the VIM's servers"
+
+        fm.fake.crash((await fm.vnfc(nsr.id, "sipp-server")).vc_id, exit_code=137)
+
+        async def alarmed() -> bool:
+            return len(await fm.active()) == 1
+
+        assert await wait_until(alarmed, 1.0) < 1.0  # from the event, not from a listing
+
+        async def healed() -> bool:
+            vnfc = await fm.vnfc(nsr.id, "sipp-server")
+            return vnfc.state == VnfcState.RUNNING and not await fm.active()
+
+        await wait_until(healed, 5)
+        heals = [o for o in await fm.nubo.ns.operations(nsr.id) if o.operation == "HEAL"]
+        assert [o.state for o in heals] == [OpState.COMPLETED]
+    finally:
+        await loops.stop()
+        fm.fake.list_servers = list_servers  # type: ignore[method-assign]
