@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import ClassVar
 
 from nubo.model.errors import Conflict, ImageNotFound, NotFound, VimError, VimUnreachable
+from nubo.vim.fake.knobs import DELAY_PREFIX, knobs
 from nubo.vim.port import (
     LABEL_MANAGED,
     LABEL_SERVER,
@@ -88,9 +89,11 @@ class FakeVimDriver:
     """In-memory VimDriver (VIM type ``fake``).
 
     Knobs (attributes, or ``config.extra`` keys of the same name as comma
-    separated text): ``images`` known images (None: any image exists),
-    ``fail_start_for`` server names or images whose start fails, ``unreachable``
-    makes every call raise ``VimUnreachable``, ``delay`` seconds added to each call.
+    separated text, or query parameters of an endpoint ``fake:?key=value&...``):
+    ``images`` known images (None: any image exists), ``fail_start_for`` server
+    names or images whose start fails, ``unreachable`` makes every call raise
+    ``VimUnreachable``, ``delay`` seconds added to each call, ``delay.<call>``
+    seconds added to one call type instead (``delay.start_server=0.3``).
     At run time ``crash``, ``vanish`` and ``break_event_streams`` inject faults;
     every server state change is published to the ``events()`` subscribers.
     """
@@ -99,7 +102,7 @@ class FakeVimDriver:
 
     def __init__(self, config: VimConfig | None = None) -> None:
         self.config = config or VimConfig(id="fake", name="fake", type="fake")
-        extra = self.config.extra
+        extra = knobs(self.config)
         self.images: set[str] | None = (
             _csv(extra["images"]) if "images" in extra else set(DEFAULT_IMAGES)
         )
@@ -108,6 +111,12 @@ class FakeVimDriver:
         self.fail_start_for: set[str] = _csv(extra.get("fail_start_for", ""))
         self.unreachable: bool = extra.get("unreachable", "") in ("1", "true", "yes")
         self.delay: float = float(extra.get("delay", "0"))
+        #: seconds added to one call type (``delay.create_server``), instead of ``delay``
+        self.delays: dict[str, float] = {
+            key.removeprefix(DELAY_PREFIX): float(value)
+            for key, value in extra.items()
+            if key.startswith(DELAY_PREFIX)
+        }
         #: subnets held by networks that are not ours (as Docker's default bridge)
         self.foreign_subnets: list[str] = ["172.17.0.0/16"]
         self.networks: dict[str, Network] = {}
@@ -158,12 +167,13 @@ class FakeVimDriver:
         return list(self._entry(server_id).history)
 
     # -- plumbing ---------------------------------------------------------------------
-    async def _enter(self) -> None:
+    async def _enter(self, call: str) -> None:
         self.calls += 1
         if self.unreachable:
             raise VimUnreachable(f"fake VIM {self.config.name} is unreachable")
-        if self.delay > 0:
-            await asyncio.sleep(self.delay)
+        delay = self.delays.get(call, self.delay)
+        if delay > 0:
+            await asyncio.sleep(delay)
 
     def _entry(self, server_id: str) -> _Entry:
         entry = self._servers.get(server_id)
@@ -196,7 +206,7 @@ class FakeVimDriver:
 
     # -- catalogue --------------------------------------------------------------------
     async def info(self) -> VimInfo:
-        await self._enter()
+        await self._enter("info")
         return VimInfo(
             type=self.vim_type,
             version="fake-1",
@@ -205,26 +215,26 @@ class FakeVimDriver:
         )
 
     async def list_images(self) -> list[Image]:
-        await self._enter()
+        await self._enter("list_images")
         return [Image(id=f"sha256:{name}", names=(name,)) for name in sorted(self.images or ())]
 
     async def has_image(self, name: str) -> bool:
-        await self._enter()
+        await self._enter("has_image")
         return self.images is None or name in self.images
 
     async def list_flavours(self) -> list[Flavour]:
-        await self._enter()
+        await self._enter("list_flavours")
         return [Flavour(key="docker.container")]
 
     async def quota(self) -> Quota:
-        await self._enter()
+        await self._enter("quota")
         used = self.foreign_subnets + [n.cidr for n in self.networks.values()]
         free = count_free_subnets(self.config.subnet_pool, self.config.subnet_prefix, used)
         return Quota(networks=free)
 
     # -- networks ---------------------------------------------------------------------
     async def create_network(self, spec: NetworkSpec) -> Network:
-        await self._enter()
+        await self._enter("create_network")
         async with self._lock:
             for net in self.networks.values():
                 if net.name == spec.name:
@@ -242,12 +252,12 @@ class FakeVimDriver:
             return net
 
     async def list_networks(self, labels: dict[str, str] | None = None) -> list[Network]:
-        await self._enter()
+        await self._enter("list_networks")
         wanted = (labels or {}).items()
         return [n for n in self.networks.values() if wanted <= n.labels.items()]
 
     async def delete_network(self, network_id: str) -> None:
-        await self._enter()
+        await self._enter("delete_network")
         if any(
             network_id in e.networks.values() and e.server.status is ServerStatus.RUNNING
             for e in self._servers.values()
@@ -257,7 +267,7 @@ class FakeVimDriver:
 
     # -- servers ----------------------------------------------------------------------
     async def create_server(self, spec: ServerSpec) -> Server:
-        await self._enter()
+        await self._enter("create_server")
         if not spec.networks:
             raise VimError(f"server {spec.name}: at least one network is required")
         server_id = str(uuid.uuid4())
@@ -292,7 +302,7 @@ class FakeVimDriver:
         return server
 
     async def set_metadata(self, server_id: str, metadata: dict[str, str]) -> Server:
-        await self._enter()
+        await self._enter("set_metadata")
         entry = self._entry(server_id)
         if entry.server.status is not ServerStatus.CREATED:
             status = entry.server.status
@@ -307,7 +317,7 @@ class FakeVimDriver:
         return entry.server
 
     async def start_server(self, server_id: str, timeout: float) -> Server:
-        await self._enter()
+        await self._enter("start_server")
         entry = self._entry(server_id)
         server = entry.server
         if server.status is ServerStatus.RUNNING:
@@ -334,7 +344,7 @@ class FakeVimDriver:
         return entry.server
 
     async def stop_server(self, server_id: str, timeout: float) -> Server:
-        await self._enter()
+        await self._enter("stop_server")
         entry = self._entry(server_id)
         if entry.server.status in (ServerStatus.RUNNING, ServerStatus.CREATED):
             self._set(entry, ServerStatus.STOPPING)
@@ -344,22 +354,22 @@ class FakeVimDriver:
         return entry.server
 
     async def delete_server(self, server_id: str) -> None:
-        await self._enter()
+        await self._enter("delete_server")
         entry = self._servers.pop(server_id, None)
         if entry is not None:
             self._publish(entry.server, None, "removed")
 
     async def get_server(self, server_id: str) -> Server:
-        await self._enter()
+        await self._enter("get_server")
         return self._entry(server_id).server
 
     async def list_servers(self, labels: dict[str, str] | None = None) -> list[Server]:
-        await self._enter()
+        await self._enter("list_servers")
         wanted = (labels or {}).items()
         return [e.server for e in self._servers.values() if wanted <= e.server.labels.items()]
 
     async def server_stats(self, server_id: str) -> ServerStats:
-        await self._enter()
+        await self._enter("server_stats")
         entry = self._entry(server_id)
         if entry.load.delay > 0:
             await asyncio.sleep(entry.load.delay)
@@ -378,7 +388,7 @@ class FakeVimDriver:
 
     async def events(self) -> AsyncGenerator[ServerEvent, None]:
         """Every server state change from now on, until closed or broken."""
-        await self._enter()
+        await self._enter("events")
         queue: asyncio.Queue[ServerEvent | None] = asyncio.Queue()
         self._subscribers.add(queue)
         try:
