@@ -19,6 +19,7 @@ from nubo.model.errors import Conflict, ImageNotFound, NotFound, VimError, VimUn
 from nubo.vim.fake.knobs import DELAY_PREFIX, knobs
 from nubo.vim.port import (
     LABEL_MANAGED,
+    LABEL_NS,
     LABEL_SERVER,
     Flavour,
     Image,
@@ -121,6 +122,8 @@ class FakeVimDriver:
         self.foreign_subnets: list[str] = ["172.17.0.0/16"]
         self.networks: dict[str, Network] = {}
         self._servers: dict[str, _Entry] = {}
+        #: server ids by their NS label, as an engine indexes its label filters
+        self._by_ns: dict[str, set[str]] = {}
         self._lock = asyncio.Lock()
         #: number of VIM calls made, for benchmarks and tests
         self.calls = 0
@@ -138,7 +141,7 @@ class FakeVimDriver:
 
     def vanish(self, server_id: str) -> None:
         """Remove a server behind the orchestrator's back."""
-        entry = self._servers.pop(server_id, None)
+        entry = self._forget_server(server_id)
         if entry is not None:
             self._publish(entry.server, None, "removed")
 
@@ -298,6 +301,7 @@ class FakeVimDriver:
             entry = _Entry(server=server, networks=dict(spec.networks))
             entry.history.append(ServerStatus.CREATED)
             self._servers[server_id] = entry
+            self._by_ns.setdefault(server.labels.get(LABEL_NS, ""), set()).add(server_id)
         self._publish(server, ServerStatus.CREATED, "")
         return server
 
@@ -355,7 +359,7 @@ class FakeVimDriver:
 
     async def delete_server(self, server_id: str) -> None:
         await self._enter("delete_server")
-        entry = self._servers.pop(server_id, None)
+        entry = self._forget_server(server_id)
         if entry is not None:
             self._publish(entry.server, None, "removed")
 
@@ -366,7 +370,19 @@ class FakeVimDriver:
     async def list_servers(self, labels: dict[str, str] | None = None) -> list[Server]:
         await self._enter("list_servers")
         wanted = (labels or {}).items()
-        return [e.server for e in self._servers.values() if wanted <= e.server.labels.items()]
+        # the engine filters by label on its side; the stand-in must not cost N per NS
+        ns = (labels or {}).get(LABEL_NS)
+        ids = self._by_ns.get(ns, set()) if ns is not None else self._servers.keys()
+        entries = [self._servers[i] for i in ids]
+        return [e.server for e in entries if wanted <= e.server.labels.items()]
+
+    def _forget_server(self, server_id: str) -> _Entry | None:
+        entry = self._servers.pop(server_id, None)
+        if entry is not None:
+            ns = self._by_ns.get(entry.server.labels.get(LABEL_NS, ""))
+            if ns is not None:
+                ns.discard(server_id)
+        return entry
 
     async def server_stats(self, server_id: str) -> ServerStats:
         await self._enter("server_stats")
