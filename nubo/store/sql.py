@@ -273,6 +273,7 @@ class SqlStore:
         ns_statuses: Iterable[NsStatus] | None = None,
         nsr_ids: Iterable[str] | None = None,
         states: Iterable[VnfcState] | None = None,
+        vc_id: str | None = None,
     ) -> list[VnfcLocation]:
         """VNFCs (of NSs in ``ns_statuses``, on ``vim_id``) from the index; no NSR is loaded."""
         query = select(
@@ -292,6 +293,8 @@ class SqlStore:
             query = query.where(vnfc_instances.c.nsr_id.in_(sorted(set(nsr_ids))))
         if states is not None:
             query = query.where(vnfc_instances.c.state.in_(sorted(s.value for s in states)))
+        if vc_id is not None:
+            query = query.where(vnfc_instances.c.vc_id == vc_id)
         async with self._engine.connect() as conn:
             return [
                 VnfcLocation(
@@ -308,14 +311,7 @@ class SqlStore:
 
     async def vnfc_on_server(self, vim_id: str, vc_id: str) -> VnfcLocation | None:
         """The VNFC whose server on ``vim_id`` is ``vc_id`` (which NS owns a container)."""
-        query = select(vnfc_instances.c.nsr_id).where(
-            vnfc_instances.c.vim_id == vim_id, vnfc_instances.c.vc_id == vc_id
-        )
-        async with self._engine.connect() as conn:
-            nsr_id = (await conn.execute(query.limit(1))).scalar_one_or_none()
-        if nsr_id is None:
-            return None
-        found = [v for v in await self.vnfc_locations(nsr_ids=[nsr_id]) if v.vc_id == vc_id]
+        found = await self.vnfc_locations(vim_id=vim_id, vc_id=vc_id)
         return found[0] if found else None
 
     async def nsr_ids_by_nsd(self, ns_statuses: Iterable[NsStatus]) -> dict[str, list[str]]:
