@@ -1,6 +1,8 @@
 """Composition root: builds nubo's object graph from settings.
 
-Nothing else in nubo reads environment variables or global state. Built with
+Nothing else in nubo reads environment variables or global state, and nothing
+else builds a repository: the graph has one ``Database`` and every service
+gets the repositories (ports of ``nubo.store.port``) it needs. Built with
 its default arguments the graph has only real VIM drivers and no fault hook;
 tests, and the test entry point ``nubo.testing``, pass their own registry (with
 the fake VIM) and fault hook.
@@ -37,10 +39,37 @@ from nubo.nfvo.vims import VimService
 from nubo.nfvo.workflows import NsWorkflows, Timeouts
 from nubo.notify.subscriptions import Subscriptions
 from nubo.settings import Settings
+from nubo.store.alarms import SqlAlarmRepository
+from nubo.store.database import Database
 from nubo.store.database import probe as probe_database
+from nubo.store.decisions import SqlDecisionStore
+from nubo.store.kpis import SqlKpiStore
 from nubo.store.leases import SqlLeadership, SqlLeases
 from nubo.store.memory import SqlLoopMemory
-from nubo.store.sql import SqlStore
+from nubo.store.metrics import SqlMetricStore
+from nubo.store.nsds import SqlNsdRepository
+from nubo.store.operations import SqlOperationRepository
+from nubo.store.outbox import SqlOutbox
+from nubo.store.packages import SqlPackageStore
+from nubo.store.port import (
+    AlarmRepository,
+    DecisionRepository,
+    KpiRepository,
+    Leadership,
+    LoopMemory,
+    MetricRepository,
+    NsdRepository,
+    NsLeases,
+    NsRecordRepository,
+    OperationRepository,
+    Outbox,
+    PackageRepository,
+    SubscriptionRepository,
+    VimRepository,
+)
+from nubo.store.records import SqlNsRecordRepository
+from nubo.store.subscriptions import SqlSubscriptionStore
+from nubo.store.vims import SqlVimRepository
 from nubo.vim import docker as docker_vim
 from nubo.vim.registry import DriverRegistry
 
@@ -57,12 +86,55 @@ def default_registry() -> DriverRegistry:
     return registry
 
 
+@dataclass(frozen=True)
+class Repositories:
+    """Every repository of the orchestrator, each typed as its port, all on one database."""
+
+    vims: VimRepository
+    nsds: NsdRepository
+    nsrs: NsRecordRepository
+    operations: OperationRepository
+    alarms: AlarmRepository
+    packages: PackageRepository
+    subscriptions: SubscriptionRepository
+    outbox: Outbox
+    metrics: MetricRepository
+    kpis: KpiRepository
+    decisions: DecisionRepository
+    memory: LoopMemory
+    #: the per-NS locks this replica takes
+    leases: NsLeases
+    #: this replica's claims to lead background work (loops, notification delivery)
+    leadership: Leadership
+
+
+def build_repositories(database: Database, replica: str, lease_seconds: float) -> Repositories:
+    """The SQL repositories on ``database``; leases and claims are ``replica``'s."""
+    return Repositories(
+        vims=SqlVimRepository(database),
+        nsds=SqlNsdRepository(database),
+        nsrs=SqlNsRecordRepository(database),
+        operations=SqlOperationRepository(database),
+        alarms=SqlAlarmRepository(database),
+        packages=SqlPackageStore(database),
+        subscriptions=SqlSubscriptionStore(database),
+        outbox=SqlOutbox(database),
+        metrics=SqlMetricStore(database),
+        kpis=SqlKpiStore(database),
+        decisions=SqlDecisionStore(database),
+        memory=SqlLoopMemory(database),
+        leases=SqlLeases(database, replica, ttl=lease_seconds),
+        leadership=SqlLeadership(database, replica, ttl=lease_seconds),
+    )
+
+
 @dataclass
 class Nubo:
     """The running orchestrator: every service, wired."""
 
     settings: Settings
-    store: SqlStore
+    database: Database
+    repositories: Repositories
     registry: DriverRegistry
     vims: VimService
     catalogue: NsdCatalogue
@@ -77,7 +149,6 @@ class Nubo:
     monitoring: Monitoring
     autoscaling: AutoScaling
     kpis: Kpis
-    leadership: SqlLeadership
     started: bool = field(default=False)
     #: whether this replica runs the background loops (one replica does at a time)
     leading: bool = field(default=False)
@@ -86,7 +157,7 @@ class Nubo:
 
     async def start(self) -> None:
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
-        await self.store.init()
+        await self.database.init()
         await self.runner.start()
         await self.subscriptions.start()
         await self.vims.ensure_default(
@@ -124,7 +195,7 @@ class Nubo:
 
     async def _follow_leadership(self) -> None:
         try:
-            leading = await self.leadership.claim(BACKGROUND_LOOPS)
+            leading = await self.repositories.leadership.claim(BACKGROUND_LOOPS)
         except Exception:
             log.exception("replica.claim_failed replica=%s", self.settings.replica)
             leading = False
@@ -179,7 +250,7 @@ class Nubo:
         if self.leading:
             self.leading = False
             try:
-                await self.leadership.resign(BACKGROUND_LOOPS)
+                await self.repositories.leadership.resign(BACKGROUND_LOOPS)
             except Exception:
                 log.exception("replica.resign_failed replica=%s", self.settings.replica)
         if self._reconcile_task is not None:
@@ -188,7 +259,7 @@ class Nubo:
         await self.runner.shutdown()
         await self.subscriptions.stop()
         await self.vims.close()
-        await self.store.close()
+        await self.database.close()
         self.started = False
 
     def api(self) -> FastAPI:
@@ -220,30 +291,33 @@ def build(
     ``registry`` defaults to the production drivers (``default_registry``);
     ``fault_hook`` runs at every workflow step boundary, for tests only.
     """
-    store = SqlStore(settings.db_url)
+    database = Database(settings.db_url)
+    repos = build_repositories(database, settings.replica, settings.lease_seconds)
     if registry is None:
         registry = default_registry()
-    vims = VimService(store, registry)
+    vims = VimService(repos.vims, registry)
 
     def parse(document: dict[str, Any]) -> Nsd:
         return parse_nsd(document)
 
-    packages = VnfPackageCatalogue(store.engine, store)
-    catalogue = NsdCatalogue(store, parse, packages=packages)
+    packages = VnfPackageCatalogue(repos.packages, repos.nsds)
+    catalogue = NsdCatalogue(repos.nsds, repos.nsrs, parse, packages=packages)
     events = EventBus()
     subscriptions = Subscriptions(
-        store.engine,
+        repos.subscriptions,
+        repos.outbox,
         events,
         timeout=settings.notification_timeout,
         attempts=settings.notification_attempts,
         backoff=settings.notification_backoff,
         queue_size=settings.notification_queue_size,
         allowed_hosts=settings.notification_allowed_hosts,
-        leadership=SqlLeadership(store.engine, settings.replica, ttl=settings.lease_seconds),
+        leadership=repos.leadership,
     )
     runner = OpRunner(
-        store,
-        SqlLeases(store.engine, settings.replica, ttl=settings.lease_seconds),
+        repos.nsrs,
+        repos.operations,
+        repos.leases,
         op_timeout=settings.op_timeout,
         fault_hook=fault_hook,
         events=events,
@@ -254,37 +328,45 @@ def build(
         timeouts=Timeouts(start=settings.start_timeout, stop=settings.stop_timeout),
     )
     ns = NsService(
-        store, runner, workflows, vims, catalogue.parsed, check_nsd=catalogue.ensure_usable
+        repos.nsrs,
+        repos.operations,
+        runner,
+        workflows,
+        vims,
+        catalogue.parsed,
+        check_nsd=catalogue.ensure_usable,
     )
     instances = NsInstances(ns)
     fault = build_fault_management(
         ns,
         vims,
-        store,
+        repos.alarms,
         interval=settings.fault_interval,
         resync_interval=settings.fault_resync_interval,
         policy_for=policy_from_descriptor(catalogue.parsed),
         notify=subscriptions.publish_alarm,
-        memory=SqlLoopMemory(store.engine),
+        memory=repos.memory,
     )
-    monitoring = build_monitoring(ns, vims, store.engine, interval=settings.metrics_interval)
+    monitoring = build_monitoring(ns, vims, repos.metrics, interval=settings.metrics_interval)
     autoscaling = build_autoscaling(
         ns,
         monitoring.reader,
-        store,
+        repos.decisions,
         catalogue.parsed,
         interval=settings.autoscale_interval,
         max_age=3 * settings.metrics_interval,
+        memory=repos.memory,
     )
     kpis = build_kpis(
-        store.engine,
+        repos.kpis,
         monitoring.reader,
         interval=settings.metrics_interval,
         notify=subscriptions.publish_kpi_event,
     )
     return Nubo(
         settings,
-        store,
+        database,
+        repos,
         registry,
         vims,
         catalogue,
@@ -299,7 +381,6 @@ def build(
         monitoring,
         autoscaling,
         kpis,
-        SqlLeadership(store.engine, settings.replica, ttl=settings.lease_seconds),
     )
 
 

@@ -23,10 +23,10 @@ import httpx
 import pytest
 import requests.exceptions
 
-from nubo.app import Nubo, build
+from nubo.app import Nubo, Repositories, build, build_repositories
 from nubo.nfvo.operations import FaultHook
 from nubo.settings import Settings
-from nubo.store.sql import SqlStore
+from nubo.store.database import Database
 from nubo.testing import registry_with_fake
 from nubo.vim.docker import DockerVimDriver
 from nubo.vim.port import LABEL_NS, VimConfig
@@ -98,21 +98,27 @@ async def stop_and_clean(app: Any, docker_client: Any) -> None:
     In that order: calls already running in the Docker driver's threads finish
     during ``stop``, so nothing they create can appear after the clean-up.
     """
-    nsr_ids = [nsr.id for nsr in await app.store.list_nsrs(include_terminated=True)]
+    nsr_ids = [nsr.id for nsr in await app.repositories.nsrs.list_nsrs(include_terminated=True)]
     await app.stop()
     for nsr_id in nsr_ids:
         remove_labelled(docker_client, f"{LABEL_NS}={nsr_id}")
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqlStore]:
-    """An empty store at its newest schema (a test module may define its own ``store``)."""
-    sql = SqlStore(database_url_for(tmp_path))
-    await sql.init()
+async def database(tmp_path: Path) -> AsyncIterator[Database]:
+    """The test's own database at its newest schema (cloned from the run's template)."""
+    db = Database(database_url_for(tmp_path))
+    await db.init()
     try:
-        yield sql
+        yield db
     finally:
-        await sql.close()
+        await db.close()
+
+
+@pytest.fixture
+def store(database: Database) -> Repositories:
+    """Every repository on an empty database, as the composition root builds them."""
+    return build_repositories(database, "test-replica", lease_seconds=10.0)
 
 
 @pytest.fixture

@@ -34,8 +34,7 @@ import pytest
 from sqlalchemy import make_url, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from nubo.store.database import masked
-from nubo.store.sql import SqlStore
+from nubo.store.database import Database, masked
 from nubo.store.tables import nsrs
 
 _T = TypeVar("_T")
@@ -68,11 +67,11 @@ class _LoopThread:
 
 
 async def _migrate(url: str) -> None:
-    store = SqlStore(url)
+    database = Database(url)
     try:
-        await store.init()
+        await database.init()
     finally:
-        await store.close()
+        await database.close()
 
 
 class TestDatabases:

@@ -21,12 +21,11 @@ from fastapi import APIRouter, Query, Request, Response
 
 from nubo.fault.alarms import AlarmService
 from nubo.model.errors import BadRequest, NotFound, NuboError
-from nubo.model.metrics import ALIASES, Aggregate, Metric, Sample, metric_named
+from nubo.model.metrics import ALIASES, Aggregate, Metric, Sample, aggregate_values, metric_named
 from nubo.model.records import NetworkServiceRecord
 from nubo.monitor.prometheus import CONTENT_TYPE, exposition
 from nubo.monitor.query import MetricsReader
 from nubo.nfvo.service import NsService
-from nubo.store.metrics import aggregate_values
 
 router = APIRouter(tags=["metrics"])
 

@@ -13,17 +13,13 @@ import asyncio
 import logging
 import time
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
 from nubo.autoscale.decisions import DecisionLog
 from nubo.autoscale.engine import AutoScaler, Clock
 from nubo.monitor.query import MetricsReader
 from nubo.nfvo.service import NsService
 from nubo.nfvo.tasks import cancel_and_wait
 from nubo.nfvo.workflows import NsdLoader
-from nubo.store.decisions import SqlDecisionStore
-from nubo.store.memory import SqlLoopMemory
-from nubo.store.sql import SqlStore
+from nubo.store.port import DecisionRepository, LoopMemory
 
 log = logging.getLogger("nubo.autoscale")
 
@@ -80,20 +76,20 @@ class AutoScaling:
 def build_autoscaling(
     ns: NsService,
     reader: MetricsReader,
-    engine_or_store: AsyncEngine | SqlStore,
+    decisions: DecisionRepository,
     load_nsd: NsdLoader,
     interval: float = 1.0,
     *,
     clock: Clock = time.time,
     max_age: float = 15.0,
+    memory: LoopMemory | None = None,
 ) -> AutoScaling:
-    """Wire the decision store, the auto-scaler and its loop (called by the composition root).
+    """Wire the auto-scaler and its loop on the decision store (called by the composition root).
 
     ``max_age`` should be about three sampling intervals of the metrics
     collector: older samples no longer describe the VNFC.
     """
-    engine = engine_or_store.engine if isinstance(engine_or_store, SqlStore) else engine_or_store
-    decisions = DecisionLog(SqlDecisionStore(engine))
-    memory = SqlLoopMemory(engine)
-    scaler = AutoScaler(ns, reader, decisions, load_nsd, clock, max_age=max_age, memory=memory)
+    scaler = AutoScaler(
+        ns, reader, DecisionLog(decisions), load_nsd, clock, max_age=max_age, memory=memory
+    )
     return AutoScaling(scaler, interval)

@@ -39,7 +39,7 @@ from nubo.model.descriptors import Nsd
 from nubo.model.errors import Conflict, FieldProblem, InvalidDescriptor
 from nubo.model.ids import new_id
 from nubo.model.packages import OnboardingState, OperationalState, VnfPackage
-from nubo.store.port import Store
+from nubo.store.port import NsdRepository, NsRecordRepository
 
 log = logging.getLogger(__name__)
 
@@ -52,13 +52,15 @@ class NsdCatalogue:
 
     def __init__(
         self,
-        store: Store,
+        store: NsdRepository,
+        nsrs: NsRecordRepository,
         parse: NsdParser,
         *,
         descriptor_format: str = "openbaton",
         packages: VnfPackageCatalogue | None = None,
     ):
         self._store = store
+        self._nsrs = nsrs
         self._parse = parse
         self._format = descriptor_format
         self._parsers: dict[str, NsdParser] = {SOL001: parse_sol001_body, descriptor_format: parse}
@@ -246,13 +248,13 @@ class NsdCatalogue:
     async def instances(self) -> dict[str, builtins.list[str]]:
         """NSD id -> its NS instances that are not TERMINATED (what makes it IN_USE)."""
         found: dict[str, builtins.list[str]] = {}
-        for nsr in await self._store.list_nsrs(include_terminated=False):
+        for nsr in await self._nsrs.list_nsrs(include_terminated=False):
             found.setdefault(nsr.descriptor_reference, []).append(nsr.id)
         return found
 
     async def users(self, nsd_id: str) -> builtins.list[str]:
         """The NS instances (not TERMINATED) of the NSD."""
-        return [nsr.id for nsr in await self._store.nsrs_using_nsd(nsd_id)]
+        return [nsr.id for nsr in await self._nsrs.nsrs_using_nsd(nsd_id)]
 
     async def delete(self, nsd_id: str, *, require_disabled: bool = False) -> None:
         """Delete an NSD; ``Conflict`` naming the NSRs when running services still use it.

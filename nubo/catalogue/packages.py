@@ -24,15 +24,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
 from nubo.descriptors.csar import read_csar
 from nubo.descriptors.vnf_package import VnfPackageContent, read_package
 from nubo.model.errors import BadRequest, Conflict, NotFound
 from nubo.model.ids import new_id
 from nubo.model.packages import OnboardingState, OperationalState, VnfPackage
-from nubo.store.packages import SqlPackageStore
-from nubo.store.port import Store
+from nubo.store.port import NsdRepository, PackageRepository
 
 __all__ = ["UnsupportedContent", "VnfPackageCatalogue", "merge_patch"]
 
@@ -52,8 +49,8 @@ class UnsupportedContent(BadRequest):
 class VnfPackageCatalogue:
     """VNF packages: create, upload content, read, enable/disable, delete."""
 
-    def __init__(self, engine: AsyncEngine, store: Store) -> None:
-        self._packages = SqlPackageStore(engine)
+    def __init__(self, packages: PackageRepository, store: NsdRepository) -> None:
+        self._packages = packages
         self._store = store
         self._lock = asyncio.Lock()
 

@@ -22,7 +22,7 @@ from nubo.model.alarms import (
 )
 from nubo.model.ids import new_id
 from nubo.model.records import utcnow
-from nubo.store.port import Store
+from nubo.store.port import AlarmRepository
 
 log = logging.getLogger("nubo.fault")
 
@@ -49,7 +49,7 @@ def _ids(alarm: Alarm) -> str:
 class AlarmService:
     """Alarms of VNFCs and VIMs, persisted in the store."""
 
-    def __init__(self, store: Store, notify: Notify | None = None) -> None:
+    def __init__(self, store: AlarmRepository, notify: Notify | None = None) -> None:
         self._store = store
         self._notify = notify
         # raise/clear read then write: serialise them so two detections of the

@@ -27,7 +27,7 @@ from nubo.fault.watcher import FaultWatcher
 from nubo.nfvo.service import NsService
 from nubo.nfvo.tasks import cancel_and_wait
 from nubo.nfvo.vims import VimService
-from nubo.store.port import LoopMemory, Store
+from nubo.store.port import AlarmRepository, LoopMemory
 
 log = logging.getLogger("nubo.fault")
 
@@ -119,7 +119,7 @@ class FaultManagement:
 def build_fault_management(
     ns: NsService,
     vims: VimService,
-    store: Store,
+    store: AlarmRepository,
     interval: float = 1.0,
     *,
     policy_for: PolicyFor = default_policy_for,

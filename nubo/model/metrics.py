@@ -1,4 +1,4 @@
-"""Metrics of VNFC instances: names, samples, aggregates.
+"""Metrics of VNFC instances: names, samples, aggregates and how they are computed.
 
 nubo's own metric names are dotted (``cpu.percent``); the Open Baton names that
 descriptors use are accepted as aliases (``system.cpu.util[,idle]`` is the CPU
@@ -7,6 +7,8 @@ idle percent, as in Zabbix, which Open Baton's monitoring used).
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -67,3 +69,36 @@ class Sample:
     vnfc_id: str
     metric: Metric
     value: float
+
+
+_PERCENTILES = {Aggregate.P50: 50.0, Aggregate.P90: 90.0, Aggregate.P95: 95.0, Aggregate.P99: 99.0}
+
+
+def percentile(values: Sequence[float], rank: float) -> float | None:
+    """The ``rank``-th percentile with linear interpolation (numpy's default)."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * rank / 100.0
+    low = math.floor(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def aggregate_values(values: Sequence[float], aggregate: Aggregate) -> float | None:
+    """One aggregate of values in time order; None for no values (count: 0)."""
+    if aggregate is Aggregate.COUNT:
+        return float(len(values))
+    if not values:
+        return None
+    if aggregate is Aggregate.AVG:
+        return math.fsum(values) / len(values)
+    if aggregate is Aggregate.SUM:
+        return math.fsum(values)
+    if aggregate is Aggregate.MIN:
+        return min(values)
+    if aggregate is Aggregate.MAX:
+        return max(values)
+    if aggregate is Aggregate.LAST:
+        return values[-1]
+    return percentile(values, _PERCENTILES[aggregate])

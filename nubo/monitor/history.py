@@ -15,11 +15,10 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict
 
-from nubo.model.metrics import Aggregate, Metric, Sample
+from nubo.model.metrics import Aggregate, Metric, Sample, aggregate_values
 from nubo.model.records import LcmOpOcc
 from nubo.model.states import FINAL_OP_STATES, LcmOperationType, OpState
 from nubo.monitor.query import MetricsReader
-from nubo.store.metrics import aggregate_values
 
 #: window when none is given and the NS has no operation to start it at
 DEFAULT_WINDOW = 3600.0

@@ -16,8 +16,6 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
 from nubo.model.errors import BadRequest, Conflict, NotFound
 from nubo.model.kpis import Kpi, KpiEvent, KpiSpec, define_kpi
 from nubo.model.records import NetworkServiceRecord
@@ -25,7 +23,7 @@ from nubo.model.states import NsStatus
 from nubo.monitor.query import MetricsReader
 from nubo.monitor.sampler import Clock
 from nubo.nfvo.tasks import cancel_and_wait
-from nubo.store.kpis import SqlKpiStore
+from nubo.store.port import KpiRepository
 
 log = logging.getLogger("nubo.monitor.kpis")
 
@@ -37,7 +35,7 @@ class KpiEvaluator:
 
     def __init__(
         self,
-        store: SqlKpiStore,
+        store: KpiRepository,
         reader: MetricsReader,
         clock: Clock = time.time,
         notify: Notify | None = None,
@@ -191,13 +189,13 @@ class Kpis:
 
 
 def build_kpis(
-    store_engine: AsyncEngine,
+    store: KpiRepository,
     reader: MetricsReader,
     interval: float = 5.0,
     *,
     clock: Clock = time.time,
     notify: Notify | None = None,
 ) -> Kpis:
-    """Wire the KPI store, the evaluator and its loop (called by the composition root)."""
-    evaluator = KpiEvaluator(SqlKpiStore(store_engine), reader, clock, notify)
+    """Wire the evaluator and its loop on the KPI store (called by the composition root)."""
+    evaluator = KpiEvaluator(store, reader, clock, notify)
     return Kpis(evaluator, interval)

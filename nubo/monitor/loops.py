@@ -12,14 +12,12 @@ import asyncio
 import logging
 import time
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
 from nubo.monitor.query import MetricsReader
 from nubo.monitor.sampler import Clock, MetricSampler
 from nubo.nfvo.service import NsService
 from nubo.nfvo.tasks import cancel_and_wait
 from nubo.nfvo.vims import VimService
-from nubo.store.metrics import PruneReport, SqlMetricStore
+from nubo.store.port import MetricRepository, PruneReport
 
 #: the shortest per-call stats timeout, whatever the sampling interval
 STATS_TIMEOUT_FLOOR = 2.0
@@ -33,7 +31,7 @@ class Monitoring:
     def __init__(
         self,
         sampler: MetricSampler,
-        store: SqlMetricStore,
+        store: MetricRepository,
         *,
         prune_interval: float = 60.0,
         clock: Clock = time.time,
@@ -90,13 +88,12 @@ class Monitoring:
 def build_monitoring(
     ns: NsService,
     vims: VimService,
-    engine: AsyncEngine,
+    store: MetricRepository,
     interval: float = 5.0,
     *,
     clock: Clock = time.time,
 ) -> Monitoring:
-    """Wire the metric store, the sampler and their loop (called by the composition root)."""
-    store = SqlMetricStore(engine)
+    """Wire the sampler and its loop on the metric store (called by the composition root)."""
     # a call may take most of a round (a longer round delays the next one, which
     # then starts at once); but a one-shot Docker stats call answers at the
     # engine's next collection, up to about a second later: a timeout below ~2 s

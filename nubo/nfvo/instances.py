@@ -46,14 +46,14 @@ class NsInstances:
             version=nsd.version,
             status=NsStatus.NOT_INSTANTIATED,
         )
-        await self.ns.store.save_nsr(nsr)
+        await self.ns.nsrs.save_nsr(nsr)
         self.ns.events.publish("NsIdentifierCreationNotification", nsInstanceId=nsr.id)
         log.info("ns.created ns=%s nsd=%s", nsr.id, nsd_id)
         return nsr
 
     async def instantiate_instance(self, nsr_id: str, vim: str | None = None) -> LcmOpOcc:
         """Instantiate a NOT_INSTANTIATED NS instance; failures wait in FAILED_TEMP."""
-        current = await self.ns.store.get_nsr(nsr_id)
+        current = await self.ns.nsrs.get_nsr(nsr_id)
         require_status(current, set(NOT_INSTANTIATED), "instantiate")
         nsd_id = current.descriptor_reference
         await self.ns.check_nsd(nsd_id)
@@ -85,21 +85,21 @@ class NsInstances:
         token = "delete-" + nsr_id
         await self.ns.runner.locks.acquire(nsr_id, token)
         try:
-            nsr = await self.ns.store.get_nsr(nsr_id)
+            nsr = await self.ns.nsrs.get_nsr(nsr_id)
             if nsr.status not in NOT_INSTANTIATED:
                 raise Conflict(
                     f"NS instance {nsr_id} is instantiated ({nsr.status.value}); "
                     "terminate it before deleting it",
                     current_state=nsr.status.value,
                 )
-            await self.ns.store.delete_nsr(nsr_id)
+            await self.ns.nsrs.delete_nsr(nsr_id)
         finally:
             await self.ns.runner.locks.release(nsr_id, token)
         self.ns.events.publish("NsIdentifierDeletionNotification", nsInstanceId=nsr_id)
         log.info("ns.deleted ns=%s", nsr_id)
 
     async def _held(self, op_id: str, task: str) -> LcmOpOcc:
-        op = await self.ns.store.get_op(op_id)
+        op = await self.ns.ops.get_op(op_id)
         if op.state != OpState.FAILED_TEMP:
             raise Conflict(
                 f"cannot {task} operation {op_id}: it is {op.state.value}, expected FAILED_TEMP",

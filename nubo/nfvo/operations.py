@@ -36,7 +36,7 @@ from nubo.model.states import (
 )
 from nubo.nfvo.events import EventBus
 from nubo.nfvo.tasks import cancel_and_wait
-from nubo.store.port import NsLeases, Store
+from nubo.store.port import NsLeases, NsRecordRepository, OperationRepository
 
 log = logging.getLogger("nubo.nfvo")
 
@@ -62,7 +62,7 @@ class OperationContext:
         """
         self.nsr.updated_at = utcnow()
         ended = self.op.state not in (OpState.PROCESSING, OpState.ROLLING_BACK)
-        await self.runner.store.save_progress(self.nsr, self.op, release=ended)
+        await self.runner.ops.save_progress(self.nsr, self.op, release=ended)
         self.runner.publish(self.op)
 
     @asynccontextmanager
@@ -95,13 +95,15 @@ class OpRunner:
 
     def __init__(
         self,
-        store: Store,
+        nsrs: NsRecordRepository,
+        ops: OperationRepository,
         locks: NsLeases,
         op_timeout: float = 600.0,
         fault_hook: FaultHook | None = None,
         events: EventBus | None = None,
     ) -> None:
-        self.store = store
+        self.nsrs = nsrs
+        self.ops = ops
         self.locks = locks
         self.op_timeout = op_timeout
         self.events = events or EventBus()
@@ -115,7 +117,7 @@ class OpRunner:
 
     async def save_op(self, op: LcmOpOcc) -> None:
         """Persist the occurrence; publish its state when it changed."""
-        await self.store.save_op(op)
+        await self.ops.save_op(op)
         self.publish(op)
 
     def publish(self, op: LcmOpOcc) -> None:
@@ -141,7 +143,7 @@ class OpRunner:
 
     async def _refuse_when_held(self, nsr_id: str) -> None:
         """SOL005: while an occurrence waits in FAILED_TEMP, its NS takes no other operation."""
-        held = await self.store.held_op(nsr_id)
+        held = await self.ops.held_op(nsr_id)
         if held is not None:
             raise Conflict(
                 f"operation {held.id} ({held.operation.value}) of NS {nsr_id} is FAILED_TEMP; "
@@ -188,12 +190,12 @@ class OpRunner:
         try:
             if new_nsr is None:
                 await self._refuse_when_held(nsr_id)
-            nsr = new_nsr if new_nsr is not None else await self.store.get_nsr(nsr_id)
+            nsr = new_nsr if new_nsr is not None else await self.nsrs.get_nsr(nsr_id)
             prepare(nsr)
             if new_nsr is not None:
-                await self.store.create_ns_operation(nsr, op, idempotency)
+                await self.ops.create_ns_operation(nsr, op, idempotency)
             else:
-                await self.store.save_progress(nsr, op)
+                await self.ops.save_progress(nsr, op)
             self.publish(op)
         except BaseException:
             await self._release(nsr_id, op.id)
@@ -227,14 +229,14 @@ class OpRunner:
         seen = op.state
         await self.locks.acquire(op.nsr_id, op.id)
         try:
-            op = await self.store.get_op(op.id)
+            op = await self.ops.get_op(op.id)
             if op.state != seen:
                 raise Conflict(
                     f"operation {op.id} is {op.state.value} now (it was {seen.value}); "
                     "look at it again",
                     current_state=op.state.value,
                 )
-            nsr = await self.store.get_nsr(op.nsr_id)
+            nsr = await self.nsrs.get_nsr(op.nsr_id)
         except BaseException:
             await self._release(op.nsr_id, op.id)
             raise
@@ -433,7 +435,7 @@ class OpRunner:
 
     async def cancel(self, op_id: str) -> LcmOpOcc:
         """Stop a running occurrence; it ends FAILED_TEMP (SOL005 ``cancel``)."""
-        op = await self.store.get_op(op_id)
+        op = await self.ops.get_op(op_id)
         task = self._tasks.get(op_id)
         if op.state not in (OpState.PROCESSING, OpState.ROLLING_BACK) or task is None:
             raise Conflict(
@@ -444,20 +446,20 @@ class OpRunner:
         self._cancelled.add(op_id)
         task.cancel()
         await asyncio.wait({task}, timeout=30)
-        return await self.store.get_op(op_id)
+        return await self.ops.get_op(op_id)
 
     async def fail(self, op: LcmOpOcc, on_failure: Rollback | None) -> LcmOpOcc:
         """FAILED_TEMP -> FAILED for good (SOL005 ``fail``); the NS is marked as failed."""
         await self.locks.acquire(op.nsr_id, op.id)
         try:
-            op = await self.store.get_op(op.id)
+            op = await self.ops.get_op(op.id)
             if op.state != OpState.FAILED_TEMP:
                 raise Conflict(
                     f"cannot fail operation {op.id}: it is {op.state.value} now, "
                     "expected FAILED_TEMP",
                     current_state=op.state.value,
                 )
-            nsr = await self.store.get_nsr(op.nsr_id)
+            nsr = await self.nsrs.get_nsr(op.nsr_id)
             ctx = OperationContext(self, op, nsr)
             op.set_state(OpState.FAILED)
             if on_failure is not None:
@@ -478,7 +480,7 @@ class OpRunner:
         task = self._tasks.get(op_id)
         if task is not None:
             await asyncio.wait_for(asyncio.shield(task), timeout)
-        op = await self.store.get_op(op_id)
+        op = await self.ops.get_op(op_id)
         if op.state not in FINAL_OP_STATES and op.state != OpState.FAILED_TEMP and task is None:
             raise NotFound(f"operation {op_id} is not running in this orchestrator")
         return op

@@ -17,13 +17,13 @@ from nubo.model.records import LcmOpOcc
 from nubo.model.states import LcmOperationType, OpState, StepStatus
 from nubo.nfvo.operations import OpRunner, Rollback, Work
 from nubo.nfvo.workflows import NsWorkflows
-from nubo.store.port import Store
+from nubo.store.port import OperationRepository
 
 log = logging.getLogger("nubo.nfvo")
 
 
 async def recover_operations(
-    store: Store, runner: OpRunner, workflows: NsWorkflows
+    ops: OperationRepository, runner: OpRunner, workflows: NsWorkflows
 ) -> list[LcmOpOcc]:
     """Finish every operation a stopped orchestrator (or a dead replica) left.
 
@@ -41,7 +41,7 @@ async def recover_operations(
     recovered = []
     unfinished = [
         op
-        for op in await store.unfinished_ops()
+        for op in await ops.unfinished_ops()
         # FAILED_TEMP waits for a retry, rollback or fail task
         if op.id not in runner.running() and op.state != OpState.FAILED_TEMP
     ]
@@ -52,7 +52,7 @@ async def recover_operations(
             continue
         try:
             if op.hold_on_failure and op.state == OpState.PROCESSING:
-                await _hold_interrupted(store, runner, op)
+                await _hold_interrupted(ops, runner, op)
                 continue
             work, rollback, on_failure = recovery_plan(workflows, op)
             op = await runner.resume(op, work, rollback, on_failure, roll_back=False)
@@ -99,11 +99,11 @@ def recovery_plan(
             return wf.terminate, None, wf.mark_error
 
 
-async def _hold_interrupted(store: Store, runner: OpRunner, op: LcmOpOcc) -> None:
+async def _hold_interrupted(ops: OperationRepository, runner: OpRunner, op: LcmOpOcc) -> None:
     """An interrupted SOL005 operation waits in FAILED_TEMP for its client to decide."""
     await runner.locks.acquire(op.nsr_id, op.id)
     try:
-        op = await store.get_op(op.id)
+        op = await ops.get_op(op.id)
         if op.state == OpState.PROCESSING:
             await _hold(runner, op)
     finally:

@@ -28,7 +28,7 @@ from nubo.nfvo.planning import plan_nsr
 from nubo.nfvo.recovery import recover_operations
 from nubo.nfvo.vims import VimService
 from nubo.nfvo.workflows import NsdLoader, NsWorkflows, find_vnfc_in
-from nubo.store.port import Store
+from nubo.store.port import NsRecordRepository, OperationRepository
 
 log = logging.getLogger("nubo.nfvo")
 
@@ -74,14 +74,16 @@ class NsService:
 
     def __init__(
         self,
-        store: Store,
+        nsrs: NsRecordRepository,
+        ops: OperationRepository,
         runner: OpRunner,
         workflows: NsWorkflows,
         vims: VimService,
         load_nsd: NsdLoader,
         check_nsd: NsdCheck | None = None,
     ) -> None:
-        self.store = store
+        self.nsrs = nsrs
+        self.ops = ops
         self.runner = runner
         self.workflows = workflows
         self.vims = vims
@@ -99,10 +101,10 @@ class NsService:
         return checked
 
     async def get(self, nsr_id: str) -> NetworkServiceRecord:
-        return await self.store.get_nsr(nsr_id)
+        return await self.nsrs.get_nsr(nsr_id)
 
     async def list(self, include_terminated: bool = False) -> list[NetworkServiceRecord]:
-        return await self.store.list_nsrs(include_terminated=include_terminated)
+        return await self.nsrs.list_nsrs(include_terminated=include_terminated)
 
     async def vnfc_locations(
         self,
@@ -112,25 +114,23 @@ class NsService:
         states: Iterable[VnfcState] | None = None,
     ) -> builtins.list[VnfcLocation]:
         """The VNFCs of many NSs at once, from the store's index (no NSR is loaded)."""
-        return await self.store.vnfc_locations(
-            vim_id=vim_id, ns_statuses=ns_statuses, states=states
-        )
+        return await self.nsrs.vnfc_locations(vim_id=vim_id, ns_statuses=ns_statuses, states=states)
 
     async def statuses(self, nsr_ids: Iterable[str]) -> dict[str, NsStatus]:
-        return await self.store.ns_statuses(nsr_ids)
+        return await self.nsrs.ns_statuses(nsr_ids)
 
     async def ids_by_nsd(self, ns_statuses: Iterable[NsStatus]) -> dict[str, builtins.list[str]]:
         """NS ids by their NSD: loops pick the NSDs that concern them, then load those NSs."""
-        return await self.store.nsr_ids_by_nsd(ns_statuses)
+        return await self.nsrs.nsr_ids_by_nsd(ns_statuses)
 
     async def get_many(self, nsr_ids: Iterable[str]) -> builtins.list[NetworkServiceRecord]:
-        return await self.store.nsrs_with_ids(nsr_ids)
+        return await self.nsrs.nsrs_with_ids(nsr_ids)
 
     async def operations(self, nsr_id: str | None = None) -> builtins.list[LcmOpOcc]:
-        return await self.store.list_ops(nsr_id)
+        return await self.ops.list_ops(nsr_id)
 
     async def operation(self, op_id: str) -> LcmOpOcc:
-        return await self.store.get_op(op_id)
+        return await self.ops.get_op(op_id)
 
     async def instantiate(
         self,
@@ -165,7 +165,7 @@ class NsService:
         self, key: str, request: str
     ) -> tuple[NetworkServiceRecord, LcmOpOcc] | None:
         """What the first request with ``key`` got; ``Conflict`` if that was another request."""
-        found = await self.store.find_idempotency_key(key)
+        found = await self.ops.find_idempotency_key(key)
         if found is None:
             return None
         first_request, nsr_id, op_id = found
@@ -174,7 +174,7 @@ class NsService:
                 f"Idempotency-Key {key!r} was used for another request ({first_request})",
                 field="Idempotency-Key",
             )
-        return await self.store.get_nsr(nsr_id), await self.store.get_op(op_id)
+        return await self.nsrs.get_nsr(nsr_id), await self.ops.get_op(op_id)
 
     async def _instantiate(
         self,
@@ -365,21 +365,21 @@ class NsService:
         except Busy:
             return False
         try:
-            nsr = await self.store.get_nsr(nsr_id)
+            nsr = await self.nsrs.get_nsr(nsr_id)
             _, _, vnfc = nsr.find_vnfc(vnfc_id)
             if vnfc.state == state:
                 return True
             if not can_transition(VNFC_TRANSITIONS, vnfc.state, state):
                 return False
             vnfc.set_state(state)
-            await self.store.save_nsr(nsr)
+            await self.nsrs.save_nsr(nsr)
             return True
         finally:
             await self.runner.locks.release(nsr_id, token)
 
     async def recover(self) -> builtins.list[LcmOpOcc]:
         """Start-up: finish, roll back or hold every operation a stopped orchestrator left."""
-        return await recover_operations(self.store, self.runner, self.workflows)
+        return await recover_operations(self.ops, self.runner, self.workflows)
 
     async def terminate(self, nsr_id: str, *, hold_on_failure: bool = False) -> LcmOpOcc:
         def prepare(nsr: NetworkServiceRecord) -> None:

@@ -7,7 +7,7 @@ import asyncio
 from nubo.model.catalogue import VimRegistration
 from nubo.model.errors import BadRequest, NotFound, VimUnreachable
 from nubo.model.ids import new_id
-from nubo.store.port import Store
+from nubo.store.port import VimRepository
 from nubo.vim.port import VimConfig, VimDriver
 from nubo.vim.registry import DriverRegistry
 
@@ -15,7 +15,7 @@ from nubo.vim.registry import DriverRegistry
 class VimService:
     """Registers VIMs (name, type, endpoint) and hands out one driver per VIM."""
 
-    def __init__(self, store: Store, registry: DriverRegistry) -> None:
+    def __init__(self, store: VimRepository, registry: DriverRegistry) -> None:
         self._store = store
         self._registry = registry
         self._drivers: dict[str, VimDriver] = {}

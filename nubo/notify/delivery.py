@@ -33,7 +33,7 @@ import httpx
 from nubo.model.errors import CallbackTestFailed
 from nubo.model.records import utcnow
 from nubo.model.subscriptions import Subscription
-from nubo.store.outbox import OutboxEntry, SqlOutbox
+from nubo.store.port import Outbox, OutboxEntry
 
 log = logging.getLogger("nubo.notify")
 
@@ -185,7 +185,7 @@ class Subscriber:
         subscription: Subscription,
         post: Post,
         policy: DeliveryPolicy,
-        outbox: SqlOutbox,
+        outbox: Outbox,
         counters: DeliveryCounters | None = None,
     ) -> None:
         self.subscription = subscription

@@ -1,7 +1,7 @@
 """``Dispatcher``: which replica delivers, and its workers.
 
 Every replica writes the notifications it accepts to the outbox; only the
-replica that leads the ``notification-delivery`` leadership (``SqlLeadership``)
+replica that leads the ``notification-delivery`` leadership (``Leadership``)
 POSTs them, with one ``Subscriber`` worker per subscription. So in normal
 operation each notification is POSTed by exactly one replica, and a
 subscriber's notifications go out one at a time, in outbox order, whichever
@@ -26,8 +26,7 @@ from collections.abc import Mapping
 from nubo.model.subscriptions import Subscription
 from nubo.nfvo.tasks import cancel_and_wait
 from nubo.notify.delivery import DeliveryCounters, DeliveryPolicy, Post, Subscriber
-from nubo.store.leases import SqlLeadership
-from nubo.store.outbox import SqlOutbox
+from nubo.store.port import Leadership, Outbox
 
 log = logging.getLogger("nubo.notify")
 
@@ -42,10 +41,10 @@ class Dispatcher:
 
     def __init__(
         self,
-        outbox: SqlOutbox,
+        outbox: Outbox,
         post: Post,
         policy: DeliveryPolicy,
-        leadership: SqlLeadership | None = None,
+        leadership: Leadership | None = None,
     ) -> None:
         self.outbox = outbox
         self.policy = policy

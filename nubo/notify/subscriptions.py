@@ -32,7 +32,6 @@ from dataclasses import replace
 from typing import Any, NamedTuple
 
 import httpx
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from nubo.model.alarms import Alarm
 from nubo.model.ids import new_id
@@ -54,9 +53,7 @@ from nubo.notify.sources import (
     threshold_crossed_notification,
 )
 from nubo.notify.writer import OutboxWriter
-from nubo.store.leases import SqlLeadership
-from nubo.store.outbox import OutboxEntry, SqlOutbox
-from nubo.store.subscriptions import SqlSubscriptionStore
+from nubo.store.port import Leadership, Outbox, OutboxEntry, SubscriptionRepository
 
 log = logging.getLogger("nubo.notify")
 
@@ -73,7 +70,8 @@ class Subscriptions:
 
     def __init__(
         self,
-        engine: AsyncEngine,
+        store: SubscriptionRepository,
+        outbox: Outbox,
         events: EventBus,
         *,
         timeout: float = 5.0,
@@ -82,11 +80,11 @@ class Subscriptions:
         queue_size: int = 1000,
         transport: httpx.AsyncBaseTransport | None = None,
         allowed_hosts: str = "",
-        leadership: SqlLeadership | None = None,
+        leadership: Leadership | None = None,
         poll: float = 1.0,
     ) -> None:
-        self.store = SqlSubscriptionStore(engine)
-        self.outbox = SqlOutbox(engine)
+        self.store = store
+        self.outbox = outbox
         self.allowed_hosts = CallbackHosts(allowed_hosts)
         self.events = events
         self.policy = DeliveryPolicy(

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from nubo.nfvo.tasks import cancel_and_wait
-from nubo.store.outbox import OutboxEntry, SqlOutbox
+from nubo.store.port import Outbox, OutboxEntry
 
 log = logging.getLogger("nubo.notify")
 
@@ -42,7 +42,7 @@ class OutboxWriter:
 
     def __init__(
         self,
-        outbox: SqlOutbox,
+        outbox: Outbox,
         keep: int,
         on_written: Callable[[set[str]], None],
         on_dropped: Callable[[OutboxEntry], None],

@@ -1,1 +1,3 @@
-"""Persistence: one SQL layer (SQLite by default) with Alembic migrations."""
+"""Persistence: one repository per aggregate, each a port (``nubo.store.port``) with a SQL
+implementation here, all on one ``Database`` (SQLite by default, or PostgreSQL) whose
+schema Alembic migrates."""

@@ -1,4 +1,10 @@
-"""Database URLs and engines: the one place that turns what a user writes into a driver.
+"""The database: URLs, the engine, the schema; what every repository is built on.
+
+``Database`` is the one object the composition root makes from the URL; it
+owns the engine (created here, tuned for the backend), brings the schema to
+the newest migration, and disposes of the engine at the end. Repositories
+take it and share its engine, so that transactions of different aggregates
+go to one pool and one schema.
 
 Users write PostgreSQL URLs the way libpq and most tools take them
 (``postgresql://user:password@host/db`` or ``postgres://...``); SQLAlchemy
@@ -12,6 +18,7 @@ error instead of a traceback from deep inside SQLAlchemy.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, make_url, text
@@ -20,8 +27,10 @@ from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from nubo.model.errors import BadRequest, DatabaseUnavailable, InvalidDatabaseUrl
+from nubo.store.schema import upgrade_to_head
 
 __all__ = [
+    "Database",
     "database_url",
     "engine_options",
     "ensure_reachable",
@@ -48,6 +57,56 @@ CONNECT_TIMEOUT = 10.0
 #: below the server's max_connections (100 by default)
 POOL_SIZE = 5
 POOL_OVERFLOW = 10
+#: how long a SQLite connection waits for another writer before giving up
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+class Database:
+    """One SQL database (SQLite or PostgreSQL): its engine, its schema, its end.
+
+    Building it checks the URL (``InvalidDatabaseUrl``) and connects to
+    nothing; ``init`` reaches the server and migrates.
+    """
+
+    def __init__(self, url: str | URL, *, echo: bool = False) -> None:
+        self._url = database_url(url)
+        self._engine = create_async_engine(self._url, echo=echo, **engine_options(self._url))
+        refuse_unstorable_values(self._engine)
+        if self._url.get_backend_name() == "sqlite":
+            event.listen(self._engine.sync_engine, "connect", _tune_sqlite)
+
+    @property
+    def engine(self) -> AsyncEngine:
+        """For the repositories of ``nubo.store`` only: nothing above them sees SQLAlchemy."""
+        return self._engine
+
+    async def init(self) -> None:
+        """Create or migrate the schema to the newest version; a no-op when already there."""
+        self._ensure_sqlite_directory()
+        await ensure_reachable(self._engine)
+        async with self._engine.begin() as conn:
+            await conn.run_sync(upgrade_to_head)
+
+    async def close(self) -> None:
+        await self._engine.dispose()
+
+    def _ensure_sqlite_directory(self) -> None:
+        database = self._url.database
+        if self._url.get_backend_name() != "sqlite" or not database:
+            return
+        if database == ":memory:" or database.startswith("file:"):
+            return
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+
+def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    """WAL lets readers work while one writer commits; the busy timeout makes writers queue."""
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    finally:
+        cursor.close()
 
 
 def masked(url: str | URL) -> str:

@@ -9,42 +9,26 @@ them and hands back the bodies.
 from __future__ import annotations
 
 import builtins
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import insert, select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
+from nubo.store.database import Database
+from nubo.store.port import DecisionLike
 from nubo.store.tables import scaling_decisions
 
 #: the most decisions one listing returns
 MAX_LIMIT = 1000
 
 
-class DecisionLike(Protocol):
-    @property
-    def id(self) -> str: ...
-    @property
-    def time(self) -> float: ...
-    @property
-    def nsr_id(self) -> str: ...
-    @property
-    def vnfr_id(self) -> str: ...
-    @property
-    def policy(self) -> str: ...
-    @property
-    def outcome(self) -> str: ...
-
-    def to_body(self) -> dict[str, Any]: ...
-
-
 class SqlDecisionStore:
     """Saves and lists scaling decisions, one transaction per call."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
+    def __init__(self, database: Database) -> None:
+        self._engine = database.engine
 
     async def save(self, decision: DecisionLike) -> None:
-        async with self.engine.begin() as conn:
+        async with self._engine.begin() as conn:
             await conn.execute(
                 insert(scaling_decisions).values(
                     id=decision.id,
@@ -74,6 +58,6 @@ class SqlDecisionStore:
         if since is not None:
             query = query.where(table.c.time >= since)
         query = query.limit(max(1, min(limit, MAX_LIMIT)))
-        async with self.engine.connect() as conn:
+        async with self._engine.connect() as conn:
             rows = await conn.execute(query)
             return [dict(row.body) for row in rows]

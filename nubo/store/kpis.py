@@ -12,10 +12,10 @@ import builtins
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from nubo.model.errors import Conflict, NotFound
 from nubo.model.kpis import Kpi, KpiEvent
+from nubo.store.database import Database
 from nubo.store.tables import kpi_events, kpis
 
 #: the most events one listing returns
@@ -25,13 +25,13 @@ MAX_LIMIT = 1000
 class SqlKpiStore:
     """Saves, lists and deletes KPIs and their events, one transaction per call."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
+    def __init__(self, database: Database) -> None:
+        self._engine = database.engine
 
     async def add(self, kpi: Kpi) -> None:
         """Insert a new KPI; ``Conflict`` when its id is taken."""
         try:
-            async with self.engine.begin() as conn:
+            async with self._engine.begin() as conn:
                 await conn.execute(
                     insert(kpis).values(
                         id=kpi.id, nsr_id=kpi.nsr_id, body=kpi.model_dump(mode="json")
@@ -41,7 +41,7 @@ class SqlKpiStore:
             raise Conflict(f"KPI {kpi.id} already exists", kpi_id=kpi.id) from exc
 
     async def get(self, kpi_id: str) -> Kpi:
-        async with self.engine.connect() as conn:
+        async with self._engine.connect() as conn:
             row = (await conn.execute(select(kpis.c.body).where(kpis.c.id == kpi_id))).first()
         if row is None:
             raise NotFound(f"KPI {kpi_id} not found", kpi_id=kpi_id)
@@ -52,13 +52,13 @@ class SqlKpiStore:
         query = select(kpis.c.body)
         if nsr_id is not None:
             query = query.where(kpis.c.nsr_id == nsr_id)
-        async with self.engine.connect() as conn:
+        async with self._engine.connect() as conn:
             found = [Kpi.model_validate(row.body) for row in await conn.execute(query)]
         return sorted(found, key=lambda kpi: (kpi.created_at, kpi.id))
 
     async def delete(self, kpi_id: str) -> None:
         """Remove the KPI and its events; ``NotFound`` when there is none."""
-        async with self.engine.begin() as conn:
+        async with self._engine.begin() as conn:
             await conn.execute(delete(kpi_events).where(kpi_events.c.kpi_id == kpi_id))
             result = await conn.execute(delete(kpis).where(kpis.c.id == kpi_id))
         if result.rowcount == 0:
@@ -66,7 +66,7 @@ class SqlKpiStore:
 
     async def record(self, kpi: Kpi, event: KpiEvent | None = None) -> bool:
         """Save an evaluated KPI and its event; False (nothing written) when it was deleted."""
-        async with self.engine.begin() as conn:
+        async with self._engine.begin() as conn:
             result = await conn.execute(
                 update(kpis).where(kpis.c.id == kpi.id).values(body=kpi.model_dump(mode="json"))
             )
@@ -105,5 +105,5 @@ class SqlKpiStore:
         if until is not None:
             query = query.where(table.c.time <= until)
         query = query.limit(max(1, min(limit, MAX_LIMIT)))
-        async with self.engine.connect() as conn:
+        async with self._engine.connect() as conn:
             return [KpiEvent.model_validate(row.body) for row in await conn.execute(query)]

@@ -20,9 +20,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from nubo.model.errors import Busy
+from nubo.store.database import Database
 from nubo.store.tables import leaderships, ns_leases
 
 log = logging.getLogger("nubo.store")
@@ -39,12 +39,12 @@ class SqlLeases:
 
     def __init__(
         self,
-        engine: AsyncEngine,
+        database: Database,
         owner: str,
         ttl: float = 10.0,
         clock: Clock = _now,
     ) -> None:
-        self._engine = engine
+        self._engine = database.engine
         #: the replica these leases belong to
         self.owner = owner
         #: seconds a lease lives without renewal
@@ -152,9 +152,9 @@ class SqlLeadership:
     """
 
     def __init__(
-        self, engine: AsyncEngine, owner: str, ttl: float = 10.0, clock: Clock = _now
+        self, database: Database, owner: str, ttl: float = 10.0, clock: Clock = _now
     ) -> None:
-        self._engine = engine
+        self._engine = database.engine
         self.owner = owner
         self.ttl = ttl
         self._clock = clock

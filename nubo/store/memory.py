@@ -13,16 +13,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
 
+from nubo.store.database import Database
 from nubo.store.tables import loop_memory
 
 
 class SqlLoopMemory:
     """Small JSON documents by (kind, key), one transaction per call."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
+    def __init__(self, database: Database) -> None:
+        self._engine = database.engine
 
     async def load(self, kind: str) -> dict[str, dict[str, Any]]:
         """Every document of ``kind``, by key."""

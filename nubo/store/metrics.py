@@ -15,71 +15,32 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, delete, func, insert, select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from nubo.model.metrics import Aggregate, Metric, Sample
+from nubo.model.metrics import Aggregate, Metric, Sample, aggregate_values
+from nubo.store.database import Database
+from nubo.store.port import PruneReport
 from nubo.store.tables import metric_samples as t
 
 RAW_RETENTION = 3600.0
 ROLLUP_RETENTION = 7 * 86400.0
 ROLLUP_STEP = 60
 
-_PERCENTILES = {Aggregate.P50: 50.0, Aggregate.P90: 90.0, Aggregate.P95: 95.0, Aggregate.P99: 99.0}
-
-
-def percentile(values: Sequence[float], rank: float) -> float | None:
-    """The ``rank``-th percentile with linear interpolation (numpy's default)."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * rank / 100.0
-    low = math.floor(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
-
-
-def aggregate_values(values: Sequence[float], aggregate: Aggregate) -> float | None:
-    """One aggregate of values in time order; None for no values (count: 0)."""
-    if aggregate is Aggregate.COUNT:
-        return float(len(values))
-    if not values:
-        return None
-    if aggregate is Aggregate.AVG:
-        return math.fsum(values) / len(values)
-    if aggregate is Aggregate.SUM:
-        return math.fsum(values)
-    if aggregate is Aggregate.MIN:
-        return min(values)
-    if aggregate is Aggregate.MAX:
-        return max(values)
-    if aggregate is Aggregate.LAST:
-        return values[-1]
-    return percentile(values, _PERCENTILES[aggregate])
-
-
-@dataclass(frozen=True)
-class PruneReport:
-    rollups_written: int
-    raw_deleted: int
-    rollups_deleted: int
-
 
 class SqlMetricStore:
-    """The ``MetricsReader`` and the sample writer over one SQL engine."""
+    """The ``MetricRepository`` port: the ``MetricsReader``, the sample writer, retention."""
 
     def __init__(
         self,
-        engine: AsyncEngine,
+        database: Database,
         *,
         raw_retention: float = RAW_RETENTION,
         rollup_retention: float = ROLLUP_RETENTION,
         rollup_step: int = ROLLUP_STEP,
     ) -> None:
-        self._engine = engine
+        self._engine = database.engine
         self.raw_retention = raw_retention
         self.rollup_retention = rollup_retention
         self.rollup_step = rollup_step
@@ -221,7 +182,7 @@ class SqlMetricStore:
 
         Only whole minutes are rolled up (the cut-off is aligned down to the
         step), so a minute is never split into two rollup rows. The transaction
-        starts with a DELETE so SQLite takes its write lock first (see ``sql``).
+        starts with a DELETE so SQLite takes its write lock first (see ``rows``).
         """
         step = self.rollup_step
         cutoff = math.floor((now - self.raw_retention) / step) * step

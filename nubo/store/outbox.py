@@ -17,34 +17,22 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
 
+from nubo.store.database import Database
+from nubo.store.port import OutboxEntry
 from nubo.store.tables import notification_outbox as outbox
 from nubo.store.tables import subscriptions
 
 
-@dataclass(frozen=True)
-class OutboxEntry:
-    """One notification waiting for a subscriber."""
-
-    seq: int
-    subscription_id: str
-    body: dict[str, Any]
-    #: POSTs tried so far (0: never tried)
-    attempts: int
-    next_attempt_at: datetime
-
-
 class SqlOutbox:
-    """The outbox table, one transaction per call."""
+    """The ``Outbox`` port on the outbox table, one transaction per call."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
+    def __init__(self, database: Database) -> None:
+        self._engine = database.engine
 
     async def add(
         self, accepted: Sequence[tuple[str, dict[str, Any]]], keep: int

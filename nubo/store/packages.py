@@ -16,10 +16,10 @@ from typing import Any
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from nubo.model.errors import Conflict, NotFound
 from nubo.model.packages import OnboardingState, VnfPackage
+from nubo.store.database import Database
 from nubo.store.tables import vnf_packages
 
 __all__ = ["SqlPackageStore"]
@@ -28,13 +28,13 @@ __all__ = ["SqlPackageStore"]
 class SqlPackageStore:
     """Saves, lists and deletes VNF packages, one transaction per call."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
+    def __init__(self, database: Database) -> None:
+        self._engine = database.engine
 
     async def add(self, package: VnfPackage) -> None:
         """Insert a new package (no archive yet); ``Conflict`` when its id is taken."""
         try:
-            async with self.engine.begin() as conn:
+            async with self._engine.begin() as conn:
                 await conn.execute(
                     insert(vnf_packages).values(
                         id=package.id,
@@ -48,7 +48,7 @@ class SqlPackageStore:
     async def get(self, package_id: str) -> VnfPackage:
         """The package; ``NotFound`` naming the id when there is none."""
         query = select(vnf_packages.c.body).where(vnf_packages.c.id == package_id)
-        async with self.engine.connect() as conn:
+        async with self._engine.connect() as conn:
             row = (await conn.execute(query)).first()
         if row is None:
             raise NotFound(f"VNF package {package_id} not found", vnfPkgId=package_id)
@@ -57,13 +57,13 @@ class SqlPackageStore:
     async def list(self) -> builtins.list[VnfPackage]:
         """Oldest first."""
         query = select(vnf_packages.c.body).order_by(vnf_packages.c.created_at, vnf_packages.c.id)
-        async with self.engine.connect() as conn:
+        async with self._engine.connect() as conn:
             return [VnfPackage.model_validate(row.body) for row in await conn.execute(query)]
 
     async def archive(self, package_id: str) -> bytes | None:
         """The uploaded CSAR, None before it was onboarded; ``NotFound`` without the package."""
         query = select(vnf_packages.c.archive).where(vnf_packages.c.id == package_id)
-        async with self.engine.connect() as conn:
+        async with self._engine.connect() as conn:
             row = (await conn.execute(query)).first()
         if row is None:
             raise NotFound(f"VNF package {package_id} not found", vnfPkgId=package_id)
@@ -72,7 +72,7 @@ class SqlPackageStore:
     async def onboard(self, package: VnfPackage, archive: bytes) -> None:
         """Store the content of a CREATED package; ``Conflict`` when it is no longer CREATED."""
         table = vnf_packages
-        async with self.engine.begin() as conn:
+        async with self._engine.begin() as conn:
             result = await conn.execute(
                 update(table)
                 .where(table.c.id == package.id)
@@ -88,7 +88,7 @@ class SqlPackageStore:
 
     async def update(self, package: VnfPackage) -> None:
         """Save the package's info and states (never its archive)."""
-        async with self.engine.begin() as conn:
+        async with self._engine.begin() as conn:
             result = await conn.execute(
                 update(vnf_packages)
                 .where(vnf_packages.c.id == package.id)
@@ -98,7 +98,7 @@ class SqlPackageStore:
             raise NotFound(f"VNF package {package.id} not found", vnfPkgId=package.id)
 
     async def delete(self, package_id: str) -> None:
-        async with self.engine.begin() as conn:
+        async with self._engine.begin() as conn:
             result = await conn.execute(delete(vnf_packages).where(vnf_packages.c.id == package_id))
         if result.rowcount == 0:
             raise NotFound(f"VNF package {package_id} not found", vnfPkgId=package_id)

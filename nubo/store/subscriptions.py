@@ -13,23 +13,23 @@ import builtins
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from nubo.model.errors import Conflict, NotFound
 from nubo.model.subscriptions import Subscription
+from nubo.store.database import Database
 from nubo.store.tables import notification_outbox, subscriptions
 
 
 class SqlSubscriptionStore:
     """Adds, reads, lists and deletes subscriptions, one transaction per call."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
+    def __init__(self, database: Database) -> None:
+        self._engine = database.engine
 
     async def add(self, subscription: Subscription) -> None:
         """Insert a new subscription; ``Conflict`` when its id is taken."""
         try:
-            async with self.engine.begin() as conn:
+            async with self._engine.begin() as conn:
                 await conn.execute(
                     insert(subscriptions).values(
                         id=subscription.id,
@@ -45,7 +45,7 @@ class SqlSubscriptionStore:
 
     async def get(self, subscription_id: str) -> Subscription:
         query = select(subscriptions.c.body).where(subscriptions.c.id == subscription_id)
-        async with self.engine.connect() as conn:
+        async with self._engine.connect() as conn:
             row = (await conn.execute(query)).first()
         if row is None:
             raise NotFound(
@@ -58,13 +58,13 @@ class SqlSubscriptionStore:
         query = select(subscriptions.c.body)
         if callback_uri is not None:
             query = query.where(subscriptions.c.callback_uri == callback_uri)
-        async with self.engine.connect() as conn:
+        async with self._engine.connect() as conn:
             found = [Subscription.model_validate(row.body) for row in await conn.execute(query)]
         return sorted(found, key=lambda s: (s.created_at, s.id))
 
     async def delete(self, subscription_id: str) -> None:
         """Remove the subscription and its pending notifications; ``NotFound`` if none."""
-        async with self.engine.begin() as conn:
+        async with self._engine.begin() as conn:
             result = await conn.execute(
                 delete(subscriptions).where(subscriptions.c.id == subscription_id)
             )

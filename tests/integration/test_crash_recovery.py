@@ -19,7 +19,8 @@ from typing import Any
 import pytest
 
 from nubo.model.records import NetworkServiceRecord
-from nubo.store.sql import SqlStore
+from nubo.store.database import Database
+from nubo.store.records import SqlNsRecordRepository
 from nubo.vim.port import LABEL_NS
 from tests.conftest import INSTANTIATE_POINTS, remove_labelled
 from tests.databases import current_databases
@@ -77,11 +78,11 @@ def read_nsr(process: NuboProcess, nsr_id: str) -> NetworkServiceRecord:
     """The NSR as its database holds it, with no orchestrator running."""
 
     async def read() -> NetworkServiceRecord:
-        store = SqlStore(process.database_url)
+        database = Database(process.database_url)
         try:
-            return await store.get_nsr(nsr_id)
+            return await SqlNsRecordRepository(database).get_nsr(nsr_id)
         finally:
-            await store.close()
+            await database.close()
 
     return asyncio.run(read())
 

@@ -61,7 +61,7 @@ async def test_cpu_percent_follows_the_load_of_a_real_container(
     vnfc = vnfr.vnfcs()[0]
     [container] = docker_client.containers.list(filters={"label": f"{LABEL_VNFC}={vnfc.id}"})
 
-    store = SqlMetricStore(nubo.store.engine)
+    store = SqlMetricStore(nubo.database)
     sampler = MetricSampler(nubo.ns, nubo.vims, store, 1.0, timeout=5.0)
     monitoring = Monitoring(sampler, store)
 

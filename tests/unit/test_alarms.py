@@ -14,6 +14,7 @@ from fastapi import FastAPI
 
 from nubo.api.alarms import router
 from nubo.api.problems import install_problem_handlers
+from nubo.app import Repositories
 from nubo.cli.client import CliConfig
 from nubo.cli.main import main
 from nubo.descriptors.heal_policy import heal_policy_of
@@ -21,20 +22,19 @@ from nubo.fault.alarms import AlarmService
 from nubo.model.alarms import AckState, Alarm, PerceivedSeverity, ProbableCause
 from nubo.model.descriptors import HealMode, HealPolicy
 from nubo.model.errors import InvalidDescriptor, NotFound
-from nubo.store.sql import SqlStore
 from nubo.vim.docker.events import server_event_of
 from nubo.vim.port import LABEL_NS, LABEL_SERVER, ServerStatus
 
 FAILED = ProbableCause.VNFC_FAILED
 
 
-async def test_raise_is_idempotent_and_updates_only_on_change(store: SqlStore) -> None:
+async def test_raise_is_idempotent_and_updates_only_on_change(store: Repositories) -> None:
     told: list[Alarm] = []
 
     async def notify(alarm: Alarm) -> None:
         told.append(alarm)
 
-    alarms = AlarmService(store, notify)
+    alarms = AlarmService(store.alarms, notify)
     first = await alarms.raise_alarm("vnfc-1", FAILED, PerceivedSeverity.CRITICAL, ["x"])
     again = await alarms.raise_alarm("vnfc-1", FAILED, PerceivedSeverity.CRITICAL, ["x"])
     assert again.id == first.id and again.alarm_changed_time == first.alarm_changed_time
@@ -53,8 +53,8 @@ async def test_raise_is_idempotent_and_updates_only_on_change(store: SqlStore) -
     assert [a.id for a in await alarms.list()] == [fresh.id, first.id]
 
 
-async def test_acknowledge_list_and_filters(store: SqlStore) -> None:
-    alarms = AlarmService(store)
+async def test_acknowledge_list_and_filters(store: Repositories) -> None:
+    alarms = AlarmService(store.alarms)
     a = await alarms.raise_alarm(
         "vnfc-a", FAILED, PerceivedSeverity.CRITICAL, nsr_id="ns-1", vnfc_id="vnfc-a"
     )
@@ -74,11 +74,11 @@ async def test_acknowledge_list_and_filters(store: SqlStore) -> None:
 
 
 @pytest.fixture
-async def http(store: SqlStore) -> AsyncIterator[tuple[httpx.AsyncClient, AlarmService]]:
+async def http(store: Repositories) -> AsyncIterator[tuple[httpx.AsyncClient, AlarmService]]:
     app = FastAPI()
     install_problem_handlers(app)
     app.include_router(router)
-    alarms = AlarmService(store)
+    alarms = AlarmService(store.alarms)
     app.state.services = SimpleNamespace(alarms=alarms)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://nubo") as client:

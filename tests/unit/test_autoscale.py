@@ -116,7 +116,7 @@ async def env(tmp_path: Path) -> AsyncIterator[Env]:
     fake = await app.vims.driver((await app.vims.default()).id)
     assert isinstance(fake, FakeVimDriver)
     clock, reader = Clock(), FakeReader(app)
-    log = DecisionLog(SqlDecisionStore(app.store.engine))
+    log = DecisionLog(SqlDecisionStore(app.database))
     scaler = AutoScaler(app.ns, reader, log, app.catalogue.parsed, clock, max_age=15)
     try:
         yield Env(app, fake, reader, clock, log, scaler)
@@ -358,7 +358,9 @@ async def test_loop_scales_on_its_own_and_stops_cleanly(env: Env) -> None:
 
 
 async def test_build_autoscaling_wires_the_sql_store(env: Env) -> None:
-    built = build_autoscaling(env.app.ns, env.reader, env.app.store, env.app.catalogue.parsed)
+    built = build_autoscaling(
+        env.app.ns, env.reader, env.app.repositories.decisions, env.app.catalogue.parsed
+    )
     assert built.decisions.list is not None and built.interval == 1.0
     await env.deploy([cpu_policy("out", ">=", 80, "SCALE_OUT", "1")])
     await built.scaler.run_once()
@@ -381,7 +383,7 @@ async def test_the_loop_wakes_when_a_period_ends(env: Env) -> None:
 
 async def test_a_cooldown_outlives_the_scaler_that_started_it(env: Env) -> None:
     """Another replica leading the loops (a new scaler on the same database) keeps it."""
-    memory = SqlLoopMemory(env.app.store.engine)
+    memory = SqlLoopMemory(env.app.database)
     env.scaler = AutoScaler(
         env.app.ns, env.reader, env.log, env.app.catalogue.parsed, env.clock, memory=memory
     )

@@ -10,8 +10,7 @@ from click.testing import CliRunner
 from nubo.cli.main import main
 from nubo.model.errors import DatabaseUnavailable, InvalidDatabaseUrl
 from nubo.settings import Settings
-from nubo.store.database import database_url, masked
-from nubo.store.sql import SqlStore
+from nubo.store.database import Database, database_url, masked
 
 
 @pytest.mark.parametrize(
@@ -33,9 +32,9 @@ def test_urls_map_to_the_asyncio_drivers(written: str, used: str) -> None:
 
 def test_the_environment_url_reaches_the_store() -> None:
     settings = Settings.from_env({"NUBO_DATABASE_URL": "postgres://nubo:pw@db.example/nubo"})
-    store = SqlStore(settings.db_url)
-    assert store.engine.url.drivername == "postgresql+asyncpg"
-    assert store.engine.url.database == "nubo"
+    database = Database(settings.db_url)
+    assert database.engine.url.drivername == "postgresql+asyncpg"
+    assert database.engine.url.database == "nubo"
 
 
 @pytest.mark.parametrize(
@@ -51,7 +50,7 @@ def test_unusable_urls_are_refused_naming_them_without_the_password(
     written: str, says: str
 ) -> None:
     with pytest.raises(InvalidDatabaseUrl) as caught:
-        SqlStore(written)
+        Database(written)
     assert says in caught.value.detail
     assert "s3cret" not in caught.value.detail
     assert "***" in caught.value.detail
@@ -64,12 +63,12 @@ def test_masked_hides_the_password_of_unparsed_text_too() -> None:
 
 async def test_a_server_that_does_not_answer_is_named_at_init() -> None:
     # port 1 on loopback: nothing listens, the connection is refused at once
-    store = SqlStore("postgresql://nubo:s3cret@127.0.0.1:1/nubo")
+    database = Database("postgresql://nubo:s3cret@127.0.0.1:1/nubo")
     try:
         with pytest.raises(DatabaseUnavailable) as caught:
-            await store.init()
+            await database.init()
     finally:
-        await store.close()
+        await database.close()
     detail = caught.value.detail
     assert "postgresql+asyncpg://nubo:***@127.0.0.1:1/nubo" in detail
     assert "s3cret" not in detail

@@ -74,7 +74,7 @@ async def fm(tmp_path: Path) -> AsyncIterator[Fm]:
     fake = await app.vims.driver(vim.id)
     assert isinstance(fake, FakeVimDriver)
     clock = Clock()
-    alarms = AlarmService(app.store)
+    alarms = AlarmService(app.repositories.alarms)
     watcher = FaultWatcher(app.ns, app.vims, alarms, clock, reconnect_backoff=(0.01, 0.05))
     healer = Healer(app.ns, alarms, clock=clock)
     try:
@@ -476,7 +476,7 @@ async def test_heals_that_fail_because_the_vim_went_away_are_not_counted(fm: Fm)
 
 async def test_heal_attempts_outlive_the_healer_that_counted_them(fm: Fm) -> None:
     """Another replica leading the loops (a new healer on the same database) goes on counting."""
-    memory = SqlLoopMemory(fm.nubo.store.engine)
+    memory = SqlLoopMemory(fm.nubo.database)
     fm.healer = Healer(fm.nubo.ns, fm.alarms, clock=fm.clock, memory=memory)
     nsr = await fm.deploy()
     server = await fm.vnfc(nsr.id, "sipp-server")

@@ -64,7 +64,7 @@ async def app(tmp_path: Path) -> AsyncIterator[Nubo]:
 
 @pytest.fixture
 def store(app: Nubo) -> SqlKpiStore:
-    return SqlKpiStore(app.store.engine)
+    return SqlKpiStore(app.database)
 
 
 def kpi(clear: float | None = None, nsr_id: str = "n1", **spec: Any) -> Kpi:
@@ -120,7 +120,7 @@ async def test_without_a_clear_threshold_a_hovering_value_flaps(store: SqlKpiSto
 async def test_no_data_is_a_state_and_old_samples_fall_out_of_the_window(
     app: Nubo, store: SqlKpiStore
 ) -> None:
-    metrics, clock = SqlMetricStore(app.store.engine), Clock()
+    metrics, clock = SqlMetricStore(app.database), Clock()
     evaluator = KpiEvaluator(store, metrics, clock)
     await store.add(kpi(window=30.0, aggregate="max", comparison_operator=">"))
 
@@ -138,13 +138,13 @@ async def test_no_data_is_a_state_and_old_samples_fall_out_of_the_window(
     assert gone.value is None
 
 
-async def test_state_survives_a_new_evaluator(store: SqlKpiStore) -> None:
+async def test_state_survives_a_new_evaluator(app: Nubo, store: SqlKpiStore) -> None:
     reader, clock = ScriptedReader(), Clock()
     await store.add(kpi())
     (first,) = await drive(KpiEvaluator(store, reader, clock), reader, clock, [90])
     assert (first.previous_state, first.state) == (None, KpiState.VIOLATED)  # violated at birth
 
-    restarted = KpiEvaluator(SqlKpiStore(store.engine), reader, clock)
+    restarted = KpiEvaluator(SqlKpiStore(app.database), reader, clock)
     assert await drive(restarted, reader, clock, [91]) == []  # not announced twice
     (down,) = await drive(restarted, reader, clock, [10])
     assert down.previous_state is KpiState.VIOLATED and len(await store.events()) == 2
@@ -171,14 +171,14 @@ async def test_one_failing_kpi_or_subscriber_never_stops_the_others(store: SqlKp
 
 async def test_a_vnf_kpi_reads_only_that_vnf(app: Nubo) -> None:
     nsr = await deploy(app)
-    metrics, clock = SqlMetricStore(app.store.engine), Clock()
+    metrics, clock = SqlMetricStore(app.database), Clock()
     samples = [
         Sample(T0 - 5, nsr.id, vnfr.id, vnfc.id, Metric.CPU_PERCENT, 10.0 if i == 0 else 90.0)
         for i, vnfr in enumerate(nsr.vnfr)
         for vnfc in vnfr.vnfcs()
     ]
     await metrics.write(samples)
-    kpis = build_kpis(app.store.engine, metrics, clock=clock)
+    kpis = build_kpis(SqlKpiStore(app.database), metrics, clock=clock)
     first = nsr.vnfr[0]
     spec = {"metric": "cpu.percent", "threshold": 50.0}
     await kpis.define(nsr, KpiSpec(name="one-vnf", vnf=first.name, **spec))
@@ -229,8 +229,8 @@ class Api:
 
 @pytest.fixture
 async def api(app: Nubo) -> AsyncIterator[Api]:
-    metrics = SqlMetricStore(app.store.engine)
-    kpis = build_kpis(app.store.engine, metrics)
+    metrics = SqlMetricStore(app.database)
+    kpis = build_kpis(SqlKpiStore(app.database), metrics)
     transport = httpx.ASGITransport(app=kpi_api(app, kpis, metrics))
     async with httpx.AsyncClient(transport=transport, base_url="http://nubo") as client:
         yield Api(client, kpis, metrics)
@@ -353,7 +353,7 @@ async def test_history_lists_the_operations_of_a_window_with_the_metric(
 
 async def test_a_deleted_nsr_keeps_its_history(app: Nubo, api: Api) -> None:
     nsr = await deploy(app)
-    await app.store.delete_nsr(nsr.id)
+    await app.repositories.nsrs.delete_nsr(nsr.id)
     events = (await api.client.get(f"/api/v1/ns-records/{nsr.id}/history")).json()["events"]
     assert [e["operation"] for e in events] == ["INSTANTIATE"]
 

@@ -69,7 +69,7 @@ async def app(tmp_path: Path) -> AsyncIterator[Nubo]:
 
 @pytest.fixture
 async def store(app: Nubo) -> SqlMetricStore:
-    return SqlMetricStore(app.store.engine)
+    return SqlMetricStore(app.database)
 
 
 def metrics_api(app: Nubo, store: SqlMetricStore | None) -> FastAPI:

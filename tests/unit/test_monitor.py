@@ -12,13 +12,13 @@ from typing import Any
 import pytest
 
 from nubo.app import Nubo
-from nubo.model.metrics import Aggregate, Metric, Sample
+from nubo.model.metrics import Aggregate, Metric, Sample, aggregate_values, percentile
 from nubo.model.records import NetworkServiceRecord
 from nubo.model.states import OpState
 from nubo.monitor.loops import Monitoring, build_monitoring
 from nubo.monitor.query import MetricsReader
 from nubo.monitor.sampler import MetricSampler
-from nubo.store.metrics import SqlMetricStore, aggregate_values, percentile
+from nubo.store.metrics import SqlMetricStore
 from nubo.vim.fake import FakeVimDriver
 from tests.conftest import fake_nubo
 
@@ -51,7 +51,7 @@ async def env(tmp_path: Path) -> AsyncIterator[Env]:
     fake = await app.vims.driver((await app.vims.default()).id)
     assert isinstance(fake, FakeVimDriver)
     try:
-        yield Env(app, fake, SqlMetricStore(app.store.engine))
+        yield Env(app, fake, SqlMetricStore(app.database))
     finally:
         await app.stop()
 
@@ -183,7 +183,7 @@ def test_percentile_matches_linear_interpolation() -> None:
 
 
 async def test_prune_rolls_old_raw_rows_into_minutes_and_drops_old_rollups(env: Env) -> None:
-    store = SqlMetricStore(env.nubo.store.engine, raw_retention=3600, rollup_retention=86400)
+    store = SqlMetricStore(env.nubo.database, raw_retention=3600, rollup_retention=86400)
     base = 1_700_000_040.0  # a minute boundary
     old = [s(base + i * 10, v) for i, v in enumerate([10.0, 20.0, 30.0, 40.0, 50.0, 60.0])]
     old += [s(base + 60, 70.0), s(base + 70, 90.0)]  # the next minute, two samples
@@ -216,7 +216,7 @@ async def test_prune_rolls_old_raw_rows_into_minutes_and_drops_old_rollups(env: 
 
 
 async def test_prune_never_splits_a_minute(env: Env) -> None:
-    store = SqlMetricStore(env.nubo.store.engine, raw_retention=100)
+    store = SqlMetricStore(env.nubo.database, raw_retention=100)
     base = 1_700_000_040.0
     await store.write([s(base + 10, 1.0), s(base + 50, 3.0)])
     # cut-off (now - 100) falls inside the minute: it stays raw
@@ -228,7 +228,7 @@ async def test_prune_never_splits_a_minute(env: Env) -> None:
 
 async def test_monitoring_loop_samples_and_stops_cleanly(env: Env) -> None:
     nsr = await env.deploy()
-    monitoring = build_monitoring(env.nubo.ns, env.nubo.vims, env.nubo.store.engine, 0.05)
+    monitoring = build_monitoring(env.nubo.ns, env.nubo.vims, env.nubo.repositories.metrics, 0.05)
     assert isinstance(monitoring, Monitoring)
     for vnfc in nsr.all_vnfcs():
         env.fake.set_load(vnfc.vc_id, cpu_percent=42)

@@ -1,4 +1,4 @@
-"""NsdCatalogue over a real SqlStore (SQLite file) with a stand-in NSD parser."""
+"""NsdCatalogue over the real SQL repositories with a stand-in NSD parser."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from nubo.app import Repositories
 from nubo.catalogue import NsdCatalogue
 from nubo.descriptors.openbaton import parse_nsd
 from nubo.model.descriptors import Nsd, Vdu, Vnfd
@@ -17,7 +18,6 @@ from nubo.model.errors import Conflict, FieldProblem, InvalidDescriptor, NotFoun
 from nubo.model.packages import OperationalState
 from nubo.model.records import NetworkServiceRecord
 from nubo.model.states import NsStatus
-from nubo.store.sql import SqlStore
 
 SIPP_EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sipp" / "nsd.json"
 
@@ -74,8 +74,8 @@ class CountingParser:
 
 
 @pytest.fixture
-def catalogue(store: SqlStore) -> NsdCatalogue:
-    return NsdCatalogue(store, stand_in_parse)
+def catalogue(store: Repositories) -> NsdCatalogue:
+    return NsdCatalogue(store.nsds, store.nsrs, stand_in_parse)
 
 
 @pytest.mark.parametrize(
@@ -137,11 +137,11 @@ async def test_invalid_descriptor_lists_every_problem_and_stores_nothing(
     assert await catalogue.list() == []
 
 
-async def test_parsed_returns_model_and_caches_it(store: SqlStore) -> None:
+async def test_parsed_returns_model_and_caches_it(store: Repositories) -> None:
     parse = CountingParser()
-    entry = await NsdCatalogue(store, parse).onboard(SIPP)
+    entry = await NsdCatalogue(store.nsds, store.nsrs, parse).onboard(SIPP)
 
-    fresh = NsdCatalogue(store, parse)  # as after a restart: nothing cached yet
+    fresh = NsdCatalogue(store.nsds, store.nsrs, parse)  # as after a restart: nothing cached yet
     nsd = await fresh.parsed(entry.id)
     assert nsd.vnfd("uas").vdus[0].image == "sipp"
     assert await fresh.parsed(entry.id) is nsd
@@ -158,12 +158,12 @@ async def test_unknown_nsd_is_not_found(catalogue: NsdCatalogue) -> None:
 
 
 async def test_delete_refused_while_a_service_uses_it(
-    catalogue: NsdCatalogue, store: SqlStore
+    catalogue: NsdCatalogue, store: Repositories
 ) -> None:
     entry = await catalogue.onboard(SIPP)
     nsr = NetworkServiceRecord(id="nsr-1", name="sipp", descriptor_reference=entry.id)
     nsr.set_status(NsStatus.ACTIVE)
-    await store.save_nsr(nsr)
+    await store.nsrs.save_nsr(nsr)
 
     with pytest.raises(Conflict) as caught:
         await catalogue.delete(entry.id)
@@ -174,21 +174,21 @@ async def test_delete_refused_while_a_service_uses_it(
 
     nsr.set_status(NsStatus.TERMINATING)
     nsr.set_status(NsStatus.TERMINATED)
-    await store.save_nsr(nsr)
+    await store.nsrs.save_nsr(nsr)
     await catalogue.delete(entry.id)
     assert await catalogue.list() == []
     with pytest.raises(NotFound):
         await catalogue.parsed(entry.id)
 
 
-async def test_onboard_the_sipp_example_with_the_open_baton_parser(store: SqlStore) -> None:
-    catalogue = NsdCatalogue(store, parse_nsd)
+async def test_onboard_the_sipp_example_with_the_open_baton_parser(store: Repositories) -> None:
+    catalogue = NsdCatalogue(store.nsds, store.nsrs, parse_nsd)
     raw = SIPP_EXAMPLE.read_bytes()
 
     entry = await catalogue.onboard(raw)
 
     assert entry.body == json.loads(raw)
-    nsd = await NsdCatalogue(store, parse_nsd).parsed(entry.id)
+    nsd = await NsdCatalogue(store.nsds, store.nsrs, parse_nsd).parsed(entry.id)
     assert nsd.name == entry.name
     assert nsd.vnfds
 
@@ -259,14 +259,14 @@ async def test_an_invalid_upload_changes_nothing(catalogue: NsdCatalogue) -> Non
     assert await catalogue.get(entry.id) == entry
 
 
-async def test_the_parser_is_chosen_by_the_entry_format(store: SqlStore) -> None:
-    catalogue = NsdCatalogue(store, stand_in_parse)
+async def test_the_parser_is_chosen_by_the_entry_format(store: Repositories) -> None:
+    catalogue = NsdCatalogue(store.nsds, store.nsrs, stand_in_parse)
     sol001 = await catalogue.create()
     csar = tosca_upload()
     await catalogue.upload(sol001.id, csar, "application/zip")
     openbaton = await catalogue.onboard(SIPP)
 
-    fresh = NsdCatalogue(store, stand_in_parse)  # after a restart, nothing cached
+    fresh = NsdCatalogue(store.nsds, store.nsrs, stand_in_parse)  # after a restart, nothing cached
     assert (await fresh.parsed(sol001.id)).name == "docker-test-NS-sipp"
     assert (await fresh.parsed(openbaton.id)).name == "sipp"
     assert (await fresh.get(sol001.id)).format == "sol001"

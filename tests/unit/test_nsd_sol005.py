@@ -184,7 +184,7 @@ async def test_tosca_nsd_over_the_example_packages_deploys_like_the_json_one(
     assert (await http.get(f"{ROOT}/{info['id']}")).json()["nsdUsageState"] == "IN_USE"
 
     # Stored self-contained: a fresh catalogue (a restart) parses it to the same NSD.
-    assert await NsdCatalogue(app.store, parse_nsd).parsed(
+    assert await NsdCatalogue(app.repositories.nsds, app.repositories.nsrs, parse_nsd).parsed(
         info["id"]
     ) == await app.catalogue.parsed(info["id"])
 

@@ -78,7 +78,7 @@ async def test_one_idempotency_key_sent_to_both_replicas_deploys_once(
         assert first.headers["location"] == second.headers["location"]
         await wait_op(on_a, first.headers["location"])
         assert len((await on_a.get("/api/v1/ns-records")).json()) == 1
-        assert len(await a.store.list_ops()) == 1
+        assert len(await a.repositories.operations.list_ops()) == 1
 
 
 async def test_a_held_operation_is_decided_once_across_replicas(

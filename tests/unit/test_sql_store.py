@@ -1,9 +1,9 @@
-"""SqlStore on the run's backend: round-trips, upserts, errors, queries and migrations."""
+"""The SQL repositories on the run's backend: round-trips, upserts, errors, queries and
+migrations."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -12,6 +12,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, inspect, text
 
+from nubo.app import Repositories
 from nubo.model.catalogue import NsdEntry, VimRegistration
 from nubo.model.errors import BadRequest, Conflict, NotFound
 from nubo.model.records import (
@@ -24,24 +25,12 @@ from nubo.model.records import (
     VnfRecord,
 )
 from nubo.model.states import LcmOperationType, NsStatus, OpState, VnfcState
-from nubo.store.port import Store
-from nubo.store.sql import SqlStore
+from nubo.store.database import Database
+from nubo.store.records import SqlNsRecordRepository
 from nubo.store.tables import metadata
-from tests.databases import current_databases, database_url_for
+from tests.databases import current_databases
 
 T0 = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqlStore]:
-    # Typed as the port so mypy proves SqlStore implements it.
-    sql: Store = SqlStore(database_url_for(tmp_path))
-    assert isinstance(sql, SqlStore)
-    await sql.init()
-    try:
-        yield sql
-    finally:
-        await sql.close()
 
 
 def make_nsr(
@@ -88,7 +77,7 @@ def make_op(
 # -- VIMs ------------------------------------------------------------------
 
 
-async def test_vim_round_trip_by_id_and_name(store: SqlStore) -> None:
+async def test_vim_round_trip_by_id_and_name(store: Repositories) -> None:
     vim = VimRegistration(
         id="vim-1",
         name="local",
@@ -99,29 +88,29 @@ async def test_vim_round_trip_by_id_and_name(store: SqlStore) -> None:
         is_default=True,
         created_at=T0,
     )
-    await store.add_vim(vim)
-    assert await store.get_vim("vim-1") == vim
-    assert await store.get_vim("local") == vim
-    assert await store.list_vims() == [vim]
+    await store.vims.add_vim(vim)
+    assert await store.vims.get_vim("vim-1") == vim
+    assert await store.vims.get_vim("local") == vim
+    assert await store.vims.list_vims() == [vim]
 
 
-async def test_duplicate_vim_name_is_a_conflict(store: SqlStore) -> None:
-    await store.add_vim(VimRegistration(id="vim-1", name="local", type="docker"))
+async def test_duplicate_vim_name_is_a_conflict(store: Repositories) -> None:
+    await store.vims.add_vim(VimRegistration(id="vim-1", name="local", type="docker"))
     with pytest.raises(Conflict) as caught:
-        await store.add_vim(VimRegistration(id="vim-2", name="local", type="docker"))
+        await store.vims.add_vim(VimRegistration(id="vim-2", name="local", type="docker"))
     assert "local" in caught.value.detail
-    assert [v.id for v in await store.list_vims()] == ["vim-1"]
+    assert [v.id for v in await store.vims.list_vims()] == ["vim-1"]
 
 
-async def test_unknown_vim_is_not_found(store: SqlStore) -> None:
+async def test_unknown_vim_is_not_found(store: Repositories) -> None:
     with pytest.raises(NotFound, match="VIM nowhere not found"):
-        await store.get_vim("nowhere")
+        await store.vims.get_vim("nowhere")
 
 
-async def test_times_come_back_as_utc_instants(store: SqlStore) -> None:
+async def test_times_come_back_as_utc_instants(store: Repositories) -> None:
     plus_two = datetime(2024, 6, 1, 14, 0, tzinfo=timezone(timedelta(hours=2)))
-    await store.add_vim(VimRegistration(id="v", name="v", type="docker", created_at=plus_two))
-    back = (await store.get_vim("v")).created_at
+    await store.vims.add_vim(VimRegistration(id="v", name="v", type="docker", created_at=plus_two))
+    back = (await store.vims.get_vim("v")).created_at
     assert back == plus_two
     assert back.utcoffset() == timedelta(0)
 
@@ -129,29 +118,29 @@ async def test_times_come_back_as_utc_instants(store: SqlStore) -> None:
 # -- NSDs ------------------------------------------------------------------
 
 
-async def test_nsd_round_trip_and_delete(store: SqlStore) -> None:
+async def test_nsd_round_trip_and_delete(store: Repositories) -> None:
     body = {"name": "sipp", "vnfd": [{"name": "uas", "vdu": [{"vm_image": ["sipp"]}]}]}
     entry = NsdEntry(id="nsd-1", name="sipp", vendor="fokus", version="1.0", body=body)
-    await store.add_nsd(entry)
-    assert await store.get_nsd("nsd-1") == entry
-    assert await store.list_nsds() == [entry]
+    await store.nsds.add_nsd(entry)
+    assert await store.nsds.get_nsd("nsd-1") == entry
+    assert await store.nsds.list_nsds() == [entry]
 
-    await store.delete_nsd("nsd-1")
-    assert await store.list_nsds() == []
+    await store.nsds.delete_nsd("nsd-1")
+    assert await store.nsds.list_nsds() == []
     with pytest.raises(NotFound, match="NSD nsd-1 not found"):
-        await store.get_nsd("nsd-1")
+        await store.nsds.get_nsd("nsd-1")
     with pytest.raises(NotFound, match="NSD nsd-1 not found"):
-        await store.delete_nsd("nsd-1")
+        await store.nsds.delete_nsd("nsd-1")
 
 
-async def test_duplicate_nsd_id_is_a_conflict(store: SqlStore) -> None:
-    await store.add_nsd(NsdEntry(id="nsd-1", name="a", body={}))
+async def test_duplicate_nsd_id_is_a_conflict(store: Repositories) -> None:
+    await store.nsds.add_nsd(NsdEntry(id="nsd-1", name="a", body={}))
     with pytest.raises(Conflict):
-        await store.add_nsd(NsdEntry(id="nsd-1", name="b", body={}))
-    assert (await store.get_nsd("nsd-1")).name == "a"
+        await store.nsds.add_nsd(NsdEntry(id="nsd-1", name="b", body={}))
+    assert (await store.nsds.get_nsd("nsd-1")).name == "a"
 
 
-async def test_values_postgresql_cannot_hold_are_bad_requests_there(store: SqlStore) -> None:
+async def test_values_postgresql_cannot_hold_are_bad_requests_there(store: Repositories) -> None:
     # NUL characters and over-long names come from users; SQLite keeps them as given
     entries = [
         NsdEntry(id="nul-name", name="a\x00b", body={}),
@@ -161,99 +150,104 @@ async def test_values_postgresql_cannot_hold_are_bad_requests_there(store: SqlSt
     for entry in entries:
         if current_databases().backend == "postgresql":
             with pytest.raises(BadRequest, match=r"cannot be stored|longer than"):
-                await store.add_nsd(entry)
+                await store.nsds.add_nsd(entry)
         else:
-            await store.add_nsd(entry)
-            assert await store.get_nsd(entry.id) == entry
+            await store.nsds.add_nsd(entry)
+            assert await store.nsds.get_nsd(entry.id) == entry
     expected = [] if current_databases().backend == "postgresql" else entries
-    assert await store.list_nsds() == expected
+    assert await store.nsds.list_nsds() == expected
 
 
 # -- NSRs ------------------------------------------------------------------
 
 
-async def test_nsr_round_trip_keeps_the_whole_aggregate(store: SqlStore) -> None:
+async def test_nsr_round_trip_keeps_the_whole_aggregate(store: Repositories) -> None:
     nsr = make_nsr()
-    await store.save_nsr(nsr)
-    back = await store.get_nsr("nsr-1")
+    await store.nsrs.save_nsr(nsr)
+    back = await store.nsrs.get_nsr("nsr-1")
     assert back == nsr
     assert back.find_vnfc("vnfc-1")[2].addresses == {"private": "10.137.0.2"}
 
 
-async def test_save_nsr_replaces(store: SqlStore) -> None:
+async def test_save_nsr_replaces(store: Repositories) -> None:
     nsr = make_nsr()
-    await store.save_nsr(nsr)
+    await store.nsrs.save_nsr(nsr)
     nsr.set_status(NsStatus.SCALING)
     nsr.vnfr[0].vdu[0].vnfc_instance.append(VnfcInstance(id="vnfc-2", vdu_id="vdu-1", hostname="b"))
-    await store.save_nsr(nsr)
+    await store.nsrs.save_nsr(nsr)
 
-    assert await store.get_nsr("nsr-1") == nsr
-    assert len(await store.list_nsrs()) == 1
+    assert await store.nsrs.get_nsr("nsr-1") == nsr
+    assert len(await store.nsrs.list_nsrs()) == 1
 
 
-async def test_unknown_nsr_is_not_found(store: SqlStore) -> None:
+async def test_unknown_nsr_is_not_found(store: Repositories) -> None:
     with pytest.raises(NotFound, match="NSR ghost not found"):
-        await store.get_nsr("ghost")
+        await store.nsrs.get_nsr("ghost")
     with pytest.raises(NotFound, match="NSR ghost not found"):
-        await store.delete_nsr("ghost")
+        await store.nsrs.delete_nsr("ghost")
 
 
-async def test_list_nsrs_and_delete(store: SqlStore) -> None:
-    await store.save_nsr(make_nsr("a"))
-    await store.save_nsr(make_nsr("b", status=NsStatus.TERMINATED))
-    assert {n.id for n in await store.list_nsrs()} == {"a", "b"}
-    assert [n.id for n in await store.list_nsrs(include_terminated=False)] == ["a"]
+async def test_list_nsrs_and_delete(store: Repositories) -> None:
+    await store.nsrs.save_nsr(make_nsr("a"))
+    await store.nsrs.save_nsr(make_nsr("b", status=NsStatus.TERMINATED))
+    assert {n.id for n in await store.nsrs.list_nsrs()} == {"a", "b"}
+    assert [n.id for n in await store.nsrs.list_nsrs(include_terminated=False)] == ["a"]
 
-    await store.delete_nsr("a")
-    assert [n.id for n in await store.list_nsrs()] == ["b"]
+    await store.nsrs.delete_nsr("a")
+    assert [n.id for n in await store.nsrs.list_nsrs()] == ["b"]
 
 
-async def test_nsrs_using_nsd_ignores_terminated_and_other_nsds(store: SqlStore) -> None:
-    await store.save_nsr(make_nsr("running", nsd_id="nsd-1"))
-    await store.save_nsr(make_nsr("failed", nsd_id="nsd-1", status=NsStatus.ERROR))
-    await store.save_nsr(make_nsr("gone", nsd_id="nsd-1", status=NsStatus.TERMINATED))
-    await store.save_nsr(make_nsr("other", nsd_id="nsd-2"))
+async def test_nsrs_using_nsd_ignores_terminated_and_other_nsds(store: Repositories) -> None:
+    await store.nsrs.save_nsr(make_nsr("running", nsd_id="nsd-1"))
+    await store.nsrs.save_nsr(make_nsr("failed", nsd_id="nsd-1", status=NsStatus.ERROR))
+    await store.nsrs.save_nsr(make_nsr("gone", nsd_id="nsd-1", status=NsStatus.TERMINATED))
+    await store.nsrs.save_nsr(make_nsr("other", nsd_id="nsd-2"))
 
-    assert {n.id for n in await store.nsrs_using_nsd("nsd-1")} == {"running", "failed"}
-    assert await store.nsrs_using_nsd("nsd-3") == []
+    assert {n.id for n in await store.nsrs.nsrs_using_nsd("nsd-1")} == {"running", "failed"}
+    assert await store.nsrs.nsrs_using_nsd("nsd-3") == []
 
 
 # -- LCM operation occurrences ---------------------------------------------
 
 
-async def test_op_round_trip_and_replace(store: SqlStore) -> None:
+async def test_op_round_trip_and_replace(store: Repositories) -> None:
     op = make_op("op-1")
-    await store.save_op(op)
-    assert await store.get_op("op-1") == op
+    await store.operations.save_op(op)
+    assert await store.operations.get_op("op-1") == op
 
     op.set_state(OpState.FAILED_TEMP)
     op.error = {"code": "VIM_ERROR", "detail": "boom"}
-    await store.save_op(op)
-    assert await store.get_op("op-1") == op
-    assert len(await store.list_ops()) == 1
+    await store.operations.save_op(op)
+    assert await store.operations.get_op("op-1") == op
+    assert len(await store.operations.list_ops()) == 1
 
 
-async def test_unknown_op_is_not_found(store: SqlStore) -> None:
+async def test_unknown_op_is_not_found(store: Repositories) -> None:
     with pytest.raises(NotFound, match="op-x not found"):
-        await store.get_op("op-x")
+        await store.operations.get_op("op-x")
 
 
-async def test_list_ops_newest_first_and_by_nsr(store: SqlStore) -> None:
-    await store.save_op(make_op("first", minutes=0))
-    await store.save_op(make_op("third", minutes=20))
-    await store.save_op(make_op("second", minutes=10))
-    await store.save_op(make_op("elsewhere", nsr_id="nsr-2", minutes=5))
+async def test_list_ops_newest_first_and_by_nsr(store: Repositories) -> None:
+    await store.operations.save_op(make_op("first", minutes=0))
+    await store.operations.save_op(make_op("third", minutes=20))
+    await store.operations.save_op(make_op("second", minutes=10))
+    await store.operations.save_op(make_op("elsewhere", nsr_id="nsr-2", minutes=5))
 
-    assert [o.id for o in await store.list_ops()] == ["third", "second", "elsewhere", "first"]
-    assert [o.id for o in await store.list_ops("nsr-1")] == ["third", "second", "first"]
-    assert await store.list_ops("nsr-none") == []
+    assert [o.id for o in await store.operations.list_ops()] == [
+        "third",
+        "second",
+        "elsewhere",
+        "first",
+    ]
+    assert [o.id for o in await store.operations.list_ops("nsr-1")] == ["third", "second", "first"]
+    assert await store.operations.list_ops("nsr-none") == []
 
 
-async def test_unfinished_ops_are_those_not_in_a_final_state(store: SqlStore) -> None:
+async def test_unfinished_ops_are_those_not_in_a_final_state(store: Repositories) -> None:
     for minutes, state in enumerate(OpState):
-        await store.save_op(make_op(state.value, state=state, minutes=minutes))
+        await store.operations.save_op(make_op(state.value, state=state, minutes=minutes))
 
-    unfinished = {o.id for o in await store.unfinished_ops()}
+    unfinished = {o.id for o in await store.operations.unfinished_ops()}
     assert unfinished == {"PROCESSING", "FAILED_TEMP", "ROLLING_BACK"}
 
 
@@ -262,18 +256,18 @@ async def test_unfinished_ops_are_those_not_in_a_final_state(store: SqlStore) ->
 
 async def test_init_twice_is_a_no_op_at_head(tmp_path: Path) -> None:
     url = current_databases().empty_url(tmp_path)
-    first = SqlStore(url)
+    first = Database(url)
     try:
         await first.init()
-        await first.save_nsr(make_nsr())
+        await SqlNsRecordRepository(first).save_nsr(make_nsr())
     finally:
         await first.close()
 
-    second = SqlStore(url)
+    second = Database(url)
     try:
         await second.init()
         await second.init()
-        assert (await second.get_nsr("nsr-1")).id == "nsr-1"
+        assert (await SqlNsRecordRepository(second).get_nsr("nsr-1")).id == "nsr-1"
         async with second.engine.connect() as conn:
             versions = (await conn.execute(text("SELECT version_num FROM alembic_version"))).all()
     finally:
@@ -283,26 +277,26 @@ async def test_init_twice_is_a_no_op_at_head(tmp_path: Path) -> None:
 
 async def test_sqlite_file_gets_its_directory_and_write_ahead_log(tmp_path: Path) -> None:
     # SQLite whatever the run's backend: it is the embedded default
-    store = SqlStore(f"sqlite:///{tmp_path / 'nested' / 'nubo.db'}")
+    database = Database(f"sqlite:///{tmp_path / 'nested' / 'nubo.db'}")
     try:
-        await store.init()
-        await store.save_nsr(make_nsr())
-        async with store.engine.connect() as conn:
+        await database.init()
+        await SqlNsRecordRepository(database).save_nsr(make_nsr())
+        async with database.engine.connect() as conn:
             journal = (await conn.execute(text("PRAGMA journal_mode"))).scalar_one()
     finally:
-        await store.close()
+        await database.close()
     assert (tmp_path / "nested" / "nubo.db").is_file()
     assert journal == "wal"
 
 
-async def test_migrations_match_the_table_definitions(store: SqlStore) -> None:
+async def test_migrations_match_the_table_definitions(database: Database) -> None:
     def diff(conn: Connection) -> list[object]:
         return list(compare_metadata(MigrationContext.configure(conn), metadata))
 
     def table_names(conn: Connection) -> set[str]:
         return set(inspect(conn).get_table_names())
 
-    async with store.engine.connect() as conn:
+    async with database.engine.connect() as conn:
         assert await conn.run_sync(diff) == []
         names = await conn.run_sync(table_names)
     assert names == {
@@ -328,21 +322,21 @@ async def test_migrations_match_the_table_definitions(store: SqlStore) -> None:
     }
 
 
-async def test_concurrent_writes_and_reads_do_not_fail(store: SqlStore) -> None:
+async def test_concurrent_writes_and_reads_do_not_fail(store: Repositories) -> None:
     async def write(i: int) -> None:
-        await store.save_nsr(make_nsr(f"nsr-{i}"))
-        await store.save_op(make_op(f"op-{i}", nsr_id=f"nsr-{i}", minutes=i))
+        await store.nsrs.save_nsr(make_nsr(f"nsr-{i}"))
+        await store.operations.save_op(make_op(f"op-{i}", nsr_id=f"nsr-{i}", minutes=i))
 
     async def read() -> None:
-        await store.list_nsrs()
-        await store.unfinished_ops()
+        await store.nsrs.list_nsrs()
+        await store.operations.unfinished_ops()
 
     await asyncio.gather(*(write(i) for i in range(10)), *(read() for _ in range(10)))
-    assert len(await store.list_nsrs()) == 10
-    assert len(await store.list_ops()) == 10
+    assert len(await store.nsrs.list_nsrs()) == 10
+    assert len(await store.operations.list_ops()) == 10
 
 
-async def test_alarms_round_trip_and_active_lookup(store: SqlStore) -> None:
+async def test_alarms_round_trip_and_active_lookup(store: Repositories) -> None:
     from nubo.model.alarms import Alarm, EventType, PerceivedSeverity, ProbableCause
 
     first = Alarm(
@@ -355,39 +349,39 @@ async def test_alarms_round_trip_and_active_lookup(store: SqlStore) -> None:
         fault_details=["exit code 137"],
     )
     other = first.model_copy(update={"id": "a2", "managed_object_id": "vim-1", "nsr_id": None})
-    await store.save_alarm(first)
-    await store.save_alarm(other)
-    assert await store.get_alarm("a1") == first
-    found = await store.active_alarm("vnfc-1", "VNFC_FAILED")
+    await store.alarms.save_alarm(first)
+    await store.alarms.save_alarm(other)
+    assert await store.alarms.get_alarm("a1") == first
+    found = await store.alarms.active_alarm("vnfc-1", "VNFC_FAILED")
     assert found is not None and found.id == "a1"
-    assert await store.active_alarm("vnfc-1", "VNFC_VANISHED") is None
-    assert [a.id for a in await store.list_alarms(nsr_id="ns-1")] == ["a1"]
+    assert await store.alarms.active_alarm("vnfc-1", "VNFC_VANISHED") is None
+    assert [a.id for a in await store.alarms.list_alarms(nsr_id="ns-1")] == ["a1"]
     cleared = first.model_copy(
         update={
             "alarm_cleared_time": datetime.now(UTC),
             "perceived_severity": PerceivedSeverity.CLEARED,
         }
     )
-    await store.save_alarm(cleared)
-    assert await store.active_alarm("vnfc-1", "VNFC_FAILED") is None
-    assert [a.id for a in await store.list_alarms(active_only=True)] == ["a2"]
-    assert len(await store.list_alarms()) == 2
+    await store.alarms.save_alarm(cleared)
+    assert await store.alarms.active_alarm("vnfc-1", "VNFC_FAILED") is None
+    assert [a.id for a in await store.alarms.list_alarms(active_only=True)] == ["a2"]
+    assert len(await store.alarms.list_alarms()) == 2
     with pytest.raises(NotFound, match="alarm nope"):
-        await store.get_alarm("nope")
+        await store.alarms.get_alarm("nope")
 
 
-async def test_idempotency_keys_are_recorded_once(store: SqlStore) -> None:
-    assert await store.find_idempotency_key("k") is None
+async def test_idempotency_keys_are_recorded_once(store: Repositories) -> None:
+    assert await store.operations.find_idempotency_key("k") is None
     first, first_op = make_nsr("ns-1"), make_op("op-1", nsr_id="ns-1")
-    await store.create_ns_operation(first, first_op, ("k", "POST /x"))
-    assert await store.find_idempotency_key("k") == ("POST /x", "ns-1", "op-1")
+    await store.operations.create_ns_operation(first, first_op, ("k", "POST /x"))
+    assert await store.operations.find_idempotency_key("k") == ("POST /x", "ns-1", "op-1")
     with pytest.raises(Conflict) as refused:
-        await store.create_ns_operation(
+        await store.operations.create_ns_operation(
             make_nsr("ns-2"), make_op("op-2", nsr_id="ns-2"), ("k", "POST /x")
         )
     assert refused.value.extra["field"] == "Idempotency-Key"
     # all or nothing: the second NSR and its occurrence were not stored either
     with pytest.raises(NotFound):
-        await store.get_nsr("ns-2")
+        await store.nsrs.get_nsr("ns-2")
     with pytest.raises(NotFound):
-        await store.get_op("op-2")
+        await store.operations.get_op("op-2")

@@ -11,6 +11,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, insert
 
+from nubo.app import Repositories
 from nubo.model.errors import Busy, NotFound, StaleRecord
 from nubo.model.records import (
     LcmOpOcc,
@@ -21,8 +22,10 @@ from nubo.model.records import (
     VnfRecord,
 )
 from nubo.model.states import LcmOperationType, NsStatus, OpState, VnfcState
+from nubo.store.database import Database
 from nubo.store.leases import SqlLeases
-from nubo.store.sql import MIGRATIONS_DIR, SqlStore
+from nubo.store.records import SqlNsRecordRepository
+from nubo.store.schema import MIGRATIONS_DIR
 from nubo.store.tables import nsrs
 
 
@@ -52,81 +55,81 @@ class Clock:
 # -- records ---------------------------------------------------------------------
 
 
-async def test_every_write_bumps_the_revision(store: SqlStore) -> None:
+async def test_every_write_bumps_the_revision(store: Repositories) -> None:
     record = nsr()
-    await store.save_nsr(record)
+    await store.nsrs.save_nsr(record)
     assert record.revision == 1
     record.set_status(NsStatus.SCALING)
-    await store.save_nsr(record)
+    await store.nsrs.save_nsr(record)
     assert record.revision == 2
-    assert (await store.get_nsr("ns-1")).revision == 2
-    assert [r.revision for r in await store.list_nsrs()] == [2]
+    assert (await store.nsrs.get_nsr("ns-1")).revision == 2
+    assert [r.revision for r in await store.nsrs.list_nsrs()] == [2]
 
 
-async def test_a_stale_copy_cannot_overwrite_a_newer_write(store: SqlStore) -> None:
-    await store.save_nsr(nsr())
-    first, second = await store.get_nsr("ns-1"), await store.get_nsr("ns-1")
+async def test_a_stale_copy_cannot_overwrite_a_newer_write(store: Repositories) -> None:
+    await store.nsrs.save_nsr(nsr())
+    first, second = await store.nsrs.get_nsr("ns-1"), await store.nsrs.get_nsr("ns-1")
     first.set_status(NsStatus.SCALING)
-    await store.save_nsr(first)
+    await store.nsrs.save_nsr(first)
     second.set_status(NsStatus.TERMINATING)
     with pytest.raises(StaleRecord) as refused:
-        await store.save_nsr(second)
+        await store.nsrs.save_nsr(second)
     assert refused.value.extra == {"id": "ns-1", "read_revision": 1, "current_revision": 2}
-    assert (await store.get_nsr("ns-1")).status == NsStatus.SCALING
+    assert (await store.nsrs.get_nsr("ns-1")).status == NsStatus.SCALING
 
 
-async def test_a_stale_occurrence_is_refused_too(store: SqlStore) -> None:
-    await store.save_op(occurrence())
-    one, two = await store.get_op("op-1"), await store.get_op("op-1")
+async def test_a_stale_occurrence_is_refused_too(store: Repositories) -> None:
+    await store.operations.save_op(occurrence())
+    one, two = await store.operations.get_op("op-1"), await store.operations.get_op("op-1")
     one.set_state(OpState.FAILED_TEMP)
-    await store.save_op(one)
+    await store.operations.save_op(one)
     two.set_state(OpState.COMPLETED)
     with pytest.raises(StaleRecord):
-        await store.save_op(two)
-    assert (await store.get_op("op-1")).state == OpState.FAILED_TEMP
+        await store.operations.save_op(two)
+    assert (await store.operations.get_op("op-1")).state == OpState.FAILED_TEMP
 
 
-async def test_writing_a_deleted_record_is_not_found(store: SqlStore) -> None:
+async def test_writing_a_deleted_record_is_not_found(store: Repositories) -> None:
     record = nsr()
-    await store.save_nsr(record)
-    await store.delete_nsr("ns-1")
+    await store.nsrs.save_nsr(record)
+    await store.nsrs.delete_nsr("ns-1")
     with pytest.raises(NotFound, match="NSR ns-1 not found"):
-        await store.save_nsr(record)
+        await store.nsrs.save_nsr(record)
 
 
 async def test_a_step_writes_the_nsr_and_the_occurrence_together_or_not_at_all(
-    store: SqlStore,
+    store: Repositories,
 ) -> None:
     record, op = nsr(), occurrence()
-    await store.create_ns_operation(record, op)
+    await store.operations.create_ns_operation(record, op)
     assert (record.revision, op.revision) == (1, 1)
-    stale = await store.get_op("op-1")
+    stale = await store.operations.get_op("op-1")
     op.set_state(OpState.FAILED_TEMP)
-    await store.save_op(op)  # someone else moved the occurrence on
+    await store.operations.save_op(op)  # someone else moved the occurrence on
 
     record.set_status(NsStatus.ERROR)
     stale.set_state(OpState.COMPLETED)
     with pytest.raises(StaleRecord):
-        await store.save_progress(record, stale)
+        await store.operations.save_progress(record, stale)
     # the NSR half of the failed transaction was rolled back with it
-    assert (await store.get_nsr("ns-1")).status == NsStatus.ACTIVE
+    assert (await store.nsrs.get_nsr("ns-1")).status == NsStatus.ACTIVE
     assert record.revision == 1
 
 
-async def test_creating_an_existing_ns_is_a_conflict(store: SqlStore) -> None:
-    await store.create_ns_operation(nsr(), occurrence())
+async def test_creating_an_existing_ns_is_a_conflict(store: Repositories) -> None:
+    await store.operations.create_ns_operation(nsr(), occurrence())
     with pytest.raises(Exception, match="already exists"):
-        await store.create_ns_operation(nsr(), occurrence("op-2"))
+        await store.operations.create_ns_operation(nsr(), occurrence("op-2"))
     with pytest.raises(NotFound):
-        await store.get_op("op-2")
+        await store.operations.get_op("op-2")
 
 
 # -- leases ----------------------------------------------------------------------
 
 
-async def test_a_lease_is_seen_by_every_replica(store: SqlStore) -> None:
-    a = SqlLeases(store.engine, "replica-a")
-    b = SqlLeases(store.engine, "replica-b")
+async def test_a_lease_is_seen_by_every_replica(database: Database) -> None:
+    a = SqlLeases(database, "replica-a")
+    b = SqlLeases(database, "replica-b")
     await a.acquire("ns-1", "op-1")
     with pytest.raises(Busy) as refused:
         await b.acquire("ns-1", "op-2")
@@ -146,10 +149,10 @@ async def test_a_lease_is_seen_by_every_replica(store: SqlStore) -> None:
     assert await a.holder("ns-1") == "op-2"
 
 
-async def test_a_lease_nobody_renews_expires_and_is_taken_over(store: SqlStore) -> None:
+async def test_a_lease_nobody_renews_expires_and_is_taken_over(database: Database) -> None:
     clock = Clock()
-    dead = SqlLeases(store.engine, "replica-a", ttl=10, clock=clock)
-    alive = SqlLeases(store.engine, "replica-b", ttl=10, clock=clock)
+    dead = SqlLeases(database, "replica-a", ttl=10, clock=clock)
+    alive = SqlLeases(database, "replica-b", ttl=10, clock=clock)
     await dead.acquire("ns-1", "op-1")
     clock.advance(9)
     with pytest.raises(Busy):
@@ -163,10 +166,10 @@ async def test_a_lease_nobody_renews_expires_and_is_taken_over(store: SqlStore) 
     assert await alive.holder("ns-1") == "op-2"
 
 
-async def test_renewal_keeps_the_owners_leases_alive(store: SqlStore) -> None:
+async def test_renewal_keeps_the_owners_leases_alive(database: Database) -> None:
     clock = Clock()
-    mine = SqlLeases(store.engine, "replica-a", ttl=10, clock=clock)
-    other = SqlLeases(store.engine, "replica-b", ttl=10, clock=clock)
+    mine = SqlLeases(database, "replica-a", ttl=10, clock=clock)
+    other = SqlLeases(database, "replica-b", ttl=10, clock=clock)
     await mine.acquire("ns-1", "op-1")
     await other.acquire("ns-2", "op-2")
     clock.advance(8)
@@ -175,11 +178,11 @@ async def test_renewal_keeps_the_owners_leases_alive(store: SqlStore) -> None:
     assert await other.holders() == {"ns-1": "op-1"}  # ns-2's lease expired, ns-1's did not
 
 
-async def test_a_restarted_replica_takes_its_own_leases_back_at_once(store: SqlStore) -> None:
-    before = SqlLeases(store.engine, "replica-a")
+async def test_a_restarted_replica_takes_its_own_leases_back_at_once(database: Database) -> None:
+    before = SqlLeases(database, "replica-a")
     await before.acquire("ns-1", "op-1")
-    await SqlLeases(store.engine, "replica-b").acquire("ns-2", "op-2")
-    again = SqlLeases(store.engine, "replica-a")
+    await SqlLeases(database, "replica-b").acquire("ns-2", "op-2")
+    again = SqlLeases(database, "replica-a")
     assert await again.release_owned() == 1
     assert await again.holders() == {"ns-2": "op-2"}
 
@@ -207,51 +210,51 @@ def with_parts(nsr_id: str, states: list[VnfcState], vim: str = "vim-1") -> Netw
     return record
 
 
-async def test_vnfcs_are_queried_without_loading_their_ns(store: SqlStore) -> None:
+async def test_vnfcs_are_queried_without_loading_their_ns(store: Repositories) -> None:
     running = with_parts("ns-a", [VnfcState.RUNNING, VnfcState.RUNNING])
-    await store.save_nsr(running)
-    await store.save_nsr(with_parts("ns-b", [VnfcState.RUNNING, VnfcState.EXITED]))
-    await store.save_nsr(with_parts("ns-c", [VnfcState.RUNNING], vim="vim-2"))
+    await store.nsrs.save_nsr(running)
+    await store.nsrs.save_nsr(with_parts("ns-b", [VnfcState.RUNNING, VnfcState.EXITED]))
+    await store.nsrs.save_nsr(with_parts("ns-c", [VnfcState.RUNNING], vim="vim-2"))
 
-    on_one = await store.vnfc_locations(vim_id="vim-1")
+    on_one = await store.nsrs.vnfc_locations(vim_id="vim-1")
     assert sorted(v.vnfc_id for v in on_one) == ["ns-a-c0", "ns-a-c1", "ns-b-c0", "ns-b-c1"]
     not_running = {v.nsr_id for v in on_one if v.state != VnfcState.RUNNING}
     assert not_running == {"ns-b"}
 
-    owner = await store.vnfc_on_server("vim-2", "ns-c-server-0")
+    owner = await store.nsrs.vnfc_on_server("vim-2", "ns-c-server-0")
     assert owner is not None and (owner.nsr_id, owner.vnfc_id) == ("ns-c", "ns-c-c0")
     assert owner.ns_status == NsStatus.ACTIVE and owner.vnfr_id == "ns-c-vnfr"
-    assert await store.vnfc_on_server("vim-1", "ns-c-server-0") is None
+    assert await store.nsrs.vnfc_on_server("vim-1", "ns-c-server-0") is None
 
     # the rows follow every write of their NSR, and its status filters them
     running.vnfr[0].vdu[0].vnfc_instance[1].set_state(VnfcState.FAILED)
     running.vnfr[0].vdu[0].vnfc_instance.pop(0)
     running.set_status(NsStatus.TERMINATING)
-    await store.save_nsr(running)
-    [left] = await store.vnfc_locations(nsr_ids=["ns-a"])
+    await store.nsrs.save_nsr(running)
+    [left] = await store.nsrs.vnfc_locations(nsr_ids=["ns-a"])
     assert (left.vnfc_id, left.state, left.ns_status) == (
         "ns-a-c1",
         VnfcState.FAILED,
         NsStatus.TERMINATING,
     )
-    active = await store.vnfc_locations(ns_statuses=[NsStatus.ACTIVE])
+    active = await store.nsrs.vnfc_locations(ns_statuses=[NsStatus.ACTIVE])
     assert {v.nsr_id for v in active} == {"ns-b", "ns-c"}
-    assert await store.ns_statuses(["ns-a", "ns-x"]) == {"ns-a": NsStatus.TERMINATING}
+    assert await store.nsrs.ns_statuses(["ns-a", "ns-x"]) == {"ns-a": NsStatus.TERMINATING}
 
-    await store.delete_nsr("ns-b")
-    assert {v.nsr_id for v in await store.vnfc_locations()} == {"ns-a", "ns-c"}
+    await store.nsrs.delete_nsr("ns-b")
+    assert {v.nsr_id for v in await store.nsrs.vnfc_locations()} == {"ns-a", "ns-c"}
 
 
-async def test_a_refused_write_leaves_the_index_as_it_was(store: SqlStore) -> None:
-    await store.save_nsr(with_parts("ns-a", [VnfcState.RUNNING]))
-    stale = await store.get_nsr("ns-a")
-    fresh = await store.get_nsr("ns-a")
+async def test_a_refused_write_leaves_the_index_as_it_was(store: Repositories) -> None:
+    await store.nsrs.save_nsr(with_parts("ns-a", [VnfcState.RUNNING]))
+    stale = await store.nsrs.get_nsr("ns-a")
+    fresh = await store.nsrs.get_nsr("ns-a")
     fresh.set_status(NsStatus.SCALING)
-    await store.save_nsr(fresh)
+    await store.nsrs.save_nsr(fresh)
     stale.vnfr[0].vdu[0].vnfc_instance[0].set_state(VnfcState.EXITED)
     with pytest.raises(StaleRecord):
-        await store.save_nsr(stale)
-    [row] = await store.vnfc_locations()
+        await store.nsrs.save_nsr(stale)
+    [row] = await store.nsrs.vnfc_locations()
     assert row.state == VnfcState.RUNNING
 
 
@@ -259,7 +262,8 @@ async def test_the_migration_indexes_the_nsrs_that_existed_before(tmp_path: Path
     # an embedded SQLite file at the revision before, whatever the run's backend
     url = f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
     old = with_parts("ns-old", [VnfcState.RUNNING, VnfcState.EXITED])
-    sql = SqlStore(url)
+    database = Database(url)
+    records = SqlNsRecordRepository(database)
     try:
 
         def upgrade_to(connection: Connection, revision: str) -> None:
@@ -268,7 +272,7 @@ async def test_the_migration_indexes_the_nsrs_that_existed_before(tmp_path: Path
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
 
-        async with sql.engine.begin() as conn:
+        async with database.engine.begin() as conn:
             await conn.run_sync(upgrade_to, "0006")
             await conn.execute(
                 insert(nsrs).values(
@@ -281,16 +285,16 @@ async def test_the_migration_indexes_the_nsrs_that_existed_before(tmp_path: Path
                     updated_at=old.updated_at,
                 )
             )
-        await sql.init()
-        rows = await sql.vnfc_locations()
+        await database.init()
+        rows = await records.vnfc_locations()
         assert sorted((r.vnfc_id, r.state) for r in rows) == [
             ("ns-old-c0", VnfcState.RUNNING),
             ("ns-old-c1", VnfcState.EXITED),
         ]
-        again = await sql.get_nsr("ns-old")
+        again = await records.get_nsr("ns-old")
         assert again.revision == 1
         again.set_status(NsStatus.SCALING)
-        await sql.save_nsr(again)  # an NSR from before the migration is written normally
-        assert (await sql.get_nsr("ns-old")).status == NsStatus.SCALING
+        await records.save_nsr(again)  # an NSR from before the migration is written normally
+        assert (await records.get_nsr("ns-old")).status == NsStatus.SCALING
     finally:
-        await sql.close()
+        await database.close()

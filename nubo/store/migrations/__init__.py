@@ -1,1 +1,1 @@
-"""Alembic migrations of nubo's store; ``SqlStore.init()`` applies them at start-up."""
+"""Alembic migrations of nubo's store; ``Database.init()`` applies them at start-up."""

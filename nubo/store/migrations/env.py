@@ -1,6 +1,6 @@
 """Alembic environment for nubo's store.
 
-``SqlStore.init()`` runs the migrations on a connection it already holds
+``Database.init()`` runs the migrations on a connection it already holds
 (passed in ``config.attributes["connection"]``), so the async driver serves
 both the application and the migrations and no second, synchronous driver is
 needed (asyncpg has none). The offline and URL branches exist for running the

@@ -1,0 +1,91 @@
+"""Metric time series and KPIs."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from nubo.model.kpis import Kpi, KpiEvent
+from nubo.model.metrics import Aggregate, Metric, Sample
+
+
+@dataclass(frozen=True)
+class PruneReport:
+    rollups_written: int
+    raw_deleted: int
+    rollups_deleted: int
+
+
+class MetricRepository(Protocol):
+    """Samples of VNFC metrics: written raw, read as series or aggregates, rolled up."""
+
+    async def write(self, samples: Sequence[Sample]) -> None: ...
+
+    async def latest(
+        self, metric: Metric, *, vnfr_id: str, max_age: float, now: float
+    ) -> dict[str, float]: ...
+
+    async def newest_time(
+        self, metric: Metric, *, vnfr_id: str, max_age: float, now: float
+    ) -> float | None: ...
+
+    async def series(
+        self,
+        metric: Metric,
+        *,
+        since: float,
+        until: float,
+        nsr_id: str | None = None,
+        vnfr_id: str | None = None,
+        vnfc_id: str | None = None,
+    ) -> list[Sample]: ...
+
+    async def aggregate(
+        self,
+        metric: Metric,
+        aggregate: Aggregate,
+        *,
+        since: float,
+        until: float,
+        nsr_id: str | None = None,
+        vnfr_id: str | None = None,
+        vnfc_id: str | None = None,
+    ) -> float | None: ...
+
+    async def prune(self, now: float) -> PruneReport:
+        """Roll old raw samples into per-minute rows; drop old rollups."""
+        ...
+
+
+class KpiRepository(Protocol):
+    async def add(self, kpi: Kpi) -> None:
+        """Insert a new KPI; ``Conflict`` when its id is taken."""
+        ...
+
+    async def get(self, kpi_id: str) -> Kpi: ...
+
+    async def list(self, nsr_id: str | None = None) -> builtins.list[Kpi]:
+        """Oldest first."""
+        ...
+
+    async def delete(self, kpi_id: str) -> None:
+        """Remove the KPI and its events; ``NotFound`` when there is none."""
+        ...
+
+    async def record(self, kpi: Kpi, event: KpiEvent | None = None) -> bool:
+        """Save an evaluated KPI and its event; False (nothing written) when it was deleted."""
+        ...
+
+    async def events(
+        self,
+        *,
+        kpi_id: str | None = None,
+        nsr_id: str | None = None,
+        since: float | None = None,
+        until: float | None = None,
+        limit: int = 100,
+    ) -> builtins.list[KpiEvent]:
+        """The matching events, newest first, at most ``limit``."""
+        ...

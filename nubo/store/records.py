@@ -1,0 +1,197 @@
+"""``SqlNsRecordRepository``: NS records with their VNFC and virtual link index.
+
+An NSR is saved whole (it is an aggregate), under the NS's lease, with a
+compare-and-set on the revision it was read at. Its VNFCs and virtual links
+are copied into rows of their own (``vnfc_instances``, ``virtual_links``) in
+the same transaction, so the loops can ask which VNFC runs where, or which NS
+is in which status, without loading any NSR.
+
+``write_nsr`` is the row writer on an open connection: the operation
+repository calls it too, for the transactions that write an NSR together
+with the occurrence changing it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from nubo.model.errors import NotFound
+from nubo.model.records import NetworkServiceRecord, VnfcLocation
+from nubo.model.states import NsStatus, VnfcState
+from nubo.store.database import Database
+from nubo.store.rows import (
+    compare_and_set,
+    delete_row,
+    read_bodies,
+    read_body,
+    to_utc,
+    versioned,
+)
+from nubo.store.tables import nsrs, virtual_links, vnfc_instances
+
+
+class SqlNsRecordRepository:
+    """The ``NsRecordRepository`` port; one transaction per call."""
+
+    def __init__(self, database: Database) -> None:
+        self._engine = database.engine
+
+    async def save_nsr(self, nsr: NetworkServiceRecord) -> None:
+        """Insert a new NSR (revision 0) or update the revision it was read at."""
+        async with self._engine.begin() as conn:
+            revision = await write_nsr(conn, nsr)
+        nsr.revision = revision
+
+    async def get_nsr(self, nsr_id: str) -> NetworkServiceRecord:
+        return await read_body(self._engine, nsrs, nsr_id, NetworkServiceRecord, "NSR", "nsr_id")
+
+    async def list_nsrs(self, include_terminated: bool = True) -> list[NetworkServiceRecord]:
+        query = versioned(nsrs).order_by(nsrs.c.created_at, nsrs.c.id)
+        if not include_terminated:
+            query = query.where(nsrs.c.status != NsStatus.TERMINATED.value)
+        return await read_bodies(self._engine, query, NetworkServiceRecord)
+
+    async def nsrs_using_nsd(self, nsd_id: str) -> list[NetworkServiceRecord]:
+        """NSRs of that NSD whose status is not TERMINATED."""
+        query = (
+            versioned(nsrs)
+            .where(nsrs.c.nsd_id == nsd_id, nsrs.c.status != NsStatus.TERMINATED.value)
+            .order_by(nsrs.c.created_at, nsrs.c.id)
+        )
+        return await read_bodies(self._engine, query, NetworkServiceRecord)
+
+    async def delete_nsr(self, nsr_id: str) -> None:
+        """Remove the NSR; raise ``NotFound`` when there is none. Its operations stay as history."""
+        async with self._engine.begin() as conn:
+            deleted = await delete_row(conn, nsrs, nsr_id)
+            await conn.execute(delete(vnfc_instances).where(vnfc_instances.c.nsr_id == nsr_id))
+            await conn.execute(delete(virtual_links).where(virtual_links.c.nsr_id == nsr_id))
+        if not deleted:
+            raise NotFound(f"NSR {nsr_id} not found", nsr_id=nsr_id)
+
+    async def vnfc_locations(
+        self,
+        *,
+        vim_id: str | None = None,
+        ns_statuses: Iterable[NsStatus] | None = None,
+        nsr_ids: Iterable[str] | None = None,
+        states: Iterable[VnfcState] | None = None,
+        vc_id: str | None = None,
+    ) -> list[VnfcLocation]:
+        """VNFCs (of NSs in ``ns_statuses``, on ``vim_id``) from the index; no NSR is loaded."""
+        query = select(
+            vnfc_instances.c.nsr_id,
+            nsrs.c.status,
+            vnfc_instances.c.vnfr_id,
+            vnfc_instances.c.id,
+            vnfc_instances.c.vim_id,
+            vnfc_instances.c.vc_id,
+            vnfc_instances.c.state,
+        ).join(nsrs, nsrs.c.id == vnfc_instances.c.nsr_id)
+        if vim_id is not None:
+            query = query.where(vnfc_instances.c.vim_id == vim_id)
+        if ns_statuses is not None:
+            query = query.where(nsrs.c.status.in_(sorted(s.value for s in ns_statuses)))
+        if nsr_ids is not None:
+            query = query.where(vnfc_instances.c.nsr_id.in_(sorted(set(nsr_ids))))
+        if states is not None:
+            query = query.where(vnfc_instances.c.state.in_(sorted(s.value for s in states)))
+        if vc_id is not None:
+            query = query.where(vnfc_instances.c.vc_id == vc_id)
+        async with self._engine.connect() as conn:
+            return [
+                VnfcLocation(
+                    nsr_id=row[0],
+                    ns_status=NsStatus(row[1]),
+                    vnfr_id=row[2],
+                    vnfc_id=row[3],
+                    vim_id=row[4],
+                    vc_id=row[5],
+                    state=VnfcState(row[6]),
+                )
+                for row in await conn.execute(query)
+            ]
+
+    async def vnfc_on_server(self, vim_id: str, vc_id: str) -> VnfcLocation | None:
+        """The VNFC whose server on ``vim_id`` is ``vc_id`` (which NS owns a container)."""
+        found = await self.vnfc_locations(vim_id=vim_id, vc_id=vc_id)
+        return found[0] if found else None
+
+    async def nsr_ids_by_nsd(self, ns_statuses: Iterable[NsStatus]) -> dict[str, list[str]]:
+        """The ids of the NSs in ``ns_statuses``, by the NSD they were made from (one query)."""
+        query = (
+            select(nsrs.c.nsd_id, nsrs.c.id)
+            .where(nsrs.c.status.in_(sorted(s.value for s in ns_statuses)))
+            .order_by(nsrs.c.created_at, nsrs.c.id)
+        )
+        found: dict[str, list[str]] = {}
+        async with self._engine.connect() as conn:
+            for row in await conn.execute(query):
+                found.setdefault(row.nsd_id, []).append(row.id)
+        return found
+
+    async def nsrs_with_ids(self, nsr_ids: Iterable[str]) -> list[NetworkServiceRecord]:
+        """The NSRs of ``nsr_ids`` that exist, oldest first."""
+        wanted = sorted(set(nsr_ids))
+        if not wanted:
+            return []
+        query = versioned(nsrs).where(nsrs.c.id.in_(wanted)).order_by(nsrs.c.created_at, nsrs.c.id)
+        return await read_bodies(self._engine, query, NetworkServiceRecord)
+
+    async def ns_statuses(self, nsr_ids: Iterable[str] | None = None) -> dict[str, NsStatus]:
+        """The status of each NS (of ``nsr_ids``, or all), from one column."""
+        query = select(nsrs.c.id, nsrs.c.status)
+        if nsr_ids is not None:
+            query = query.where(nsrs.c.id.in_(sorted(set(nsr_ids))))
+        async with self._engine.connect() as conn:
+            return {row.id: NsStatus(row.status) for row in await conn.execute(query)}
+
+
+async def write_nsr(conn: AsyncConnection, nsr: NetworkServiceRecord) -> int:
+    """Compare-and-set the NSR row and rewrite its index, on ``conn``; the new revision."""
+    values = {
+        "nsd_id": nsr.descriptor_reference,
+        "name": nsr.name,
+        "status": nsr.status.value,
+        "body": nsr.model_dump(mode="json", exclude={"revision"}),
+        "created_at": to_utc(nsr.created_at),
+        "updated_at": to_utc(nsr.updated_at),
+    }
+    revision = await compare_and_set(conn, nsrs, nsr.id, nsr.revision, values, "NSR")
+    await _index_parts(conn, nsr)
+    return revision
+
+
+async def _index_parts(conn: AsyncConnection, nsr: NetworkServiceRecord) -> None:
+    """Rewrite the NSR's VNFC and virtual link rows (same transaction as the NSR)."""
+    await conn.execute(delete(vnfc_instances).where(vnfc_instances.c.nsr_id == nsr.id))
+    await conn.execute(delete(virtual_links).where(virtual_links.c.nsr_id == nsr.id))
+    vnfcs = [
+        {
+            "id": vnfc.id,
+            "nsr_id": nsr.id,
+            "vnfr_id": vnfr.id,
+            "vdu_id": vdu.id,
+            "hostname": vnfc.hostname,
+            "vim_id": vnfc.vim_id or nsr.vim_id,
+            "vc_id": vnfc.vc_id,
+            "state": vnfc.state.value,
+        }
+        for vnfr in nsr.vnfr
+        for vdu in vnfr.vdu
+        for vnfc in vdu.vnfc_instance
+    ]
+    if vnfcs:
+        await conn.execute(insert(vnfc_instances), vnfcs)
+    links = [
+        {"nsr_id": nsr.id, "name": v.name, "vim_network_id": v.vim_network_id, "cidr": v.cidr}
+        for v in nsr.vlr
+    ]
+    if links:
+        await conn.execute(insert(virtual_links), links)
+
+
+__all__ = ["SqlNsRecordRepository", "write_nsr"]

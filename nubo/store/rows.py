@@ -1,0 +1,124 @@
+"""How the SQL repositories map aggregates onto rows.
+
+An aggregate (NSR, LCM operation occurrence, alarm) is stored whole as a JSON
+``body``; where its table keeps a ``version`` column, that is the aggregate's
+revision, and every write is a compare-and-set on the revision the writer
+read, so two writers (two replicas, or a task and a stale copy) can never
+both win. Instants are stored in UTC so that columns sort correctly.
+
+Write transactions start with a write statement (UPDATE, INSERT or DELETE)
+and never read first, so that SQLite takes its write lock at the start of
+the transaction: a read-then-write transaction can fail with "database is
+locked" when another writer commits in between, and a busy timeout does not
+help with that case.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+from sqlalchemy import Row, Select, Table, delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from nubo.model.errors import NotFound, StaleRecord
+
+_Body = TypeVar("_Body", bound=BaseModel)
+
+
+def versioned(table: Table) -> Select[Any]:
+    """Select an aggregate's body, with its revision where the table keeps one."""
+    if "version" in table.c:
+        return select(table.c.body, table.c.version)
+    return select(table.c.body)
+
+
+def aggregate_of(row: Row[Any], model: type[_Body]) -> _Body:
+    body = dict(row.body)
+    if "version" in row._fields:
+        body["revision"] = row.version
+    return model.model_validate(body)
+
+
+async def read_body(
+    engine: AsyncEngine, table: Table, row_id: str, model: type[_Body], kind: str, field: str
+) -> _Body:
+    """The aggregate stored in ``table`` under ``row_id``; ``NotFound`` names kind and id."""
+    query = versioned(table).where(table.c.id == row_id)
+    async with engine.connect() as conn:
+        row = (await conn.execute(query)).first()
+    if row is None:
+        raise NotFound(f"{kind} {row_id} not found", **{field: row_id})
+    return aggregate_of(row, model)
+
+
+async def read_bodies(engine: AsyncEngine, query: Select[Any], model: type[_Body]) -> list[_Body]:
+    async with engine.connect() as conn:
+        rows = await conn.execute(query)
+        return [aggregate_of(row, model) for row in rows]
+
+
+async def compare_and_set(
+    conn: AsyncConnection,
+    table: Table,
+    row_id: str,
+    revision: int,
+    values: dict[str, Any],
+    kind: str,
+) -> int:
+    """Write ``values`` if the row is still at ``revision`` (0: insert); the new revision.
+
+    A row that moved on raises ``StaleRecord`` and the transaction rolls back.
+    """
+    if revision == 0:
+        await conn.execute(insert(table).values(id=row_id, version=1, **values))
+        return 1
+    result = await conn.execute(
+        update(table)
+        .where(table.c.id == row_id, table.c.version == revision)
+        .values(version=revision + 1, **values)
+    )
+    if result.rowcount == 1:
+        return revision + 1
+    current = (
+        await conn.execute(select(table.c.version).where(table.c.id == row_id))
+    ).scalar_one_or_none()
+    if current is None:
+        raise NotFound(f"{kind} {row_id} not found", id=row_id)
+    raise StaleRecord(
+        f"{kind} {row_id} changed meanwhile (read at revision {revision}, now {current}); "
+        "read it again",
+        id=row_id,
+        read_revision=revision,
+        current_revision=current,
+    )
+
+
+async def delete_row(conn: AsyncConnection, table: Table, row_id: str) -> bool:
+    result = await conn.execute(delete(table).where(table.c.id == row_id))
+    return result.rowcount > 0
+
+
+def to_utc(moment: datetime) -> datetime:
+    """Store instants in UTC so that columns sort correctly whatever offset they came with."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def from_db(moment: datetime) -> datetime:
+    """SQLite hands DateTime columns back without a zone; they were stored in UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+__all__ = [
+    "aggregate_of",
+    "compare_and_set",
+    "delete_row",
+    "from_db",
+    "read_bodies",
+    "read_body",
+    "to_utc",
+    "versioned",
+]
