@@ -358,10 +358,16 @@ async def test_loop_scales_on_its_own_and_stops_cleanly(env: Env) -> None:
 
 
 async def test_build_autoscaling_wires_the_sql_store(env: Env) -> None:
+    repositories = env.app.repositories
     built = build_autoscaling(
-        env.app.ns, env.reader, env.app.repositories.decisions, env.app.catalogue.parsed
+        env.app.ns,
+        env.reader,
+        repositories.decisions,
+        env.app.catalogue.parsed,
+        memory=repositories.memory,
     )
     assert built.decisions.list is not None and built.interval == 1.0
+    assert built.scaler.memory is repositories.memory
     await env.deploy([cpu_policy("out", ">=", 80, "SCALE_OUT", "1")])
     await built.scaler.run_once()
     [d] = await built.decisions.list()

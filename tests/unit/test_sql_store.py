@@ -290,6 +290,8 @@ async def test_sqlite_file_gets_its_directory_and_write_ahead_log(tmp_path: Path
 
 
 async def test_migrations_match_the_table_definitions(database: Database) -> None:
+    # the database is a clone of the run's template, which the migrations made: so this
+    # compares the migrations with the models on the run's backend (SQLite or PostgreSQL)
     def diff(conn: Connection) -> list[object]:
         return list(compare_metadata(MigrationContext.configure(conn), metadata))
 
