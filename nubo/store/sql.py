@@ -314,17 +314,20 @@ class SqlStore:
         found = await self.vnfc_locations(vim_id=vim_id, vc_id=vc_id)
         return found[0] if found else None
 
-    async def nsr_ids_by_nsd(self, ns_statuses: Iterable[NsStatus]) -> dict[str, list[str]]:
-        """The ids of the NSs in ``ns_statuses``, by the NSD they were made from (one query)."""
+    async def nsr_revisions_by_nsd(
+        self, ns_statuses: Iterable[NsStatus]
+    ) -> dict[str, dict[str, int]]:
+        """The revision of each NS in ``ns_statuses``, by the NSD it was made from (one
+        query): a reader holding copies reloads only the NSs whose revision moved."""
         query = (
-            select(nsrs.c.nsd_id, nsrs.c.id)
+            select(nsrs.c.nsd_id, nsrs.c.id, nsrs.c.version)
             .where(nsrs.c.status.in_(sorted(s.value for s in ns_statuses)))
             .order_by(nsrs.c.created_at, nsrs.c.id)
         )
-        found: dict[str, list[str]] = {}
+        found: dict[str, dict[str, int]] = {}
         async with self._engine.connect() as conn:
             for row in await conn.execute(query):
-                found.setdefault(row.nsd_id, []).append(row.id)
+                found.setdefault(row.nsd_id, {})[row.id] = row.version
         return found
 
     async def nsrs_with_ids(self, nsr_ids: Iterable[str]) -> list[NetworkServiceRecord]:
