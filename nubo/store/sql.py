@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections import OrderedDict
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -63,6 +64,8 @@ from nubo.store.tables import (
 log = logging.getLogger(__name__)
 
 _Body = TypeVar("_Body", NetworkServiceRecord, LcmOpOcc, Alarm)
+#: an NSR's VNFC rows and virtual link rows, without the NSR id
+_IndexRows = tuple[tuple[tuple[str, ...], ...], tuple[tuple[str, ...], ...]]
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -79,6 +82,7 @@ class SqlStore:
             self._url, echo=echo, **engine_options(self._url)
         )
         refuse_unstorable_values(self._engine)
+        self._indexed = _IndexedRevisions()
         if self._url.get_backend_name() == "sqlite":
             event.listen(self._engine.sync_engine, "connect", _tune_sqlite)
 
@@ -182,7 +186,8 @@ class SqlStore:
     async def save_nsr(self, nsr: NetworkServiceRecord) -> None:
         """Insert a new NSR (revision 0) or update the revision it was read at."""
         async with self._engine.begin() as conn:
-            revision = await _write_nsr(conn, nsr)
+            revision, parts = await self._write_nsr(conn, nsr)
+        self._indexed.remember(nsr.id, revision, parts)
         nsr.revision = revision
 
     async def save_progress(
@@ -194,7 +199,7 @@ class SqlStore:
         transaction: whoever sees the operation ended finds the NS free.
         """
         async with self._engine.begin() as conn:
-            nsr_revision = await _write_nsr(conn, nsr)
+            nsr_revision, parts = await self._write_nsr(conn, nsr)
             op_revision = await _write_op(conn, op)
             if release:
                 await conn.execute(
@@ -202,6 +207,7 @@ class SqlStore:
                         ns_leases.c.nsr_id == nsr.id, ns_leases.c.holder == op.id
                     )
                 )
+        self._indexed.remember(nsr.id, nsr_revision, parts)
         nsr.revision, op.revision = nsr_revision, op_revision
 
     async def create_ns_operation(
@@ -217,7 +223,7 @@ class SqlStore:
         """
         try:
             async with self._engine.begin() as conn:
-                nsr_revision = await _write_nsr(conn, nsr)
+                nsr_revision, parts = await self._write_nsr(conn, nsr)
                 op_revision = await _write_op(conn, op)
                 if idempotency is not None:
                     key, request = idempotency
@@ -237,7 +243,18 @@ class SqlStore:
                     field="Idempotency-Key",
                 ) from exc
             raise Conflict(f"NSR {nsr.id} already exists", nsr_id=nsr.id) from exc
+        self._indexed.remember(nsr.id, nsr_revision, parts)
         nsr.revision, op.revision = nsr_revision, op_revision
+
+    async def _write_nsr(
+        self, conn: AsyncConnection, nsr: NetworkServiceRecord
+    ) -> tuple[int, _IndexRows]:
+        """Write the NSR row, and its index rows unless they are unchanged."""
+        parts = _index_parts(nsr)
+        revision = await _write_nsr_row(conn, nsr)
+        if not self._indexed.holds(nsr.id, nsr.revision, parts):
+            await _rewrite_index(conn, nsr.id, parts)
+        return revision, parts
 
     async def get_nsr(self, nsr_id: str) -> NetworkServiceRecord:
         return await self._body(nsrs, nsr_id, NetworkServiceRecord, "NSR", "nsr_id")
@@ -489,39 +506,69 @@ def _aggregate_of(row: Row[Any], model: type[_Body]) -> _Body:
     return model.model_validate(body)
 
 
-async def _write_nsr(conn: AsyncConnection, nsr: NetworkServiceRecord) -> int:
-    revision = await _write_nsr_row(conn, nsr)
-    await _index_parts(conn, nsr)
-    return revision
-
-
-async def _index_parts(conn: AsyncConnection, nsr: NetworkServiceRecord) -> None:
-    """Rewrite the NSR's VNFC and virtual link rows (same transaction as the NSR)."""
-    await conn.execute(delete(vnfc_instances).where(vnfc_instances.c.nsr_id == nsr.id))
-    await conn.execute(delete(virtual_links).where(virtual_links.c.nsr_id == nsr.id))
-    vnfcs = [
-        {
-            "id": vnfc.id,
-            "nsr_id": nsr.id,
-            "vnfr_id": vnfr.id,
-            "vdu_id": vdu.id,
-            "hostname": vnfc.hostname,
-            "vim_id": vnfc.vim_id or nsr.vim_id,
-            "vc_id": vnfc.vc_id,
-            "state": vnfc.state.value,
-        }
+def _index_parts(nsr: NetworkServiceRecord) -> _IndexRows:
+    """The NSR's rows in the VNFC and virtual link index."""
+    vnfcs = tuple(
+        (
+            vnfc.id,
+            vnfr.id,
+            vdu.id,
+            vnfc.hostname,
+            vnfc.vim_id or nsr.vim_id,
+            vnfc.vc_id,
+            vnfc.state.value,
+        )
         for vnfr in nsr.vnfr
         for vdu in vnfr.vdu
         for vnfc in vdu.vnfc_instance
-    ]
+    )
+    links = tuple((v.name, v.vim_network_id, v.cidr) for v in nsr.vlr)
+    return vnfcs, links
+
+
+async def _rewrite_index(conn: AsyncConnection, nsr_id: str, parts: _IndexRows) -> None:
+    """Replace the NSR's VNFC and virtual link rows (same transaction as the NSR)."""
+    vnfcs, links = parts
+    await conn.execute(delete(vnfc_instances).where(vnfc_instances.c.nsr_id == nsr_id))
+    await conn.execute(delete(virtual_links).where(virtual_links.c.nsr_id == nsr_id))
     if vnfcs:
-        await conn.execute(insert(vnfc_instances), vnfcs)
-    links = [
-        {"nsr_id": nsr.id, "name": v.name, "vim_network_id": v.vim_network_id, "cidr": v.cidr}
-        for v in nsr.vlr
-    ]
+        await conn.execute(
+            insert(vnfc_instances),
+            [dict(zip(_VNFC_COLUMNS, (nsr_id, *row), strict=True)) for row in vnfcs],
+        )
     if links:
-        await conn.execute(insert(virtual_links), links)
+        await conn.execute(
+            insert(virtual_links),
+            [dict(zip(_LINK_COLUMNS, (nsr_id, *row), strict=True)) for row in links],
+        )
+
+
+_VNFC_COLUMNS = ("nsr_id", "id", "vnfr_id", "vdu_id", "hostname", "vim_id", "vc_id", "state")
+_LINK_COLUMNS = ("nsr_id", "name", "vim_network_id", "cidr")
+
+
+class _IndexedRevisions:
+    """The index rows of the NSR revisions this store wrote itself, most recent ones.
+
+    Most writes of an NSR (an operation's progress) leave its VNFCs and
+    links as they were. When the revision being replaced is one this store
+    wrote, with the same rows, the index already holds them; anything else
+    (another replica wrote it, a restart, an evicted entry) rewrites them.
+    """
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self._rows: OrderedDict[str, tuple[int, _IndexRows]] = OrderedDict()
+
+    def holds(self, nsr_id: str, revision: int, parts: _IndexRows) -> bool:
+        return self._rows.get(nsr_id) == (revision, parts)
+
+    def remember(self, nsr_id: str, revision: int, parts: _IndexRows) -> None:
+        """Call once the transaction that wrote ``revision`` has committed."""
+        self._rows[nsr_id] = (revision, parts)
+        self._rows.move_to_end(nsr_id)
+        while len(self._rows) > self.size:
+            self._rows.popitem(last=False)
 
 
 async def _write_nsr_row(conn: AsyncConnection, nsr: NetworkServiceRecord) -> int:
@@ -622,6 +669,7 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
     try:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
     finally:
         cursor.close()
 
