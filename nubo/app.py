@@ -110,11 +110,13 @@ class Repositories:
 
 def build_repositories(database: Database, replica: str, lease_seconds: float) -> Repositories:
     """The SQL repositories on ``database``; leases and claims are ``replica``'s."""
+    # operations write NSRs too, with the records' own writer and its memory of the index
+    nsrs = SqlNsRecordRepository(database)
     return Repositories(
         vims=SqlVimRepository(database),
         nsds=SqlNsdRepository(database),
-        nsrs=SqlNsRecordRepository(database),
-        operations=SqlOperationRepository(database),
+        nsrs=nsrs,
+        operations=SqlOperationRepository(database, nsrs),
         alarms=SqlAlarmRepository(database),
         packages=SqlPackageStore(database),
         subscriptions=SqlSubscriptionStore(database),

@@ -1,9 +1,14 @@
 """AutoScaler: evaluates the VNFs' auto-scaling policies and launches scale operations.
 
-A reconciler: each ``run_once`` reads every ACTIVE NS, and for each VNF whose
-VNFD has ``auto_scale_policy`` entries, the newest metric value of each of its
-VNFCs (samples older than ``max_age`` are ignored), evaluates each policy
-(``nubo.autoscale.policy``) and decides. The rules nubo follows:
+A reconciler: each ``run_once`` takes the ACTIVE NSs made from NSDs with
+``auto_scale_policy`` entries (copies reloaded only when their revision
+moved, ``watched``) and the samples stored since the last pass (``newest``:
+the newest value of each VNFC; samples older than ``max_age`` are ignored);
+each VNF with new samples, a changed record, an action under way or a
+moment that has come (a period's or cooldown's end, a reminder, a value
+ageing out) has each policy evaluated (``nubo.autoscale.policy``) and
+decided. A VNF with none of these would be decided the same way again, so
+it costs nothing on that pass. The rules nubo follows:
 
 * Period: a policy fires only once its condition has held on every pass for
   ``period`` seconds; until then the decision is HOLDING. The count restarts
@@ -38,12 +43,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nubo.autoscale.decisions import ACTIONS, DecisionLog, Outcome, ScalingDecision, decision_of
+from nubo.autoscale.newest import NewestValues
 from nubo.autoscale.policy import evaluate_policy, target_count, verdict
 from nubo.autoscale.sizing import Bounds, vdu_to_scale
-from nubo.model.descriptors import AutoScalePolicy, Nsd
+from nubo.autoscale.watched import WATCHED_NS, WatchedServices
+from nubo.model.descriptors import AutoScalePolicy
 from nubo.model.errors import Conflict, NotFound, NuboError
 from nubo.model.ids import new_id
-from nubo.model.metrics import metric_named
+from nubo.model.metrics import Metric, metric_named
 from nubo.model.records import LcmOpOcc, NetworkServiceRecord, VnfRecord
 from nubo.model.states import FINAL_OP_STATES, NsStatus, OpState
 from nubo.monitor.query import MetricsReader
@@ -59,7 +66,6 @@ Clock = Callable[[], float]
 REMINDED = frozenset({Outcome.COOLDOWN, Outcome.AT_BOUND, Outcome.BUSY})
 #: the loop memory's kind for running cooldowns, keyed "<nsr id>/<vnfr id>"
 COOLDOWNS = "scaling-cooldown"
-WATCHED_NS = frozenset({NsStatus.ACTIVE, NsStatus.SCALING})
 
 
 @dataclass
@@ -90,6 +96,10 @@ class _VnfTrack:
     policies: dict[str, _PolicyTrack] = field(default_factory=dict)
     cooldown_until: float = -math.inf
     plan: _Plan | None = None
+    #: the NS revision and the time after which the last evaluation may no longer hold:
+    #: until either moves or new samples come, evaluating again would decide the same
+    revision: int = -1
+    wake_at: float = -math.inf
 
     def policy(self, name: str) -> _PolicyTrack:
         return self.policies.setdefault(name, _PolicyTrack())
@@ -97,6 +107,15 @@ class _VnfTrack:
 
 def _memory_key(nsr_id: str, vnfr_id: str) -> str:
     return f"{nsr_id}/{vnfr_id}"
+
+
+def _metrics_of(policies: Sequence[AutoScalePolicy]) -> set[Metric]:
+    return {
+        metric
+        for policy in policies
+        for alarm in policy.alarms
+        if (metric := metric_named(alarm.metric)) is not None
+    }
 
 
 class AutoScaler:
@@ -123,6 +142,8 @@ class AutoScaler:
         self.max_age = max_age
         self.repeat_after = repeat_after
         self._tracks: dict[tuple[str, str], _VnfTrack] = {}
+        self.newest = NewestValues(reader, max_age)
+        self.watched = WatchedServices(ns, load_nsd)
         #: where cooldowns outlive the process (None: in memory only)
         self.memory = memory
 
@@ -145,12 +166,26 @@ class AutoScaler:
         return track.cooldown_until if track and track.cooldown_until > -math.inf else None
 
     async def run_once(self) -> list[ScalingDecision]:
-        """One pass over every NS; returns the decisions it recorded."""
+        """One pass: evaluates each VNF with policies that has new samples, a changed
+        record, an action under way or a time that has come; returns what it recorded."""
         now = self.clock()
         recorded: list[ScalingDecision] = []
         seen: set[tuple[str, str]] = set()
         stored = await self.memory.load(COOLDOWNS) if self.memory is not None else {}
-        for nsr, nsd in await self._candidates():
+        following = {key[0] for key, track in self._tracks.items() if track.plan is not None}
+        watched = await self.watched.current(following)
+        metrics = {
+            m
+            for _, nsd in watched
+            for vnfd in nsd.vnfds
+            for m in _metrics_of(vnfd.auto_scale_policies)
+        }
+        try:
+            fresh = await self.newest.refresh(metrics, now)
+        except Exception:  # a metrics outage means "no new samples", not a dead loop
+            log.exception("autoscale.metrics_failed")
+            fresh = set()
+        for nsr, nsd in watched:
             for vnfr in nsr.vnfr:
                 try:
                     policies = nsd.vnfd(vnfr.name).auto_scale_policies
@@ -162,11 +197,41 @@ class AutoScaler:
                     remembered = stored.get(_memory_key(nsr.id, vnfr.id), {}).get("until")
                     if isinstance(remembered, float | int):
                         track.cooldown_until = max(track.cooldown_until, float(remembered))
+                    if not self._due(track, nsr, vnfr.id in fresh, now):
+                        continue
                     recorded += await self._reconcile(nsr, vnfr.id, policies, track, now)
+                    track.revision = nsr.revision
+                    track.wake_at = self._wake_at(track, vnfr.id, policies, now)
         for key in self._tracks.keys() - seen:
             del self._tracks[key]
         await self._remember_cooldowns(stored, now)
         return recorded
+
+    def _due(self, track: _VnfTrack, nsr: NetworkServiceRecord, fresh: bool, now: float) -> bool:
+        """Whether evaluating the VNF again could decide anything new."""
+        return (
+            fresh
+            or track.plan is not None
+            or track.revision != nsr.revision
+            or now >= track.wake_at
+            # whether another operation holds the NS is not in the record
+            or any(p.last_outcome is Outcome.BUSY for p in track.policies.values())
+        )
+
+    def _wake_at(
+        self, track: _VnfTrack, vnfr_id: str, policies: Sequence[AutoScalePolicy], now: float
+    ) -> float:
+        """The earliest moment the last evaluation may change with nothing else moving:
+        a period's end, a reminder, a cooldown's end, a value ageing out."""
+        moments = [self.newest.next_change(vnfr_id, _metrics_of(policies), now)]
+        for ptrack in track.policies.values():
+            if ptrack.due is not None:
+                moments.append(ptrack.due)
+            if ptrack.last_outcome in REMINDED:
+                moments.append(ptrack.last_recorded + self.repeat_after)
+        if track.cooldown_until > now:
+            moments.append(track.cooldown_until)
+        return min(moments)
 
     async def _remember_cooldowns(self, stored: dict[str, dict[str, Any]], now: float) -> None:
         """Write running cooldowns for whichever replica leads next; drop ended ones."""
@@ -182,36 +247,6 @@ class AutoScaler:
                 await self.memory.put(COOLDOWNS, key, {"until": until})
         for key in stored.keys() - running.keys():
             await self.memory.forget(COOLDOWNS, key)
-
-    async def _candidates(self) -> list[tuple[NetworkServiceRecord, Nsd]]:
-        """The NSs made from an NSD with policies, watched or with an action under way.
-
-        Found by NSD first (one query of ids, parsed NSDs are cached), so a
-        pass loads no NS that has nothing to scale.
-        """
-        following = {key[0] for key, track in self._tracks.items() if track.plan is not None}
-        nsds: dict[str, Nsd] = {}
-        wanted: set[str] = set(following)
-        for nsd_id, nsr_ids in (await self.ns.ids_by_nsd(WATCHED_NS)).items():
-            nsd = await self._nsd_with_policies(nsd_id)
-            if nsd is not None:
-                nsds[nsd_id] = nsd
-                wanted.update(nsr_ids)
-        found = []
-        for nsr in await self.ns.get_many(wanted):
-            nsd = nsds.get(nsr.descriptor_reference) or await self._nsd_with_policies(
-                nsr.descriptor_reference
-            )
-            if nsd is not None and (nsr.status in WATCHED_NS or nsr.id in following):
-                found.append((nsr, nsd))
-        return found
-
-    async def _nsd_with_policies(self, nsd_id: str) -> Nsd | None:
-        try:
-            nsd = await self.load_nsd(nsd_id)
-        except NotFound:
-            return None
-        return nsd if any(vnfd.auto_scale_policies for vnfd in nsd.vnfds) else None
 
     async def _reconcile(
         self,
@@ -235,7 +270,7 @@ class AutoScaler:
             recorded += await self._next_step(nsr, vnfr, track, now)
             if track.plan is not None:
                 return recorded
-        values, measured = await self._latest_values(vnfr, policies, now)
+        values, measured = self._latest_values(vnfr, policies, now)
         acted: str | None = None
         for policy in policies:
             decision = await self._decide(nsr, vnfr, policy, track, values, acted, now, measured)
@@ -245,7 +280,7 @@ class AutoScaler:
                 recorded.append(decision)
         return recorded
 
-    async def _latest_values(
+    def _latest_values(
         self, vnfr: VnfRecord, policies: Sequence[AutoScalePolicy], now: float
     ) -> tuple[dict[str, dict[str, float]], float | None]:
         """Newest value per live VNFC, per descriptor metric name; and when it was measured.
@@ -260,18 +295,10 @@ class AutoScaler:
             metric = metric_named(name)
             if metric is None:
                 continue
-            try:
-                latest = await self.reader.latest(
-                    metric, vnfr_id=vnfr.id, max_age=self.max_age, now=now
-                )
-                when = await self.reader.newest_time(
-                    metric, vnfr_id=vnfr.id, max_age=self.max_age, now=now
-                )
-            except Exception:  # a metrics outage means "no samples", not a dead loop
-                log.exception("autoscale.metrics_failed vnfr=%s metric=%s", vnfr.id, name)
-                latest, when = {}, None
-            values[name] = {vnfc: v for vnfc, v in latest.items() if vnfc in live}
-            if when is not None and values[name]:
+            newest = self.newest.values(vnfr.id, metric, live, now)
+            values[name] = {vnfc: value for vnfc, (_, value) in newest.items()}
+            if newest:
+                when = max(when for when, _ in newest.values())
                 measured = when if measured is None else max(measured, when)
         return values, measured
 

@@ -6,6 +6,7 @@ the store behind it (SQL today) can change without touching them.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Protocol
 
 from nubo.model.metrics import Aggregate, Metric, Sample
@@ -24,6 +25,18 @@ class MetricsReader(Protocol):
         self, metric: Metric, *, vnfr_id: str, max_age: float, now: float
     ) -> float | None:
         """When the newest sample of the VNF was taken (None without one within max_age)."""
+        ...
+
+    async def written_after(
+        self,
+        cursor: int | None,
+        metrics: Collection[Metric],
+        *,
+        since: float,
+        limit: int = 10_000,
+    ) -> tuple[list[Sample], int | None]:
+        """Samples of ``metrics`` stored after ``cursor`` (None: the first call), in the
+        order written and none taken before ``since``; and the cursor for the next call."""
         ...
 
     async def series(

@@ -119,9 +119,10 @@ class NsService:
     async def statuses(self, nsr_ids: Iterable[str]) -> dict[str, NsStatus]:
         return await self.nsrs.ns_statuses(nsr_ids)
 
-    async def ids_by_nsd(self, ns_statuses: Iterable[NsStatus]) -> dict[str, builtins.list[str]]:
-        """NS ids by their NSD: loops pick the NSDs that concern them, then load those NSs."""
-        return await self.nsrs.nsr_ids_by_nsd(ns_statuses)
+    async def revisions_by_nsd(self, ns_statuses: Iterable[NsStatus]) -> dict[str, dict[str, int]]:
+        """NS ids and revisions by their NSD: loops pick the NSDs that concern them, then
+        load those NSs whose revision differs from the copy they hold."""
+        return await self.nsrs.nsr_revisions_by_nsd(ns_statuses)
 
     async def get_many(self, nsr_ids: Iterable[str]) -> builtins.list[NetworkServiceRecord]:
         return await self.nsrs.nsrs_with_ids(nsr_ids)

@@ -74,7 +74,7 @@ class NsWorkflows:
         driver = await self.vims.driver(nsr.vim_id)
         if ctx.op.steps:  # run again (a retry): the VIM may have lost what was reserved
             await self._forget_lost(ctx, driver)
-        async with ctx.step("check-images"):
+        async with ctx.step("check-images", pure=True):
             await self._check_images(driver, nsd)
         async with ctx.step("create-networks"):
             await self._create_networks(ctx, driver)
@@ -85,7 +85,7 @@ class NsWorkflows:
                     while len(vdu_rec.live_vnfcs()) < vdu.initial_instances:
                         template = vdu.template(len(vdu_rec.live_vnfcs()))
                         await self._allocate(ctx, driver, nsd, vnfr, vdu_rec, template)
-        async with ctx.step("resolve-dependencies"):
+        async with ctx.step("resolve-dependencies", pure=True):
             self._resolve(nsd, nsr)
         async with ctx.step("configure"):
             for vnfr in nsr.vnfr:
@@ -95,7 +95,7 @@ class NsWorkflows:
         for wave in start_order(nsd):
             async with ctx.step("start " + ", ".join(wave)):
                 await self._start_wave(ctx, driver, [nsr.vnfr_by_name(name) for name in wave])
-        async with ctx.step("verify"):
+        async with ctx.step("verify", pure=True):
             await self._verify_running(driver, nsr)
         nsr.set_status(NsStatus.ACTIVE)
 
@@ -233,7 +233,7 @@ class NsWorkflows:
                 if template is None:
                     template = nsd.vnfd(vnfr.name).vdus[vnfr.vdu.index(vdu)].template()
                 vnfc = await self._allocate(ctx, driver, nsd, vnfr, vdu, template)
-        async with ctx.step("resolve-dependencies"):
+        async with ctx.step("resolve-dependencies", pure=True):
             self._resolve(nsd, nsr)
         if vnfc.state == VnfcState.CREATED:
             async with ctx.step("configure"):
@@ -241,7 +241,7 @@ class NsWorkflows:
             async with ctx.step("start"):
                 await self.vnfm.start(driver, vnfc, self.timeouts.start)
                 await ctx.save()
-        async with ctx.step("verify"):
+        async with ctx.step("verify", pure=True):
             await self._verify_running(driver, nsr)
         vnfr.set_status(VnfStatus.ACTIVE)
         nsr.set_status(NsStatus.ACTIVE)
@@ -293,7 +293,7 @@ class NsWorkflows:
             async with ctx.step("remove " + vnfc.hostname):
                 await self.vnfm.remove(driver, vnfc)
                 vdu.forget(vnfc.id)
-        async with ctx.step("resolve-dependencies"):
+        async with ctx.step("resolve-dependencies", pure=True):
             self._resolve(nsd, nsr)
         vnfr.set_status(VnfStatus.ACTIVE)
         nsr.set_status(NsStatus.ACTIVE)
@@ -349,7 +349,7 @@ class NsWorkflows:
                 await self.vnfm.reconfigure(driver, vnfc)
                 await self.vnfm.start(driver, vnfc, self.timeouts.start)
                 await ctx.save()
-        async with ctx.step("verify"):
+        async with ctx.step("verify", pure=True):
             await self._verify_running(driver, nsr, only=vnfc)
         if vnfr.status != VnfStatus.ACTIVE and all(
             c.state == VnfcState.RUNNING for c in vnfr.vnfcs()

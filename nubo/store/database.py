@@ -57,6 +57,8 @@ CONNECT_TIMEOUT = 10.0
 #: below the server's max_connections (100 by default)
 POOL_SIZE = 5
 POOL_OVERFLOW = 10
+#: seconds a statement may wait for SQLite's one connection before the request fails
+SQLITE_POOL_TIMEOUT = 60.0
 #: how long a SQLite connection waits for another writer before giving up
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
@@ -105,6 +107,7 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
     try:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
     finally:
         cursor.close()
 
@@ -149,8 +152,14 @@ def database_url(raw: str | URL) -> URL:
 
 def engine_options(url: URL) -> dict[str, Any]:
     """Keyword arguments of ``create_async_engine`` for the URL's backend."""
-    if url.get_backend_name() != "postgresql":
-        return {}
+    if url.get_backend_name() == "sqlite":
+        if url.database in (None, "", ":memory:"):
+            return {}
+        # SQLite lets one writer in at a time and makes the others sleep and poll
+        # (its busy handler backs off up to 100 ms): with several connections a
+        # burst of writes spends most of its time asleep. One connection queues
+        # every statement in the pool instead, woken the moment it is free.
+        return {"pool_size": 1, "max_overflow": 0, "pool_timeout": SQLITE_POOL_TIMEOUT}
     return {
         "pool_size": POOL_SIZE,
         "max_overflow": POOL_OVERFLOW,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, delete, func, insert, select
@@ -103,6 +103,42 @@ class SqlMetricStore:
         async with self._engine.connect() as conn:
             newest = (await conn.execute(query)).scalar()
         return None if newest is None else float(newest)
+
+    async def written_after(
+        self,
+        cursor: int | None,
+        metrics: Collection[Metric],
+        *,
+        since: float,
+        limit: int = 10_000,
+    ) -> tuple[list[Sample], int | None]:
+        """Raw samples of ``metrics`` stored after row ``cursor``, in the order they were
+        written, none taken before ``since``; and the cursor to pass next time.
+
+        A reader that keeps the newest values itself asks only for what is new:
+        one range scan of the primary key, whatever the number of VNFCs.
+        """
+        if not metrics:
+            return [], cursor
+        query = (
+            select(t.c.id, t.c.time, t.c.nsr_id, t.c.vnfr_id, t.c.vnfc_id, t.c.metric, t.c.value)
+            .where(
+                t.c.resolution == 0,
+                t.c.metric.in_(sorted(m.value for m in metrics)),
+                t.c.time >= since,
+            )
+            .order_by(t.c.id)
+            .limit(limit)
+        )
+        if cursor is not None:
+            query = query.where(t.c.id > cursor)
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        samples = [
+            Sample(r.time, r.nsr_id, r.vnfr_id, r.vnfc_id, Metric(r.metric), float(r.value))
+            for r in rows
+        ]
+        return samples, (rows[-1].id if rows else cursor)
 
     async def series(
         self,

@@ -6,9 +6,9 @@ operation ended, its lease on the NS) and ``create_ns_operation`` (a new NSR,
 its first occurrence and the request's idempotency key). Each is ONE
 transaction (a crash between the writes would leave an NSR that no
 occurrence explains, a finished operation still holding its NS, or a key
-pointing at nothing); the NSR part is the records module's own row writer on
-the same connection, so the NS record repository knows nothing of
-operations, leases or keys.
+pointing at nothing); the NSR part is the NS record repository's own row
+writer on the same connection (it also remembers which index rows it wrote),
+so the NS record repository knows nothing of operations, leases or keys.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from nubo.model.errors import Conflict
 from nubo.model.records import LcmOpOcc, NetworkServiceRecord
 from nubo.model.states import FINAL_OP_STATES, OpState
 from nubo.store.database import Database
-from nubo.store.records import write_nsr
+from nubo.store.records import SqlNsRecordRepository
 from nubo.store.rows import compare_and_set, read_bodies, read_body, to_utc, versioned
 from nubo.store.tables import idempotency_keys, lcm_op_occs, ns_leases
 
@@ -33,8 +33,9 @@ _KIND = "LCM operation occurrence"
 class SqlOperationRepository:
     """The ``OperationRepository`` port; one transaction per call."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, records: SqlNsRecordRepository) -> None:
         self._engine = database.engine
+        self._records = records
 
     async def save_op(self, op: LcmOpOcc) -> None:
         """Insert a new occurrence (revision 0) or update the revision it was read at."""
@@ -51,7 +52,7 @@ class SqlOperationRepository:
         transaction: whoever sees the operation ended finds the NS free.
         """
         async with self._engine.begin() as conn:
-            nsr_revision = await write_nsr(conn, nsr)
+            nsr_revision, parts = await self._records.write_nsr(conn, nsr)
             op_revision = await _write_op(conn, op)
             if release:
                 await conn.execute(
@@ -59,6 +60,7 @@ class SqlOperationRepository:
                         ns_leases.c.nsr_id == nsr.id, ns_leases.c.holder == op.id
                     )
                 )
+        self._records.written(nsr.id, nsr_revision, parts)
         nsr.revision, op.revision = nsr_revision, op_revision
 
     async def create_ns_operation(
@@ -74,7 +76,7 @@ class SqlOperationRepository:
         """
         try:
             async with self._engine.begin() as conn:
-                nsr_revision = await write_nsr(conn, nsr)
+                nsr_revision, parts = await self._records.write_nsr(conn, nsr)
                 op_revision = await _write_op(conn, op)
                 if idempotency is not None:
                     key, request = idempotency
@@ -94,6 +96,7 @@ class SqlOperationRepository:
                     field="Idempotency-Key",
                 ) from exc
             raise Conflict(f"NSR {nsr.id} already exists", nsr_id=nsr.id) from exc
+        self._records.written(nsr.id, nsr_revision, parts)
         nsr.revision, op.revision = nsr_revision, op_revision
 
     async def get_op(self, op_id: str) -> LcmOpOcc:

@@ -8,11 +8,13 @@ is in which status, without loading any NSR.
 
 ``write_nsr`` is the row writer on an open connection: the operation
 repository calls it too, for the transactions that write an NSR together
-with the occurrence changing it.
+with the occurrence changing it, so that both share one memory of the index
+rows this process wrote (``_IndexedRevisions``).
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterable
 
 from sqlalchemy import delete, insert, select
@@ -32,18 +34,38 @@ from nubo.store.rows import (
 )
 from nubo.store.tables import nsrs, virtual_links, vnfc_instances
 
+#: an NSR's VNFC rows and virtual link rows, without the NSR id
+IndexRows = tuple[tuple[tuple[str, ...], ...], tuple[tuple[str, ...], ...]]
+
 
 class SqlNsRecordRepository:
     """The ``NsRecordRepository`` port; one transaction per call."""
 
     def __init__(self, database: Database) -> None:
         self._engine = database.engine
+        self._indexed = _IndexedRevisions()
 
     async def save_nsr(self, nsr: NetworkServiceRecord) -> None:
         """Insert a new NSR (revision 0) or update the revision it was read at."""
         async with self._engine.begin() as conn:
-            revision = await write_nsr(conn, nsr)
+            revision, parts = await self.write_nsr(conn, nsr)
+        self.written(nsr.id, revision, parts)
         nsr.revision = revision
+
+    async def write_nsr(
+        self, conn: AsyncConnection, nsr: NetworkServiceRecord
+    ) -> tuple[int, IndexRows]:
+        """Write the NSR row, and its index rows unless they are unchanged, in the caller's
+        transaction; the new revision and the rows, for ``written`` after the commit."""
+        parts = _index_parts(nsr)
+        revision = await _write_nsr_row(conn, nsr)
+        if not self._indexed.holds(nsr.id, nsr.revision, parts):
+            await _rewrite_index(conn, nsr.id, parts)
+        return revision, parts
+
+    def written(self, nsr_id: str, revision: int, parts: IndexRows) -> None:
+        """Call once the transaction of ``write_nsr`` has committed."""
+        self._indexed.remember(nsr_id, revision, parts)
 
     async def get_nsr(self, nsr_id: str) -> NetworkServiceRecord:
         return await read_body(self._engine, nsrs, nsr_id, NetworkServiceRecord, "NSR", "nsr_id")
@@ -120,17 +142,20 @@ class SqlNsRecordRepository:
         found = await self.vnfc_locations(vim_id=vim_id, vc_id=vc_id)
         return found[0] if found else None
 
-    async def nsr_ids_by_nsd(self, ns_statuses: Iterable[NsStatus]) -> dict[str, list[str]]:
-        """The ids of the NSs in ``ns_statuses``, by the NSD they were made from (one query)."""
+    async def nsr_revisions_by_nsd(
+        self, ns_statuses: Iterable[NsStatus]
+    ) -> dict[str, dict[str, int]]:
+        """The revision of each NS in ``ns_statuses``, by the NSD it was made from (one
+        query): a reader holding copies reloads only the NSs whose revision moved."""
         query = (
-            select(nsrs.c.nsd_id, nsrs.c.id)
+            select(nsrs.c.nsd_id, nsrs.c.id, nsrs.c.version)
             .where(nsrs.c.status.in_(sorted(s.value for s in ns_statuses)))
             .order_by(nsrs.c.created_at, nsrs.c.id)
         )
-        found: dict[str, list[str]] = {}
+        found: dict[str, dict[str, int]] = {}
         async with self._engine.connect() as conn:
             for row in await conn.execute(query):
-                found.setdefault(row.nsd_id, []).append(row.id)
+                found.setdefault(row.nsd_id, {})[row.id] = row.version
         return found
 
     async def nsrs_with_ids(self, nsr_ids: Iterable[str]) -> list[NetworkServiceRecord]:
@@ -150,8 +175,7 @@ class SqlNsRecordRepository:
             return {row.id: NsStatus(row.status) for row in await conn.execute(query)}
 
 
-async def write_nsr(conn: AsyncConnection, nsr: NetworkServiceRecord) -> int:
-    """Compare-and-set the NSR row and rewrite its index, on ``conn``; the new revision."""
+async def _write_nsr_row(conn: AsyncConnection, nsr: NetworkServiceRecord) -> int:
     values = {
         "nsd_id": nsr.descriptor_reference,
         "name": nsr.name,
@@ -160,38 +184,73 @@ async def write_nsr(conn: AsyncConnection, nsr: NetworkServiceRecord) -> int:
         "created_at": to_utc(nsr.created_at),
         "updated_at": to_utc(nsr.updated_at),
     }
-    revision = await compare_and_set(conn, nsrs, nsr.id, nsr.revision, values, "NSR")
-    await _index_parts(conn, nsr)
-    return revision
+    return await compare_and_set(conn, nsrs, nsr.id, nsr.revision, values, "NSR")
 
 
-async def _index_parts(conn: AsyncConnection, nsr: NetworkServiceRecord) -> None:
-    """Rewrite the NSR's VNFC and virtual link rows (same transaction as the NSR)."""
-    await conn.execute(delete(vnfc_instances).where(vnfc_instances.c.nsr_id == nsr.id))
-    await conn.execute(delete(virtual_links).where(virtual_links.c.nsr_id == nsr.id))
-    vnfcs = [
-        {
-            "id": vnfc.id,
-            "nsr_id": nsr.id,
-            "vnfr_id": vnfr.id,
-            "vdu_id": vdu.id,
-            "hostname": vnfc.hostname,
-            "vim_id": vnfc.vim_id or nsr.vim_id,
-            "vc_id": vnfc.vc_id,
-            "state": vnfc.state.value,
-        }
+def _index_parts(nsr: NetworkServiceRecord) -> IndexRows:
+    """The NSR's rows in the VNFC and virtual link index."""
+    vnfcs = tuple(
+        (
+            vnfc.id,
+            vnfr.id,
+            vdu.id,
+            vnfc.hostname,
+            vnfc.vim_id or nsr.vim_id,
+            vnfc.vc_id,
+            vnfc.state.value,
+        )
         for vnfr in nsr.vnfr
         for vdu in vnfr.vdu
         for vnfc in vdu.vnfc_instance
-    ]
+    )
+    links = tuple((v.name, v.vim_network_id, v.cidr) for v in nsr.vlr)
+    return vnfcs, links
+
+
+async def _rewrite_index(conn: AsyncConnection, nsr_id: str, parts: IndexRows) -> None:
+    """Replace the NSR's VNFC and virtual link rows (same transaction as the NSR)."""
+    vnfcs, links = parts
+    await conn.execute(delete(vnfc_instances).where(vnfc_instances.c.nsr_id == nsr_id))
+    await conn.execute(delete(virtual_links).where(virtual_links.c.nsr_id == nsr_id))
     if vnfcs:
-        await conn.execute(insert(vnfc_instances), vnfcs)
-    links = [
-        {"nsr_id": nsr.id, "name": v.name, "vim_network_id": v.vim_network_id, "cidr": v.cidr}
-        for v in nsr.vlr
-    ]
+        await conn.execute(
+            insert(vnfc_instances),
+            [dict(zip(_VNFC_COLUMNS, (nsr_id, *row), strict=True)) for row in vnfcs],
+        )
     if links:
-        await conn.execute(insert(virtual_links), links)
+        await conn.execute(
+            insert(virtual_links),
+            [dict(zip(_LINK_COLUMNS, (nsr_id, *row), strict=True)) for row in links],
+        )
 
 
-__all__ = ["SqlNsRecordRepository", "write_nsr"]
+_VNFC_COLUMNS = ("nsr_id", "id", "vnfr_id", "vdu_id", "hostname", "vim_id", "vc_id", "state")
+_LINK_COLUMNS = ("nsr_id", "name", "vim_network_id", "cidr")
+
+
+class _IndexedRevisions:
+    """The index rows of the NSR revisions this repository wrote itself, most recent ones.
+
+    Most writes of an NSR (an operation's progress) leave its VNFCs and
+    links as they were. When the revision being replaced is one this
+    repository wrote, with the same rows, the index already holds them;
+    anything else (another replica wrote it, a restart, an evicted entry)
+    rewrites them.
+    """
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self._rows: OrderedDict[str, tuple[int, IndexRows]] = OrderedDict()
+
+    def holds(self, nsr_id: str, revision: int, parts: IndexRows) -> bool:
+        return self._rows.get(nsr_id) == (revision, parts)
+
+    def remember(self, nsr_id: str, revision: int, parts: IndexRows) -> None:
+        """Call once the transaction that wrote ``revision`` has committed."""
+        self._rows[nsr_id] = (revision, parts)
+        self._rows.move_to_end(nsr_id)
+        while len(self._rows) > self.size:
+            self._rows.popitem(last=False)
+
+
+__all__ = ["IndexRows", "SqlNsRecordRepository"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,31 +45,48 @@ class Clock:
 
 
 class FakeReader:
-    """The MetricsReader of nubo.monitor.query: one value per metric for every live VNFC."""
+    """The MetricsReader of nubo.monitor.query, as if every live VNFC had been sampled just
+    before each pass: one value per metric in ``values``, taken ``sample_age`` seconds ago."""
 
-    def __init__(self, app: Nubo) -> None:
+    def __init__(self, app: Nubo, clock: Clock) -> None:
         self.app = app
+        self.clock = clock
         self.values: dict[Metric, float] = {}
         #: how long before the pass the newest sample was taken
         self.sample_age = 0.0
-        self.calls: list[tuple[Metric, str, float, float]] = []
+        #: (metrics asked, since) of every written_after call
+        self.calls: list[tuple[frozenset[Metric], float]] = []
+        #: off: no VNFC is sampled any more (the values taken so far age out)
+        self.sampling = True
+        self._written = 0
+
+    async def written_after(
+        self, cursor: int | None, metrics: Collection[Metric], *, since: float, limit: int = 10_000
+    ) -> tuple[list[Sample], int | None]:
+        self.calls.append((frozenset(metrics), since))
+        if not self.sampling:
+            return [], cursor
+        at = self.clock.now - self.sample_age
+        samples = [
+            Sample(at, nsr.id, vnfr.id, vnfc.id, metric, self.values[metric])
+            for nsr in await self.app.ns.list()
+            for vnfr in nsr.vnfr
+            for vnfc in vnfr.vnfcs()
+            for metric in metrics
+            if metric in self.values
+        ]
+        self._written += len(samples)
+        return samples, self._written
 
     async def latest(
         self, metric: Metric, *, vnfr_id: str, max_age: float, now: float
     ) -> dict[str, float]:
-        self.calls.append((metric, vnfr_id, max_age, now))
-        if metric not in self.values:
-            return {}
-        for nsr in await self.app.ns.list():
-            for vnfr in nsr.vnfr:
-                if vnfr.id == vnfr_id:
-                    return {vnfc.id: self.values[metric] for vnfc in vnfr.vnfcs()}
         return {}
 
     async def newest_time(
         self, metric: Metric, *, vnfr_id: str, max_age: float, now: float
     ) -> float | None:
-        return now - self.sample_age if metric in self.values else None
+        return None
 
     async def series(self, metric: Metric, **_: Any) -> list[Sample]:
         return []
@@ -115,7 +132,8 @@ async def env(tmp_path: Path) -> AsyncIterator[Env]:
     await app.start()
     fake = await app.vims.driver((await app.vims.default()).id)
     assert isinstance(fake, FakeVimDriver)
-    clock, reader = Clock(), FakeReader(app)
+    clock = Clock()
+    reader = FakeReader(app, clock)
     log = DecisionLog(SqlDecisionStore(app.database))
     scaler = AutoScaler(app.ns, reader, log, app.catalogue.parsed, clock, max_age=15)
     try:
@@ -179,7 +197,8 @@ async def test_app_c_sipp_client_scales_out_to_five_with_cooldown_then_back_in(e
     [alarm] = out.alarms
     assert alarm.metric == "system.cpu.util[,idle]" and alarm.resolved_metric == "cpu.idle"
     assert alarm.value == 20.0 and alarm.holds and out.share == 100.0 and out.threshold == 100
-    assert env.reader.calls[0][2] == 15 and env.reader.calls[0][3] <= env.clock.now
+    asked, since = env.reader.calls[-1]
+    assert asked == {Metric.CPU_IDLE} and since == env.clock.now - 15  # max_age
 
     env.reader.values[Metric.CPU_IDLE] = 90.0  # idle: the scale-in policy holds
     ins = []

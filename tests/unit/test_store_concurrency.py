@@ -258,6 +258,36 @@ async def test_a_refused_write_leaves_the_index_as_it_was(store: Repositories) -
     assert row.state == VnfcState.RUNNING
 
 
+async def test_the_index_follows_writes_of_two_stores_that_skip_unchanged_rows(
+    store: Repositories, database: Database
+) -> None:
+    """A store leaves the index alone only for a revision it wrote itself with the same
+    rows; a write by another replica in between makes it rewrite them."""
+    other_replica = Database(database.engine.url)
+    other = SqlNsRecordRepository(other_replica)
+    try:
+        record = with_parts("ns-a", [VnfcState.RUNNING])
+        await store.nsrs.save_nsr(record)  # revision 1: rows written
+        record.set_status(NsStatus.SCALING)
+        await store.nsrs.save_nsr(record)  # revision 2: same rows, left alone
+        assert [v.ns_status for v in await store.nsrs.vnfc_locations()] == [NsStatus.SCALING]
+        theirs = await other.get_nsr("ns-a")
+        theirs.vnfr[0].vdu[0].vnfc_instance[0].set_state(VnfcState.EXITED)
+        await other.save_nsr(theirs)  # revision 3, by the other replica
+        ours = await store.nsrs.get_nsr("ns-a")
+        ours.vnfr[0].vdu[0].vnfc_instance[0].set_state(VnfcState.RUNNING)
+        await store.nsrs.save_nsr(ours)  # revision 4: this store did not write 3, so rewrites
+        [row] = await other.vnfc_locations()
+        assert row.state == VnfcState.RUNNING
+        again = await other.get_nsr("ns-a")
+        again.vnfr[0].vdu[0].vnfc_instance[0].set_state(VnfcState.FAILED)
+        await other.save_nsr(again)  # revision 5: the other store's copy of 3 is stale
+        [row] = await store.nsrs.vnfc_locations()
+        assert row.state == VnfcState.FAILED
+    finally:
+        await other_replica.close()
+
+
 async def test_the_migration_indexes_the_nsrs_that_existed_before(tmp_path: Path) -> None:
     # an embedded SQLite file at the revision before, whatever the run's backend
     url = f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -30,6 +30,18 @@ class MetricRepository(Protocol):
     async def newest_time(
         self, metric: Metric, *, vnfr_id: str, max_age: float, now: float
     ) -> float | None: ...
+
+    async def written_after(
+        self,
+        cursor: int | None,
+        metrics: Collection[Metric],
+        *,
+        since: float,
+        limit: int = 10_000,
+    ) -> tuple[list[Sample], int | None]:
+        """Samples of ``metrics`` stored after ``cursor`` (None: the first call), in the
+        order written and none taken before ``since``; and the cursor for the next call."""
+        ...
 
     async def series(
         self,

@@ -1,0 +1,100 @@
+"""The auto-scaler at rest: a VNF is evaluated again only when new samples came, its
+record changed or a moment it waits for has come; the newest values are read
+incrementally from the metric store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from nubo.autoscale.decisions import Outcome
+from nubo.autoscale.newest import NewestValues
+from nubo.model.metrics import Metric, Sample
+from nubo.store.metrics import SqlMetricStore
+from tests.conftest import fake_nubo, running
+from tests.unit.test_autoscale import Env, cpu_policy, outcomes
+from tests.unit.test_autoscale import env as env  # the fixture
+
+
+def count_evaluations(env: Env, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    evaluated: list[str] = []
+    reconcile = env.scaler._reconcile
+
+    async def counting(nsr: Any, vnfr_id: str, *args: Any) -> Any:
+        evaluated.append(vnfr_id)
+        return await reconcile(nsr, vnfr_id, *args)
+
+    monkeypatch.setattr(env.scaler, "_reconcile", counting)
+    return evaluated
+
+
+async def test_a_pass_without_news_evaluates_nothing(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await env.deploy([cpu_policy("out", ">=", 80, "SCALE_OUT", "1", period=30)])
+    evaluated = count_evaluations(env, monkeypatch)
+    env.reader.values[Metric.CPU_PERCENT] = 50.0
+    assert outcomes(await env.tick()) == ["NOT_HOLDING"]
+    assert len(evaluated) == 1
+    env.reader.sampling = False
+    for _ in range(10):
+        assert await env.tick(1) == []
+    assert len(evaluated) == 1  # nothing new: the last decision still holds
+    env.reader.sampling = True
+    await env.tick(1)
+    assert len(evaluated) == 2  # a new sample: evaluated again
+
+
+async def test_the_period_ends_without_a_new_sample(env: Env) -> None:
+    nsr = await env.deploy([cpu_policy("out", ">=", 80, "SCALE_OUT", "1", period=10)])
+    env.reader.values[Metric.CPU_PERCENT] = 95.0
+    assert outcomes(await env.tick()) == ["HOLDING"]
+    env.reader.sampling = False  # the value stays valid for max_age (15 s)
+    assert await env.tick(9) == []
+    assert outcomes(await env.tick(1)) == ["SCALED_OUT"]
+    assert await env.count(nsr.id) == 2
+
+
+async def test_a_value_ages_out_without_a_new_sample(env: Env) -> None:
+    await env.deploy([cpu_policy("out", ">=", 80, "SCALE_OUT", "1", period=60)])
+    env.reader.values[Metric.CPU_PERCENT] = 95.0
+    assert outcomes(await env.tick()) == ["HOLDING"]
+    env.reader.sampling = False
+    assert await env.tick(14) == []
+    [gone] = await env.tick(1.5)  # older than max_age (15 s): no samples any more
+    assert gone.outcome == Outcome.NO_SAMPLES
+
+
+async def test_newest_values_read_only_what_was_written_since(tmp_path: Path) -> None:
+    async with running(fake_nubo(tmp_path)) as app:
+        store = SqlMetricStore(app.database)
+        newest = NewestValues(store, max_age=15)
+        cpu, mem = Metric.CPU_PERCENT, Metric.MEMORY_BYTES
+        await store.write(
+            [
+                Sample(90.0, "ns", "vnf-a", "c1", cpu, 10.0),
+                Sample(100.0, "ns", "vnf-a", "c1", cpu, 20.0),
+                Sample(100.0, "ns", "vnf-a", "c1", mem, 5.0),  # not asked for
+                Sample(101.0, "ns", "vnf-b", "c2", cpu, 30.0),
+                Sample(50.0, "ns", "vnf-b", "c3", cpu, 40.0),  # too old at 105
+            ]
+        )
+        assert await newest.refresh({cpu}, now=105.0) == {"vnf-a", "vnf-b"}
+        assert newest.values("vnf-a", cpu, {"c1"}, now=105.0) == {"c1": (100.0, 20.0)}
+        assert newest.values("vnf-a", cpu, {"c1"}, now=95.0) == {"c1": (90.0, 10.0)}
+        assert newest.values("vnf-a", cpu, set(), now=105.0) == {}  # c1 is no longer live
+        assert newest.values("vnf-b", cpu, {"c2", "c3"}, now=105.0) == {"c2": (101.0, 30.0)}
+        assert newest.next_change("vnf-a", {cpu}, now=105.0) == 115.0  # 100 + max_age
+        assert await newest.refresh({cpu}, now=106.0) == set()  # nothing new
+        await store.write([Sample(107.0, "ns", "vnf-b", "c2", cpu, 31.0)])
+        assert await newest.refresh({cpu}, now=108.0) == {"vnf-b"}
+        assert newest.values("vnf-b", cpu, {"c2"}, now=108.0) == {"c2": (107.0, 31.0)}
+        # a metric not followed so far: its recent past is read too
+        assert await newest.refresh({cpu, mem}, now=108.0) == {"vnf-a", "vnf-b"}
+        assert newest.values("vnf-a", mem, {"c1"}, now=108.0) == {"c1": (100.0, 5.0)}
+        # an hour later every point has aged out and is forgotten
+        assert await newest.refresh({cpu, mem}, now=4000.0) == set()
+        assert newest.values("vnf-b", cpu, {"c2"}, now=4000.0) == {}
+        assert newest._points == {}
