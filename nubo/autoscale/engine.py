@@ -274,6 +274,8 @@ class AutoScaler:
         acted: str | None = None
         for policy in policies:
             decision = await self._decide(nsr, vnfr, policy, track, values, acted, now, measured)
+            if decision is None:
+                continue  # it repeats the policy's previous outcome, which is not reminded
             if decision.outcome in (Outcome.SCALED_OUT, Outcome.SCALED_IN):
                 acted = policy.name
             if await self._record(track.policy(policy.name), decision):
@@ -312,7 +314,9 @@ class AutoScaler:
         acted: str | None,
         now: float,
         measured: float | None = None,
-    ) -> ScalingDecision:
+    ) -> ScalingDecision | None:
+        """The decision about one policy; None when it would only repeat the previous
+        NO_SAMPLES or NOT_HOLDING (the common case at rest: no decision is built)."""
         result = evaluate_policy(policy, lambda name: values.get(name, {}))
         bounds = Bounds.of(vnfr)
         ptrack = track.policy(policy.name)
@@ -320,6 +324,9 @@ class AutoScaler:
         reasons = result.reasons
         if result.no_samples or not result.holds:
             ptrack.holding_since = ptrack.due = None
+            quiet = Outcome.NO_SAMPLES if result.no_samples else Outcome.NOT_HOLDING
+            if ptrack.last_outcome is quiet:
+                return None
             if result.no_samples:
                 outcome, reason = Outcome.NO_SAMPLES, "; ".join(reasons) or "no samples"
             else:
