@@ -109,6 +109,24 @@ def _memory_key(nsr_id: str, vnfr_id: str) -> str:
     return f"{nsr_id}/{vnfr_id}"
 
 
+def _waiting(
+    policy: AutoScalePolicy,
+    held: float,
+    target: int,
+    bounds: Bounds,
+    track: _VnfTrack,
+    now: float,
+) -> Outcome | None:
+    """The outcome of a holding policy that cannot act yet (None: it may act)."""
+    if held < policy.period:
+        return Outcome.HOLDING
+    if target == bounds.current:
+        return Outcome.AT_BOUND
+    if now < track.cooldown_until:
+        return Outcome.COOLDOWN
+    return None
+
+
 def _metrics_of(policies: Sequence[AutoScalePolicy]) -> set[Metric]:
     return {
         metric
@@ -274,6 +292,8 @@ class AutoScaler:
         acted: str | None = None
         for policy in policies:
             decision = await self._decide(nsr, vnfr, policy, track, values, acted, now, measured)
+            if decision is None:
+                continue  # it repeats the policy's previous outcome, which is not reminded
             if decision.outcome in (Outcome.SCALED_OUT, Outcome.SCALED_IN):
                 acted = policy.name
             if await self._record(track.policy(policy.name), decision):
@@ -312,7 +332,9 @@ class AutoScaler:
         acted: str | None,
         now: float,
         measured: float | None = None,
-    ) -> ScalingDecision:
+    ) -> ScalingDecision | None:
+        """The decision about one policy; None when it would only repeat the previous
+        NO_SAMPLES or NOT_HOLDING (the common case at rest: no decision is built)."""
         result = evaluate_policy(policy, lambda name: values.get(name, {}))
         bounds = Bounds.of(vnfr)
         ptrack = track.policy(policy.name)
@@ -320,6 +342,9 @@ class AutoScaler:
         reasons = result.reasons
         if result.no_samples or not result.holds:
             ptrack.holding_since = ptrack.due = None
+            quiet = Outcome.NO_SAMPLES if result.no_samples else Outcome.NOT_HOLDING
+            if ptrack.last_outcome is quiet:
+                return None
             if result.no_samples:
                 outcome, reason = Outcome.NO_SAMPLES, "; ".join(reasons) or "no samples"
             else:
@@ -332,6 +357,9 @@ class AutoScaler:
             ptrack.holding_since = max(min(now, measured or now), ptrack.not_before)
         held = now - ptrack.holding_since
         ptrack.due = ptrack.holding_since + policy.period
+        target = target_count(policy.actions, bounds.current, bounds.lowest, bounds.highest)
+        if self._repeats(ptrack, _waiting(policy, held, target, bounds, track, now), now):
+            return None  # e.g. still at the bound, reminded later: no decision to build
         extra: dict[str, Any] = {"holding_since": ptrack.holding_since}
         decision = decision_of(
             now, nsr, vnfr, policy, result.alarms, share, bounds, Outcome.HOLDING, "", extra
@@ -339,7 +367,6 @@ class AutoScaler:
         if held < policy.period:
             reason = f"{verdict(policy, share, True)} for {held:g} s of {policy.period} s"
             return decision.model_copy(update={"reason": reason})
-        target = target_count(policy.actions, bounds.current, bounds.lowest, bounds.highest)
         decision = decision.model_copy(update={"target": target})
         if target == bounds.current:
             edge = "maximum" if target == bounds.highest else "minimum"
@@ -471,6 +498,12 @@ class AutoScaler:
             return await self.ns.operation(op_id)
         except NotFound:
             return None
+
+    def _repeats(self, track: _PolicyTrack, outcome: Outcome | None, now: float) -> bool:
+        """Whether ``_record`` would leave a decision with ``outcome`` unrecorded."""
+        if outcome is None or outcome in ACTIONS or outcome != track.last_outcome:
+            return False
+        return not (outcome in REMINDED and now - track.last_recorded >= self.repeat_after)
 
     async def _record(self, track: _PolicyTrack, decision: ScalingDecision) -> bool:
         """Record ``decision`` unless it only repeats the policy's previous outcome."""

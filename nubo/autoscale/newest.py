@@ -40,7 +40,9 @@ class NewestValues:
         self._pruned_at = -math.inf
 
     async def refresh(self, metrics: Collection[Metric], now: float) -> set[str]:
-        """Read the samples stored since the last call; the VNFs (vnfr ids) that got some."""
+        """Read the samples stored since the last call; the VNFs (vnfr ids) whose newest
+        values changed with them (a sample repeating the newest value of its VNFC changes
+        no decision: the value only stays valid longer)."""
         wanted = frozenset(metrics)
         if wanted - self._metrics:
             # a metric not followed so far: read the recent past of all of them again
@@ -52,9 +54,11 @@ class NewestValues:
                 self._cursor, wanted, since=now - self.max_age, limit=BATCH
             )
             for sample in samples:
-                points = self._points.setdefault((sample.vnfr_id, sample.metric), {})
-                bisect.insort(points.setdefault(sample.vnfc_id, []), (sample.time, sample.value))
-                fresh.add(sample.vnfr_id)
+                series = self._points.setdefault((sample.vnfr_id, sample.metric), {})
+                points = series.setdefault(sample.vnfc_id, [])
+                if not _repeats(points, sample.time, sample.value, now - self.max_age):
+                    fresh.add(sample.vnfr_id)
+                bisect.insort(points, (sample.time, sample.value))
             if len(samples) < BATCH:
                 break
         if now - self._pruned_at >= self.max_age:
@@ -103,3 +107,11 @@ class NewestValues:
                     del points[:keep]
             if not series:
                 del self._points[key]
+
+
+def _repeats(points: _Points, when: float, value: float, oldest: float) -> bool:
+    """Whether a sample taken at ``when`` follows the newest point, still valid, with its value."""
+    if not points:
+        return False
+    last_time, last_value = points[-1]
+    return last_time <= when and last_time >= oldest and last_value == value

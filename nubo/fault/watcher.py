@@ -34,6 +34,7 @@ from nubo.model.errors import NotFound, VimError
 from nubo.model.records import NetworkServiceRecord, VnfcInstance, VnfcLocation, VnfRecord
 from nubo.model.states import LcmOperationType, NsStatus, VnfcState
 from nubo.nfvo.service import NsService
+from nubo.nfvo.tasks import cancel_and_wait
 from nubo.nfvo.vims import VimService
 from nubo.vim.port import LABEL_MANAGED, LABEL_NS, Server, ServerStatus
 
@@ -389,18 +390,45 @@ class FaultWatcher:
             delay = min(delay * 2, most)
 
     async def _follow(self, vim_id: str) -> None:
-        """Check the NS of each event, until the stream ends (or raises when it breaks)."""
+        """Check the NS of each event, until the stream ends (or raises when it breaks).
+
+        Events are coalesced per NS: one check looks at the whole NS, so the
+        events that arrive while it waits or runs (a deployment sends several
+        per VNFC) need one more check between them, not one each; NSs an
+        operation holds are left out with one query per batch (the operation
+        records what it does, and a check would skip them anyway).
+        """
         driver = await self.vims.driver(vim_id)
+        pending: dict[str, None] = {}  # NS ids in arrival order
+        arrived = asyncio.Event()
+
+        async def check_pending() -> None:
+            while True:
+                await arrived.wait()
+                arrived.clear()
+                while pending:
+                    batch = list(pending)
+                    pending.clear()
+                    held = await self.ns.runner.locks.holders(batch)
+                    for nsr_id in batch:
+                        if nsr_id not in held:
+                            await self.run_once_for(nsr_id)
+
         async with contextlib.aclosing(driver.events()) as events:
             log.info("fault.events_following vim=%s", vim_id)
             self.following.add(vim_id)
             self.full_due = True
+            checker = asyncio.create_task(check_pending(), name=f"fault-events-{vim_id}")
             try:
                 async for event in events:
                     self.events_seen[vim_id] = self.events_seen.get(vim_id, 0) + 1
                     nsr_id = event.labels.get(LABEL_NS)
                     if nsr_id:
-                        await self.run_once_for(nsr_id)
+                        pending[nsr_id] = None
+                        arrived.set()
+                    if checker.done():
+                        checker.result()  # a check that raised ends the stream like a pass
             finally:
                 self.following.discard(vim_id)
+                await cancel_and_wait([checker])
         log.warning("fault.events_ended vim=%s", vim_id)

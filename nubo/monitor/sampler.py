@@ -90,7 +90,8 @@ class MetricSampler:
         self.interval = interval
         self.clock = clock
         self.timeout = timeout
-        self._slots = asyncio.Semaphore(concurrency)
+        #: stats calls in flight at most
+        self.concurrency = concurrency
 
     async def run_once(self) -> SamplingReport:
         started = time.monotonic()
@@ -103,16 +104,21 @@ class MetricSampler:
         ]
         report.vnfcs = len(targets)
         down = self.vims.unreachable()
-        async with asyncio.TaskGroup() as group:
-            tasks = [
-                group.create_task(self._sample(vnfc, report))
-                for vnfc in targets
-                if vnfc.vim_id not in down
-            ]
         for vnfc in targets:
             if vnfc.vim_id in down:
                 report.failed[vnfc.vnfc_id] = "VIM unreachable"
-        samples = [sample for task in tasks for sample in task.result()]
+        queue = iter([vnfc for vnfc in targets if vnfc.vim_id not in down])
+        samples: list[Sample] = []
+
+        async def worker() -> None:
+            # a few workers take the VNFCs in turn: a task per VNFC would cost more
+            # than its stats call on a fast VIM
+            for vnfc in queue:
+                samples.extend(await self._sample(vnfc, report))
+
+        async with asyncio.TaskGroup() as group:
+            for _ in range(min(self.concurrency, len(targets))):
+                group.create_task(worker())
         await self.writer.write(samples)
         report.samples = len(samples)
         report.seconds = time.monotonic() - started
@@ -126,18 +132,16 @@ class MetricSampler:
         return report
 
     async def _sample(self, vnfc: VnfcLocation, report: SamplingReport) -> list[Sample]:
-        async with self._slots:
-            try:
-                driver = await self.vims.driver(vnfc.vim_id)
-                stats = await asyncio.wait_for(driver.server_stats(vnfc.vc_id), self.timeout)
-            except TimeoutError:
-                report.failed[vnfc.vnfc_id] = f"no answer within {self.timeout} s"
-                return []
-            except NuboError as exc:
-                # a VNFC stopping or vanishing between the listing and the call
-                report.failed[vnfc.vnfc_id] = exc.detail
-                log.debug(
-                    "monitor.no_stats ns=%s vnfc=%s reason=%s", vnfc.nsr_id, vnfc.vnfc_id, exc
-                )
-                return []
+        try:
+            driver = await self.vims.driver(vnfc.vim_id)
+            async with asyncio.timeout(self.timeout):
+                stats = await driver.server_stats(vnfc.vc_id)
+        except TimeoutError:
+            report.failed[vnfc.vnfc_id] = f"no answer within {self.timeout} s"
+            return []
+        except NuboError as exc:
+            # a VNFC stopping or vanishing between the listing and the call
+            report.failed[vnfc.vnfc_id] = exc.detail
+            log.debug("monitor.no_stats ns=%s vnfc=%s reason=%s", vnfc.nsr_id, vnfc.vnfc_id, exc)
+            return []
         return samples_of(stats, vnfc.nsr_id, vnfc.vnfr_id, vnfc.vnfc_id, self.clock())

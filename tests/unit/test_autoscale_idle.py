@@ -44,7 +44,13 @@ async def test_a_pass_without_news_evaluates_nothing(
     assert len(evaluated) == 1  # nothing new: the last decision still holds
     env.reader.sampling = True
     await env.tick(1)
-    assert len(evaluated) == 2  # a new sample: evaluated again
+    assert len(evaluated) == 1  # a new sample with the same value changes nothing
+    env.reader.values[Metric.CPU_PERCENT] = 60.0
+    await env.tick(1)
+    assert len(evaluated) == 2  # a new value: evaluated again
+    for _ in range(20):
+        await env.tick(1)  # the same value again and again: valid longer, nothing else
+    assert len(evaluated) == 3  # ... but looked at again when the evaluated one aged out
 
 
 async def test_the_period_ends_without_a_new_sample(env: Env) -> None:
