@@ -43,6 +43,8 @@ BACKENDS = ("sqlite", "postgresql")
 DEFAULT_POSTGRES_URL = "postgresql://nubo:nubo@127.0.0.1:5439/postgres"
 #: PostgreSQL databases cloned ahead of the tests that will need them
 SPARE_CLONES = 3
+#: tries to drop a database that a server process of another role is still using
+DROP_ATTEMPTS = 10
 
 
 class _LoopThread:
@@ -225,12 +227,27 @@ class TestDatabases:
         name = self._names.pop(url, None)
         if name is not None:
             # in the background like the clones; close() waits for every drop
-            statement = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
-            self._drops.append(self._runner.submit(lambda: self._execute(statement)))
+            self._drops.append(self._runner.submit(lambda: self._drop_database(name)))
 
     def _drop_name(self, name: str) -> None:
-        # FORCE: a killed `nubo serve` or a leaked engine may still hold connections
-        self._admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self._runner.run(lambda: self._drop_database(name))
+
+    async def _drop_database(self, name: str) -> None:
+        """Drop a database, waiting out a server process FORCE may not end.
+
+        FORCE ends what a killed `nubo serve` or a leaked engine left connected,
+        but not a process of another role: an autovacuum worker that started on
+        a fresh clone refuses (InsufficientPrivilege), and is gone in moments.
+        """
+        statement = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
+        for attempt in range(1, DROP_ATTEMPTS + 1):
+            try:
+                await self._execute(statement)
+                return
+            except asyncpg.InsufficientPrivilegeError:
+                if attempt == DROP_ATTEMPTS:
+                    raise
+                await asyncio.sleep(0.2 * attempt)
 
     def _url_of(self, name: str) -> str:
         url = self._admin_url.set(drivername="postgresql+asyncpg", database=name)
