@@ -36,7 +36,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from nubo.model.alarms import Alarm
 from nubo.model.catalogue import NsdEntry, VimRegistration
@@ -44,8 +44,8 @@ from nubo.model.errors import Conflict, NotFound, StaleRecord
 from nubo.model.records import LcmOpOcc, NetworkServiceRecord, VnfcLocation
 from nubo.model.states import FINAL_OP_STATES, NsStatus, OpState, VnfcState
 from nubo.store.database import (
+    create_engine,
     database_url,
-    engine_options,
     ensure_reachable,
     refuse_unstorable_values,
 )
@@ -78,9 +78,7 @@ class SqlStore:
 
     def __init__(self, url: str | URL, *, echo: bool = False) -> None:
         self._url = database_url(url)
-        self._engine: AsyncEngine = create_async_engine(
-            self._url, echo=echo, **engine_options(self._url)
-        )
+        self._engine: AsyncEngine = create_engine(self._url, echo=echo)
         refuse_unstorable_values(self._engine)
         self._indexed = _IndexedRevisions()
         if self._url.get_backend_name() == "sqlite":
