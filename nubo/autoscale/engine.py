@@ -39,18 +39,18 @@ import logging
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from nubo.autoscale.decisions import ACTIONS, DecisionLog, Outcome, ScalingDecision, decision_of
 from nubo.autoscale.newest import NewestValues
 from nubo.autoscale.policy import evaluate_policy, target_count, verdict
 from nubo.autoscale.sizing import Bounds, vdu_to_scale
+from nubo.autoscale.tracks import Plan, PolicyTrack, VnfTrack, memory_key, metrics_of, waiting
 from nubo.autoscale.watched import WATCHED_NS, WatchedServices
 from nubo.model.descriptors import AutoScalePolicy
 from nubo.model.errors import Conflict, NotFound, NuboError
 from nubo.model.ids import new_id
-from nubo.model.metrics import Metric, metric_named
+from nubo.model.metrics import metric_named
 from nubo.model.records import LcmOpOcc, NetworkServiceRecord, VnfRecord
 from nubo.model.states import FINAL_OP_STATES, NsStatus, OpState
 from nubo.monitor.query import MetricsReader
@@ -66,74 +66,6 @@ Clock = Callable[[], float]
 REMINDED = frozenset({Outcome.COOLDOWN, Outcome.AT_BOUND, Outcome.BUSY})
 #: the loop memory's kind for running cooldowns, keyed "<nsr id>/<vnfr id>"
 COOLDOWNS = "scaling-cooldown"
-
-
-@dataclass
-class _PolicyTrack:
-    holding_since: float | None = None
-    #: a period never starts before this (the last scaling of the VNF): older
-    #: samples describe the VNF as it was
-    not_before: float = -math.inf
-    #: when the period of a holding condition ends (the loop wakes up then)
-    due: float | None = None
-    last_outcome: Outcome | None = None
-    last_recorded: float = -math.inf
-
-
-@dataclass
-class _Plan:
-    """An action under way: the VNFC count it goes to, one step (operation) at a time."""
-
-    policy: AutoScalePolicy
-    target: int
-    #: the decision that started it; each step's decision is a copy
-    template: ScalingDecision
-    op_id: str | None = None
-
-
-@dataclass
-class _VnfTrack:
-    policies: dict[str, _PolicyTrack] = field(default_factory=dict)
-    cooldown_until: float = -math.inf
-    plan: _Plan | None = None
-    #: the NS revision and the time after which the last evaluation may no longer hold:
-    #: until either moves or new samples come, evaluating again would decide the same
-    revision: int = -1
-    wake_at: float = -math.inf
-
-    def policy(self, name: str) -> _PolicyTrack:
-        return self.policies.setdefault(name, _PolicyTrack())
-
-
-def _memory_key(nsr_id: str, vnfr_id: str) -> str:
-    return f"{nsr_id}/{vnfr_id}"
-
-
-def _waiting(
-    policy: AutoScalePolicy,
-    held: float,
-    target: int,
-    bounds: Bounds,
-    track: _VnfTrack,
-    now: float,
-) -> Outcome | None:
-    """The outcome of a holding policy that cannot act yet (None: it may act)."""
-    if held < policy.period:
-        return Outcome.HOLDING
-    if target == bounds.current:
-        return Outcome.AT_BOUND
-    if now < track.cooldown_until:
-        return Outcome.COOLDOWN
-    return None
-
-
-def _metrics_of(policies: Sequence[AutoScalePolicy]) -> set[Metric]:
-    return {
-        metric
-        for policy in policies
-        for alarm in policy.alarms
-        if (metric := metric_named(alarm.metric)) is not None
-    }
 
 
 class AutoScaler:
@@ -159,7 +91,7 @@ class AutoScaler:
         self.clock = clock
         self.max_age = max_age
         self.repeat_after = repeat_after
-        self._tracks: dict[tuple[str, str], _VnfTrack] = {}
+        self._tracks: dict[tuple[str, str], VnfTrack] = {}
         self.newest = NewestValues(reader, max_age)
         self.watched = WatchedServices(ns, load_nsd)
         #: where cooldowns outlive the process (None: in memory only)
@@ -196,7 +128,7 @@ class AutoScaler:
             m
             for _, nsd in watched
             for vnfd in nsd.vnfds
-            for m in _metrics_of(vnfd.auto_scale_policies)
+            for m in metrics_of(vnfd.auto_scale_policies)
         }
         try:
             fresh = await self.newest.refresh(metrics, now)
@@ -211,8 +143,8 @@ class AutoScaler:
                     continue
                 if policies:
                     seen.add((nsr.id, vnfr.id))
-                    track = self._tracks.setdefault((nsr.id, vnfr.id), _VnfTrack())
-                    remembered = stored.get(_memory_key(nsr.id, vnfr.id), {}).get("until")
+                    track = self._tracks.setdefault((nsr.id, vnfr.id), VnfTrack())
+                    remembered = stored.get(memory_key(nsr.id, vnfr.id), {}).get("until")
                     if isinstance(remembered, float | int):
                         track.cooldown_until = max(track.cooldown_until, float(remembered))
                     if not self._due(track, nsr, vnfr.id in fresh, now):
@@ -225,7 +157,7 @@ class AutoScaler:
         await self._remember_cooldowns(stored, now)
         return recorded
 
-    def _due(self, track: _VnfTrack, nsr: NetworkServiceRecord, fresh: bool, now: float) -> bool:
+    def _due(self, track: VnfTrack, nsr: NetworkServiceRecord, fresh: bool, now: float) -> bool:
         """Whether evaluating the VNF again could decide anything new."""
         return (
             fresh
@@ -237,11 +169,11 @@ class AutoScaler:
         )
 
     def _wake_at(
-        self, track: _VnfTrack, vnfr_id: str, policies: Sequence[AutoScalePolicy], now: float
+        self, track: VnfTrack, vnfr_id: str, policies: Sequence[AutoScalePolicy], now: float
     ) -> float:
         """The earliest moment the last evaluation may change with nothing else moving:
         a period's end, a reminder, a cooldown's end, a value ageing out."""
-        moments = [self.newest.next_change(vnfr_id, _metrics_of(policies), now)]
+        moments = [self.newest.next_change(vnfr_id, metrics_of(policies), now)]
         for ptrack in track.policies.values():
             if ptrack.due is not None:
                 moments.append(ptrack.due)
@@ -256,7 +188,7 @@ class AutoScaler:
         if self.memory is None:
             return
         running = {
-            _memory_key(*key): track.cooldown_until
+            memory_key(*key): track.cooldown_until
             for key, track in self._tracks.items()
             if track.cooldown_until > now
         }
@@ -271,7 +203,7 @@ class AutoScaler:
         nsr: NetworkServiceRecord,
         vnfr_id: str,
         policies: Sequence[AutoScalePolicy],
-        track: _VnfTrack,
+        track: VnfTrack,
         now: float,
     ) -> list[ScalingDecision]:
         recorded: list[ScalingDecision] = []
@@ -327,7 +259,7 @@ class AutoScaler:
         nsr: NetworkServiceRecord,
         vnfr: VnfRecord,
         policy: AutoScalePolicy,
-        track: _VnfTrack,
+        track: VnfTrack,
         values: Mapping[str, Mapping[str, float]],
         acted: str | None,
         now: float,
@@ -358,7 +290,7 @@ class AutoScaler:
         held = now - ptrack.holding_since
         ptrack.due = ptrack.holding_since + policy.period
         target = target_count(policy.actions, bounds.current, bounds.lowest, bounds.highest)
-        if self._repeats(ptrack, _waiting(policy, held, target, bounds, track, now), now):
+        if self._repeats(ptrack, waiting(policy, held, target, bounds, track, now), now):
             return None  # e.g. still at the bound, reminded later: no decision to build
         extra: dict[str, Any] = {"holding_since": ptrack.holding_since}
         decision = decision_of(
@@ -383,7 +315,7 @@ class AutoScaler:
         busy = await self._busy(nsr)
         if busy:
             return decision.model_copy(update={"outcome": Outcome.BUSY, "reason": busy})
-        plan = _Plan(policy, target, decision)
+        plan = Plan(policy, target, decision)
         decision = await self._launch(nsr, vnfr, plan, now)
         if decision.outcome in (Outcome.SCALED_OUT, Outcome.SCALED_IN):
             track.plan = plan
@@ -403,7 +335,7 @@ class AutoScaler:
         return ""
 
     async def _next_step(
-        self, nsr: NetworkServiceRecord, vnfr: VnfRecord, track: _VnfTrack, now: float
+        self, nsr: NetworkServiceRecord, vnfr: VnfRecord, track: VnfTrack, now: float
     ) -> list[ScalingDecision]:
         plan = track.plan
         assert plan is not None
@@ -427,7 +359,7 @@ class AutoScaler:
         self,
         nsr: NetworkServiceRecord,
         vnfr: VnfRecord,
-        plan: _Plan,
+        plan: Plan,
         now: float,
     ) -> ScalingDecision:
         """Launch one step of ``plan``; the decision says what happened."""
@@ -468,7 +400,7 @@ class AutoScaler:
         self,
         nsr: NetworkServiceRecord,
         vnfr_id: str,
-        track: _VnfTrack,
+        track: VnfTrack,
         op: LcmOpOcc | None,
         now: float,
     ) -> list[ScalingDecision]:
@@ -487,7 +419,7 @@ class AutoScaler:
         await self._record(track.policy(plan.policy.name), decision)
         return [decision]
 
-    def _finish(self, track: _VnfTrack, now: float) -> None:
+    def _finish(self, track: VnfTrack, now: float) -> None:
         """The action is over: the VNF's cooldown starts now."""
         if track.plan is not None:
             track.cooldown_until = now + track.plan.policy.cooldown
@@ -499,13 +431,13 @@ class AutoScaler:
         except NotFound:
             return None
 
-    def _repeats(self, track: _PolicyTrack, outcome: Outcome | None, now: float) -> bool:
+    def _repeats(self, track: PolicyTrack, outcome: Outcome | None, now: float) -> bool:
         """Whether ``_record`` would leave a decision with ``outcome`` unrecorded."""
         if outcome is None or outcome in ACTIONS or outcome != track.last_outcome:
             return False
         return not (outcome in REMINDED and now - track.last_recorded >= self.repeat_after)
 
-    async def _record(self, track: _PolicyTrack, decision: ScalingDecision) -> bool:
+    async def _record(self, track: PolicyTrack, decision: ScalingDecision) -> bool:
         """Record ``decision`` unless it only repeats the policy's previous outcome."""
         outcome = decision.outcome
         repeat = outcome in REMINDED and decision.time - track.last_recorded >= self.repeat_after

@@ -40,6 +40,11 @@ from nubo.store.port import NsLeases, NsRecordRepository, OperationRepository
 
 log = logging.getLogger("nubo.nfvo")
 
+#: seconds between two looks at the cancel requests other replicas put on our leases
+CANCEL_POLL = 1.0
+#: seconds a cancel request waits for the occurrence to stop
+CANCEL_WAIT = 30.0
+
 #: called at every step boundary with (operation, "before:<step>" | "after:<step>");
 #: tests use it to inject faults at precise points of a workflow
 FaultHook = Callable[[str, str], Awaitable[None]]
@@ -446,19 +451,45 @@ class OpRunner:
         log.warning("op.cancelled ns=%s op=%s step=%s", op.nsr_id, op.id, ctx.current_step)
 
     async def cancel(self, op_id: str) -> LcmOpOcc:
-        """Stop a running occurrence; it ends FAILED_TEMP (SOL005 ``cancel``)."""
+        """Stop a running occurrence; it ends FAILED_TEMP (SOL005 ``cancel``).
+
+        Whichever replica runs it: here the task is cancelled at once; on
+        another replica the request is put on the NS lease, which that replica
+        looks at every ``CANCEL_POLL`` seconds, and this call waits for the
+        occurrence to leave PROCESSING/ROLLING_BACK.
+        """
         op = await self.ops.get_op(op_id)
         task = self._tasks.get(op_id)
-        if op.state not in (OpState.PROCESSING, OpState.ROLLING_BACK) or task is None:
+        if op.state not in (OpState.PROCESSING, OpState.ROLLING_BACK):
             raise Conflict(
                 f"operation {op_id} is {op.state.value}; only a PROCESSING or ROLLING_BACK "
-                "operation running in this orchestrator can be cancelled",
+                "operation can be cancelled",
                 current_state=op.state.value,
             )
+        if task is not None:
+            self._cancel_here(op_id, task)
+            await asyncio.wait({task}, timeout=CANCEL_WAIT)
+            return await self.ops.get_op(op_id)
+        owner = await self.locks.request_cancel(op.nsr_id, op_id)
+        if owner is None:
+            raise Conflict(
+                f"operation {op_id} is {op.state.value} but no replica runs it right now "
+                "(its replica stopped; another one takes it over within the lease time): "
+                "cancel it once it is taken over",
+                current_state=op.state.value,
+            )
+        log.info("op.cancel_requested op=%s owner=%s", op_id, owner)
+        deadline = asyncio.get_running_loop().time() + CANCEL_WAIT
+        while asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(CANCEL_POLL / 4)
+            op = await self.ops.get_op(op_id)
+            if op.state not in (OpState.PROCESSING, OpState.ROLLING_BACK):
+                break
+        return op
+
+    def _cancel_here(self, op_id: str, task: asyncio.Task[None]) -> None:
         self._cancelled.add(op_id)
         task.cancel()
-        await asyncio.wait({task}, timeout=30)
-        return await self.ops.get_op(op_id)
 
     async def fail(self, op: LcmOpOcc, on_failure: Rollback | None) -> LcmOpOcc:
         """FAILED_TEMP -> FAILED for good (SOL005 ``fail``); the NS is marked as failed."""
@@ -506,11 +537,23 @@ class OpRunner:
         self._renewer = asyncio.create_task(self._renew_leases(), name="lease renewal")
 
     async def _renew_leases(self) -> None:
+        """Renew this replica's leases every ttl/3; act on cancel requests every
+        ``CANCEL_POLL`` seconds (another replica asked to cancel one of our operations)."""
         period = self.locks.ttl / 3
+        tick = min(period, CANCEL_POLL)
+        renewed = asyncio.get_running_loop().time()
         while True:
-            await asyncio.sleep(period)
+            await asyncio.sleep(tick)
             try:
-                await self.locks.renew()
+                if asyncio.get_running_loop().time() - renewed >= period - tick / 2:
+                    await self.locks.renew()
+                    renewed = asyncio.get_running_loop().time()
+                if self._tasks:
+                    for op_id in await self.locks.cancel_requests():
+                        task = self._tasks.get(op_id)
+                        if task is not None and op_id not in self._cancelled:
+                            log.info("op.cancel_received op=%s", op_id)
+                            self._cancel_here(op_id, task)
             except Exception:
                 # missed renewals only shorten the leases; the next one may succeed
                 log.exception("lease.renew_failed owner=%s", self.locks.owner)

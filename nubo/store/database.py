@@ -18,19 +18,24 @@ error instead of a traceback from deep inside SQLAlchemy.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, make_url, text
-from sqlalchemy.engine import URL, ExceptionContext
+from sqlalchemy.engine import URL, Engine, ExceptionContext
 from sqlalchemy.exc import ArgumentError, DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from nubo.model.errors import BadRequest, DatabaseUnavailable, InvalidDatabaseUrl
 from nubo.store.schema import upgrade_to_head
 
 __all__ = [
     "Database",
+    "SqliteEngine",
+    "create_engine",
     "database_url",
     "engine_options",
     "ensure_reachable",
@@ -57,8 +62,6 @@ CONNECT_TIMEOUT = 10.0
 #: below the server's max_connections (100 by default)
 POOL_SIZE = 5
 POOL_OVERFLOW = 10
-#: seconds a statement may wait for SQLite's one connection before the request fails
-SQLITE_POOL_TIMEOUT = 60.0
 #: how long a SQLite connection waits for another writer before giving up
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
@@ -72,7 +75,7 @@ class Database:
 
     def __init__(self, url: str | URL, *, echo: bool = False) -> None:
         self._url = database_url(url)
-        self._engine = create_async_engine(self._url, echo=echo, **engine_options(self._url))
+        self._engine = create_engine(self._url, echo=echo)
         refuse_unstorable_values(self._engine)
         if self._url.get_backend_name() == "sqlite":
             event.listen(self._engine.sync_engine, "connect", _tune_sqlite)
@@ -152,14 +155,8 @@ def database_url(raw: str | URL) -> URL:
 
 def engine_options(url: URL) -> dict[str, Any]:
     """Keyword arguments of ``create_async_engine`` for the URL's backend."""
-    if url.get_backend_name() == "sqlite":
-        if url.database in (None, "", ":memory:"):
-            return {}
-        # SQLite lets one writer in at a time and makes the others sleep and poll
-        # (its busy handler backs off up to 100 ms): with several connections a
-        # burst of writes spends most of its time asleep. One connection queues
-        # every statement in the pool instead, woken the moment it is free.
-        return {"pool_size": 1, "max_overflow": 0, "pool_timeout": SQLITE_POOL_TIMEOUT}
+    if url.get_backend_name() != "postgresql":
+        return {}
     return {
         "pool_size": POOL_SIZE,
         "max_overflow": POOL_OVERFLOW,
@@ -170,6 +167,36 @@ def engine_options(url: URL) -> dict[str, Any]:
             "server_settings": {"application_name": "nubo"},
         },
     }
+
+
+class SqliteEngine(AsyncEngine):
+    """An engine whose write transactions (``begin``) take turns within the process.
+
+    SQLite lets one writer in at a time and makes the others sleep and poll
+    (its busy handler backs off up to 100 ms a try): with several writers a
+    burst of writes spends most of its time asleep, then fails with
+    "database is locked". Queued on a lock here, each writer starts the
+    moment the previous one commits; readers (``connect``) never wait, WAL
+    lets them read while one writer writes. The busy handler remains for
+    other processes on the same file.
+    """
+
+    def __init__(self, sync_engine: Engine) -> None:
+        super().__init__(sync_engine)
+        self._writer = asyncio.Lock()
+
+    @contextlib.asynccontextmanager
+    async def begin(self) -> AsyncIterator[AsyncConnection]:
+        async with self._writer, super().begin() as conn:
+            yield conn
+
+
+def create_engine(url: URL, **options: Any) -> AsyncEngine:
+    """The engine for a URL that ``database_url`` made, with nubo's options."""
+    engine = create_async_engine(url, **engine_options(url), **options)
+    if url.get_backend_name() == "sqlite":
+        return SqliteEngine(engine.sync_engine)
+    return engine
 
 
 async def ensure_reachable(engine: AsyncEngine) -> None:
@@ -187,7 +214,7 @@ async def ensure_reachable(engine: AsyncEngine) -> None:
 async def probe(raw: str | URL) -> None:
     """Check the URL and that its database answers, with an engine of its own."""
     url = database_url(raw)
-    engine = create_async_engine(url, **engine_options(url))
+    engine = create_engine(url)
     try:
         await ensure_reachable(engine)
     finally:

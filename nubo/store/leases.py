@@ -134,6 +134,31 @@ class SqlLeases:
             )
         return int(result.rowcount)
 
+    async def request_cancel(self, nsr_id: str, holder: str) -> str | None:
+        """Ask the replica running ``holder`` on the NS to cancel it; that replica's name,
+        or None when no live lease of ``holder`` exists (nobody runs it right now)."""
+        async with self._engine.begin() as conn:
+            asked = await conn.execute(
+                update(ns_leases)
+                .where(
+                    ns_leases.c.nsr_id == nsr_id,
+                    ns_leases.c.holder == holder,
+                    ns_leases.c.expires_at >= self._clock(),
+                )
+                .values(cancel_requested=True)
+                .returning(ns_leases.c.owner)
+            )
+            owner: str | None = asked.scalar_one_or_none()
+        return owner
+
+    async def cancel_requests(self) -> list[str]:
+        """The holders of this replica's leases that another replica asked to cancel."""
+        query = select(ns_leases.c.holder).where(
+            ns_leases.c.owner == self.owner, ns_leases.c.cancel_requested.is_(True)
+        )
+        async with self._engine.connect() as conn:
+            return list((await conn.execute(query)).scalars())
+
     async def release_owned(self) -> int:
         """Drop the leases a previous process of this replica left (start-up)."""
         async with self._engine.begin() as conn:

@@ -27,6 +27,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    false,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -141,6 +142,8 @@ ns_leases = Table(
     Column("owner", String(NAME_LENGTH), nullable=False, index=True),
     Column("acquired_at", DateTime(timezone=True), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
+    #: another replica asked the owner to cancel the holder (an operation it runs)
+    Column("cancel_requested", Boolean, nullable=False, server_default=false()),
 )
 
 #: which replica leads a kind of background work (fault watching, monitoring,

@@ -168,3 +168,39 @@ async def test_an_operation_a_stopped_replica_left_is_taken_over_by_another(
         [resume] = [s for s in done.steps if s.name == "resume"]
         assert "replica b runs the operation again" in resume.detail
         assert (await b.ns.get(nsr.id)).status.value == "ACTIVE"
+
+
+async def test_a_cancel_sent_to_another_replica_stops_the_operation(tmp_path: Path) -> None:
+    reached = asyncio.Event()
+
+    async def hang_after_networks(operation: str, where: str) -> None:
+        if f"{operation}:{where}" == "INSTANTIATE:after:create-networks":
+            reached.set()
+            await asyncio.sleep(60)
+
+    url = database_url_for(tmp_path / "shared")
+    a = fake_nubo(tmp_path / "a", database_url=url, replica_id="a", fault_hook=hang_after_networks)
+    b = fake_nubo(tmp_path / "b", database_url=url, replica_id="b")
+    async with running(a), running(b), api_client(a) as on_a, api_client(b) as on_b:
+        nsd_id = await onboard(on_a)
+        created = await on_a.post("/nslcm/v1/ns_instances", json={"nsdId": nsd_id, "nsName": "c"})
+        ns_id = created.json()["id"]
+        started = await on_a.post(
+            f"/nslcm/v1/ns_instances/{ns_id}/instantiate", json={"nsFlavourId": "default"}
+        )
+        await asyncio.wait_for(reached.wait(), 5)
+        op_path = started.headers["location"].split("://", 1)[-1].split("/", 1)[-1]
+        loop = asyncio.get_running_loop()
+        asked = loop.time()
+        cancel = await on_b.post(f"/{op_path}/cancel", json={"cancelMode": "FORCEFUL"})
+        op = await settle(on_b, cancel)  # B answers once A has stopped the work
+        assert loop.time() - asked < 5
+        assert op["operationState"] == "FAILED_TEMP" and op["error"]["code"] == "CANCELLED"
+        # A ran it, so A's VIM holds the network: A rolls it back
+        rolled = await settle(on_a, await on_a.post(f"/{op_path}/rollback"))
+        assert rolled["operationState"] == "ROLLED_BACK"
+        driver = await a.vims.driver((await a.vims.default()).id)
+        assert await driver.list_networks({}) == []
+        # a finished operation cannot be cancelled, on either replica
+        for http in (on_a, on_b):
+            assert_problem(await http.post(f"/{op_path}/cancel"), 409, "CONFLICT")

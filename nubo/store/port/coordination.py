@@ -32,6 +32,14 @@ class NsLeases(Protocol):
         """Drop what an earlier process of this replica held."""
         ...
 
+    async def request_cancel(self, nsr_id: str, holder: str) -> str | None:
+        """Flag ``holder``'s live lease for cancelling; the replica that owns it."""
+        ...
+
+    async def cancel_requests(self) -> list[str]:
+        """Holders of this replica's leases flagged for cancelling."""
+        ...
+
 
 class Leadership(Protocol):
     """One replica at a time leads a named kind of work (see ``nubo.store.leases``)."""
