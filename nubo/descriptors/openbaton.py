@@ -15,6 +15,8 @@ from typing import Any
 
 from nubo.descriptors.fields import FieldReader, JsonObject, as_int, json_kind
 from nubo.descriptors.heal_policy import heal_policy_of
+from nubo.descriptors.openbaton_dependencies import read_dependencies
+from nubo.descriptors.openbaton_references import is_reference, unresolved_reference
 from nubo.model.descriptors import (
     AutoScalePolicy,
     Configuration,
@@ -31,10 +33,8 @@ from nubo.model.descriptors import (
     VirtualLinkDescriptor,
     VnfcTemplate,
     Vnfd,
-    VnfDependency,
 )
 from nubo.model.errors import FieldProblem, InvalidDescriptor
-from nubo.model.topology import find_cycle
 
 __all__ = ["parse_nsd"]
 
@@ -86,14 +86,17 @@ def _read_nsd(r: FieldReader, root: JsonObject) -> Nsd:
     declared = {v.name for v in vlds}
 
     vnfds: list[Vnfd] = []
-    links_of: dict[str, set[str]] = {}
+    items: list[tuple[str, JsonObject]] = []
     for where, raw in r.objects(root, "vnfd", "$", required="at least one VNFD is required"):
+        if is_reference(raw):
+            r.report(f"{where}.id", unresolved_reference(raw))
+            continue
         vnfd = _read_vnfd(r, raw, where, declared)
-        if vnfd.name and vnfd.name in links_of:
+        if vnfd.name and vnfd.name in {v.name for v in vnfds}:
             r.report(f"{where}.name", f"duplicate VNFD name {vnfd.name!r}")
-        else:
-            links_of[vnfd.name] = _links_of(vnfd)
+            continue
         vnfds.append(vnfd)
+        items.append((where, raw))
 
     return Nsd(
         name=name,
@@ -101,17 +104,9 @@ def _read_nsd(r: FieldReader, root: JsonObject) -> Nsd:
         version=r.text(root, "version", "$", scalars=True),
         vlds=tuple(vlds),
         vnfds=tuple(vnfds),
-        dependencies=_read_dependencies(r, root, links_of),
+        dependencies=read_dependencies(r, root, items, vnfds),
+        warnings=tuple(r.warnings),
     )
-
-
-def _links_of(vnfd: Vnfd) -> set[str]:
-    """Every virtual link a VNF attaches to, through its VNFCs or its own link list."""
-    links = set(vnfd.virtual_links)
-    for vdu in vnfd.vdus:
-        for template in vdu.vnfc_templates:
-            links.update(cp.virtual_link_reference for cp in template.connection_points)
-    return links
 
 
 def _check_link(r: FieldReader, link: str, where: str, declared: set[str]) -> None:
@@ -151,6 +146,7 @@ def _read_vnfd(r: FieldReader, raw: JsonObject, path: str, declared: set[str]) -
         auto_scale_policies=tuple(_read_policy(r, item, where) for where, item in policies),
         package_location=r.text(raw, "vnfPackageLocation", path),
         heal_policy=_read_heal_policy(r, raw, path),
+        provides=tuple(p for _, p in r.strings(raw, "provides", path)),
     )
 
 
@@ -267,46 +263,3 @@ def _read_action(r: FieldReader, raw: JsonObject, path: str) -> ScalingAction:
         if count is None or count < minimum:
             r.report(f"{path}.value", f"expected an integer >= {minimum}, got {value!r}")
     return ScalingAction(kind, value)
-
-
-def _read_dependencies(
-    r: FieldReader, root: JsonObject, links_of: dict[str, set[str]]
-) -> tuple[VnfDependency, ...]:
-    dependencies: list[VnfDependency] = []
-    edges: list[tuple[str, str]] = []
-    for where, raw in r.objects(root, "vnf_dependency", "$"):
-        source = _read_dependency_end(r, raw, "source", where, links_of)
-        target = _read_dependency_end(r, raw, "target", where, links_of)
-        parameters = r.strings(raw, "parameters", where)
-        if source and source == target:
-            r.report(f"{where}.target.name", f"{source!r} cannot depend on itself")
-        elif source in links_of and target in links_of:
-            edges.append((source, target))
-            # The target receives the source's address on each parameter
-            # link, which only exists if both VNFs are attached to it.
-            shared = links_of[source] & links_of[target]
-            for p_where, link in parameters:
-                if link not in shared:
-                    r.report(
-                        p_where,
-                        f"{link!r} is not a virtual link that both {source!r} "
-                        f"and {target!r} connect to",
-                    )
-        dependencies.append(VnfDependency(source, target, tuple(p for _, p in parameters)))
-    cycle = find_cycle(edges)
-    if cycle is not None:
-        r.report("$.vnf_dependency", "dependency cycle: " + " -> ".join(cycle))
-    return tuple(dependencies)
-
-
-def _read_dependency_end(
-    r: FieldReader, raw: JsonObject, end: str, path: str, links_of: dict[str, set[str]]
-) -> str:
-    where = f"{path}.{end}"
-    value = r.obj(raw, end, path, required=True)
-    if not isinstance(raw.get(end), dict):
-        return ""  # already reported as missing or mistyped; no second problem for .name
-    name = r.text(value, "name", where, required=True)
-    if name and name not in links_of:
-        r.report(f"{where}.name", f"dependency on a missing VNF {name!r}")
-    return name
