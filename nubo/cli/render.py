@@ -135,7 +135,20 @@ def nsd_detail(entry: dict[str, Any]) -> RenderableType:
                 ", ".join(str(p) for p in dep.get("parameters") or []) or "-",
             )
         parts.append(dep_table)
+    warnings = descriptor_warnings(entry.get("warnings"))
+    if warnings is not None:
+        parts.append(warnings)
     return Group(*parts)
+
+
+def descriptor_warnings(warnings: list[dict[str, Any]] | None) -> RenderableType | None:
+    """What the descriptor carries that nubo does not use, one row per path; None if nothing."""
+    if not warnings:
+        return None
+    table = _table("PATH", "NOT USED", title=f"\n{len(warnings)} warning(s)")
+    for warning in warnings:
+        table.add_row(cell(warning.get("path")), cell(warning.get("message")))
+    return table
 
 
 def _ref_name(ref: Any) -> Any:

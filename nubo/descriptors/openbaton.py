@@ -1,11 +1,13 @@
 """Open Baton JSON network service descriptors (the format of thesis 003 App. C).
 
-Open Baton documents carry many fields nubo does not use (ids, hb_version,
-monitoring parameters...), so unknown fields are ignored; but a known field of
-the wrong type, a dangling reference or a dependency cycle is refused. Every
-problem is collected with the JSON path of the offending field and raised as
-one ``InvalidDescriptor``, so a service developer fixes a descriptor in one
-round trip instead of one error at a time.
+Open Baton documents carry many fields nubo does not use (VM flavours,
+monitoring parameters, lifecycle scripts...): those are accepted, as Open
+Baton accepts them, and each is reported as a warning at its path
+(``openbaton_keys``), kept with the NSD. A known field of the wrong type, a
+dangling reference or a dependency cycle is refused. Every problem is
+collected with the JSON path of the offending field and raised as one
+``InvalidDescriptor``, so a service developer fixes a descriptor in one round
+trip instead of one error at a time.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 from nubo.descriptors.fields import FieldReader, JsonObject, as_int, json_kind
 from nubo.descriptors.heal_policy import heal_policy_of
 from nubo.descriptors.openbaton_dependencies import read_dependencies
+from nubo.descriptors.openbaton_keys import report_unused
 from nubo.descriptors.openbaton_references import is_reference, unresolved_reference
 from nubo.model.descriptors import (
     AutoScalePolicy,
@@ -75,13 +78,21 @@ def _load(document: str | bytes | dict[str, Any]) -> JsonObject:
 
 
 def _read_nsd(r: FieldReader, root: JsonObject) -> Nsd:
+    report_unused(r, root, "$", "nsd")
     name = r.text(root, "name", "$", required=True)
     vlds: list[VirtualLinkDescriptor] = []
     for where, raw in r.objects(root, "vld", "$"):
+        report_unused(r, raw, where, "vld")
         link = r.text(raw, "name", where, required=True)
         if link and link in {v.name for v in vlds}:
             r.report(f"{where}.name", f"duplicate virtual link {link!r}")
         qos = tuple(q for _, q in r.strings(raw, "qos", where))
+        if qos:
+            r.warn(
+                f"{where}.qos",
+                f"QoS classes ({', '.join(qos)}) are not applied: Docker networks have "
+                "no bandwidth guarantees",
+            )
         vlds.append(VirtualLinkDescriptor(link, qos))
     declared = {v.name for v in vlds}
 
@@ -115,15 +126,32 @@ def _check_link(r: FieldReader, link: str, where: str, declared: set[str]) -> No
 
 
 def _read_vnfd(r: FieldReader, raw: JsonObject, path: str, declared: set[str]) -> Vnfd:
+    report_unused(r, raw, path, "vnfd")
     name = r.text(raw, "name", path, required=True)
     links: list[str] = []
     for where, item in r.objects(raw, "virtual_link", path):
+        report_unused(r, item, where, "virtual_link")
         link = r.text(item, "name", where, required=True)
         _check_link(r, link, f"{where}.name", declared)
         links.append(link)
     vdus = r.objects(raw, "vdu", path, required="at least one VDU is required")
     flavours = r.objects(raw, "deployment_flavour", path)
+    for where, item in flavours:
+        report_unused(r, item, where, "deployment_flavour")
+    for where, _ in flavours[1:]:
+        r.warn(
+            where,
+            "only one deployment flavour per VNF is supported: the first one is used, "
+            "this one is not",
+        )
     policies = r.objects(raw, "auto_scale_policy", path)
+    location = r.text(raw, "vnfPackageLocation", path)
+    if location:
+        r.warn(
+            f"{path}.vnfPackageLocation",
+            f"nubo does not fetch VNF packages, so nothing is taken from {location!r}: "
+            "the VDU's image must hold the VNF",
+        )
     return Vnfd(
         name=name,
         # Open Baton falls back to the name too; the type names the
@@ -144,7 +172,7 @@ def _read_vnfd(r: FieldReader, raw: JsonObject, path: str, declared: set[str]) -
             for where, item in flavours
         ),
         auto_scale_policies=tuple(_read_policy(r, item, where) for where, item in policies),
-        package_location=r.text(raw, "vnfPackageLocation", path),
+        package_location=location,
         heal_policy=_read_heal_policy(r, raw, path),
         provides=tuple(p for _, p in r.strings(raw, "provides", path)),
     )
@@ -165,6 +193,7 @@ def _read_heal_policy(r: FieldReader, raw: JsonObject, path: str) -> HealPolicy:
 def _read_vdu(
     r: FieldReader, raw: JsonObject, path: str, default_name: str, declared: set[str]
 ) -> Vdu:
+    report_unused(r, raw, path, "vdu")
     images: list[str] = []
     for where, image in r.strings(raw, "vm_image", path, required="missing image"):
         if not image.strip():
@@ -174,8 +203,10 @@ def _read_vdu(
 
     templates: list[VnfcTemplate] = []
     for where, vnfc in r.objects(raw, "vnfc", path):
+        report_unused(r, vnfc, where, "vnfc")
         points: list[ConnectionPoint] = []
         for cp_where, cp in r.objects(vnfc, "connection_point", where):
+            report_unused(r, cp, cp_where, "connection_point")
             link = r.text(cp, "virtual_link_reference", cp_where, required=True)
             _check_link(r, link, f"{cp_where}.virtual_link_reference", declared)
             points.append(ConnectionPoint(link, r.text(cp, "floatingIp", cp_where) or None))
@@ -197,8 +228,10 @@ def _read_vdu(
 def _read_configuration(r: FieldReader, raw: JsonObject, path: str) -> Configuration:
     conf = r.obj(raw, "configurations", path)
     where = f"{path}.configurations"
+    report_unused(r, conf, where, "configurations")
     params: list[ConfigurationParameter] = []
     for p_where, item in r.objects(conf, "configurationParameters", where):
+        report_unused(r, item, p_where, "configurationParameters")
         key = r.text(item, "confKey", p_where, required=True)
         # Parameters become environment variables: a repeated key would
         # silently shadow the first one.
@@ -214,6 +247,7 @@ def _read_lifecycle_events(
 ) -> tuple[LifecycleEvent, ...]:
     events: list[LifecycleEvent] = []
     for where, item in r.objects(raw, "lifecycle_event", path):
+        report_unused(r, item, where, "lifecycle_event")
         name = r.text(item, "event", where, required=True)
         scripts = tuple(s for _, s in r.strings(item, "lifecycle_events", where))
         try:
@@ -224,10 +258,20 @@ def _read_lifecycle_events(
                     f"{where}.event",
                     f"unknown lifecycle event {name!r}: expected one of {_LIFECYCLE_EVENTS}",
                 )
+    listed = "; ".join(f"{e.event}: {', '.join(e.scripts)}" for e in events if e.scripts)
+    if listed:
+        r.warn(
+            f"{path}.lifecycle_event",
+            f"lifecycle scripts are not run yet ({listed}): the VDU's image must do "
+            "their work when its container starts",
+        )
     return tuple(events)
 
 
 def _read_policy(r: FieldReader, raw: JsonObject, path: str) -> AutoScalePolicy:
+    report_unused(r, raw, path, "auto_scale_policy")
+    for where, item in r.objects(raw, "alarms", path):
+        report_unused(r, item, where, "alarms")
     alarms = tuple(
         ScalingAlarm(
             metric=r.text(item, "metric", where, required=True),
@@ -253,6 +297,7 @@ def _read_policy(r: FieldReader, raw: JsonObject, path: str) -> AutoScalePolicy:
 
 
 def _read_action(r: FieldReader, raw: JsonObject, path: str) -> ScalingAction:
+    report_unused(r, raw, path, "actions")
     kind = r.choice(raw, "type", path, SCALING_ACTIONS)
     value = r.text(raw, "value", path, scalars=True)
     if value:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from nubo.descriptors.fields import FieldReader, JsonObject, json_kind
+from nubo.descriptors.openbaton_keys import report_unused
 from nubo.model.descriptors import HOSTNAME_PARAMETER, Vnfd, VnfDependency
 from nubo.model.topology import find_cycle
 
@@ -55,6 +56,7 @@ def read_dependencies(
             edge.parameters.setdefault(parameter, p_where)
 
     for where, raw in r.objects(root, "vnf_dependency", "$"):
+        report_unused(r, raw, where, "vnf_dependency")
         source = _end(r, raw, "source", where, by_name)
         target = _end(r, raw, "target", where, by_name)
         parameters = r.strings(raw, "parameters", where)
