@@ -55,6 +55,16 @@ def tosca_parser_problems(
             return []
         except ValidationError:
             errors = [str(e).strip() for e in ExceptionCollector.getExceptions()]
+        except KeyError as exc:  # tosca-parser looks types up without checking they exist
+            name = exc.args[0] if exc.args else ""
+            return [
+                (
+                    "",
+                    f"{name!r} is used but not defined: neither this template, its imports "
+                    "nor nubo's SOL001 type files define it; import the file that defines "
+                    f"it (tosca-parser: KeyError: {exc})",
+                )
+            ]
         except Exception as exc:  # tosca-parser trips over some broken templates
             return [("", f"tosca-parser could not read the template: {type(exc).__name__}: {exc}")]
         finally:
