@@ -309,3 +309,39 @@ def test_an_undefined_type_tosca_parser_trips_on_is_named_not_a_bare_key_error()
     [(_, message)] = tosca_parser_problems(document, types, set())
     assert message.startswith("'acme.interfaces.Missing' is used but not defined")
     assert "KeyError" in message  # tosca-parser's own words only as an addition
+
+
+# --- tosca-parser's errors in the author's terms ------------------------------------------
+
+
+def _broken_pair(d: dict[str, Any]) -> None:
+    nodes = d["topology_template"]["node_templates"]
+    del nodes["RELAY"]["properties"]["sw_image_data"]["version"]
+    nodes["RELAY"]["properties"]["vdu_profile"]["maximum"] = 1
+    nodes["RECORDER_CP1"] = {
+        "type": "tosca.nodes.nfv.VduCp",
+        "properties": {"layer_protocols": ["ipv4"]},
+        "requirements": [{"virtual_binding": "RECORDER"}],
+    }
+
+
+def test_tosca_parser_errors_are_located_and_retold() -> None:
+    problems = {p.path: p.message for p in problems_of(definitions(media_df_pair=_broken_pair))}
+    pair = f"media_df_pair.yaml:{NODES}"
+    assert problems[f"{pair}.RELAY.properties.sw_image_data"].startswith(
+        "'version' is required in a tosca.datatypes.nfv.SwImageData value: add it "
+        '(tosca-parser: Data value of type "tosca.datatypes.nfv.SwImageData" is missing'
+    )
+    assert problems[f"{pair}.RELAY.properties.vdu_profile.maximum"].startswith(
+        "'maximum' is not a field of tosca.datatypes.nfv.VduProfile: remove it, or check its "
+        "spelling against the type (tosca-parser: "
+    )
+    occurrences = problems[f"{pair}.RECORDER_CP1.requirements"]
+    assert occurrences.startswith(
+        "requirement 'virtual_link' of 'RECORDER_CP1' is assigned 0 time(s), its type "
+        "tosca.nodes.nfv.VduCp wants 1: assign it (- virtual_link: <node>), or expose it"
+    )
+    assert occurrences.endswith(
+        '(tosca-parser: Relationship "virtual_link" in template "RECORDER_CP1" has a wrong '
+        "number of occurrences)"
+    )
