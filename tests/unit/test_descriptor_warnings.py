@@ -144,3 +144,15 @@ def test_no_warnings_no_table(tmp_path: Path) -> None:
     result = _cli(lambda request: httpx.Response(200, json=_entry([])), "nsd", "show", "nsd-7")
     assert result.exit_code == 0, result.output
     assert "warning" not in result.stdout
+
+
+def test_nsd_show_lists_requires_and_catalogue_references() -> None:
+    entry = _entry([])
+    entry["body"] = json.loads(
+        (Path(__file__).parent / "fixtures" / "openbaton" / "by-reference.json").read_text()
+    )
+    result = _cli(lambda request: httpx.Response(200, json=entry), "nsd", "show", "nsd-7")
+    assert result.exit_code == 0, result.output
+    assert "(catalogue VNFD 4c6a2f7e-db00-4d6e-9b1a-5f0e2a7c9d11)" in result.stdout
+    row = next(line for line in result.stdout.splitlines() if line.startswith("database"))
+    assert [c.strip() for c in row.split("│")] == ["database", "web", "private, DB_PORT"]

@@ -20,6 +20,7 @@ from nubo.descriptors.tosca_validation import tosca_parser_problems
 from nubo.descriptors.vnf_package import read_package
 from nubo.model.descriptors import Nsd, VnfDependency
 from nubo.model.errors import FieldProblem, InvalidDescriptor
+from tests.per_flavour import per_flavour_csar
 
 FIXTURES = Path(__file__).parent / "fixtures" / "sol001"
 PACKAGE = FIXTURES / "media-per-flavour"
@@ -345,3 +346,27 @@ def test_tosca_parser_errors_are_located_and_retold() -> None:
         '(tosca-parser: Relationship "virtual_link" in template "RECORDER_CP1" has a wrong '
         "number of occurrences)"
     )
+
+
+# --- the SIPp example in the per-flavour layout -------------------------------------------
+
+
+def test_the_sipp_example_in_the_per_flavour_layout_maps_to_the_same_model() -> None:
+    example = Path(__file__).resolve().parents[2] / "examples" / "sipp-tosca"
+    files: dict[str, str] = {}
+    for name in ("sipp-server", "sipp-client"):
+        content = read_package(per_flavour_csar(example / "packages" / name))
+        assert content.vnfd_file == f"{name}-vnfd.yaml"
+        files.update(content.definitions)
+    nsd_yaml = (example / "nsd.yaml").read_text()
+    per_flavour = parse_tosca_nsd(nsd_yaml, extra_files=files)
+    original = parse_tosca_nsd(example / "nsd.yaml", extra_files=_example_files(example))
+    assert per_flavour == original
+    client = per_flavour.vnfd("sipp-client").vdus[0]
+    assert ("SIPP_EXTRA_NOTE", "from-env-file") in client.environment
+
+
+def _example_files(example: Path) -> dict[str, str]:
+    definitions = {p.name: p.read_text() for p in example.glob("packages/*/Definitions/*.yaml")}
+    env = {f"../Files/{p.name}": p.read_text() for p in example.glob("packages/*/Files/*.env")}
+    return definitions | env
