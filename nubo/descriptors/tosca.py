@@ -181,6 +181,8 @@ class _NsdReader:
             # and dangling requirements, which are reported above already.
             self._validate(self.main, set())
         vlds = tuple(VirtualLinkDescriptor(n) for n, k in self.kinds.items() if k == NS_VL)
+        for vld in vlds:
+            self._warn_profile(vld.name)
         vnfds = tuple(self._vnfd(n) for n, k in self.kinds.items() if k == VNF)
         if not vnfds and self.nodes:
             self.report(_NODES, "at least one VNF node is required")
@@ -228,6 +230,17 @@ class _NsdReader:
                 f"{path}.type",
                 f"{node_type!r} is not supported in an NSD by nubo yet: expected a type derived "
                 f"from {VNF}, {NS_VL} or {NS}",
+            )
+
+    def _warn_profile(self, name: str) -> None:
+        """An NS virtual link's bitrates and QoS are required by SOL001 but not enforced."""
+        raw = self.nodes[name].get("properties")
+        profile = raw.get("vl_profile") if isinstance(raw, dict) else None
+        if isinstance(profile, dict) and profile:
+            self.r.warn(
+                self.at(f"{_NODES}.{name}.properties.vl_profile"),
+                "bitrate and QoS requirements are not enforced: a virtual link is a Docker "
+                "network, with no bandwidth guarantee",
             )
 
     def _read_requirements(self, name: str) -> None:

@@ -19,6 +19,7 @@ from nubo.cli.main import main
 from nubo.descriptors.openbaton import parse_nsd
 from nubo.store.sql import SqlStore
 from tests.conftest import api_client, fake_nubo, running
+from tests.unit.test_sol001_layouts import PACKAGE, csar, definitions
 
 EXPORTED = Path(__file__).parent / "fixtures" / "openbaton" / "exported-with-extras.json"
 SIPP = Path(__file__).resolve().parents[2] / "examples" / "sipp" / "nsd.json"
@@ -156,3 +157,22 @@ def test_nsd_show_lists_requires_and_catalogue_references() -> None:
     assert "(catalogue VNFD 4c6a2f7e-db00-4d6e-9b1a-5f0e2a7c9d11)" in result.stdout
     row = next(line for line in result.stdout.splitlines() if line.startswith("database"))
     assert [c.strip() for c in row.split("│")] == ["database", "web", "private, DB_PORT"]
+
+
+async def test_a_sol001_nsd_keeps_the_warnings_of_its_vnfds(http: httpx.AsyncClient) -> None:
+    created = await http.post("/vnfpkgm/v1/vnf_packages", json={})
+    uploaded = await http.put(
+        f"/vnfpkgm/v1/vnf_packages/{created.json()['id']}/package_content",
+        content=csar(definitions()),
+        headers={"Content-Type": "application/zip"},
+    )
+    assert uploaded.status_code == 202, uploaded.text
+    nsd = await http.post("/nsd/v1/ns_descriptors", json={})
+    uploaded = await http.put(
+        f"/nsd/v1/ns_descriptors/{nsd.json()['id']}/nsd_content",
+        content=(PACKAGE.parent / "media-nsd.yaml").read_bytes(),
+        headers={"Content-Type": "application/yaml"},
+    )
+    assert uploaded.status_code == 202, uploaded.text
+    paths = [w["path"] for w in uploaded.json()["nuboWarnings"]]
+    assert "media_df_pair.yaml:topology_template.node_templates.RECORDINGS" in paths

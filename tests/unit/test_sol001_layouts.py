@@ -178,7 +178,10 @@ def test_unused_parts_are_warnings_at_their_paths() -> None:
         "'RECORDER' starts with 0 instances here; nubo starts every VDU with one VNFC, so it "
         "starts with 1 (and scales in down to 1)"
     )
-    assert len(warnings) == 2
+    assert warnings[f"{NODES}.media.properties.vl_profile"].startswith(
+        "bitrate and QoS requirements are not enforced"
+    )
+    assert len(warnings) == 3
 
 
 def test_min_number_of_instances_zero_is_accepted_without_contradiction() -> None:
