@@ -5,9 +5,11 @@ keys, cycles, VNFDs by reference and ``vimInstanceName`` placement."""
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from nubo.catalogue.nsd import NsdCatalogue
@@ -22,6 +24,8 @@ from nubo.nfvo.vims import VimService
 from nubo.store.port import Store
 from nubo.vim import fake
 from nubo.vim.registry import DriverRegistry
+from tests.conftest import api_client, fake_nubo, running
+from tests.unit.test_api import assert_problem, wait_op
 
 FIXTURES = Path(__file__).parent / "fixtures" / "openbaton"
 
@@ -227,3 +231,48 @@ async def test_a_requested_vim_the_descriptor_does_not_allow_is_refused(store: S
     with pytest.raises(Conflict) as info:
         await vims.for_nsd(parse_nsd(load("media-ob6.json")), "core-pop")
     assert "$.vnfd[0].vdu[0].vimInstanceName allows only 'edge-pop'" in info.value.detail
+
+
+# --- end to end over the Open Baton routes ----------------------------------------------
+
+
+@pytest.fixture
+async def http(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    async with running(fake_nubo(tmp_path)) as app, api_client(app) as client:
+        yield client
+
+
+async def test_a_deployed_ns_gets_its_vim_by_name_and_its_dependency_values(
+    http: httpx.AsyncClient,
+) -> None:
+    for name in ("core-pop", "edge-pop"):
+        vim = {"name": name, "type": "fake", "endpoint": "fake:?images=*"}
+        registered = await http.post("/api/v1/vims", json=vim)
+        assert registered.status_code == 201, registered.text
+    edge = next(v for v in (await http.get("/api/v1/vims")).json() if v["name"] == "edge-pop")
+    onboarded = await http.post("/api/v1/ns-descriptors", json=load("media-ob6.json"))
+    assert onboarded.status_code == 201, onboarded.text
+    deployed = await http.post(f"/api/v1/ns-records/{onboarded.json()['id']}")
+    assert deployed.status_code == 202, deployed.text
+    op = await wait_op(http, deployed.headers["location"])
+    assert op["state"] == "COMPLETED", op
+    nsr = (await http.get(f"/api/v1/ns-records/{deployed.json()['id']}")).json()
+    assert nsr["vim_id"] == edge["id"]
+    kms = next(v for v in nsr["vnfr"] if v["name"] == "kms")
+    vnfc = kms["vdu"][0]["vnfc_instance"][0]
+    app_server = next(v for v in nsr["vnfr"] if v["name"] == "app-server")
+    assert app_server["dependency_env"] == {
+        "MEDIA_SERVER_MEDIA": vnfc["addresses"]["media"],
+        "MEDIA_SERVER_HOSTNAME": vnfc["hostname"],
+        "MEDIA_SERVER_KMS_PORT": "8888",
+    }
+
+
+async def test_deploying_where_no_vim_has_the_name_is_a_409_naming_the_field(
+    http: httpx.AsyncClient,
+) -> None:
+    onboarded = await http.post("/api/v1/ns-descriptors", json=load("media-ob6.json"))
+    deployed = await http.post(f"/api/v1/ns-records/{onboarded.json()['id']}")
+    body = assert_problem(deployed, 409, "CONFLICT")
+    assert body["field"] == "$.vnfd[0].vdu[0].vimInstanceName"
+    assert "no VIM of that name is registered" in body["detail"]
