@@ -128,7 +128,7 @@ def _requires(
             if source == vnfd.name:
                 r.report(where, f"{vnfd.name!r} cannot require values of itself")
             else:
-                found.append((source, f"{where}.parameters", parameters))
+                found.append((source, where, parameters))
     return found
 
 

@@ -170,6 +170,15 @@ def test_a_cycle_through_requires_and_vnf_dependency_is_refused() -> None:
     assert "remove one of the dependencies" in problem.message
 
 
+def test_a_cycle_of_requires_is_refused_at_the_requires_that_closes_it() -> None:
+    doc = load("cycle.json")
+    doc["vnf_dependency"] = []
+    doc["vnfd"][1]["requires"] = {"mme": {"parameters": ["hostname"]}}
+    [problem] = problems_of(doc)
+    assert problem.path == "$.vnfd[0].requires.hss"
+    assert problem.message.startswith("dependency cycle: hss -> mme -> hss: ")
+
+
 # --- VNFDs by reference -----------------------------------------------------------------
 
 
