@@ -10,6 +10,7 @@ error is passed on as tosca-parser wrote it.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -21,6 +22,28 @@ __all__ = ["explain"]
 _NODES = "topology_template.node_templates"
 _OCCURRENCES = re.compile(
     r'Relationship "([^"]+)" in template "([^"]+)" has a wrong number of occurrences'
+)
+_NODE_FIELD = re.compile(r'Node template "([^"]+)" contains unknown field "([^"]+)"')
+_PROPERTY = re.compile(
+    r'"properties" of template "([^"]+)" (is missing required field|contains unknown field) '
+    r'"(?:\[\')?([^"\']+)(?:\'\])?"'
+)
+_VALUE = re.compile(
+    r'The value "([^"]*)" of property "[^"]*" is not valid\. Expected a value from "\[([^"]*)\]"'
+)
+_TEMPLATE_KEYS = (
+    "type",
+    "description",
+    "metadata",
+    "directives",
+    "properties",
+    "attributes",
+    "requirements",
+    "capabilities",
+    "interfaces",
+    "artifacts",
+    "node_filter",
+    "copy",
 )
 _DATA_FIELD = re.compile(
     r'Data value of type "([^"]+)" (is missing required field|contains unknown field) '
@@ -36,6 +59,9 @@ def explain(
     if occurrences:
         requirement, node = occurrences.groups()
         return [_occurrences(requirement, node, document, index, message)]
+    retold = _node_problem(message, document, index)
+    if retold is not None:
+        return [retold]
     data_field = _DATA_FIELD.search(message)
     if data_field:
         data_type, kind, field = data_field.groups()
@@ -61,6 +87,68 @@ def explain(
                 for where, value in located
             ]
     return [(path, message)]
+
+
+def _node_problem(
+    message: str, document: dict[str, Any], index: TypeIndex
+) -> tuple[str, str] | None:
+    """An unknown key or a missing or unknown property of a node template, retold."""
+    detail = f" (tosca-parser: {message})"
+    node_field = _NODE_FIELD.search(message)
+    if node_field:
+        node, field = node_field.groups()
+        return (
+            f"{_NODES}.{node}.{field}",
+            f"{field!r} is not a key of a node template{_nearest(field, _TEMPLATE_KEYS)}" + detail,
+        )
+    prop = _PROPERTY.search(message)
+    if prop:
+        node, kind, field = prop.groups()
+        template = _nodes(document).get(node)
+        node_type = template.get("type") if isinstance(template, dict) else None
+        if not isinstance(node_type, str):
+            return None
+        if kind.startswith("is missing"):
+            return (
+                f"{_NODES}.{node}.properties",
+                f"property {field!r} is required by {node_type}: add it" + detail,
+            )
+        known = list(index.merged("node_types", node_type, "properties"))
+        return (
+            f"{_NODES}.{node}.properties.{field}",
+            f"{field!r} is not a property of {node_type}{_nearest(field, known)}" + detail,
+        )
+    value = _VALUE.search(message)
+    if value:
+        bad, allowed = value.groups()
+        for where in _paths_holding(bad, document):
+            return (where, f"{bad!r} is not one of the allowed values: {allowed}" + detail)
+    return None
+
+
+def _nearest(word: str, choices: Any) -> str:
+    close = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.7)
+    return f": did you mean {close[0]!r}?" if close else ": remove it, or check its spelling"
+
+
+def _paths_holding(value: str, document: dict[str, Any]) -> Iterator[str]:
+    """The paths of node properties whose value (or one of whose list items) is ``value``."""
+
+    def walk(path: str, item: Any) -> Iterator[str]:
+        if isinstance(item, dict):
+            for key, nested in item.items():
+                yield from walk(f"{path}.{key}", nested)
+        elif isinstance(item, list):
+            if value in [str(entry) for entry in item if not isinstance(entry, dict | list)]:
+                yield path
+            for i, nested in enumerate(item):
+                yield from walk(f"{path}[{i}]", nested)
+        elif str(item) == value:
+            yield path
+
+    for name, node in _nodes(document).items():
+        if isinstance(node, dict):
+            yield from walk(f"{_NODES}.{name}.properties", node.get("properties"))
 
 
 def _occurrences(

@@ -373,3 +373,29 @@ def _example_files(example: Path) -> dict[str, str]:
     definitions = {p.name: p.read_text() for p in example.glob("packages/*/Definitions/*.yaml")}
     env = {f"../Files/{p.name}": p.read_text() for p in example.glob("packages/*/Files/*.env")}
     return definitions | env
+
+
+def _misspelt_pair(d: dict[str, Any]) -> None:
+    nodes = d["topology_template"]["node_templates"]
+    nodes["RELAY_CP1"]["properties"]["layer_protocols"] = ["ipx"]
+    nodes["RELAY_CP1"]["properties"]["colour"] = "red"
+    del nodes["RELAY"]["properties"]["name"]
+    nodes["RELAY"]["propertees"] = {}
+
+
+def test_node_template_keys_properties_and_values_are_retold() -> None:
+    problems = {p.path: p.message for p in problems_of(definitions(media_df_pair=_misspelt_pair))}
+    pair = f"media_df_pair.yaml:{NODES}"
+    assert problems[f"{pair}.RELAY.propertees"].startswith(
+        "'propertees' is not a key of a node template: did you mean 'properties'? (tosca-parser: "
+    )
+    assert problems[f"{pair}.RELAY.properties"].startswith(
+        "property 'name' is required by tosca.nodes.nfv.Vdu.Compute: add it (tosca-parser: "
+    )
+    assert problems[f"{pair}.RELAY_CP1.properties.colour"].startswith(
+        "'colour' is not a property of tosca.nodes.nfv.VduCp: remove it, or check its spelling"
+    )
+    assert problems[f"{pair}.RELAY_CP1.properties.layer_protocols"].startswith(
+        "'ipx' is not one of the allowed values: ethernet, mpls, odu2, ipv4, ipv6, pseudo-wire "
+        '(tosca-parser: The value "ipx"'
+    )
