@@ -56,6 +56,7 @@ class VnfPackageContent:
 def read_package(data: bytes) -> VnfPackageContent:
     """Check a SOL004 CSAR and its VNFD; ``InvalidDescriptor`` lists every problem."""
     csar = read_csar(data)
+    _refuse_open_baton(csar)
     definitions = csar.definitions()
     others = {name: content for name, content in csar.files.items() if name not in definitions}
     summary = read_vnf_package(definitions, csar.entry_definitions, others)
@@ -69,6 +70,26 @@ def read_package(data: bytes) -> VnfPackageContent:
         vnfd_file=_relative(csar.entry_definitions, folder),
         definitions={_relative(name, folder): text for name, text in texts.items()},
         artifacts=_artifacts(csar, set(definitions)),
+    )
+
+
+#: the files at the root of an Open Baton VNF package (Metadata.yaml, vnfd.json, scripts/)
+_OPEN_BATON = ("Metadata.yaml", "vnfd.json")
+
+
+def _refuse_open_baton(csar: CsarPackage) -> None:
+    """An Open Baton VNF package, zipped, is not a CSAR: say so rather than what it lacks."""
+    if csar.metadata or not all(name in csar.files for name in _OPEN_BATON):
+        return
+    raise InvalidDescriptor(
+        [
+            FieldProblem(
+                "Metadata.yaml",
+                "this is an Open Baton VNF package (Metadata.yaml, vnfd.json), which nubo "
+                "does not onboard yet: write the VNFD of vnfd.json inline in the vnfd list "
+                "of an Open Baton NSD, or package the VNF as a SOL004 CSAR",
+            )
+        ]
     )
 
 
