@@ -97,19 +97,44 @@ class NsdCatalogue:
         """The body as sent, its parse, and the catalogue VNFDs it references (``info``)."""
         body = decode_document(document)
         wanted = referenced_ids(body)
-        referenced: dict[str, Any] = {}
-        if wanted:
+        referenced, package_ids = await self._packaged_vnfds(wanted)
+        if set(wanted) - set(referenced):
             entries = await self._store.list_nsds()
             bodies = [
                 e.body
                 for e in entries
                 if e.format == self._format and e.onboarding_state == OnboardingState.ONBOARDED
             ]
-            referenced = vnfds_by_id(bodies, wanted)
+            referenced |= vnfds_by_id(bodies, set(wanted) - set(referenced))
         # The parser gets its own copy so that whatever it does to its input,
         # the stored body stays the document the user sent.
         nsd = self._parse(with_references(body, referenced))
-        return body, nsd, {REFERENCED_VNFDS: referenced} if referenced else {}
+        info: dict[str, Any] = {REFERENCED_VNFDS: referenced} if referenced else {}
+        if package_ids:
+            info["vnfPkgIds"] = package_ids  # IN_USE while this NSD exists
+        return body, nsd, info
+
+    async def _packaged_vnfds(
+        self, wanted: builtins.list[str]
+    ) -> tuple[dict[str, Any], builtins.list[str]]:
+        """The referenced VNFDs that ONBOARDED, ENABLED Open Baton VNF packages hold."""
+        if not wanted or self._packages is None:
+            return {}, []
+        found: dict[str, Any] = {}
+        package_ids: builtins.list[str] = []
+        for package in await self._packages.list():
+            text = package.definitions.get(package.vnfd_file)
+            if (
+                package.vnfd_id in wanted
+                and package.vnfd_id not in found
+                and package.vnfd_file.endswith(".json")
+                and text is not None
+                and package.onboarding_state == OnboardingState.ONBOARDED
+                and package.operational_state == OperationalState.ENABLED
+            ):
+                found[package.vnfd_id] = json.loads(text)
+                package_ids.append(package.id)
+        return found, package_ids
 
     async def list(self) -> builtins.list[NsdEntry]:
         return await self._store.list_nsds()

@@ -2,13 +2,14 @@
 
 Open Baton keeps every VNFD it onboards in its VNF catalogue, whether it came
 inline in an NSD or in a VNF package, and an NSD may name one of them by id
-instead of writing it out. nubo's catalogue does the same with the VNFDs
-that onboarded Open Baton NSDs carry inline with an ``id``: the catalogue
-finds the referenced ones (``vnfds_by_id``), stores them with the NSD that
-uses them and substitutes them (``with_references``) before the NSD is
-parsed, so the NSD reads the same for as long as it exists, whatever later
-happens to the NSD the VNFD came from. A reference left unresolved is a
-problem at its ``id``, naming it.
+instead of writing it out. nubo's catalogue does the same with the VNFDs of
+enabled Open Baton VNF packages and those that onboarded Open Baton NSDs
+carry inline with an ``id``: the catalogue finds the referenced ones (for
+NSDs, ``vnfds_by_id``), stores them with the NSD that uses them and
+substitutes them (``with_references``) before the NSD is parsed, so the NSD
+reads the same for as long as it exists, whatever later happens to where the
+VNFD came from. A reference left unresolved is a problem at its ``id``,
+naming it.
 """
 
 from __future__ import annotations
@@ -75,6 +76,6 @@ def unresolved_reference(item: JsonObject) -> str:
     """The problem of a reference the catalogue had no VNFD for."""
     return (
         f"VNFD {item['id']!r} is given by reference, but the catalogue has no VNFD with "
-        "that id: onboard an NSD that carries it inline (with that id) first, or write "
-        "the VNFD here in full"
+        "that id: onboard its Open Baton VNF package (Metadata.yaml, vnfd.json) or an NSD "
+        "that carries it inline (with that id) first, or write the VNFD here in full"
     )

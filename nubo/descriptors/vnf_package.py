@@ -19,6 +19,11 @@ import posixpath
 from dataclasses import dataclass
 
 from nubo.descriptors.csar import TOSCA_META, CsarPackage, read_csar
+from nubo.descriptors.openbaton_package import (
+    VNFD_JSON,
+    is_open_baton_package,
+    read_open_baton_package,
+)
 from nubo.descriptors.tosca_package import VnfPackageSummary, read_vnf_package
 from nubo.model.errors import FieldProblem, InvalidDescriptor
 
@@ -54,9 +59,13 @@ class VnfPackageContent:
 
 
 def read_package(data: bytes) -> VnfPackageContent:
-    """Check a SOL004 CSAR and its VNFD; ``InvalidDescriptor`` lists every problem."""
+    """Check a SOL004 CSAR (or a zipped Open Baton VNF package) and its VNFD.
+
+    ``InvalidDescriptor`` lists every problem.
+    """
     csar = read_csar(data)
-    _refuse_open_baton(csar)
+    if is_open_baton_package(csar.files, csar.metadata):
+        return _open_baton(data, csar)
     definitions = csar.definitions()
     others = {name: content for name, content in csar.files.items() if name not in definitions}
     summary = read_vnf_package(definitions, csar.entry_definitions, others)
@@ -73,23 +82,15 @@ def read_package(data: bytes) -> VnfPackageContent:
     )
 
 
-#: the files at the root of an Open Baton VNF package (Metadata.yaml, vnfd.json, scripts/)
-_OPEN_BATON = ("Metadata.yaml", "vnfd.json")
-
-
-def _refuse_open_baton(csar: CsarPackage) -> None:
-    """An Open Baton VNF package, zipped, is not a CSAR: say so rather than what it lacks."""
-    if csar.metadata or not all(name in csar.files for name in _OPEN_BATON):
-        return
-    raise InvalidDescriptor(
-        [
-            FieldProblem(
-                "Metadata.yaml",
-                "this is an Open Baton VNF package (Metadata.yaml, vnfd.json), which nubo "
-                "does not onboard yet: write the VNFD of vnfd.json inline in the vnfd list "
-                "of an Open Baton NSD, or package the VNF as a SOL004 CSAR",
-            )
-        ]
+def _open_baton(data: bytes, csar: CsarPackage) -> VnfPackageContent:
+    summary, name, text = read_open_baton_package(csar.files)
+    return VnfPackageContent(
+        checksum=hashlib.sha256(data).hexdigest(),
+        summary=summary,
+        entry=VNFD_JSON,
+        vnfd_file=name,
+        definitions={name: text},
+        artifacts=_artifacts(csar, {VNFD_JSON}),
     )
 
 

@@ -4,7 +4,9 @@ keys, cycles, VNFDs by reference and ``vimInstanceName`` placement."""
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -285,3 +287,59 @@ async def test_deploying_where_no_vim_has_the_name_is_a_409_naming_the_field(
     body = assert_problem(deployed, 409, "CONFLICT")
     assert body["field"] == "$.vnfd[0].vdu[0].vimInstanceName"
     assert "no VIM of that name is registered" in body["detail"]
+
+
+# --- Open Baton VNF packages --------------------------------------------------------------
+
+
+def open_baton_package(vnfd: dict[str, Any], name: str) -> bytes:
+    """A zipped Open Baton VNF package: Metadata.yaml, vnfd.json, scripts/."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("Metadata.yaml", f"name: {name}\nprovider: nubo-tests\n")
+        archive.writestr("vnfd.json", json.dumps(vnfd))
+        archive.writestr("scripts/install.sh", "#!/bin/sh\necho installed\n")
+    return buffer.getvalue()
+
+
+async def upload_package(http: httpx.AsyncClient, archive: bytes) -> httpx.Response:
+    created = await http.post("/vnfpkgm/v1/vnf_packages", json={})
+    return await http.put(
+        f"/vnfpkgm/v1/vnf_packages/{created.json()['id']}/package_content",
+        content=archive,
+        headers={"Content-Type": "application/zip"},
+    )
+
+
+async def test_an_open_baton_package_is_onboarded_and_its_vnfd_referenced_by_id(
+    http: httpx.AsyncClient,
+) -> None:
+    mysql = load("catalogue-vnfd.json")["vnfd"][0]
+    uploaded = await upload_package(http, open_baton_package(mysql, "mysql"))
+    assert uploaded.status_code == 202, uploaded.text
+    package = uploaded.json()
+    assert package["vnfdId"] == "4c6a2f7e-db00-4d6e-9b1a-5f0e2a7c9d11"
+    assert (package["vnfProvider"], package["vnfProductName"]) == ("nubo-tests", "mysql")
+    assert [i["name"] for i in package["softwareImages"]] == ["mysql:8"]
+    paths = [a["artifactPath"] for a in package["additionalArtifacts"]]
+    assert paths == ["Metadata.yaml", "scripts/install.sh"]
+
+    onboarded = await http.post("/api/v1/ns-descriptors", json=load("by-reference.json"))
+    assert onboarded.status_code == 201, onboarded.text
+    info = (await http.get(f"/nsd/v1/ns_descriptors/{onboarded.json()['id']}")).json()
+    assert info["vnfPkgIds"] == [package["id"]]
+    shown = (await http.get(f"/vnfpkgm/v1/vnf_packages/{package['id']}")).json()
+    assert shown["usageState"] == "IN_USE"
+
+
+async def test_an_open_baton_package_with_a_bad_vnfd_names_the_field_in_vnfd_json(
+    http: httpx.AsyncClient,
+) -> None:
+    mysql = load("catalogue-vnfd.json")["vnfd"][0]
+    mysql["vdu"][0]["scale_in_out"] = 0
+    uploaded = await upload_package(http, open_baton_package(mysql, "mysql"))
+    body = assert_problem(uploaded, 422, "INVALID_DESCRIPTOR")
+    assert {
+        "path": "vnfd.json:$.vdu[0].scale_in_out",
+        "message": "expected an integer >= 1, got 0",
+    } in (body["errors"])

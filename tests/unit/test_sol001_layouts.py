@@ -166,7 +166,7 @@ def test_an_entry_with_no_flavour_says_how_a_vnfd_is_written() -> None:
     assert "or imports one file per deployment flavour that does" in problem.message
 
 
-def test_a_zipped_open_baton_package_is_refused_as_what_it_is() -> None:
+def test_a_zipped_open_baton_package_is_read_as_one_not_as_a_csar() -> None:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("Metadata.yaml", "name: iperf-server\nprovider: acme\n")
@@ -174,12 +174,8 @@ def test_a_zipped_open_baton_package_is_refused_as_what_it_is() -> None:
         archive.writestr("scripts/install.sh", "#!/bin/sh\n")
     with pytest.raises(InvalidDescriptor) as info:
         read_package(buffer.getvalue())
-    [problem] = info.value.problems
-    assert problem.path == "Metadata.yaml"
-    assert problem.message.startswith(
-        "this is an Open Baton VNF package (Metadata.yaml, vnfd.json), which nubo does not "
-        "onboard yet: write the VNFD of vnfd.json inline"
-    )
+    # the VNFD's own problem, in vnfd.json; not "Metadata.yaml: topology_template: required"
+    assert info.value.problems == [FieldProblem("vnfd.json:$.vdu", "at least one VDU is required")]
 
 
 # --- what nubo does not deploy ------------------------------------------------------------
