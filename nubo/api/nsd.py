@@ -18,7 +18,7 @@ from pydantic.alias_generators import to_camel
 from nubo.api.problems import PROBLEM_JSON
 from nubo.api.sol005 import read_body
 from nubo.catalogue.nsd import NsdCatalogue
-from nubo.model.catalogue import NsdEntry
+from nubo.model.catalogue import DescriptorWarning, NsdEntry
 from nubo.model.errors import BadRequest
 from nubo.model.packages import OnboardingState, OperationalState, UsageState
 
@@ -61,6 +61,8 @@ class NsdInfo(_Camel):
     nsd_operational_state: OperationalState
     nsd_usage_state: UsageState
     user_defined_data: dict[str, Any] = Field(default_factory=dict)
+    #: nubo's extension: what the descriptor carries that nubo does not use, by path
+    nubo_warnings: list[DescriptorWarning] = Field(default_factory=list)
     links: dict[str, dict[str, str]] = Field(alias="_links")
 
     @classmethod
@@ -76,6 +78,7 @@ class NsdInfo(_Camel):
             ),
             nsd_usage_state=UsageState.IN_USE if entry.id in instances else UsageState.NOT_IN_USE,
             user_defined_data=info.get("userDefinedData") or {},
+            nubo_warnings=entry.warnings,
             _links={"self": {"href": href}, "nsd_content": {"href": f"{href}/nsd_content"}},
         )
         if entry.onboarding_state != OnboardingState.ONBOARDED:

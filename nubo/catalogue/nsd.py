@@ -34,7 +34,8 @@ from nubo.descriptors.nsd_content import (
     read_sol001_upload,
     with_package_hints,
 )
-from nubo.model.catalogue import NsdEntry
+from nubo.descriptors.openbaton_references import referenced_ids, vnfds_by_id, with_references
+from nubo.model.catalogue import DescriptorWarning, NsdEntry
 from nubo.model.descriptors import Nsd
 from nubo.model.errors import Conflict, FieldProblem, InvalidDescriptor
 from nubo.model.ids import new_id
@@ -42,6 +43,9 @@ from nubo.model.packages import OnboardingState, OperationalState, VnfPackage
 from nubo.store.port import NsdRepository, NsRecordRepository
 
 log = logging.getLogger(__name__)
+
+#: ``info`` key of the catalogue VNFDs an Open Baton NSD gives by reference, by id
+REFERENCED_VNFDS = "referencedVnfds"
 
 #: turns a decoded descriptor into an ``Nsd``; raises ``InvalidDescriptor`` listing every problem
 NsdParser = Callable[[dict[str, Any]], Nsd]
@@ -73,7 +77,7 @@ class NsdCatalogue:
 
     async def onboard(self, document: dict[str, Any] | str | bytes) -> NsdEntry:
         """Validate and store a descriptor; nothing is stored when it is invalid."""
-        body, nsd = self._read_document(document)
+        body, nsd, info = await self._read_document(document)
         entry = NsdEntry(
             id=new_id(),
             name=nsd.name,
@@ -81,17 +85,58 @@ class NsdCatalogue:
             version=nsd.version,
             format=self._format,
             body=body,
+            info=info,
+            warnings=_warnings(nsd),
         )
         await self._store.add_nsd(entry)
         self._parsed[entry.id] = nsd
         log.info("nsd.onboarded nsd_id=%s name=%s version=%s", entry.id, nsd.name, nsd.version)
         return entry
 
-    def _read_document(self, document: dict[str, Any] | str | bytes) -> tuple[dict[str, Any], Nsd]:
+    async def _read_document(
+        self, document: dict[str, Any] | str | bytes
+    ) -> tuple[dict[str, Any], Nsd, dict[str, Any]]:
+        """The body as sent, its parse, and the catalogue VNFDs it references (``info``)."""
         body = decode_document(document)
+        wanted = referenced_ids(body)
+        referenced, package_ids = await self._packaged_vnfds(wanted)
+        if set(wanted) - set(referenced):
+            entries = await self._store.list_nsds()
+            bodies = [
+                e.body
+                for e in entries
+                if e.format == self._format and e.onboarding_state == OnboardingState.ONBOARDED
+            ]
+            referenced |= vnfds_by_id(bodies, set(wanted) - set(referenced))
         # The parser gets its own copy so that whatever it does to its input,
         # the stored body stays the document the user sent.
-        return body, self._parse(copy.deepcopy(body))
+        nsd = self._parse(with_references(body, referenced))
+        info: dict[str, Any] = {REFERENCED_VNFDS: referenced} if referenced else {}
+        if package_ids:
+            info["vnfPkgIds"] = package_ids  # IN_USE while this NSD exists
+        return body, nsd, info
+
+    async def _packaged_vnfds(
+        self, wanted: builtins.list[str]
+    ) -> tuple[dict[str, Any], builtins.list[str]]:
+        """The referenced VNFDs that ONBOARDED, ENABLED Open Baton VNF packages hold."""
+        if not wanted or self._packages is None:
+            return {}, []
+        found: dict[str, Any] = {}
+        package_ids: builtins.list[str] = []
+        for package in await self._packages.list():
+            text = package.definitions.get(package.vnfd_file)
+            if (
+                package.vnfd_id in wanted
+                and package.vnfd_id not in found
+                and package.vnfd_file.endswith(".json")
+                and text is not None
+                and package.onboarding_state == OnboardingState.ONBOARDED
+                and package.operational_state == OperationalState.ENABLED
+            ):
+                found[package.vnfd_id] = json.loads(text)
+                package_ids.append(package.id)
+        return found, package_ids
 
     async def list(self) -> builtins.list[NsdEntry]:
         return await self._store.list_nsds()
@@ -111,7 +156,8 @@ class NsdCatalogue:
         parse = self._parsers.get(entry.format)
         if parse is None:
             raise Conflict(f"NSD {nsd_id} has format {entry.format!r}, which nubo cannot read")
-        nsd = await asyncio.to_thread(parse, copy.deepcopy(entry.body))
+        body = with_references(entry.body, entry.info.get(REFERENCED_VNFDS) or {})
+        nsd = await asyncio.to_thread(parse, body)
         self._parsed[nsd_id] = nsd
         return nsd
 
@@ -167,8 +213,8 @@ class NsdCatalogue:
                 "Baton JSON (application/json)"
             )
         if kind is ContentKind.OPENBATON_JSON:
-            body, nsd = self._read_document(data)
-            onboarded = _onboarded(entry, nsd, self._format, body, {"nsdId": entry.id})
+            body, nsd, info = await self._read_document(data)
+            onboarded = _onboarded(entry, nsd, self._format, body, {"nsdId": entry.id, **info})
             await self._save_upload(nsd_id, onboarded, nsd)
             return onboarded
         if self._packages is None:
@@ -302,7 +348,12 @@ def _onboarded(
         body=body,
         enabled=True,
         info={**entry.info, **info},
+        warnings=_warnings(nsd),
     )
+
+
+def _warnings(nsd: Nsd) -> builtins.list[DescriptorWarning]:
+    return [DescriptorWarning(path=w.path, message=w.message) for w in nsd.warnings]
 
 
 def _hinted(

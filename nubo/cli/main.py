@@ -179,6 +179,7 @@ def nsd_onboard(config: CliConfig, file: Path, as_json: bool) -> None:
             f"{info.get('nsdOnboardingState')}, {info.get('nsdOperationalState')}; "
             f"VNF packages: {packages}"
         )
+        _print_warnings(info.get("nuboWarnings"))
         return
     entry = config.client().post("/ns-descriptors", _read_descriptor(file)).json()
     if as_json:
@@ -187,6 +188,13 @@ def nsd_onboard(config: CliConfig, file: Path, as_json: bool) -> None:
     out = render.console()
     out.print(f"onboarded NSD {entry['id']}")
     out.print(render.nsd_table([entry]))
+    _print_warnings(entry.get("warnings"))
+
+
+def _print_warnings(warnings: list[dict[str, Any]] | None) -> None:
+    table = render.descriptor_warnings(warnings)
+    if table is not None:
+        render.console().print(table)
 
 
 @nsd.command("list")

@@ -113,7 +113,7 @@ def nsd_detail(entry: dict[str, Any]) -> RenderableType:
             }
         )
         vnfs.add_row(
-            cell(vnfd.get("name")),
+            cell(vnfd.get("name") or (f"(catalogue VNFD {vnfd['id']})" if "id" in vnfd else "")),
             cell(vnfd.get("type") or vnfd.get("endpoint")),
             cell(vnfd.get("version")),
             ", ".join(images) or "-",
@@ -125,17 +125,37 @@ def nsd_detail(entry: dict[str, Any]) -> RenderableType:
     vlds = [cell(v.get("name")) for v in body.get("vld") or []]
     if vlds:
         parts.append(Text(f"\nvirtual links: {', '.join(vlds)}"))
-    deps = body.get("vnf_dependency") or []
+    deps = [
+        (_ref_name(dep.get("source")), _ref_name(dep.get("target")), dep.get("parameters"))
+        for dep in body.get("vnf_dependency") or []
+        if isinstance(dep, dict)
+    ]
+    # a VNFD's requires names its sources (by name or type) and the parameters it needs
+    for vnfd in body.get("vnfd") or []:
+        requires = vnfd.get("requires") if isinstance(vnfd, dict) else None
+        for source, needed in requires.items() if isinstance(requires, dict) else []:
+            params = needed.get("parameters") if isinstance(needed, dict) else None
+            deps.append((source, vnfd.get("name"), params))
     if deps:
         dep_table = _table("SOURCE", "TARGET", "PARAMETERS", title="\nDependencies")
-        for dep in deps:
-            dep_table.add_row(
-                cell(_ref_name(dep.get("source"))),
-                cell(_ref_name(dep.get("target"))),
-                ", ".join(str(p) for p in dep.get("parameters") or []) or "-",
-            )
+        for source, target, params in deps:
+            listed = params if isinstance(params, list) else []
+            dep_table.add_row(cell(source), cell(target), ", ".join(str(p) for p in listed) or "-")
         parts.append(dep_table)
+    warnings = descriptor_warnings(entry.get("warnings"))
+    if warnings is not None:
+        parts.append(warnings)
     return Group(*parts)
+
+
+def descriptor_warnings(warnings: list[dict[str, Any]] | None) -> RenderableType | None:
+    """What the descriptor carries that nubo does not use, one row per path; None if nothing."""
+    if not warnings:
+        return None
+    table = _table("PATH", "NOT USED", title=f"\n{len(warnings)} warning(s)")
+    for warning in warnings:
+        table.add_row(cell(warning.get("path")), cell(warning.get("message")))
+    return table
 
 
 def _ref_name(ref: Any) -> Any:

@@ -74,9 +74,14 @@ class FieldReader:
 
     def __init__(self) -> None:
         self.problems: list[FieldProblem] = []
+        #: what the document carries that is accepted but not used, each at its path
+        self.warnings: list[FieldProblem] = []
 
     def report(self, path: str, message: str) -> None:
         self.problems.append(FieldProblem(path, message))
+
+    def warn(self, path: str, message: str) -> None:
+        self.warnings.append(FieldProblem(path, message))
 
     def text(
         self,

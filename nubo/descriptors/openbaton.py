@@ -1,11 +1,13 @@
 """Open Baton JSON network service descriptors (the format of thesis 003 App. C).
 
-Open Baton documents carry many fields nubo does not use (ids, hb_version,
-monitoring parameters...), so unknown fields are ignored; but a known field of
-the wrong type, a dangling reference or a dependency cycle is refused. Every
-problem is collected with the JSON path of the offending field and raised as
-one ``InvalidDescriptor``, so a service developer fixes a descriptor in one
-round trip instead of one error at a time.
+Open Baton documents carry many fields nubo does not use (VM flavours,
+monitoring parameters, lifecycle scripts...): those are accepted, as Open
+Baton accepts them, and each is reported as a warning at its path
+(``openbaton_keys``), kept with the NSD. A known field of the wrong type, a
+dangling reference or a dependency cycle is refused. Every problem is
+collected with the JSON path of the offending field and raised as one
+``InvalidDescriptor``, so a service developer fixes a descriptor in one round
+trip instead of one error at a time.
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ from typing import Any
 
 from nubo.descriptors.fields import FieldReader, JsonObject, as_int, json_kind
 from nubo.descriptors.heal_policy import heal_policy_of
+from nubo.descriptors.openbaton_dependencies import read_dependencies
+from nubo.descriptors.openbaton_keys import report_unused
+from nubo.descriptors.openbaton_references import is_reference, unresolved_reference
 from nubo.model.descriptors import (
     AutoScalePolicy,
     Configuration,
@@ -31,10 +36,8 @@ from nubo.model.descriptors import (
     VirtualLinkDescriptor,
     VnfcTemplate,
     Vnfd,
-    VnfDependency,
 )
 from nubo.model.errors import FieldProblem, InvalidDescriptor
-from nubo.model.topology import find_cycle
 
 __all__ = ["parse_nsd"]
 
@@ -75,25 +78,36 @@ def _load(document: str | bytes | dict[str, Any]) -> JsonObject:
 
 
 def _read_nsd(r: FieldReader, root: JsonObject) -> Nsd:
+    report_unused(r, root, "$", "nsd")
     name = r.text(root, "name", "$", required=True)
     vlds: list[VirtualLinkDescriptor] = []
     for where, raw in r.objects(root, "vld", "$"):
+        report_unused(r, raw, where, "vld")
         link = r.text(raw, "name", where, required=True)
         if link and link in {v.name for v in vlds}:
             r.report(f"{where}.name", f"duplicate virtual link {link!r}")
         qos = tuple(q for _, q in r.strings(raw, "qos", where))
+        if qos:
+            r.warn(
+                f"{where}.qos",
+                f"QoS classes ({', '.join(qos)}) are not applied: Docker networks have "
+                "no bandwidth guarantees",
+            )
         vlds.append(VirtualLinkDescriptor(link, qos))
     declared = {v.name for v in vlds}
 
     vnfds: list[Vnfd] = []
-    links_of: dict[str, set[str]] = {}
+    items: list[tuple[str, JsonObject]] = []
     for where, raw in r.objects(root, "vnfd", "$", required="at least one VNFD is required"):
+        if is_reference(raw):
+            r.report(f"{where}.id", unresolved_reference(raw))
+            continue
         vnfd = _read_vnfd(r, raw, where, declared)
-        if vnfd.name and vnfd.name in links_of:
+        if vnfd.name and vnfd.name in {v.name for v in vnfds}:
             r.report(f"{where}.name", f"duplicate VNFD name {vnfd.name!r}")
-        else:
-            links_of[vnfd.name] = _links_of(vnfd)
+            continue
         vnfds.append(vnfd)
+        items.append((where, raw))
 
     return Nsd(
         name=name,
@@ -101,17 +115,9 @@ def _read_nsd(r: FieldReader, root: JsonObject) -> Nsd:
         version=r.text(root, "version", "$", scalars=True),
         vlds=tuple(vlds),
         vnfds=tuple(vnfds),
-        dependencies=_read_dependencies(r, root, links_of),
+        dependencies=read_dependencies(r, root, items, vnfds),
+        warnings=tuple(r.warnings),
     )
-
-
-def _links_of(vnfd: Vnfd) -> set[str]:
-    """Every virtual link a VNF attaches to, through its VNFCs or its own link list."""
-    links = set(vnfd.virtual_links)
-    for vdu in vnfd.vdus:
-        for template in vdu.vnfc_templates:
-            links.update(cp.virtual_link_reference for cp in template.connection_points)
-    return links
 
 
 def _check_link(r: FieldReader, link: str, where: str, declared: set[str]) -> None:
@@ -120,15 +126,32 @@ def _check_link(r: FieldReader, link: str, where: str, declared: set[str]) -> No
 
 
 def _read_vnfd(r: FieldReader, raw: JsonObject, path: str, declared: set[str]) -> Vnfd:
+    report_unused(r, raw, path, "vnfd")
     name = r.text(raw, "name", path, required=True)
     links: list[str] = []
     for where, item in r.objects(raw, "virtual_link", path):
+        report_unused(r, item, where, "virtual_link")
         link = r.text(item, "name", where, required=True)
         _check_link(r, link, f"{where}.name", declared)
         links.append(link)
     vdus = r.objects(raw, "vdu", path, required="at least one VDU is required")
     flavours = r.objects(raw, "deployment_flavour", path)
+    for where, item in flavours:
+        report_unused(r, item, where, "deployment_flavour")
+    for where, _ in flavours[1:]:
+        r.warn(
+            where,
+            "only one deployment flavour per VNF is supported: the first one is used, "
+            "this one is not",
+        )
     policies = r.objects(raw, "auto_scale_policy", path)
+    location = r.text(raw, "vnfPackageLocation", path)
+    if location:
+        r.warn(
+            f"{path}.vnfPackageLocation",
+            f"nubo does not fetch VNF packages, so nothing is taken from {location!r}: "
+            "the VDU's image must hold the VNF",
+        )
     return Vnfd(
         name=name,
         # Open Baton falls back to the name too; the type names the
@@ -149,8 +172,9 @@ def _read_vnfd(r: FieldReader, raw: JsonObject, path: str, declared: set[str]) -
             for where, item in flavours
         ),
         auto_scale_policies=tuple(_read_policy(r, item, where) for where, item in policies),
-        package_location=r.text(raw, "vnfPackageLocation", path),
+        package_location=location,
         heal_policy=_read_heal_policy(r, raw, path),
+        provides=tuple(p for _, p in r.strings(raw, "provides", path)),
     )
 
 
@@ -169,6 +193,7 @@ def _read_heal_policy(r: FieldReader, raw: JsonObject, path: str) -> HealPolicy:
 def _read_vdu(
     r: FieldReader, raw: JsonObject, path: str, default_name: str, declared: set[str]
 ) -> Vdu:
+    report_unused(r, raw, path, "vdu")
     images: list[str] = []
     for where, image in r.strings(raw, "vm_image", path, required="missing image"):
         if not image.strip():
@@ -178,8 +203,10 @@ def _read_vdu(
 
     templates: list[VnfcTemplate] = []
     for where, vnfc in r.objects(raw, "vnfc", path):
+        report_unused(r, vnfc, where, "vnfc")
         points: list[ConnectionPoint] = []
         for cp_where, cp in r.objects(vnfc, "connection_point", where):
+            report_unused(r, cp, cp_where, "connection_point")
             link = r.text(cp, "virtual_link_reference", cp_where, required=True)
             _check_link(r, link, f"{cp_where}.virtual_link_reference", declared)
             points.append(ConnectionPoint(link, r.text(cp, "floatingIp", cp_where) or None))
@@ -201,8 +228,10 @@ def _read_vdu(
 def _read_configuration(r: FieldReader, raw: JsonObject, path: str) -> Configuration:
     conf = r.obj(raw, "configurations", path)
     where = f"{path}.configurations"
+    report_unused(r, conf, where, "configurations")
     params: list[ConfigurationParameter] = []
     for p_where, item in r.objects(conf, "configurationParameters", where):
+        report_unused(r, item, p_where, "configurationParameters")
         key = r.text(item, "confKey", p_where, required=True)
         # Parameters become environment variables: a repeated key would
         # silently shadow the first one.
@@ -218,6 +247,7 @@ def _read_lifecycle_events(
 ) -> tuple[LifecycleEvent, ...]:
     events: list[LifecycleEvent] = []
     for where, item in r.objects(raw, "lifecycle_event", path):
+        report_unused(r, item, where, "lifecycle_event")
         name = r.text(item, "event", where, required=True)
         scripts = tuple(s for _, s in r.strings(item, "lifecycle_events", where))
         try:
@@ -228,10 +258,20 @@ def _read_lifecycle_events(
                     f"{where}.event",
                     f"unknown lifecycle event {name!r}: expected one of {_LIFECYCLE_EVENTS}",
                 )
+    listed = "; ".join(f"{e.event}: {', '.join(e.scripts)}" for e in events if e.scripts)
+    if listed:
+        r.warn(
+            f"{path}.lifecycle_event",
+            f"lifecycle scripts are not run yet ({listed}): the VDU's image must do "
+            "their work when its container starts",
+        )
     return tuple(events)
 
 
 def _read_policy(r: FieldReader, raw: JsonObject, path: str) -> AutoScalePolicy:
+    report_unused(r, raw, path, "auto_scale_policy")
+    for where, item in r.objects(raw, "alarms", path):
+        report_unused(r, item, where, "alarms")
     alarms = tuple(
         ScalingAlarm(
             metric=r.text(item, "metric", where, required=True),
@@ -257,6 +297,7 @@ def _read_policy(r: FieldReader, raw: JsonObject, path: str) -> AutoScalePolicy:
 
 
 def _read_action(r: FieldReader, raw: JsonObject, path: str) -> ScalingAction:
+    report_unused(r, raw, path, "actions")
     kind = r.choice(raw, "type", path, SCALING_ACTIONS)
     value = r.text(raw, "value", path, scalars=True)
     if value:
@@ -267,46 +308,3 @@ def _read_action(r: FieldReader, raw: JsonObject, path: str) -> ScalingAction:
         if count is None or count < minimum:
             r.report(f"{path}.value", f"expected an integer >= {minimum}, got {value!r}")
     return ScalingAction(kind, value)
-
-
-def _read_dependencies(
-    r: FieldReader, root: JsonObject, links_of: dict[str, set[str]]
-) -> tuple[VnfDependency, ...]:
-    dependencies: list[VnfDependency] = []
-    edges: list[tuple[str, str]] = []
-    for where, raw in r.objects(root, "vnf_dependency", "$"):
-        source = _read_dependency_end(r, raw, "source", where, links_of)
-        target = _read_dependency_end(r, raw, "target", where, links_of)
-        parameters = r.strings(raw, "parameters", where)
-        if source and source == target:
-            r.report(f"{where}.target.name", f"{source!r} cannot depend on itself")
-        elif source in links_of and target in links_of:
-            edges.append((source, target))
-            # The target receives the source's address on each parameter
-            # link, which only exists if both VNFs are attached to it.
-            shared = links_of[source] & links_of[target]
-            for p_where, link in parameters:
-                if link not in shared:
-                    r.report(
-                        p_where,
-                        f"{link!r} is not a virtual link that both {source!r} "
-                        f"and {target!r} connect to",
-                    )
-        dependencies.append(VnfDependency(source, target, tuple(p for _, p in parameters)))
-    cycle = find_cycle(edges)
-    if cycle is not None:
-        r.report("$.vnf_dependency", "dependency cycle: " + " -> ".join(cycle))
-    return tuple(dependencies)
-
-
-def _read_dependency_end(
-    r: FieldReader, raw: JsonObject, end: str, path: str, links_of: dict[str, set[str]]
-) -> str:
-    where = f"{path}.{end}"
-    value = r.obj(raw, end, path, required=True)
-    if not isinstance(raw.get(end), dict):
-        return ""  # already reported as missing or mistyped; no second problem for .name
-    name = r.text(value, "name", where, required=True)
-    if name and name not in links_of:
-        r.report(f"{where}.name", f"dependency on a missing VNF {name!r}")
-    return name

@@ -26,7 +26,7 @@ from typing import Any
 
 from nubo.descriptors.fields import FieldReader
 from nubo.descriptors.tosca_sources import NUBO_PREFIX, ROOT, ToscaFile, ToscaSources, located
-from nubo.descriptors.tosca_types import TypeIndex
+from nubo.descriptors.tosca_types import TypeIndex, vnf_requirements
 from nubo.descriptors.tosca_validation import tosca_parser_problems
 from nubo.descriptors.tosca_vnfd import VNF, VnfUse, read_vnfd, resolve_inputs
 from nubo.model.descriptors import Nsd, VirtualLinkDescriptor, Vnfd, VnfDependency
@@ -39,6 +39,8 @@ NS = "tosca.nodes.nfv.NS"
 NS_VL = "tosca.nodes.nfv.NsVirtualLink"
 LINKS_TO = "tosca.relationships.nfv.VirtualLinksTo"
 DEPENDS_ON = "tosca.relationships.DependsOn"
+SAP = "tosca.nodes.nfv.Sap"
+PNF = "tosca.nodes.nfv.PNF"
 _NODES = "topology_template.node_templates"
 
 
@@ -179,6 +181,8 @@ class _NsdReader:
             # and dangling requirements, which are reported above already.
             self._validate(self.main, set())
         vlds = tuple(VirtualLinkDescriptor(n) for n, k in self.kinds.items() if k == NS_VL)
+        for vld in vlds:
+            self._warn_profile(vld.name)
         vnfds = tuple(self._vnfd(n) for n, k in self.kinds.items() if k == VNF)
         if not vnfds and self.nodes:
             self.report(_NODES, "at least one VNF node is required")
@@ -190,6 +194,8 @@ class _NsdReader:
             vlds=vlds,
             vnfds=tuple(v for v in vnfds if v is not None),
             dependencies=self._dependencies(),
+            # one VNFD may serve several VNF nodes: its warnings are said once
+            warnings=tuple(dict.fromkeys(self.r.warnings)),
         )
 
     def _classify(self, name: str, node: Any) -> None:
@@ -202,12 +208,40 @@ class _NsdReader:
             (k for k in (VNF, NS_VL, NS) if self.index.is_a("node_types", node_type, k)), ""
         )
         if not kind:
+            self._unsupported(path, node_type)
+        self.kinds[name] = kind
+
+    def _unsupported(self, path: str, node_type: str) -> None:
+        """A node nubo does not deploy: a warning when it can be left aside, else refused."""
+        if self.index.is_a("node_types", node_type, SAP):
+            self.r.warn(
+                self.at(f"{path}.type"),
+                "service access points are not mapped: nubo exposes nothing of an NS beyond "
+                "its virtual links, so this node is not deployed",
+            )
+        elif self.index.is_a("node_types", node_type, PNF):
+            self.report(
+                f"{path}.type",
+                f"{node_type!r} is a physical network function, which nubo cannot deploy or "
+                "manage: run the function as a VNF, or leave it out of the NSD",
+            )
+        else:
             self.report(
                 f"{path}.type",
                 f"{node_type!r} is not supported in an NSD by nubo yet: expected a type derived "
                 f"from {VNF}, {NS_VL} or {NS}",
             )
-        self.kinds[name] = kind
+
+    def _warn_profile(self, name: str) -> None:
+        """An NS virtual link's bitrates and QoS are required by SOL001 but not enforced."""
+        raw = self.nodes[name].get("properties")
+        profile = raw.get("vl_profile") if isinstance(raw, dict) else None
+        if isinstance(profile, dict) and profile:
+            self.r.warn(
+                self.at(f"{_NODES}.{name}.properties.vl_profile"),
+                "bitrate and QoS requirements are not enforced: a virtual link is a Docker "
+                "network, with no bandwidth guarantee",
+            )
 
     def _read_requirements(self, name: str) -> None:
         node = self.nodes[name]
@@ -285,7 +319,8 @@ class _NsdReader:
         if vnfd.name not in self.validated:
             # Several VNF nodes may use one VNFD; its own problems are reported once.
             self.validated.add(vnfd.name)
-            self._validate(vnfd, set(_exposed_pairs(vnfd)))
+            index = TypeIndex(self.sources.types(vnfd.name))
+            self._validate(vnfd, set(_exposed_pairs(vnfd)) | vnf_requirements(vnfd.document, index))
         index = TypeIndex(self.sources.types(vnfd.name))
         return read_vnfd(self.r, self.sources, vnfd, index, use)
 

@@ -20,9 +20,9 @@ from typing import Any
 
 from nubo.descriptors.fields import FieldReader
 from nubo.descriptors.tosca_sources import ROOT, ToscaFile, ToscaSources, located
-from nubo.descriptors.tosca_types import TypeIndex
+from nubo.descriptors.tosca_types import TypeIndex, vnf_requirements
 from nubo.descriptors.tosca_validation import tosca_parser_problems
-from nubo.descriptors.tosca_vnfd import VNF, VnfUse, read_vnfd, resolve_inputs
+from nubo.descriptors.tosca_vnfd import SW_IMAGE, VNF, VnfUse, read_vnfd, resolve_inputs
 from nubo.model.errors import FieldProblem, InvalidDescriptor
 
 __all__ = ["SoftwareImage", "VnfPackageSummary", "read_vnf_package"]
@@ -81,15 +81,78 @@ def read_vnf_package(
     sources = ToscaSources(ROOT, "", extra_files=dict(files), artifacts=artifacts)
     r = FieldReader()
     vnfd = sources.load(entry)
-    summary = _PackageReader(sources, r, vnfd).read() if vnfd is not None else None
+    flavours = _flavour_files(sources, vnfd) if vnfd is not None else []
+    templates = flavours or ([vnfd] if vnfd is not None else [])
+    summaries = [_PackageReader(sources, r, f).read() for f in templates]
     # NSDs look for VNFDs among all of a package's Definitions, so each must load.
     for name in files:
         sources.load(name)
+    if flavours and vnfd is not None:
+        _check_flavours(r, vnfd, flavours, sources)
     problems = sources.problems + r.problems
-    if problems or summary is None:
+    if problems or not summaries or None in summaries:
         raise InvalidDescriptor(problems)
-    env_files = {name: sources.text(name) or "" for name in sources.artifacts_of(entry)}
-    return replace(summary, env_files=env_files)
+    found = [s for s in summaries if s is not None]
+    images = {image.id: image for summary in found for image in summary.images}
+    env_files = {
+        name: sources.text(name) or "" for f in templates for name in sources.artifacts_of(f.name)
+    }
+    return replace(found[0], images=tuple(images.values()), env_files=env_files)
+
+
+def _flavour_files(sources: ToscaSources, entry: ToscaFile) -> list[ToscaFile]:
+    """The deployment flavour files of a top-level VNFD, or [] when the entry is the VNFD.
+
+    SOL001 (and every Tacker sample package) writes a VNFD with several
+    flavours as a top-level template that imports one file per flavour,
+    each with its own ``substitution_mappings``; a single-flavour VNFD may
+    put its mappings in the entry itself.
+    """
+    if _has_mappings(entry):
+        return []
+    found: list[ToscaFile] = []
+    for name in sources.imported_files(entry.name)[1:]:
+        loaded = sources.load(name)
+        if loaded is not None and _has_mappings(loaded):
+            found.append(loaded)
+    return found
+
+
+def _has_mappings(file: ToscaFile) -> bool:
+    topology = file.document.get("topology_template")
+    mappings = topology.get("substitution_mappings") if isinstance(topology, dict) else None
+    return isinstance(mappings, dict) and "node_type" in mappings
+
+
+def _check_flavours(
+    r: FieldReader, entry: ToscaFile, flavours: list[ToscaFile], sources: ToscaSources
+) -> None:
+    """One VNF node type for all flavours, each flavour_id once; the entry itself valid."""
+    seen: dict[str, str] = {}
+    types: set[str] = set()
+    for file in flavours:
+        mappings = file.document["topology_template"]["substitution_mappings"]
+        types.add(str(mappings.get("node_type")))
+        props = mappings.get("properties")
+        flavour = props.get("flavour_id") if isinstance(props, dict) else None
+        where = located(file.name, ROOT, f"{_MAPPING}.properties.flavour_id")
+        if not isinstance(flavour, str) or not flavour:
+            r.report(where, "required: each deployment flavour file names its flavour_id")
+        elif flavour in seen:
+            r.report(where, f"flavour {flavour!r} is also substituted by {seen[flavour]}")
+        else:
+            seen[flavour] = file.name
+    if len(types) > 1:
+        r.report(
+            located(entry.name, ROOT, "imports"),
+            f"its flavour files substitute different VNF node types ({', '.join(sorted(types))}):"
+            " the flavours of one VNFD substitute one node type",
+        )
+    index = TypeIndex(sources.types(entry.name))
+    for path, message in tosca_parser_problems(
+        entry.document, sources.types(entry.name), vnf_requirements(entry.document, index)
+    ):
+        r.report(located(entry.name, ROOT, path), message)
 
 
 class _PackageReader:
@@ -152,7 +215,8 @@ class _PackageReader:
             self.report(
                 f"{_MAPPING}.node_type",
                 "required: this template is not a VNFD (a VNFD substitutes a VNF node type, "
-                f"one derived from {VNF}, in its substitution_mappings)",
+                f"one derived from {VNF}, in its substitution_mappings, or imports one file "
+                "per deployment flavour that does)",
             )
             return ""
         if not self.index.known("node_types", node_type):
@@ -220,12 +284,18 @@ class _PackageReader:
             (str(target[0]), str(target[1]))
             for target in (listed.values() if isinstance(listed, dict) else [])
             if isinstance(target, list) and len(target) == 2
-        }
+        } | vnf_requirements(self.file.document, self.index)
 
     def _image(self, vdu: str) -> SoftwareImage:
         node = self.nodes.get(vdu)
         props = node.get("properties") if isinstance(node, dict) else None
         data = props.get("sw_image_data") if isinstance(props, dict) else None
+        artifacts = node.get("artifacts") if isinstance(node, dict) else None
+        for artifact in artifacts.values() if isinstance(artifacts, dict) else []:
+            kind = artifact.get("type") if isinstance(artifact, dict) else None
+            if isinstance(kind, str) and self.index.is_a("artifact_types", kind, SW_IMAGE):
+                data = artifact.get("properties")
+                break
         image: dict[str, Any] = data if isinstance(data, dict) else {}
         checksum = image.get("checksum")
         return SoftwareImage(

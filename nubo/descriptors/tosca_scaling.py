@@ -6,7 +6,8 @@ that over the VDU and the VNFD's policies:
 
 - ``vdu_profile.max_number_of_instances`` is the bound (``scale_in_out``);
   nubo scales a VDU in down to one instance, so ``min_number_of_instances``
-  may not exceed 1;
+  may not exceed 1 (0 is accepted: such a VDU starts with one VNFC, with a
+  warning, when its instantiation level gives it none);
 - the default level of ``tosca.policies.nfv.InstantiationLevels`` with the
   VDU's ``VduInstantiationLevels`` gives the initial count, else its
   ``VduInitialDelta``, else one instance;
@@ -78,11 +79,21 @@ def _bounds_of(reader: _VnfdReader, policies: _Policies, vdu: str) -> tuple[int,
         initial, where = policies.levels[vdu][0][level], policies.levels[vdu][1]
     elif vdu in policies.initial:
         initial, where = policies.initial[vdu]
-    if not max(low, 1) <= initial <= high:
+    if initial == 0 and low == 0:
+        # Valid SOL001 (a VDU only scale-out creates), but nubo's VDUs start
+        # with a VNFC: said once, as a warning, not as two contradictions.
+        reader.r.warn(
+            reader.at(where),
+            f"{vdu!r} starts with 0 instances here; nubo starts every VDU with one VNFC, "
+            "so it starts with 1 (and scales in down to 1)",
+        )
+        initial = 1
+    elif not max(low, 1) <= initial <= high:
         reader.report(
             where,
             f"{initial} initial instances of {vdu!r} are outside its vdu_profile "
-            f"bounds {low}..{high}",
+            f"bounds {low}..{high}"
+            + (": nubo starts every VDU with at least one VNFC" if initial == 0 else ""),
         )
         initial = min(max(initial, 1), high)
 
@@ -145,6 +156,13 @@ def _read_policy(reader: _VnfdReader, found: _Policies, path: str, policy: dict[
         ),
         "",
     )
+    if not kind:
+        reader.r.warn(
+            reader.at(f"{path}.type"),
+            f"policy type {policy['type']!r} is not applied by nubo: only instantiation "
+            "levels and scaling aspects bound a VDU's instances",
+        )
+        return
     raw = policy.get("properties")
     props = raw if isinstance(raw, dict) else {}
     if kind == "ScalingAspects":

@@ -47,11 +47,12 @@ TYPE_SECTIONS = (
 #: The logical name of the main template when it is given as text.
 ROOT = "(template)"
 NUBO_PREFIX = "nubo:"
-_ETSI_TYPES = re.compile(r"etsi_nfv_sol001_(common|vnfd|nsd)(?:_v?\d+_\d+_\d+)?_types\.ya?ml")
+_ETSI_TYPES = re.compile(r"etsi_nfv_sol001_(common|vnfd|nsd|pnfd)(?:_v?\d+_\d+_\d+)?_types\.ya?ml")
 _YAML = (".yaml", ".yml")
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 _NUBO_FILES = frozenset(
-    f"{NUBO_PREFIX}sol001/etsi_nfv_sol001_{kind}_types.yaml" for kind in ("common", "vnfd", "nsd")
+    f"{NUBO_PREFIX}sol001/etsi_nfv_sol001_{kind}_types.yaml"
+    for kind in ("common", "vnfd", "nsd", "pnfd")
 )
 
 TypeSections = dict[str, dict[str, Any]]

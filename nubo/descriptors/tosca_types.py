@@ -16,9 +16,17 @@ from toscaparser.elements.entity_type import EntityType  # type: ignore[import-u
 
 from nubo.descriptors.tosca_sources import TypeSections
 
-__all__ = ["TypeIndex"]
+__all__ = ["TypeIndex", "vnf_requirements"]
 
+_VNF = "tosca.nodes.nfv.VNF"
 _NORMATIVE: dict[str, Any] = dict(EntityType.TOSCA_DEF)
+
+#: capability type -> the relationship SOL001 uses with it
+_IMPLIED = {
+    "tosca.capabilities.nfv.VirtualLinkable": "tosca.relationships.nfv.VirtualLinksTo",
+    "tosca.capabilities.nfv.VirtualBindable": "tosca.relationships.nfv.VirtualBindsTo",
+    "tosca.capabilities.nfv.VirtualStorage": "tosca.relationships.nfv.AttachesTo",
+}
 
 
 class TypeIndex:
@@ -94,4 +102,38 @@ class TypeIndex:
         relationship = spec.get("relationship")
         if isinstance(relationship, dict):
             relationship = relationship.get("type")
-        return relationship if isinstance(relationship, str) else ""
+        if isinstance(relationship, str):
+            return relationship
+        given = assignment.get("capability") if isinstance(assignment, dict) else None
+        return self._implied_relationship(given or spec.get("capability"))
+
+    def _implied_relationship(self, capability: Any) -> str:
+        """The SOL001 relationship of a requirement that names only its capability.
+
+        Provider types often declare ``virtual_link: {capability:
+        tosca.capabilities.nfv.VirtualLinkable}`` and leave the relationship
+        to what SOL001 always pairs with that capability.
+        """
+        if not isinstance(capability, str):
+            return ""
+        for base, relationship in _IMPLIED.items():
+            if self.is_a("capability_types", capability, base):
+                return relationship
+        return ""
+
+
+def vnf_requirements(document: dict[str, Any], index: TypeIndex) -> set[tuple[str, str]]:
+    """(node, requirement) of every VNF node of a VNFD template.
+
+    A VNF node in its own VNFD (the top-level file, or a flavour file)
+    stands for the VNF the NSD places: the NSD fulfils its requirements,
+    so an unassigned one there is not missing.
+    """
+    topology = document.get("topology_template")
+    nodes = topology.get("node_templates") if isinstance(topology, dict) else None
+    pairs: set[tuple[str, str]] = set()
+    for name, node in nodes.items() if isinstance(nodes, dict) else []:
+        node_type = node.get("type") if isinstance(node, dict) else None
+        if isinstance(node_type, str) and index.is_a("node_types", node_type, _VNF):
+            pairs.update((str(name), requirement) for requirement in index.requirements(node_type))
+    return pairs

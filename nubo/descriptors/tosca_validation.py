@@ -5,7 +5,8 @@ against their data types and constraints, unknown keys, requirement
 occurrences, policy targets. It is handed one self-contained template (the
 file with the merged type definitions of its imports inlined and no
 ``imports`` left), so it never opens a file or a URL. Its errors are kept,
-all of them, as problems located at the node template they name.
+all of them, located at the field they are about when nubo can find it, and
+retold in the author's terms where nubo knows how (``tosca_messages``).
 
 tosca-parser collects errors in a process-global collector, so templates are
 validated one at a time under a lock.
@@ -24,6 +25,7 @@ from toscaparser.common.exception import (  # type: ignore[import-untyped]
 )
 from toscaparser.tosca_template import ToscaTemplate  # type: ignore[import-untyped]
 
+from nubo.descriptors.tosca_messages import explain
 from nubo.descriptors.tosca_sources import TYPE_SECTIONS, TypeSections
 from nubo.descriptors.tosca_types import TypeIndex
 
@@ -55,18 +57,29 @@ def tosca_parser_problems(
             return []
         except ValidationError:
             errors = [str(e).strip() for e in ExceptionCollector.getExceptions()]
+        except KeyError as exc:  # tosca-parser looks types up without checking they exist
+            name = exc.args[0] if exc.args else ""
+            return [
+                (
+                    "",
+                    f"{name!r} is used but not defined: neither this template, its imports "
+                    "nor nubo's SOL001 type files define it; import the file that defines "
+                    f"it (tosca-parser: KeyError: {exc})",
+                )
+            ]
         except Exception as exc:  # tosca-parser trips over some broken templates
             return [("", f"tosca-parser could not read the template: {type(exc).__name__}: {exc}")]
         finally:
             ExceptionCollector.stop()
             ExceptionCollector.clear()
     names = _node_names(document)
+    index = TypeIndex(types)
     problems: list[tuple[str, str]] = []
     for message in errors:
         occurrences = _OCCURRENCES.search(message)
         if occurrences and (occurrences.group(2), occurrences.group(1)) in exposed:
             continue
-        problems.append((_path_of(message, names), message))
+        problems.extend(explain(message, _path_of(message, names), document, index))
     return problems
 
 

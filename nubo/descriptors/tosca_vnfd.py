@@ -30,6 +30,7 @@ from nubo.descriptors.fields import FieldReader, as_int
 from nubo.descriptors.tosca_scaling import vdu_bounds
 from nubo.descriptors.tosca_sources import ToscaFile, ToscaSources, located
 from nubo.descriptors.tosca_types import TypeIndex
+from nubo.descriptors.tosca_unused import report_unused
 from nubo.model.descriptors import (
     Configuration,
     ConfigurationParameter,
@@ -40,7 +41,7 @@ from nubo.model.descriptors import (
     Vnfd,
 )
 
-__all__ = ["ENV_FILE", "VNF_TYPE_KEY", "VnfUse", "read_vnfd", "resolve_inputs"]
+__all__ = ["ENV_FILE", "SW_IMAGE", "VNF_TYPE_KEY", "VnfUse", "read_vnfd", "resolve_inputs"]
 
 #: The metadata key that gives a VNF the Open Baton ``type`` naming its
 #: dependency variables (``server`` -> ``SERVER_PRIVATE``).
@@ -49,6 +50,8 @@ VNF = "tosca.nodes.nfv.VNF"
 VDU = "tosca.nodes.nfv.Vdu.Compute"
 VDU_CP = "tosca.nodes.nfv.VduCp"
 VNF_VL = "tosca.nodes.nfv.VnfVirtualLink"
+#: The artifact type of a VDU's software image (SOL001 v3 and later).
+SW_IMAGE = "tosca.artifacts.nfv.SwImage"
 #: The artifact type of a VDU's Docker env file (a nubo extension of SOL001).
 ENV_FILE = "nubo.artifacts.EnvFile"
 _NODES = "topology_template.node_templates"
@@ -289,11 +292,31 @@ class _VnfdReader:
             self.report(_NODES, "at least one tosca.nodes.nfv.Vdu.Compute node is required")
         return tuple(vdus)
 
+    def sw_image(self, name: str) -> tuple[str, Any]:
+        """(path, software image data) of a VDU: its SwImage artifact, else sw_image_data.
+
+        SOL001 v3 and later give a VDU's image as a ``tosca.artifacts.nfv.SwImage``
+        artifact whose properties are those of ``sw_image_data``.
+        """
+        node = self.nodes.get(name)
+        artifacts = node.get("artifacts") if isinstance(node, dict) else None
+        for key, artifact in artifacts.items() if isinstance(artifacts, dict) else []:
+            kind = artifact.get("type") if isinstance(artifact, dict) else None
+            if isinstance(kind, str) and (
+                kind == SW_IMAGE or self.index.is_a("artifact_types", kind, SW_IMAGE)
+            ):
+                props = resolve_inputs(artifact.get("properties"), self.inputs)
+                return f"{_NODES}.{name}.artifacts.{key}.properties", props
+        return f"{_NODES}.{name}.properties.sw_image_data", self.props(name).get("sw_image_data")
+
     def _image(self, name: str) -> tuple[str, ...]:
-        path = f"{_NODES}.{name}.properties.sw_image_data"
-        image = self.props(name).get("sw_image_data")
+        path, image = self.sw_image(name)
         if not isinstance(image, dict):
-            self.report(path, "missing image: sw_image_data.name must name a Docker image")
+            self.report(
+                f"{_NODES}.{name}.properties.sw_image_data",
+                "missing image: give the Docker image as sw_image_data.name, or as the "
+                f"properties.name of a {SW_IMAGE} artifact",
+            )
             return ()
         image_name = image.get("name")
         if not isinstance(image_name, str) or not image_name.strip():
@@ -380,6 +403,7 @@ def read_vnfd(
     are read from them too.
     """
     reader = _VnfdReader(r, sources, vnfd, index, use)
+    report_unused(reader)
     values, metadata = reader.vnf_properties()
     bounds = vdu_bounds(reader)
     vnf_type = metadata.get(VNF_TYPE_KEY)

@@ -19,6 +19,11 @@ import posixpath
 from dataclasses import dataclass
 
 from nubo.descriptors.csar import TOSCA_META, CsarPackage, read_csar
+from nubo.descriptors.openbaton_package import (
+    VNFD_JSON,
+    is_open_baton_package,
+    read_open_baton_package,
+)
 from nubo.descriptors.tosca_package import VnfPackageSummary, read_vnf_package
 from nubo.model.errors import FieldProblem, InvalidDescriptor
 
@@ -54,8 +59,13 @@ class VnfPackageContent:
 
 
 def read_package(data: bytes) -> VnfPackageContent:
-    """Check a SOL004 CSAR and its VNFD; ``InvalidDescriptor`` lists every problem."""
+    """Check a SOL004 CSAR (or a zipped Open Baton VNF package) and its VNFD.
+
+    ``InvalidDescriptor`` lists every problem.
+    """
     csar = read_csar(data)
+    if is_open_baton_package(csar.files, csar.metadata):
+        return _open_baton(data, csar)
     definitions = csar.definitions()
     others = {name: content for name, content in csar.files.items() if name not in definitions}
     summary = read_vnf_package(definitions, csar.entry_definitions, others)
@@ -69,6 +79,18 @@ def read_package(data: bytes) -> VnfPackageContent:
         vnfd_file=_relative(csar.entry_definitions, folder),
         definitions={_relative(name, folder): text for name, text in texts.items()},
         artifacts=_artifacts(csar, set(definitions)),
+    )
+
+
+def _open_baton(data: bytes, csar: CsarPackage) -> VnfPackageContent:
+    summary, name, text = read_open_baton_package(csar.files)
+    return VnfPackageContent(
+        checksum=hashlib.sha256(data).hexdigest(),
+        summary=summary,
+        entry=VNFD_JSON,
+        vnfd_file=name,
+        definitions={name: text},
+        artifacts=_artifacts(csar, {VNFD_JSON}),
     )
 
 

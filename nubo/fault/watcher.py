@@ -48,6 +48,8 @@ VNFC_CAUSES = frozenset(
 )
 #: every cause raised on a VNFC; all clear when it runs again
 VNFC_ALARMS = VNFC_CAUSES | {ProbableCause.HEAL_FAILED}
+#: seconds between two looks at NSs whose events came while an operation held them
+BUSY_RECHECK = 0.25
 #: VNFC record states the watcher compares with the VIM (others are mid-operation)
 SETTLED = frozenset({VnfcState.RUNNING, VnfcState.EXITED, VnfcState.FAILED})
 #: NS states whose VNFCs are watched (when no operation holds the NS)
@@ -394,25 +396,33 @@ class FaultWatcher:
 
         Events are coalesced per NS: one check looks at the whole NS, so the
         events that arrive while it waits or runs (a deployment sends several
-        per VNFC) need one more check between them, not one each; NSs an
-        operation holds are left out with one query per batch (the operation
-        records what it does, and a check would skip them anyway).
+        per VNFC) need one more check between them, not one each. An NS an
+        operation holds (one query per batch tells) is looked at again every
+        ``BUSY_RECHECK`` seconds until the operation has ended: what happened
+        to it meanwhile, beyond what the operation did, is not lost.
         """
         driver = await self.vims.driver(vim_id)
         pending: dict[str, None] = {}  # NS ids in arrival order
+        deferred: dict[str, None] = {}  # held by an operation when their events came
         arrived = asyncio.Event()
 
         async def check_pending() -> None:
             while True:
-                await arrived.wait()
+                if deferred:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(arrived.wait(), BUSY_RECHECK)
+                else:
+                    await arrived.wait()
                 arrived.clear()
-                while pending:
-                    batch = list(pending)
-                    pending.clear()
-                    held = await self.ns.runner.locks.holders(batch)
-                    for nsr_id in batch:
-                        if nsr_id not in held:
-                            await self.run_once_for(nsr_id)
+                batch = list(pending | deferred)
+                pending.clear()
+                deferred.clear()
+                held = await self.ns.runner.locks.holders(batch)
+                for nsr_id in batch:
+                    if nsr_id in held:
+                        deferred[nsr_id] = None  # looked at once the operation ends
+                    else:
+                        await self.run_once_for(nsr_id)
 
         async with contextlib.aclosing(driver.events()) as events:
             log.info("fault.events_following vim=%s", vim_id)

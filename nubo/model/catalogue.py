@@ -5,11 +5,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from nubo.model.packages import ONBOARDING_TRANSITIONS, OnboardingState
 from nubo.model.records import utcnow
 from nubo.model.states import transition
+
+
+class DescriptorWarning(BaseModel):
+    """Something an onboarded descriptor carries that nubo does not use, at its path."""
+
+    model_config = ConfigDict(frozen=True)
+
+    path: str
+    message: str
 
 
 class NsdEntry(BaseModel):
@@ -27,6 +36,14 @@ class NsdEntry(BaseModel):
     onboarding_state: OnboardingState = Field(default=OnboardingState.ONBOARDED, frozen=True)
     #: SOL005 NsdInfo fields beyond the descriptor (userDefinedData, vnfPkgIds, ...)
     info: dict[str, Any] = Field(default_factory=dict)
+    #: what the descriptor carries that nubo does not use, reported at onboarding
+    warnings: list[DescriptorWarning] = Field(default_factory=list)
+
+    @field_validator("warnings", mode="before")
+    @classmethod
+    def _none_is_empty(cls, value: Any) -> Any:
+        # NSDs onboarded before warnings were kept have none stored.
+        return [] if value is None else value
 
     def onboarded(self, **content: Any) -> NsdEntry:
         """This NSD ONBOARDED with its content (``IllegalTransition`` unless it may be)."""

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from nubo.model.errors import FieldProblem
+
 
 class LifecycleEventType(StrEnum):
     INSTANTIATE = "INSTANTIATE"
@@ -173,11 +175,32 @@ class Vnfd:
     auto_scale_policies: tuple[AutoScalePolicy, ...] = ()
     package_location: str = ""
     heal_policy: HealPolicy = field(default_factory=HealPolicy)
+    #: keys of its configuration that other VNFs may require (Open Baton ``provides``)
+    provides: tuple[str, ...] = ()
+
+    @property
+    def attached_links(self) -> frozenset[str]:
+        """Every virtual link the VNF attaches to, through its VNFCs or its own link list."""
+        links = set(self.virtual_links)
+        for vdu in self.vdus:
+            for template in vdu.vnfc_templates:
+                links.update(cp.virtual_link_reference for cp in template.connection_points)
+        return frozenset(links)
+
+
+#: the dependency parameter that carries the source VNFCs' hostnames
+HOSTNAME_PARAMETER = "hostname"
 
 
 @dataclass(frozen=True)
 class VnfDependency:
-    """The target VNF needs the source's address on each named virtual link."""
+    """The target VNF needs values of the source: each parameter names one.
+
+    A parameter is a virtual link (the source VNFCs' addresses on it),
+    ``hostname`` (their hostnames) or a key of the source's configuration
+    (what it ``provides``), in that order of precedence, as Open Baton
+    resolves them.
+    """
 
     source: str
     target: str
@@ -192,6 +215,8 @@ class Nsd:
     vlds: tuple[VirtualLinkDescriptor, ...] = ()
     vnfds: tuple[Vnfd, ...] = ()
     dependencies: tuple[VnfDependency, ...] = ()
+    #: what the descriptor carries that nubo does not use, each at its path
+    warnings: tuple[FieldProblem, ...] = ()
 
     def vnfd(self, name: str) -> Vnfd:
         for vnfd in self.vnfds:

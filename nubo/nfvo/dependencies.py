@@ -1,14 +1,23 @@
 """VNF dependency resolution (003 §3.5.3, Table 3.3).
 
-For each dependency, the target VNF receives the addresses of every VNFC of
-the source VNF on each named virtual link as ``<SOURCE TYPE>_<LINK>``
-(comma-separated when the source has several instances).
+For each dependency the target VNF receives one variable per parameter,
+named ``<SOURCE TYPE>_<PARAMETER>``, with the value Open Baton's generic VNFM
+gives a parameter of that name:
+
+- a virtual link of the source: the addresses of its VNFCs on that link;
+- ``hostname``: the hostnames of its VNFCs;
+- any other name: the value of that key of the source's configuration
+  (what the source ``provides``).
+
+Per-VNFC values are comma-separated when the source has several VNFCs, so a
+scale-out or scale-in of the source changes them and they are resolved
+again.
 """
 
 from __future__ import annotations
 
-from nubo.model.descriptors import Nsd
-from nubo.model.records import NetworkServiceRecord
+from nubo.model.descriptors import HOSTNAME_PARAMETER, Nsd
+from nubo.model.records import NetworkServiceRecord, VnfRecord
 from nubo.model.topology import dependency_variable
 
 
@@ -17,7 +26,17 @@ def resolve_dependencies(nsd: Nsd, nsr: NetworkServiceRecord) -> dict[str, dict[
     resolved: dict[str, dict[str, str]] = {vnfr.name: {} for vnfr in nsr.vnfr}
     for dep in nsd.dependencies:
         source = nsr.vnfr_by_name(dep.source)
-        for link in dep.parameters:
-            addresses = [c.addresses[link] for c in source.vnfcs() if link in c.addresses]
-            resolved[dep.target][dependency_variable(source.type, link)] = ",".join(addresses)
+        links = nsd.vnfd(dep.source).attached_links
+        for parameter in dep.parameters:
+            value = _value(source, parameter, links)
+            resolved[dep.target][dependency_variable(source.type, parameter)] = value
     return resolved
+
+
+def _value(source: VnfRecord, parameter: str, links: frozenset[str]) -> str:
+    vnfcs = source.vnfcs()
+    if parameter in links:
+        return ",".join(c.addresses[parameter] for c in vnfcs if parameter in c.addresses)
+    if parameter == HOSTNAME_PARAMETER:
+        return ",".join(c.hostname for c in vnfcs)
+    return source.configuration.get(parameter, "")

@@ -58,7 +58,7 @@ class NsInstances:
         nsd_id = current.descriptor_reference
         await self.ns.check_nsd(nsd_id)
         nsd = await self.ns.load_nsd(nsd_id)
-        registration = await (self.ns.vims.get(vim) if vim else self.ns.vims.default())
+        registration = await self.ns.vims.for_nsd(nsd, vim)
         plan = plan_nsr(nsd_id, nsd, current.name, registration.id, nsr_id=nsr_id)
 
         def prepare(nsr: NetworkServiceRecord) -> None:

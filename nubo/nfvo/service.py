@@ -186,7 +186,7 @@ class NsService:
     ) -> tuple[NetworkServiceRecord, LcmOpOcc]:
         await self.check_nsd(nsd_id)
         nsd = await self.load_nsd(nsd_id)
-        registration = await (self.vims.get(vim) if vim else self.vims.default())
+        registration = await self.vims.for_nsd(nsd, vim)
         nsr = plan_nsr(nsd_id, nsd, name or nsd.name, registration.id)
         op = await self.runner.launch(
             nsr.id,

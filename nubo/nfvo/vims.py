@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 
 from nubo.model.catalogue import VimRegistration
-from nubo.model.errors import BadRequest, NotFound, VimUnreachable
+from nubo.model.descriptors import Nsd
+from nubo.model.errors import BadRequest, Conflict, NotFound, VimUnreachable
 from nubo.model.ids import new_id
 from nubo.store.port import VimRepository
 from nubo.vim.port import VimConfig, VimDriver
@@ -84,6 +85,53 @@ class VimService:
                 return vim
         return vims[0]
 
+    async def for_nsd(self, nsd: Nsd, requested: str | None = None) -> VimRegistration:
+        """The VIM an NS of ``nsd`` runs on: the requested one, else one its VDUs name.
+
+        Open Baton's ``vimInstanceName`` lists the VIMs a VDU may be placed
+        on. nubo places a whole NS on one VIM, so that VIM must be one every
+        naming VDU allows; VDUs that name none go wherever the NS goes.
+        """
+        named = [
+            (f"$.vnfd[{v}].vdu[{d}].vimInstanceName", vdu.vim_instance_names)
+            for v, vnfd in enumerate(nsd.vnfds)
+            for d, vdu in enumerate(vnfd.vdus)
+            if vdu.vim_instance_names
+        ]
+        if requested:
+            vim = await self.get(requested)
+            for path, names in named:
+                if vim.name not in names and vim.id not in names:
+                    raise Conflict(
+                        f"VIM {vim.name!r} was asked for, but {path} allows only "
+                        f"{_names(names)}: ask for one of those, or leave the VIM out",
+                        field=path,
+                    )
+            return vim
+        if not named:
+            return await self.default()
+        vims = await self._store.list_vims()
+        allowed = [
+            vim for vim in vims if all(vim.name in names or vim.id in names for _, names in named)
+        ]
+        if allowed:
+            return next((vim for vim in allowed if vim.is_default), allowed[0])
+        registered = _names([vim.name for vim in vims]) if vims else "none"
+        for path, names in named:
+            if not any(vim.name in names or vim.id in names for vim in vims):
+                raise Conflict(
+                    f"{path} names {_names(names)}, but no VIM of that name is registered "
+                    f"(registered: {registered}): register it (`nubo vim register`) or "
+                    "change vimInstanceName",
+                    field=path,
+                )
+        raise Conflict(
+            "the VDUs' vimInstanceName lists have no VIM in common ("
+            + "; ".join(f"{path}: {_names(names)}" for path, names in named)
+            + "), and nubo places a network service on one VIM: name one VIM in all of them",
+            field=named[0][0],
+        )
+
     async def driver(self, vim_id: str) -> VimDriver:
         async with self._lock:
             if vim_id not in self._drivers:
@@ -103,3 +151,7 @@ class VimService:
         for driver in self._drivers.values():
             await driver.close()
         self._drivers.clear()
+
+
+def _names(names: list[str] | tuple[str, ...]) -> str:
+    return ", ".join(repr(name) for name in names)

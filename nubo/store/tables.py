@@ -76,6 +76,8 @@ nsds = Table(
     Column("onboarding_state", String(32), nullable=False, server_default="ONBOARDED"),
     #: SOL005 NsdInfo fields that are not the descriptor's (userDefinedData, vnfPkgIds, ...)
     Column("info", JSON_DOCUMENT, nullable=True),
+    #: what the descriptor carries that nubo does not use: [{"path", "message"}]
+    Column("warnings", JSON_DOCUMENT, nullable=True),
 )
 
 nsrs = Table(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -80,6 +81,39 @@ async def test_sipp_ns_instantiates_calls_scales_and_terminates(
     assert term.state == OpState.COMPLETED, term.error
     assert labelled(docker_client, nsr.id) == ([], [])
     assert (await nubo.ns.get(nsr.id)).status == NsStatus.TERMINATED
+
+
+async def test_requires_and_provides_reach_the_target_container(
+    nubo: Nubo, docker_client: Any
+) -> None:
+    """The SIPp NSD in the requires/provides style: addresses, hostnames, provided keys."""
+    document = json.loads(NSD.read_text())
+    del document["vnf_dependency"]
+    client, server = document["vnfd"]
+    client["requires"] = {"server": {"parameters": ["private", "hostname", "SIP_REALM"]}}
+    server["provides"] = ["SIP_REALM"]
+    server["configurations"] = {
+        "name": "server-conf",
+        "configurationParameters": [{"confKey": "SIP_REALM", "value": "nubo.test"}],
+    }
+    entry = await nubo.catalogue.onboard(document)
+    nsr, op = await nubo.ns.instantiate(entry.id, name="sipp-requires")
+    done = await run(nubo, op)
+    assert done.state == OpState.COMPLETED, done.error
+    nsr = await nubo.ns.get(nsr.id)
+    vnfc = nsr.vnfr_by_name("sipp-server").vnfcs()[0]
+    env = container_of(docker_client, nsr, "sipp-client").attrs["Config"]["Env"]
+    assert f"SERVER_PRIVATE={vnfc.addresses['private']}" in env
+    assert f"SERVER_HOSTNAME={vnfc.hostname}" in env
+    assert "SERVER_SIP_REALM=nubo.test" in env
+    ok, failed = await asyncio.to_thread(
+        wait_for_calls, container_of(docker_client, nsr, "sipp-client")
+    )
+    assert ok >= 5 and failed == 0
+
+    term = await run(nubo, await nubo.ns.terminate(nsr.id))
+    assert term.state == OpState.COMPLETED, term.error
+    assert labelled(docker_client, nsr.id) == ([], [])
 
 
 @pytest.mark.parametrize(

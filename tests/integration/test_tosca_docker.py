@@ -10,7 +10,7 @@ service must pass the same real-SIP-calls check as the Open Baton JSON one.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from nubo.app import Nubo
 from nubo.cli.packages import zip_directory
 from tests.callback_server import CallbackServer
 from tests.conftest import api_client, docker_nubo, running
+from tests.per_flavour import per_flavour_csar
 from tests.sip_checks import labelled, vnfc_container, wait_for_calls
 from tests.unit.test_subscriptions import LIFECYCLE, steps
 
@@ -53,13 +54,13 @@ async def settle(http: httpx.AsyncClient, response: httpx.Response) -> dict[str,
     raise AssertionError(f"{response.headers['location']} did not settle in 120 s")
 
 
-async def onboard(http: httpx.AsyncClient) -> str:
+async def onboard(http: httpx.AsyncClient, pack: Callable[[Path], bytes] = zip_directory) -> str:
     for name in ("sipp-server", "sipp-client"):
         created = await http.post("/vnfpkgm/v1/vnf_packages", json={})
         assert created.status_code == 201, created.text
         uploaded = await http.put(
             f"/vnfpkgm/v1/vnf_packages/{created.json()['id']}/package_content",
-            content=zip_directory(EXAMPLE / "packages" / name),
+            content=pack(EXAMPLE / "packages" / name),
             headers={"Content-Type": "application/zip"},
         )
         assert uploaded.status_code == 202, uploaded.text
@@ -137,6 +138,44 @@ async def test_tosca_sipp_service_calls_scales_and_terminates(
 
         received = await subscriber.wait_for(6, timeout=10)
         assert steps([n for n in received if n["nsInstanceId"] == ns_id]) == LIFECYCLE
+
+
+async def test_tosca_sipp_in_the_per_flavour_layout_deploys_scales_and_terminates(
+    nubo: Nubo, http: httpx.AsyncClient, docker_client: Any
+) -> None:
+    """The same packages written as Tacker's are: a top-level VNFD, one file per flavour."""
+    nsd_id = await onboard(http, per_flavour_csar)
+    created = await http.post(f"{LCM}/ns_instances", json={"nsdId": nsd_id, "nsName": "per-df"})
+    assert created.status_code == 201, created.text
+    ns_id = created.json()["id"]
+    url = f"{LCM}/ns_instances/{ns_id}/instantiate"
+    op = await settle(http, await http.post(url, json={"nsFlavourId": "default"}))
+    assert op["operationState"] == "COMPLETED", op.get("error")
+    nsr = await nubo.ns.get(ns_id)
+    server = nsr.vnfr_by_name("sipp-server").vnfcs()[0]
+    client = nsr.vnfr_by_name("sipp-client").vnfcs()[0]
+    client_env = vnfc_container(docker_client, client.id).attrs["Config"]["Env"]
+    assert f"SERVER_PRIVATE={server.addresses['private']}" in client_env
+    assert "SIPP_EXTRA_NOTE=from-env-file" in client_env
+    wait_for_calls(vnfc_container(docker_client, client.id), minimum=3)
+
+    scale = {
+        "scaleType": "SCALE_VNF",
+        "scaleVnfData": [
+            {
+                "vnfInstanceId": nsr.vnfr_by_name("sipp-client").id,
+                "scaleVnfType": "SCALE_OUT",
+                "scaleByStepData": {"aspectId": "sipp_calls", "numberOfSteps": 1},
+            }
+        ],
+    }
+    op = await settle(http, await http.post(f"{LCM}/ns_instances/{ns_id}/scale", json=scale))
+    assert op["operationState"] == "COMPLETED", op.get("error")
+    assert len((await nubo.ns.get(ns_id)).vnfr_by_name("sipp-client").vnfcs()) == 2
+
+    op = await settle(http, await http.post(f"{LCM}/ns_instances/{ns_id}/terminate"))
+    assert op["operationState"] == "COMPLETED", op.get("error")
+    assert labelled(docker_client, ns_id) == ([], [])
 
 
 async def test_a_held_instantiation_is_retried_or_rolled_back_on_docker(

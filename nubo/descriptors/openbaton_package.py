@@ -1,0 +1,115 @@
+"""Open Baton VNF packages: ``Metadata.yaml``, ``vnfd.json`` and ``scripts/``, zipped.
+
+Open Baton onboards a VNF on its own as such a package and NSDs then name its
+VNFD by id (``"vnfd": [{"id": ...}]``). nubo reads the zipped form through
+the same VNF package route as a CSAR: ``Metadata.yaml`` gives the package's
+name and provider, ``vnfd.json`` the VNFD, checked as Open Baton checks a
+VNFD inside an NSD (every problem located in ``vnfd.json``), and the scripts
+stay in the package as its artifacts (nubo does not run them yet). The VNFD
+id is the ``id`` that ``vnfd.json`` gives, else the package's name.
+
+The VNFD is kept among the package's Definitions under a name of its own
+(``openbaton-vnfd-<id>.json``), so that two such packages never ship two
+different files under one name.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import yaml  # type: ignore[import-untyped]
+
+from nubo.descriptors.openbaton import parse_nsd
+from nubo.descriptors.tosca_package import SoftwareImage, VnfPackageSummary
+from nubo.model.errors import FieldProblem, InvalidDescriptor
+
+__all__ = ["METADATA", "VNFD_JSON", "is_open_baton_package", "read_open_baton_package"]
+
+METADATA = "Metadata.yaml"
+VNFD_JSON = "vnfd.json"
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+
+
+def is_open_baton_package(files: Mapping[str, bytes], tosca_metadata: Mapping[str, str]) -> bool:
+    """No TOSCA.meta, and Open Baton's two files at the root."""
+    return not tosca_metadata and METADATA in files and VNFD_JSON in files
+
+
+def read_open_baton_package(files: Mapping[str, bytes]) -> tuple[VnfPackageSummary, str, str]:
+    """(summary, definition name, VNFD text); ``InvalidDescriptor`` lists every problem."""
+    metadata = _metadata(files[METADATA])
+    text = files[VNFD_JSON].decode("utf-8-sig", errors="replace")
+    try:
+        vnfd = json.loads(text)
+    except json.JSONDecodeError as exc:
+        where = f"line {exc.lineno} column {exc.colno}"
+        problem = FieldProblem(VNFD_JSON, f"malformed JSON: {exc.msg} at {where}")
+        raise InvalidDescriptor([problem]) from None
+    if not isinstance(vnfd, dict):
+        raise InvalidDescriptor([FieldProblem(VNFD_JSON, "expected a JSON object (the VNFD)")])
+    name = metadata.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidDescriptor([FieldProblem(f"{METADATA}:name", "required: the package's name")])
+    model = _checked(vnfd, name)
+    vnfd_id = vnfd["id"] if isinstance(vnfd.get("id"), str) and vnfd["id"].strip() else name
+    summary = VnfPackageSummary(
+        vnfd_id=vnfd_id,
+        provider=str(metadata.get("provider") or model.vendor),
+        product_name=name,
+        software_version=model.version,
+        vnfd_version=model.version,
+        node_type="",
+        flavour_id="",
+        images=tuple(SoftwareImage(id=vdu.name, name=vdu.image) for vdu in model.vdus),
+    )
+    return summary, f"openbaton-vnfd-{_UNSAFE.sub('_', vnfd_id)}.json", text
+
+
+def _metadata(data: bytes) -> dict[str, Any]:
+    try:
+        loaded = yaml.safe_load(data.decode("utf-8-sig", errors="replace"))
+    except yaml.YAMLError as exc:
+        raise InvalidDescriptor([FieldProblem(METADATA, f"malformed YAML: {exc}")]) from None
+    if not isinstance(loaded, dict):
+        raise InvalidDescriptor([FieldProblem(METADATA, "expected a map (name, provider...)")])
+    return loaded
+
+
+def _checked(vnfd: dict[str, Any], name: str) -> Any:
+    """The VNFD as an NSD of its own would read it; its problems located in vnfd.json."""
+    links = _links(vnfd)
+    document = {"name": name, "vld": [{"name": link} for link in links], "vnfd": [vnfd]}
+    try:
+        return parse_nsd(document).vnfds[0]
+    except InvalidDescriptor as exc:
+        raise InvalidDescriptor(
+            [
+                FieldProblem(p.path.replace("$.vnfd[0]", f"{VNFD_JSON}:$", 1), p.message)
+                for p in exc.problems
+            ]
+        ) from None
+
+
+def _links(vnfd: dict[str, Any]) -> list[str]:
+    """The virtual links the VNFD attaches to, in the order it names them."""
+    found: list[str] = []
+
+    def add(value: Any) -> None:
+        if isinstance(value, str) and value and value not in found:
+            found.append(value)
+
+    for link in _list(vnfd.get("virtual_link")):
+        add(link.get("name") if isinstance(link, dict) else None)
+    for vdu in _list(vnfd.get("vdu")):
+        for vnfc in _list(vdu.get("vnfc") if isinstance(vdu, dict) else None):
+            points = vnfc.get("connection_point") if isinstance(vnfc, dict) else None
+            for point in _list(points):
+                add(point.get("virtual_link_reference") if isinstance(point, dict) else None)
+    return found
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
