@@ -36,6 +36,7 @@ from tests.databases import (
     database_url_for,
     open_test_databases,
 )
+from tests.sol005 import asgi_client
 
 #: step boundaries of an instantiation where tests inject faults (raise, or kill nubo)
 INSTANTIATE_POINTS = [
@@ -207,6 +208,5 @@ async def running(app: Nubo, docker_client: Any = None) -> AsyncIterator[Nubo]:
 @contextlib.asynccontextmanager
 async def api_client(app: Nubo) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client of the orchestrator's API, in process (no socket)."""
-    transport = httpx.ASGITransport(app=app.api())
-    async with httpx.AsyncClient(transport=transport, base_url="http://nubo") as client:
+    async with asgi_client(app.api()) as client:
         yield client

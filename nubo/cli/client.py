@@ -17,6 +17,8 @@ from typing import IO, Any
 import click
 import httpx
 
+from nubo.api.versions import api_of
+
 DEFAULT_URL = "http://127.0.0.1:8080"
 API = "/api/v1"
 
@@ -152,6 +154,9 @@ class NuboClient:
         With an idempotency key, a lost answer is asked for again.
         """
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+        api = api_of(self.prefix + path)
+        if api is not None:  # SOL005 answers only a client that names the version it speaks
+            headers["Version"] = api.current
         if content_type:
             headers["Content-Type"] = content_type
         attempts = 3 if idempotency_key else 1

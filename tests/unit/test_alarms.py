@@ -24,6 +24,7 @@ from nubo.model.errors import InvalidDescriptor, NotFound
 from nubo.store.sql import SqlStore
 from nubo.vim.docker.events import server_event_of
 from nubo.vim.port import LABEL_NS, LABEL_SERVER, ServerStatus
+from tests.sol005 import asgi_client
 
 FAILED = ProbableCause.VNFC_FAILED
 
@@ -80,8 +81,7 @@ async def http(store: SqlStore) -> AsyncIterator[tuple[httpx.AsyncClient, AlarmS
     app.include_router(router)
     alarms = AlarmService(store)
     app.state.services = SimpleNamespace(alarms=alarms)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://nubo") as client:
+    async with asgi_client(app) as client:
         yield client, alarms
 
 
@@ -160,8 +160,7 @@ async def test_api_without_fault_management_says_so() -> None:
     install_problem_handlers(app)
     app.include_router(router)
     app.state.services = SimpleNamespace()
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://nubo") as client:
+    async with asgi_client(app) as client:
         assert_problem(await client.get("/nsfm/v1/alarms"), 503, "FAULT_MANAGEMENT_DISABLED")
 
 

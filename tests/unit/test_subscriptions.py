@@ -31,6 +31,7 @@ from nubo.notify.delivery import DeliveryFailed, DeliveryPolicy
 from nubo.settings import Settings
 from tests.callback_server import CallbackServer
 from tests.conftest import api_client, fake_nubo, running
+from tests.sol005 import asgi_client
 from tests.unit.test_api import NSD, assert_problem, wait_op
 
 SUBS = "/nslcm/v1/subscriptions"
@@ -318,9 +319,7 @@ async def test_a_duplicate_is_answered_303_with_the_existing_one(
 
 async def test_without_the_service_the_routes_say_so(app: Nubo) -> None:
     api = create_api(ApiServices(ns=app.ns, catalogue=app.catalogue, vims=app.vims))
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=api), base_url="http://nubo"
-    ) as http:
+    async with asgi_client(api) as http:
         assert_problem(await http.get(SUBS), 503, "SUBSCRIPTIONS_DISABLED")
 
 
