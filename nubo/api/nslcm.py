@@ -19,9 +19,12 @@ from pydantic import Field
 from nubo.api.sol005 import NSLCM, PROBLEMS, Sol005Model, accepted, instances_of, link, ns_of
 from nubo.catalogue.nsd import NsdCatalogue
 from nubo.model.errors import BadRequest, Conflict, NotFound
+from nubo.model.packages import OnboardingState
 from nubo.model.records import NetworkServiceRecord, VduRecord, VnfRecord
 from nubo.model.states import NsStatus, VnfcState
 from nubo.nfvo.instances import NOT_INSTANTIATED
+
+ONBOARDED = OnboardingState.ONBOARDED
 
 router = APIRouter(prefix=NSLCM, tags=["SOL005 NS lifecycle"])
 
@@ -37,6 +40,34 @@ async def _nsd_ids(request: Request, only: str | None = None) -> dict[str, str]:
         except NotFound:  # a terminated instance may outlive its NSD
             entries = []
     return {entry.id: str(entry.info.get("nsdId") or entry.id) for entry in entries}
+
+
+async def _nsd_info_for(request: Request, nsd_id: str) -> str:
+    """The NsdInfo id of the NSD a create request names.
+
+    SOL005 ``nsdId`` is the descriptor's own identifier (NsdInfo.nsdId). Several
+    NsdInfos may carry one nsdId (the same NSD uploaded twice): the enabled one is
+    taken, and if more than one is enabled the request is ambiguous (409). A value
+    that is no NSD's nsdId but an NsdInfo id is still accepted, as nubo read it
+    before, so scripts written against earlier releases keep working; nsdId wins
+    where a value is both.
+    """
+    catalogue: NsdCatalogue = request.app.state.services.catalogue
+    onboarded = [e for e in await catalogue.list() if e.onboarding_state == ONBOARDED]
+    named = [e for e in onboarded if str(e.info.get("nsdId") or e.id) == nsd_id]
+    enabled = [e for e in named if e.enabled]
+    if len(enabled) > 1:
+        infos = ", ".join(e.id for e in enabled)
+        raise Conflict(
+            f"{len(enabled)} enabled NSDs have nsdId {nsd_id!r} (NsdInfo {infos}); "
+            "disable all but one, or send the NsdInfo id as nsdId",
+            field="nsdId",
+        )
+    if enabled or named:
+        return (enabled or named)[0].id
+    if any(e.id == nsd_id for e in onboarded):
+        return nsd_id
+    raise NotFound(f"no onboarded NSD has nsdId {nsd_id!r}", field="nsdId")
 
 
 async def _view(request: Request, nsr: NetworkServiceRecord) -> dict[str, Any]:
@@ -162,7 +193,11 @@ def _vnf_view(nsr: NetworkServiceRecord, vnfr: VnfRecord) -> VnfInstanceView:
 
 
 class CreateNsRequest(Sol005Model):
-    nsd_id: str = Field(min_length=1, description="id of an onboarded, enabled NSD")
+    nsd_id: str = Field(
+        min_length=1,
+        description="the NSD's own identifier (NsdInfo.nsdId) of an onboarded, enabled NSD; "
+        "an NsdInfo id is accepted too",
+    )
     ns_name: str = Field(min_length=1, max_length=255)
     ns_description: str = ""
 
@@ -209,8 +244,9 @@ class HealNsRequest(Sol005Model):
 async def create_ns_instance(
     body: CreateNsRequest, request: Request, response: Response
 ) -> dict[str, Any]:
+    nsd_info_id = await _nsd_info_for(request, body.nsd_id)
     nsr = await instances_of(request).create_instance(
-        body.nsd_id, body.ns_name, body.ns_description
+        nsd_info_id, body.ns_name, body.ns_description
     )
     response.headers["Location"] = f"{NSLCM}/ns_instances/{nsr.id}"
     return await _view(request, nsr)

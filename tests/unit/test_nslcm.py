@@ -362,3 +362,40 @@ async def test_a_cancelled_rollback_waits_and_can_be_rolled_back_again(
     assert rolled["operationState"] == "ROLLED_BACK"
     driver = await app.vims.driver((await app.vims.default()).id)
     assert await driver.list_servers({}) == [] and await driver.list_networks({}) == []
+
+
+async def test_create_takes_the_nsds_own_id_as_nsd_id(http: httpx.AsyncClient) -> None:
+    await onboard_packages(http)
+    info = await onboard_nsd(http, NSD_YAML.read_bytes(), YAML["Content-Type"])
+    ns = await create(http, info["nsdId"])
+    assert (ns["nsdId"], ns["nsdInfoId"]) == (info["nsdId"], info["id"])
+    # the NsdInfo id, as earlier releases read nsdId, still names the same NSD
+    old = await create(http, info["id"], name="by-nsd-info-id")
+    assert (old["nsdId"], old["nsdInfoId"]) == (info["nsdId"], info["id"])
+    problem = assert_problem(
+        await http.post(f"{LCM}/ns_instances", json={"nsdId": "nope", "nsName": "x"}),
+        404,
+        "NOT_FOUND",
+    )
+    assert problem["field"] == "nsdId" and "'nope'" in problem["detail"]
+
+
+async def test_an_nsd_id_of_several_enabled_nsds_is_ambiguous(http: httpx.AsyncClient) -> None:
+    await onboard_packages(http)
+    first = await onboard_nsd(http, NSD_YAML.read_bytes(), YAML["Content-Type"])
+    second = await onboard_nsd(http, NSD_YAML.read_bytes(), YAML["Content-Type"])
+    assert first["nsdId"] == second["nsdId"]
+    problem = assert_problem(
+        await http.post(f"{LCM}/ns_instances", json={"nsdId": first["nsdId"], "nsName": "x"}),
+        409,
+        "CONFLICT",
+    )
+    assert first["id"] in problem["detail"] and second["id"] in problem["detail"]
+    # with one of them disabled, the nsdId names the other
+    disable = {"nsdOperationalState": "DISABLED"}
+    r = await http.patch(f"/nsd/v1/ns_descriptors/{first['id']}", json=disable)
+    assert r.status_code == 200, r.text
+    ns = await create(http, first["nsdId"])
+    assert ns["nsdInfoId"] == second["id"]
+    # an NsdInfo id still picks exactly that one
+    assert (await create(http, second["id"], name="x2"))["nsdInfoId"] == second["id"]
