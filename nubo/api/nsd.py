@@ -12,9 +12,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Request, Response
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from nubo.api.listing import Listing, ListQueryParams
 from nubo.api.problems import PROBLEM_JSON
 from nubo.api.sol005 import read_body
 from nubo.catalogue.nsd import NsdCatalogue
@@ -132,16 +134,19 @@ async def create_nsd(
     return NsdInfo.of(entry, {})
 
 
-@router.get(
-    "/ns_descriptors",
-    response_model=list[NsdInfo],
-    response_model_by_alias=True,
-    response_model_exclude_none=True,
-)
-async def list_nsds(request: Request) -> list[NsdInfo]:
+#: SOL005 §5.4.2.3.2: what a list of NSDs leaves out unless asked for
+NSD_INFOS = Listing(NsdInfo, default_exclusions=("userDefinedData",))
+
+
+@router.get("/ns_descriptors", response_model=list[NsdInfo], responses=_PROBLEMS)
+async def list_nsds(request: Request, query: ListQueryParams) -> JSONResponse:
     catalogue = _catalogue(request)
     instances = await catalogue.instances()
-    return [NsdInfo.of(entry, instances) for entry in await catalogue.list()]
+    views = [
+        NsdInfo.of(entry, instances).model_dump(by_alias=True, mode="json", exclude_none=True)
+        for entry in await catalogue.list()
+    ]
+    return NSD_INFOS.answer(request, query, views)
 
 
 @router.get("/ns_descriptors/{nsd_id}", **_VIEW)

@@ -14,8 +14,10 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
 from pydantic import Field
 
+from nubo.api.listing import Listing, ListQueryParams
 from nubo.api.sol005 import NSLCM, PROBLEMS, Sol005Model, accepted, instances_of, link, ns_of
 from nubo.catalogue.nsd import NsdCatalogue
 from nubo.model.errors import BadRequest, Conflict, NotFound
@@ -252,11 +254,27 @@ async def create_ns_instance(
     return await _view(request, nsr)
 
 
-@router.get("/ns_instances", response_model=None)
-async def list_ns_instances(request: Request) -> list[dict[str, Any]]:
+#: SOL005 §6.4.2.3.2: what a list of NS instances leaves out unless asked for
+NS_INSTANCES = Listing(
+    NsInstanceView,
+    default_exclusions=(
+        "vnfInstance",
+        "pnfInfo",
+        "virtualLinkInfo",
+        "vnffgInfo",
+        "sapInfo",
+        "nsScaleStatus",
+        "additionalAffinityOrAntiAffinityRule",
+    ),
+)
+
+
+@router.get("/ns_instances", response_model=list[NsInstanceView], responses=PROBLEMS)
+async def list_ns_instances(request: Request, query: ListQueryParams) -> JSONResponse:
     nsrs = await ns_of(request).list(include_terminated=True)
     ids = await _nsd_ids(request)
-    return [NsInstanceView.of(nsr, ids).model_dump(by_alias=True) for nsr in nsrs]
+    views = [NsInstanceView.of(nsr, ids).model_dump(by_alias=True) for nsr in nsrs]
+    return NS_INSTANCES.answer(request, query, views)
 
 
 @router.get("/ns_instances/{ns_instance_id}", response_model=None, responses=PROBLEMS)

@@ -13,8 +13,10 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse
 from pydantic import Field
 
+from nubo.api.listing import Listing, ListQueryParams
 from nubo.api.sol005 import (
     NSLCM,
     PROBLEMS,
@@ -83,14 +85,28 @@ class CancelModeRequest(Sol005Model):
     cancel_mode: Literal["GRACEFUL", "FORCEFUL"] = "GRACEFUL"
 
 
-@router.get("/ns_lcm_op_occs", response_model=None, responses=PROBLEMS)
+#: SOL005 §6.4.9.3.2: what a list of occurrences leaves out unless asked for
+OP_OCCS = Listing(
+    NsLcmOpOccView,
+    default_exclusions=("operationParams", "error", "resourceChanges", "changedVnfInfo"),
+)
+
+
+@router.get("/ns_lcm_op_occs", response_model=list[NsLcmOpOccView], responses=PROBLEMS)
 async def list_op_occs(
     request: Request,
-    ns_instance_id: Annotated[str | None, Query(alias="nsInstanceId")] = None,
-    operation_state: Annotated[OpState | None, Query(alias="operationState")] = None,
-) -> list[dict[str, Any]]:
+    query: ListQueryParams,
+    ns_instance_id: Annotated[
+        str | None, Query(alias="nsInstanceId", description="as filter=(eq,nsInstanceId,...)")
+    ] = None,
+    operation_state: Annotated[
+        OpState | None,
+        Query(alias="operationState", description="as filter=(eq,operationState,...)"),
+    ] = None,
+) -> JSONResponse:
     ops = await ns_of(request).operations(ns_instance_id)
-    return [_view(op) for op in ops if operation_state is None or op.state == operation_state]
+    views = [_view(op) for op in ops if operation_state is None or op.state == operation_state]
+    return OP_OCCS.answer(request, query, views)
 
 
 @router.get("/ns_lcm_op_occs/{op_id}", response_model=None, responses=PROBLEMS)

@@ -48,6 +48,8 @@ class ApiServices:
     instances: NsInstances | None = None
     packages: VnfPackageCatalogue | None = None
     subscriptions: Subscriptions | None = None
+    #: items per page of a SOL005 list (SOL013 §5.4)
+    page_size: int = 100
     on_startup: Callable[[], Awaitable[None]] | None = None
     on_shutdown: Callable[[], Awaitable[None]] | None = None
 

@@ -12,10 +12,11 @@ import mimetypes
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Request, Response
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from nubo.api.listing import Listing, ListQueryParams
 from nubo.api.problems import PROBLEM_JSON
 from nubo.api.sol005 import read_body
 from nubo.catalogue.packages import UnsupportedContent, VnfPackageCatalogue
@@ -145,16 +146,22 @@ async def create_vnf_package(
     return await _view(packages, package)
 
 
-@router.get(
-    "/vnf_packages",
-    response_model=list[VnfPkgInfo],
-    response_model_by_alias=True,
-    response_model_exclude_none=True,
+#: SOL005 §9.4.2.3.2: what a list of packages leaves out unless asked for
+VNF_PKG_INFOS = Listing(
+    VnfPkgInfo,
+    default_exclusions=("softwareImages", "additionalArtifacts", "userDefinedData", "checksum"),
 )
-async def list_vnf_packages(request: Request) -> list[VnfPkgInfo]:
+
+
+@router.get("/vnf_packages", response_model=list[VnfPkgInfo], responses=_PROBLEMS)
+async def list_vnf_packages(request: Request, query: ListQueryParams) -> JSONResponse:
     packages = packages_of(request)
     users = await packages.users()
-    return [VnfPkgInfo.of(p, users) for p in await packages.list()]
+    views = [
+        VnfPkgInfo.of(p, users).model_dump(by_alias=True, mode="json", exclude_none=True)
+        for p in await packages.list()
+    ]
+    return VNF_PKG_INFOS.answer(request, query, views)
 
 
 @router.get("/vnf_packages/{package_id}", **_VIEW)

@@ -182,7 +182,15 @@ class NuboClient:
         return response
 
     def get(self, path: str, params: dict[str, str] | None = None) -> Any:
-        return _json(self.request("GET", path, params=params))
+        """The JSON answer; a paged SOL005 list is followed to its last page."""
+        response = self.request("GET", path, params=params)
+        body = _json(response)
+        while isinstance(body, list) and "next" in response.links:
+            url = httpx.URL(response.links["next"]["url"])
+            following = url.raw_path.decode("ascii")
+            response = self.request("GET", following.removeprefix(self.prefix))
+            body.extend(_json(response))
+        return body
 
     def post(
         self, path: str, body: Any = None, idempotency_key: str | None = None
