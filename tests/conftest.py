@@ -37,6 +37,7 @@ from tests.databases import (
     open_test_databases,
 )
 from tests.sol005 import asgi_client
+from tests.sol005_schemas import require_schemas
 
 #: step boundaries of an instantiation where tests inject faults (raise, or kill nubo)
 INSTANTIATE_POINTS = [
@@ -48,6 +49,14 @@ INSTANTIATE_POINTS = [
 ]
 
 DOCKER_ENDPOINT = os.environ.get("NUBO_DOCKER_ENDPOINT", "unix:///var/run/docker.sock")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Without ETSI's SOL005 schemas the answers cannot be checked: the run fails, not skips."""
+    try:
+        require_schemas()
+    except FileNotFoundError as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 @pytest.fixture(scope="session", autouse=True)

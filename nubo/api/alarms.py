@@ -67,7 +67,12 @@ async def list_alarms(
     return ALARMS.answer(request, query, views)
 
 
-@router.get("/alarms/{alarm_id}", response_model=AlarmView, response_model_by_alias=True)
+@router.get(
+    "/alarms/{alarm_id}",
+    response_model=AlarmView,
+    response_model_by_alias=True,
+    response_model_exclude_none=True,
+)
 async def get_alarm(request: Request, alarm_id: str) -> AlarmView:
     return AlarmView.of(await alarm_service(request).get(alarm_id))
 

@@ -158,17 +158,25 @@ async def get_nsd(request: Request, nsd_id: str) -> NsdInfo:
 
 
 @router.put(
-    "/ns_descriptors/{nsd_id}/nsd_content", status_code=202, openapi_extra=_CONTENT_BODY, **_VIEW
+    "/ns_descriptors/{nsd_id}/nsd_content",
+    status_code=204,
+    response_class=Response,
+    openapi_extra=_CONTENT_BODY,
+    responses=_PROBLEMS,
 )
-async def upload_nsd_content(request: Request, nsd_id: str) -> NsdInfo:
-    """Onboard the NSD's content; a refused NSD stays CREATED with nothing stored."""
+async def upload_nsd_content(request: Request, nsd_id: str) -> Response:
+    """Onboard the NSD's content; a refused NSD stays CREATED with nothing stored.
+
+    Onboarding is done when the answer comes, so it is SOL005's synchronous
+    mode: 204 without a body (read the NsdInfo, now ONBOARDED, with a GET).
+    """
     catalogue = _catalogue(request)
     await catalogue.get(nsd_id)  # 404 before reading a large body for nothing
     data = await read_body(request)
     if not data.strip():
         raise BadRequest("the request body must be the NSD (SOL001 YAML, a CSAR or JSON)")
-    entry = await catalogue.upload(nsd_id, data, request.headers.get("content-type"))
-    return NsdInfo.of(entry, {})
+    await catalogue.upload(nsd_id, data, request.headers.get("content-type"))
+    return Response(status_code=204)
 
 
 @router.get(

@@ -28,7 +28,7 @@ from nubo.api.sol005 import (
     op_location,
 )
 from nubo.model.records import LcmOpOcc, StepRecord
-from nubo.model.states import SOL005_OPERATION, OpState
+from nubo.model.states import SOL005_OPERATION, LcmOperationType, OpState
 
 router = APIRouter(prefix=NSLCM, tags=["SOL005 NS lifecycle"])
 
@@ -49,7 +49,10 @@ class NsLcmOpOccView(Sol005Model):
     nubo_operation: str = Field(description="nubo's finer operation name (SCALE_OUT, ...)")
     start_time: datetime
     is_automatic_invocation: bool
-    operation_params: dict[str, Any]
+    operation_params: dict[str, Any] = Field(
+        description="the operation's request, as SOL005 types it (InstantiateNsRequest, ...)"
+    )
+    nubo_params: dict[str, Any] = Field(description="what nubo recorded to run the operation")
     is_cancel_pending: bool = False
     error: dict[str, Any] | None = None
     steps: list[StepRecord]
@@ -70,15 +73,54 @@ class NsLcmOpOccView(Sol005Model):
             nubo_operation=op.operation.value,
             start_time=op.start_time,
             is_automatic_invocation=op.automatic,
-            operation_params=dict(op.params),
+            operation_params=operation_params(op),
+            nubo_params=dict(op.params),
             error=dict(op.error) if op.error else None,
             steps=op.steps,
             _links=links,
         )
 
 
+def operation_params(op: LcmOpOcc) -> dict[str, Any]:
+    """The request of the operation, rebuilt from what nubo recorded to run it.
+
+    The operations started through the Open Baton routes or by nubo itself
+    (healing, auto-scaling) had no SOL005 request: they get the one that asks
+    for the same.
+    """
+    params = op.params
+    kind = op.operation
+    if kind == LcmOperationType.INSTANTIATE:
+        vim = params.get("vimId")
+        return {"nsFlavourId": "default"} | (
+            {"additionalParamsForNs": {"vimId": vim}} if vim else {}
+        )
+    if kind in (LcmOperationType.SCALE_OUT, LcmOperationType.SCALE_IN):
+        step = {"aspectId": str(params.get("vduId", "")), "numberOfSteps": 1}
+        data = {
+            "vnfInstanceId": str(params.get("vnfrId", "")),
+            "scaleVnfType": kind.value,
+            "scaleByStepData": step,
+        }
+        return {"scaleType": "SCALE_VNF", "scaleVnfData": [data]}
+    if kind == LcmOperationType.HEAL:
+        heal: dict[str, Any] = {
+            "additionalParams": {"vnfcInstanceId": params.get("vnfcInstanceId")}
+        }
+        if params.get("vnfrId"):
+            heal["vnfInstanceId"] = params["vnfrId"]
+        if params.get("cause"):
+            heal["cause"] = params["cause"]
+        return {"healVnfData": [heal]}
+    if kind in (LcmOperationType.START_VNFC, LcmOperationType.STOP_VNFC):
+        state = "STARTED" if kind == LcmOperationType.START_VNFC else "STOPPED"
+        change = {"vnfInstanceId": str(params.get("vnfrId", "")), "changeStateTo": state}
+        return {"updateType": "OPERATE_VNF", "operateVnfData": [change]}
+    return {}
+
+
 def _view(op: LcmOpOcc) -> dict[str, Any]:
-    return NsLcmOpOccView.of(op).model_dump(by_alias=True, mode="json")
+    return NsLcmOpOccView.of(op).model_dump(by_alias=True, mode="json", exclude_none=True)
 
 
 class CancelModeRequest(Sol005Model):
@@ -115,17 +157,17 @@ async def get_op_occ(op_id: str, request: Request) -> dict[str, Any]:
 
 
 @router.post(
-    "/ns_lcm_op_occs/{op_id}/retry", status_code=202, response_model=None, responses=PROBLEMS
+    "/ns_lcm_op_occs/{op_id}/retry", status_code=202, response_class=Response, responses=PROBLEMS
 )
-async def retry_op_occ(op_id: str, request: Request, response: Response) -> None:
-    accepted(response, await instances_of(request).retry(op_id))
+async def retry_op_occ(op_id: str, request: Request) -> Response:
+    return accepted(await instances_of(request).retry(op_id))
 
 
 @router.post(
-    "/ns_lcm_op_occs/{op_id}/rollback", status_code=202, response_model=None, responses=PROBLEMS
+    "/ns_lcm_op_occs/{op_id}/rollback", status_code=202, response_class=Response, responses=PROBLEMS
 )
-async def rollback_op_occ(op_id: str, request: Request, response: Response) -> None:
-    accepted(response, await instances_of(request).rollback(op_id))
+async def rollback_op_occ(op_id: str, request: Request) -> Response:
+    return accepted(await instances_of(request).rollback(op_id))
 
 
 @router.post("/ns_lcm_op_occs/{op_id}/fail", response_model=None, responses=PROBLEMS)
@@ -134,11 +176,11 @@ async def fail_op_occ(op_id: str, request: Request) -> dict[str, Any]:
 
 
 @router.post(
-    "/ns_lcm_op_occs/{op_id}/cancel", status_code=202, response_model=None, responses=PROBLEMS
+    "/ns_lcm_op_occs/{op_id}/cancel", status_code=202, response_class=Response, responses=PROBLEMS
 )
 async def cancel_op_occ(
-    op_id: str, request: Request, response: Response, body: CancelModeRequest | None = None
-) -> None:
+    op_id: str, request: Request, body: CancelModeRequest | None = None
+) -> Response:
     # GRACEFUL and FORCEFUL act alike: the running step is interrupted at its next
     # await, and the occurrence waits in FAILED_TEMP for a rollback or a retry
-    accepted(response, await instances_of(request).cancel(op_id))
+    return accepted(await instances_of(request).cancel(op_id))

@@ -10,7 +10,7 @@ import pytest
 
 from nubo.app import Nubo
 from tests.conftest import fake_nubo, running
-from tests.sol005 import SOL005_VERSION
+from tests.sol005 import SOL005_VERSION, asgi_client
 from tests.unit.test_api import assert_problem
 
 APIS = ("nsd", "vnfpkgm", "nslcm", "nsfm")
@@ -26,10 +26,8 @@ LISTS = {
 async def raw(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
     """A client that sends no Version header unless the test does."""
     app: Nubo = fake_nubo(tmp_path, fault_management=True)
-    async with running(app):
-        transport = httpx.ASGITransport(app=app.api())
-        async with httpx.AsyncClient(transport=transport, base_url="http://nubo") as client:
-            yield client
+    async with running(app), asgi_client(app.api(), version=None) as client:
+        yield client
 
 
 @pytest.mark.parametrize("api", APIS)

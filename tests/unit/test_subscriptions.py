@@ -394,7 +394,15 @@ async def test_subscriptions_survive_a_restart(tmp_path: Path) -> None:
         async with running(fake_nubo(tmp_path, **FAST)) as second, api_client(second) as http:
             assert [s["id"] for s in (await http.get(SUBS)).json()] == [sub["id"]]
             second.events.publish("NsIdentifierCreationNotification", nsInstanceId="n")
-            second.events.publish(OP_OCC, nsInstanceId="n", operation="HEAL")
+            second.events.publish(  # what the NFVO publishes for an occurrence's start
+                OP_OCC,
+                nsInstanceId="n",
+                nsLcmOpOccId="o",
+                operation="HEAL",
+                notificationStatus="START",
+                operationState="PROCESSING",
+                isAutomaticInvocation=True,
+            )
             (got,) = await callback.wait_for(1)
             assert got["subscriptionId"] == sub["id"] and got["operation"] == "HEAL"
             assert (await delivery(http, sub["id"]))["delivered"] == 1
