@@ -170,8 +170,7 @@ OPEN_DEVIATIONS: tuple[Deviation, ...] = (
         r"\$\.performanceValue",
         r"is not of type 'object'",
         "nubo's KPI crossings send the metric's value as a number; the schema types it as an "
-        "object (the GS leaves its type to the measurement): settled with /nspm/v1 thresholds "
-        "(issue 13, item 7)",
+        "object (the GS leaves its type to the measurement): settled with /nspm/v1 thresholds",
     ),
     Deviation(
         f"{FM}/alarmNotification",
@@ -199,7 +198,7 @@ OPEN_DEVIATIONS: tuple[Deviation, ...] = (
         r"\$\.filter\.notificationTypes\.\d+",
         r"^'(AlarmNotification|AlarmClearedNotification|ThresholdCrossedNotification)' is not",
         "fault and threshold notifications are subscribed on /nslcm/v1/subscriptions until "
-        "/nsfm/v1/subscriptions and /nspm/v1/subscriptions exist (issue 13, items 6 and 7)",
+        "/nsfm/v1/subscriptions and /nspm/v1/subscriptions exist",
     ),
     Deviation(
         f"{LCM}/subscriptions",

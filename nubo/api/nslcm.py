@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from pydantic import Field
 
 from nubo.api.listing import Listing, ListQueryParams
-from nubo.api.nslcm_views import NsInstanceView, VnfOrigins
+from nubo.api.nslcm_views import NsInstanceView, VnfOrigins, node_types_of
 from nubo.api.sol005 import NSLCM, PROBLEMS, Sol005Model, accepted, instances_of, ns_of
 from nubo.catalogue.nsd import NsdCatalogue
 from nubo.catalogue.packages import VnfPackageCatalogue
@@ -31,16 +31,26 @@ ONBOARDED = OnboardingState.ONBOARDED
 router = APIRouter(prefix=NSLCM, tags=["SOL005 NS lifecycle"])
 
 
-async def _origins(request: Request) -> VnfOrigins:
-    """What the views need from the catalogues: NSDs' own ids, their packages, the packages."""
+async def _origins(request: Request, nsd_info_id: str | None = None) -> VnfOrigins:
+    """What the views need from the catalogues: NSDs' own ids, their packages, the packages.
+
+    For one NS instance only its own NSD is read (a terminated instance may outlive it).
+    """
     catalogue: NsdCatalogue = request.app.state.services.catalogue
-    entries = await catalogue.list()
+    if nsd_info_id is None:
+        entries = await catalogue.list()
+    else:
+        try:
+            entries = [await catalogue.get(nsd_info_id)]
+        except NotFound:
+            entries = []
     packages: Any = getattr(request.app.state.services, "packages", None)
     listed = await packages.list() if isinstance(packages, VnfPackageCatalogue) else []
     return VnfOrigins(
         packages=listed,
         nsd_ids={e.id: str(e.info.get("nsdId") or e.id) for e in entries},
         package_ids={e.id: [str(i) for i in e.info.get("vnfPkgIds") or []] for e in entries},
+        node_types={e.id: node_types_of(e.body) for e in entries},
     )
 
 
@@ -77,7 +87,7 @@ def _dump(view: NsInstanceView) -> dict[str, Any]:
 
 
 async def _view(request: Request, nsr: NetworkServiceRecord) -> dict[str, Any]:
-    return _dump(NsInstanceView.of(nsr, await _origins(request)))
+    return _dump(NsInstanceView.of(nsr, await _origins(request, nsr.descriptor_reference)))
 
 
 # -- requests --------------------------------------------------------------------

@@ -3,7 +3,8 @@
 An NS record knows its VNFs by name and type; SOL005 names a VNF instance's
 VNFD and package too. ``VnfOrigins`` finds those among what the catalogues
 already answer: the onboarded VNF package whose product and provider the VNF
-has (among the NSD's ``vnfPkgIds`` when it names them). A VNF of an Open
+has, or for a TOSCA NSD the package whose VNF node type the NSD's node template
+of that VNF has (among the NSD's ``vnfPkgIds`` when it names them). A VNF of an Open
 Baton NSD came inside the NSD, not in a package: its VNFD is the NSD's VNFD
 of that type, and the NsdInfo that carried it stands for its package.
 """
@@ -11,9 +12,10 @@ of that type, and the NsdInfo that carried it stands for its package.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import yaml  # type: ignore[import-untyped]
 from pydantic import Field
 
 from nubo.api.sol005 import NSLCM, Sol005Model, link
@@ -37,22 +39,54 @@ class VnfOrigins:
     packages: Sequence[VnfPackage]
     nsd_ids: Mapping[str, str]
     package_ids: Mapping[str, Sequence[str]]
+    #: per NsdInfo id, a TOSCA NSD's VNF node template name -> its node type
+    node_types: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     def nsd_id(self, nsd_info_id: str) -> str:
         return self.nsd_ids.get(nsd_info_id, nsd_info_id)
 
     def of(self, nsr: NetworkServiceRecord, vnfr: VnfRecord) -> VnfOrigin:
         allowed = self.package_ids.get(nsr.descriptor_reference) or ()
-        for package in self.packages:
-            if package.onboarding_state != OnboardingState.ONBOARDED:
-                continue
-            if allowed and package.id not in allowed:
-                continue
-            if package.vnf_product_name == vnfr.type and package.vnf_provider == vnfr.vendor:
+        node_type = self.node_types.get(nsr.descriptor_reference, {}).get(vnfr.name)
+        candidates = [
+            p
+            for p in self.packages
+            if p.onboarding_state == OnboardingState.ONBOARDED and (not allowed or p.id in allowed)
+        ]
+        for package in candidates:
+            same_type = node_type is not None and package.vnf_node_type == node_type
+            same_product = (package.vnf_product_name, package.vnf_provider) == (
+                vnfr.type,
+                vnfr.vendor,
+            )
+            if same_type or same_product:
                 return VnfOrigin(
                     package.vnfd_id or package.id, package.vnfd_version or "", package.id
                 )
         return VnfOrigin(vnfr.type, vnfr.version, nsr.descriptor_reference)
+
+
+def node_types_of(body: Mapping[str, Any]) -> dict[str, str]:
+    """A TOSCA NSD's node template names and their types (empty for other formats).
+
+    The catalogue keeps a TOSCA NSD as the YAML it was uploaded as (``template``).
+    """
+    template = body.get("template")
+    if not isinstance(template, str):
+        return {}
+    try:
+        document = yaml.safe_load(template)
+    except yaml.YAMLError:
+        return {}
+    topology = document.get("topology_template") if isinstance(document, dict) else None
+    templates = topology.get("node_templates") if isinstance(topology, dict) else None
+    if not isinstance(templates, dict):
+        return {}
+    return {
+        str(name): str(template["type"])
+        for name, template in templates.items()
+        if isinstance(template, dict) and isinstance(template.get("type"), str)
+    }
 
 
 class ResourceHandle(Sol005Model):

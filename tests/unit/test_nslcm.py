@@ -399,3 +399,44 @@ async def test_an_nsd_id_of_several_enabled_nsds_is_ambiguous(http: httpx.AsyncC
     assert ns["nsdInfoId"] == second["id"]
     # an NsdInfo id still picks exactly that one
     assert (await create(http, second["id"], name="x2"))["nsdInfoId"] == second["id"]
+
+
+async def test_vnf_instances_name_their_vnfd_and_package(http: httpx.AsyncClient) -> None:
+    package_ids = await onboard_packages(http)
+    packages = {p: (await http.get(f"/vnfpkgm/v1/vnf_packages/{p}")).json() for p in package_ids}
+    info = await onboard_nsd(http, NSD_YAML.read_bytes(), YAML["Content-Type"])
+    ns = await create(http, info["nsdId"])
+    op = await settle(http, await instantiate(http, ns["id"]))
+    assert op["operationState"] == "COMPLETED"
+    assert op["operationParams"]["nsFlavourId"] == "default" and "vimId" in op["nuboParams"]
+    shown = (await http.get(f"{LCM}/ns_instances/{ns['id']}")).json()
+    for vnf in shown["vnfInstance"]:
+        package = packages[vnf["vnfPkgId"]]
+        assert (vnf["vnfdId"], vnf["vnfdVersion"]) == (package["vnfdId"], package["vnfdVersion"])
+        for vnfc in vnf["instantiatedVnfInfo"]["vnfcResourceInfo"]:
+            for cp in vnfc["vnfcCpInfo"]:
+                assert cp["id"] and cp["cpdId"]
+                [protocol] = cp["cpProtocolInfo"]
+                [ip] = protocol["ipOverEthernet"]["ipAddresses"]
+                assert protocol["layerProtocol"] == "IP_OVER_ETHERNET" and ip["addresses"]
+    for vl in shown["virtualLinkInfo"]:
+        assert vl["nsVirtualLinkProfileId"] and isinstance(vl["resourceHandle"], list)
+
+
+async def test_operation_params_are_the_request(http: httpx.AsyncClient) -> None:
+    ns = await create(http, await onboard(http))
+    await settle(http, await instantiate(http, ns["id"]))
+    shown = (await http.get(f"{LCM}/ns_instances/{ns['id']}")).json()
+    client = next(v for v in shown["vnfInstance"] if v["vnfInstanceName"] == "sipp-client")
+    assert client["vnfPkgId"] == ns["nsdInfoId"]  # an Open Baton VNF came inside its NSD
+    scale = {
+        "scaleType": "SCALE_VNF",
+        "scaleVnfData": [{"vnfInstanceId": client["id"], "scaleVnfType": "SCALE_OUT"}],
+    }
+    op = await settle(http, await http.post(f"{LCM}/ns_instances/{ns['id']}/scale", json=scale))
+    assert op["lcmOperationType"] == "SCALE"
+    [data] = op["operationParams"]["scaleVnfData"]
+    assert (data["vnfInstanceId"], data["scaleVnfType"]) == (client["id"], "SCALE_OUT")
+    assert data["scaleByStepData"]["numberOfSteps"] == 1
+    listed = (await http.get(f"{LCM}/ns_lcm_op_occs", params={"fields": "operationParams"})).json()
+    assert all("operationParams" in o for o in listed)
