@@ -9,6 +9,7 @@ tasks its state allows.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -27,6 +28,7 @@ from nubo.api.sol005 import (
     ns_of,
     op_location,
 )
+from nubo.model.errors import NotFound
 from nubo.model.records import LcmOpOcc, StepRecord
 from nubo.model.states import SOL005_OPERATION, LcmOperationType, OpState
 
@@ -59,7 +61,8 @@ class NsLcmOpOccView(Sol005Model):
     links: dict[str, dict[str, str]] = Field(alias="_links")
 
     @classmethod
-    def of(cls, op: LcmOpOcc) -> NsLcmOpOccView:
+    def of(cls, op: LcmOpOcc, vnf_of: Mapping[str, str] | None = None) -> NsLcmOpOccView:
+        """The view of ``op``; ``vnf_of`` maps VNFC ids to their VNF instances' ids."""
         base = op_location(op)
         links = {"self": link(base), "nsInstance": link(f"{NSLCM}/ns_instances/{op.nsr_id}")}
         for task in _TASKS.get(op.state, ()):
@@ -73,7 +76,7 @@ class NsLcmOpOccView(Sol005Model):
             nubo_operation=op.operation.value,
             start_time=op.start_time,
             is_automatic_invocation=op.automatic,
-            operation_params=operation_params(op),
+            operation_params=operation_params(op, vnf_of or {}),
             nubo_params=dict(op.params),
             error=dict(op.error) if op.error else None,
             steps=op.steps,
@@ -81,7 +84,7 @@ class NsLcmOpOccView(Sol005Model):
         )
 
 
-def operation_params(op: LcmOpOcc) -> dict[str, Any]:
+def operation_params(op: LcmOpOcc, vnf_of: Mapping[str, str]) -> dict[str, Any]:
     """The request of the operation, rebuilt from what nubo recorded to run it.
 
     The operations started through the Open Baton routes or by nubo itself
@@ -107,8 +110,9 @@ def operation_params(op: LcmOpOcc) -> dict[str, Any]:
         heal: dict[str, Any] = {
             "additionalParams": {"vnfcInstanceId": params.get("vnfcInstanceId")}
         }
-        if params.get("vnfrId"):
-            heal["vnfInstanceId"] = params["vnfrId"]
+        vnf = params.get("vnfrId") or vnf_of.get(str(params.get("vnfcInstanceId")))
+        if vnf:
+            heal["vnfInstanceId"] = vnf
         if params.get("cause"):
             heal["cause"] = params["cause"]
         return {"healVnfData": [heal]}
@@ -119,8 +123,26 @@ def operation_params(op: LcmOpOcc) -> dict[str, Any]:
     return {}
 
 
-def _view(op: LcmOpOcc) -> dict[str, Any]:
-    return NsLcmOpOccView.of(op).model_dump(by_alias=True, mode="json", exclude_none=True)
+def _view(op: LcmOpOcc, vnf_of: Mapping[str, str] | None = None) -> dict[str, Any]:
+    view = NsLcmOpOccView.of(op, vnf_of)
+    return view.model_dump(by_alias=True, mode="json", exclude_none=True)
+
+
+async def _healed_vnfs(request: Request, ops: Iterable[LcmOpOcc]) -> dict[str, str]:
+    """VNFC id -> VNF instance id for the heals among ``ops``, whose record names the VNFC only.
+
+    A HealNsRequest names the VNF instance; the NS records say which VNF a VNFC is
+    of (a VNFC replaced since, or an NS deleted, leaves the VNF out).
+    """
+    nsr_ids = {op.nsr_id for op in ops if op.operation == LcmOperationType.HEAL}
+    found: dict[str, str] = {}
+    for nsr_id in nsr_ids:
+        try:
+            nsr = await ns_of(request).get(nsr_id)
+        except NotFound:
+            continue
+        found.update({c.id: vnfr.id for vnfr in nsr.vnfr for c in vnfr.vnfcs()})
+    return found
 
 
 class CancelModeRequest(Sol005Model):
@@ -147,13 +169,16 @@ async def list_op_occs(
     ] = None,
 ) -> JSONResponse:
     ops = await ns_of(request).operations(ns_instance_id)
-    views = [_view(op) for op in ops if operation_state is None or op.state == operation_state]
+    chosen = [op for op in ops if operation_state is None or op.state == operation_state]
+    vnf_of = await _healed_vnfs(request, chosen)
+    views = [_view(op, vnf_of) for op in chosen]
     return OP_OCCS.answer(request, query, views)
 
 
 @router.get("/ns_lcm_op_occs/{op_id}", response_model=None, responses=PROBLEMS)
 async def get_op_occ(op_id: str, request: Request) -> dict[str, Any]:
-    return _view(await ns_of(request).operation(op_id))
+    op = await ns_of(request).operation(op_id)
+    return _view(op, await _healed_vnfs(request, [op]))
 
 
 @router.post(
@@ -172,7 +197,8 @@ async def rollback_op_occ(op_id: str, request: Request) -> Response:
 
 @router.post("/ns_lcm_op_occs/{op_id}/fail", response_model=None, responses=PROBLEMS)
 async def fail_op_occ(op_id: str, request: Request) -> dict[str, Any]:
-    return _view(await instances_of(request).fail(op_id))
+    op = await instances_of(request).fail(op_id)
+    return _view(op, await _healed_vnfs(request, [op]))
 
 
 @router.post(

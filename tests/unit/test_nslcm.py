@@ -438,5 +438,17 @@ async def test_operation_params_are_the_request(http: httpx.AsyncClient) -> None
     [data] = op["operationParams"]["scaleVnfData"]
     assert (data["vnfInstanceId"], data["scaleVnfType"]) == (client["id"], "SCALE_OUT")
     assert data["scaleByStepData"]["numberOfSteps"] == 1
+    vnfc = client["instantiatedVnfInfo"]["vnfcResourceInfo"][0]["id"]
+    heal = {
+        "healVnfData": [
+            {"vnfInstanceId": client["id"], "additionalParams": {"vnfcInstanceId": vnfc}}
+        ]
+    }
+    healed = await settle(http, await http.post(f"{LCM}/ns_instances/{ns['id']}/heal", json=heal))
+    assert healed["lcmOperationType"] == "HEAL", healed
+    [data] = healed["operationParams"]["healVnfData"]
+    assert data["vnfInstanceId"] == client["id"]
+    assert data["additionalParams"] == {"vnfcInstanceId": vnfc}
     listed = (await http.get(f"{LCM}/ns_lcm_op_occs", params={"fields": "operationParams"})).json()
     assert all("operationParams" in o for o in listed)
+    assert any(o["operationParams"] == healed["operationParams"] for o in listed)
