@@ -277,6 +277,7 @@ class Nubo:
                 instances=self.instances,
                 packages=self.packages,
                 subscriptions=self.subscriptions,
+                page_size=self.settings.page_size,
                 on_startup=self.start,
                 on_shutdown=self.stop,
             )

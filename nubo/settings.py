@@ -63,6 +63,8 @@ class Settings:
     notification_queue_size: int = 1000
     #: hosts callbacks may name: names, addresses, CIDR networks, comma-separated; empty: any
     notification_allowed_hosts: str = ""
+    #: items per page of a SOL005 list; the next page is linked (SOL013 §5.4)
+    page_size: int = 100
 
     @property
     def replica(self) -> str:
@@ -104,6 +106,7 @@ class Settings:
             "notification_backoff": float,
             "notification_queue_size": int,
             "notification_allowed_hosts": str,
+            "page_size": int,
         }
         for name, cast in casts.items():
             raw = env.get("NUBO_" + name.upper())

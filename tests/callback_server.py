@@ -2,7 +2,8 @@
 
 It listens on 127.0.0.1 on a free port in a thread of its own, answers the
 SOL005 endpoint test (GET) with ``get_status`` (204 by default), and records
-the JSON body of every POST it accepts. ``fail_first`` POSTs are answered 500
+the JSON body of every POST it accepts; reading them checks each against
+ETSI's SOL005 schema of its ``notificationType``. ``fail_first`` POSTs are answered 500
 first (``fail_always`` answers every POST 500), so retries can be proven;
 ``hang`` holds every POST that long without answering (until ``close``). Use
 it as a context manager: the server and its thread end even when the test
@@ -19,6 +20,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
+
+from tests.sol005_schemas import check_notification
 
 
 class CallbackServer:
@@ -72,8 +75,12 @@ class CallbackServer:
         self._server.server_close()
 
     def bodies(self) -> list[dict[str, Any]]:
+        """The notifications received so far, each checked against ETSI's schema of its type."""
         with self._lock:
-            return list(self.received)
+            received = list(self.received)
+        for body in received:
+            check_notification(body)
+        return received
 
     async def wait_for(self, count: int, timeout: float = 5.0) -> list[dict[str, Any]]:
         """At least ``count`` accepted notifications; ``AssertionError`` after ``timeout``."""

@@ -11,8 +11,10 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Query, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from nubo.api.listing import Listing, ListQueryParams
 from nubo.fault.alarms import AlarmService
 from nubo.model.alarms import AlarmView
 from nubo.model.errors import NuboError
@@ -43,19 +45,34 @@ def alarm_service(request: Request) -> AlarmService:
     return service
 
 
+ALARMS = Listing(AlarmView)
+
+
 @router.get("/alarms", response_model=list[AlarmView], response_model_by_alias=True)
 async def list_alarms(
     request: Request,
+    query: ListQueryParams,
     active: Annotated[bool | None, Query(description="true: only active alarms")] = None,
-    ns_instance_id: Annotated[str | None, Query(alias="nsInstanceId")] = None,
-) -> list[AlarmView]:
+    ns_instance_id: Annotated[
+        str | None, Query(alias="nsInstanceId", description="as filter=(eq,nsInstanceId,...)")
+    ] = None,
+) -> JSONResponse:
     alarms = await alarm_service(request).list(active_only=bool(active), nsr_id=ns_instance_id)
     if active is False:
         alarms = [alarm for alarm in alarms if not alarm.active]
-    return [AlarmView.of(alarm) for alarm in alarms]
+    views = [
+        AlarmView.of(alarm).model_dump(by_alias=True, mode="json", exclude_none=True)
+        for alarm in alarms
+    ]
+    return ALARMS.answer(request, query, views)
 
 
-@router.get("/alarms/{alarm_id}", response_model=AlarmView, response_model_by_alias=True)
+@router.get(
+    "/alarms/{alarm_id}",
+    response_model=AlarmView,
+    response_model_by_alias=True,
+    response_model_exclude_none=True,
+)
 async def get_alarm(request: Request, alarm_id: str) -> AlarmView:
     return AlarmView.of(await alarm_service(request).get(alarm_id))
 

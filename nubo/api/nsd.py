@@ -12,9 +12,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Request, Response
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from nubo.api.listing import Listing, ListQueryParams
 from nubo.api.problems import PROBLEM_JSON
 from nubo.api.sol005 import read_body
 from nubo.catalogue.nsd import NsdCatalogue
@@ -135,16 +137,19 @@ async def create_nsd(
     return NsdInfo.of(entry, {})
 
 
-@router.get(
-    "/ns_descriptors",
-    response_model=list[NsdInfo],
-    response_model_by_alias=True,
-    response_model_exclude_none=True,
-)
-async def list_nsds(request: Request) -> list[NsdInfo]:
+#: SOL005 §5.4.2.3.2: what a list of NSDs leaves out unless asked for
+NSD_INFOS = Listing(NsdInfo, default_exclusions=("userDefinedData",))
+
+
+@router.get("/ns_descriptors", response_model=list[NsdInfo], responses=_PROBLEMS)
+async def list_nsds(request: Request, query: ListQueryParams) -> JSONResponse:
     catalogue = _catalogue(request)
     instances = await catalogue.instances()
-    return [NsdInfo.of(entry, instances) for entry in await catalogue.list()]
+    views = [
+        NsdInfo.of(entry, instances).model_dump(by_alias=True, mode="json", exclude_none=True)
+        for entry in await catalogue.list()
+    ]
+    return NSD_INFOS.answer(request, query, views)
 
 
 @router.get("/ns_descriptors/{nsd_id}", **_VIEW)
@@ -156,17 +161,25 @@ async def get_nsd(request: Request, nsd_id: str) -> NsdInfo:
 
 
 @router.put(
-    "/ns_descriptors/{nsd_id}/nsd_content", status_code=202, openapi_extra=_CONTENT_BODY, **_VIEW
+    "/ns_descriptors/{nsd_id}/nsd_content",
+    status_code=204,
+    response_class=Response,
+    openapi_extra=_CONTENT_BODY,
+    responses=_PROBLEMS,
 )
-async def upload_nsd_content(request: Request, nsd_id: str) -> NsdInfo:
-    """Onboard the NSD's content; a refused NSD stays CREATED with nothing stored."""
+async def upload_nsd_content(request: Request, nsd_id: str) -> Response:
+    """Onboard the NSD's content; a refused NSD stays CREATED with nothing stored.
+
+    Onboarding is done when the answer comes, so it is SOL005's synchronous
+    mode: 204 without a body (read the NsdInfo, now ONBOARDED, with a GET).
+    """
     catalogue = _catalogue(request)
     await catalogue.get(nsd_id)  # 404 before reading a large body for nothing
     data = await read_body(request)
     if not data.strip():
         raise BadRequest("the request body must be the NSD (SOL001 YAML, a CSAR or JSON)")
-    entry = await catalogue.upload(nsd_id, data, request.headers.get("content-type"))
-    return NsdInfo.of(entry, {})
+    await catalogue.upload(nsd_id, data, request.headers.get("content-type"))
+    return Response(status_code=204)
 
 
 @router.get(

@@ -10,159 +10,95 @@ back at once: it waits in FAILED_TEMP for a ``retry``, ``rollback`` or
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
 from pydantic import Field
 
-from nubo.api.sol005 import NSLCM, PROBLEMS, Sol005Model, accepted, instances_of, link, ns_of
+from nubo.api.listing import Listing, ListQueryParams
+from nubo.api.nslcm_views import NsInstanceView, VnfOrigins, node_types_of
+from nubo.api.sol005 import NSLCM, PROBLEMS, Sol005Model, accepted, instances_of, ns_of
 from nubo.catalogue.nsd import NsdCatalogue
+from nubo.catalogue.packages import VnfPackageCatalogue
 from nubo.model.errors import BadRequest, Conflict, NotFound
+from nubo.model.packages import OnboardingState
 from nubo.model.records import NetworkServiceRecord, VduRecord, VnfRecord
 from nubo.model.states import NsStatus, VnfcState
-from nubo.nfvo.instances import NOT_INSTANTIATED
+
+ONBOARDED = OnboardingState.ONBOARDED
 
 router = APIRouter(prefix=NSLCM, tags=["SOL005 NS lifecycle"])
 
 
-async def _nsd_ids(request: Request, only: str | None = None) -> dict[str, str]:
-    """Catalogue id -> the descriptor's own id (SOL005 ``nsdId``), for one NSD or all."""
+async def _origins(request: Request, nsd_info_id: str | None = None) -> VnfOrigins:
+    """What the views need from the catalogues: NSDs' own ids, their packages, the packages.
+
+    For one NS instance only its own NSD is read (a terminated instance may outlive it).
+    """
     catalogue: NsdCatalogue = request.app.state.services.catalogue
-    if only is None:
+    if nsd_info_id is None:
         entries = await catalogue.list()
     else:
         try:
-            entries = [await catalogue.get(only)]
-        except NotFound:  # a terminated instance may outlive its NSD
+            entries = [await catalogue.get(nsd_info_id)]
+        except NotFound:
             entries = []
-    return {entry.id: str(entry.info.get("nsdId") or entry.id) for entry in entries}
+    packages: Any = getattr(request.app.state.services, "packages", None)
+    listed = await packages.list() if isinstance(packages, VnfPackageCatalogue) else []
+    return VnfOrigins(
+        packages=listed,
+        nsd_ids={e.id: str(e.info.get("nsdId") or e.id) for e in entries},
+        package_ids={e.id: [str(i) for i in e.info.get("vnfPkgIds") or []] for e in entries},
+        node_types={e.id: node_types_of(e.body) for e in entries},
+    )
+
+
+async def _nsd_info_for(request: Request, nsd_id: str) -> str:
+    """The NsdInfo id of the NSD a create request names.
+
+    SOL005 ``nsdId`` is the descriptor's own identifier (NsdInfo.nsdId). Several
+    NsdInfos may carry one nsdId (the same NSD uploaded twice): the enabled one is
+    taken, and if more than one is enabled the request is ambiguous (409). A value
+    that is no NSD's nsdId but an NsdInfo id is still accepted, as nubo read it
+    before, so scripts written against earlier releases keep working; nsdId wins
+    where a value is both.
+    """
+    catalogue: NsdCatalogue = request.app.state.services.catalogue
+    onboarded = [e for e in await catalogue.list() if e.onboarding_state == ONBOARDED]
+    named = [e for e in onboarded if str(e.info.get("nsdId") or e.id) == nsd_id]
+    enabled = [e for e in named if e.enabled]
+    if len(enabled) > 1:
+        infos = ", ".join(e.id for e in enabled)
+        raise Conflict(
+            f"{len(enabled)} enabled NSDs have nsdId {nsd_id!r} (NsdInfo {infos}); "
+            "disable all but one, or send the NsdInfo id as nsdId",
+            field="nsdId",
+        )
+    if enabled or named:
+        return (enabled or named)[0].id
+    if any(e.id == nsd_id for e in onboarded):
+        return nsd_id
+    raise NotFound(f"no onboarded NSD has nsdId {nsd_id!r}", field="nsdId")
+
+
+def _dump(view: NsInstanceView) -> dict[str, Any]:
+    return view.model_dump(by_alias=True, mode="json", exclude_none=True)
 
 
 async def _view(request: Request, nsr: NetworkServiceRecord) -> dict[str, Any]:
-    ids = await _nsd_ids(request, nsr.descriptor_reference)
-    return NsInstanceView.of(nsr, ids).model_dump(by_alias=True)
-
-
-# -- views -----------------------------------------------------------------------
-
-
-class VnfcResourceInfo(Sol005Model):
-    id: str
-    vdu_id: str
-    compute_resource: dict[str, str]
-    vnfc_cp_info: list[dict[str, str]]
-    vnfc_state: str = Field(description="nubo's VNFC state (the container's)")
-
-
-class VnfInstanceView(Sol005Model):
-    id: str
-    vnf_instance_name: str
-    vnf_product_name: str
-    vnf_provider: str
-    vnf_software_version: str
-    instantiation_state: Literal["INSTANTIATED"] = "INSTANTIATED"
-    vim_id: str
-    instantiated_vnf_info: dict[str, Any]
-    nubo_status: str
-
-
-class VirtualLinkInfo(Sol005Model):
-    id: str
-    ns_virtual_link_desc_id: str
-    resource_handle: dict[str, str]
-    cidr: str
-
-
-class NsInstanceView(Sol005Model):
-    id: str
-    ns_instance_name: str
-    ns_instance_description: str
-    nsd_id: str
-    nsd_info_id: str
-    ns_state: Literal["NOT_INSTANTIATED", "INSTANTIATED"]
-    nubo_status: str = Field(description="nubo's NS status (Open Baton's names)")
-    vnf_instance: list[VnfInstanceView]
-    virtual_link_info: list[VirtualLinkInfo]
-    links: dict[str, dict[str, str]] = Field(alias="_links")
-
-    @classmethod
-    def of(cls, nsr: NetworkServiceRecord, nsd_ids: Mapping[str, str]) -> NsInstanceView:
-        """The view of ``nsr``; ``nsd_ids`` maps catalogue ids to the descriptors' own ids."""
-        base = f"{NSLCM}/ns_instances/{nsr.id}"
-        instantiated = nsr.status not in NOT_INSTANTIATED
-        links = {"self": link(base)}
-        if instantiated:
-            for task in ("scale", "heal", "terminate"):
-                links[task] = link(f"{base}/{task}")
-        else:
-            links["instantiate"] = link(f"{base}/instantiate")
-        return cls(
-            id=nsr.id,
-            ns_instance_name=nsr.name,
-            ns_instance_description=nsr.description,
-            nsd_id=nsd_ids.get(nsr.descriptor_reference, nsr.descriptor_reference),
-            nsd_info_id=nsr.descriptor_reference,
-            ns_state="INSTANTIATED" if instantiated else "NOT_INSTANTIATED",
-            nubo_status=nsr.status.value,
-            vnf_instance=[_vnf_view(nsr, vnfr) for vnfr in nsr.vnfr] if instantiated else [],
-            virtual_link_info=[
-                VirtualLinkInfo(
-                    id=vlr.id,
-                    ns_virtual_link_desc_id=vlr.name,
-                    resource_handle={
-                        "vimConnectionId": nsr.vim_id,
-                        "resourceId": vlr.vim_network_id,
-                    },
-                    cidr=vlr.cidr,
-                )
-                for vlr in nsr.vlr
-            ]
-            if instantiated
-            else [],
-            _links=links,
-        )
-
-
-def _vnf_view(nsr: NetworkServiceRecord, vnfr: VnfRecord) -> VnfInstanceView:
-    vnfcs = vnfr.vnfcs()
-    running = any(c.state == VnfcState.RUNNING for c in vnfcs)
-    return VnfInstanceView(
-        id=vnfr.id,
-        vnf_instance_name=vnfr.name,
-        vnf_product_name=vnfr.type,
-        vnf_provider=vnfr.vendor,
-        vnf_software_version=vnfr.version,
-        vim_id=nsr.vim_id,
-        nubo_status=vnfr.status.value,
-        instantiated_vnf_info={
-            "flavourId": "default",
-            "vnfState": "STARTED" if running else "STOPPED",
-            "scaleStatus": [
-                {"aspectId": vdu.name, "scaleLevel": max(len(vdu.live_vnfcs()) - 1, 0)}
-                for vdu in vnfr.vdu
-            ],
-            "vnfcResourceInfo": [
-                VnfcResourceInfo(
-                    id=c.id,
-                    vdu_id=c.vdu_id,
-                    compute_resource={"vimConnectionId": c.vim_id, "resourceId": c.vc_id},
-                    vnfc_cp_info=[
-                        {"cpdId": name, "address": address} for name, address in c.addresses.items()
-                    ],
-                    vnfc_state=c.state.value,
-                ).model_dump(by_alias=True)
-                for c in vnfcs
-            ],
-        },
-    )
+    return _dump(NsInstanceView.of(nsr, await _origins(request, nsr.descriptor_reference)))
 
 
 # -- requests --------------------------------------------------------------------
 
 
 class CreateNsRequest(Sol005Model):
-    nsd_id: str = Field(min_length=1, description="id of an onboarded, enabled NSD")
+    nsd_id: str = Field(
+        min_length=1,
+        description="the NSD's own identifier (NsdInfo.nsdId) of an onboarded, enabled NSD; "
+        "an NsdInfo id is accepted too",
+    )
     ns_name: str = Field(min_length=1, max_length=255)
     ns_description: str = ""
 
@@ -209,18 +145,35 @@ class HealNsRequest(Sol005Model):
 async def create_ns_instance(
     body: CreateNsRequest, request: Request, response: Response
 ) -> dict[str, Any]:
+    nsd_info_id = await _nsd_info_for(request, body.nsd_id)
     nsr = await instances_of(request).create_instance(
-        body.nsd_id, body.ns_name, body.ns_description
+        nsd_info_id, body.ns_name, body.ns_description
     )
     response.headers["Location"] = f"{NSLCM}/ns_instances/{nsr.id}"
     return await _view(request, nsr)
 
 
-@router.get("/ns_instances", response_model=None)
-async def list_ns_instances(request: Request) -> list[dict[str, Any]]:
+#: SOL005 §6.4.2.3.2: what a list of NS instances leaves out unless asked for
+NS_INSTANCES = Listing(
+    NsInstanceView,
+    default_exclusions=(
+        "vnfInstance",
+        "pnfInfo",
+        "virtualLinkInfo",
+        "vnffgInfo",
+        "sapInfo",
+        "nsScaleStatus",
+        "additionalAffinityOrAntiAffinityRule",
+    ),
+)
+
+
+@router.get("/ns_instances", response_model=list[NsInstanceView], responses=PROBLEMS)
+async def list_ns_instances(request: Request, query: ListQueryParams) -> JSONResponse:
     nsrs = await ns_of(request).list(include_terminated=True)
-    ids = await _nsd_ids(request)
-    return [NsInstanceView.of(nsr, ids).model_dump(by_alias=True) for nsr in nsrs]
+    origins = await _origins(request)
+    views = [_dump(NsInstanceView.of(nsr, origins)) for nsr in nsrs]
+    return NS_INSTANCES.answer(request, query, views)
 
 
 @router.get("/ns_instances/{ns_instance_id}", response_model=None, responses=PROBLEMS)
@@ -239,28 +192,26 @@ async def delete_ns_instance(ns_instance_id: str, request: Request) -> Response:
 @router.post(
     "/ns_instances/{ns_instance_id}/instantiate",
     status_code=202,
-    response_model=None,
+    response_class=Response,
     responses=PROBLEMS,
 )
 async def instantiate_ns(
-    ns_instance_id: str, body: InstantiateNsRequest, request: Request, response: Response
-) -> None:
+    ns_instance_id: str, body: InstantiateNsRequest, request: Request
+) -> Response:
     vim = body.additional_params_for_ns.get("vimId")
     if vim is not None and (not isinstance(vim, str) or not vim):
         raise BadRequest("vimId must be a VIM name or id", field="additionalParamsForNs.vimId")
     op = await instances_of(request).instantiate_instance(ns_instance_id, vim=vim)
-    accepted(response, op)
+    return accepted(op)
 
 
 @router.post(
     "/ns_instances/{ns_instance_id}/scale",
     status_code=202,
-    response_model=None,
+    response_class=Response,
     responses=PROBLEMS,
 )
-async def scale_ns(
-    ns_instance_id: str, body: ScaleNsRequest, request: Request, response: Response
-) -> None:
+async def scale_ns(ns_instance_id: str, body: ScaleNsRequest, request: Request) -> Response:
     ns = ns_of(request)
     data = body.scale_vnf_data[0]
     if data.scale_by_step_data.number_of_steps != 1:
@@ -275,18 +226,16 @@ async def scale_ns(
         op = await ns.scale_out(nsr.id, vnfr.id, vdu.id, hold_on_failure=True)
     else:
         op = await ns.scale_in(nsr.id, vnfr.id, vdu.id, hold_on_failure=True)
-    accepted(response, op)
+    return accepted(op)
 
 
 @router.post(
     "/ns_instances/{ns_instance_id}/heal",
     status_code=202,
-    response_model=None,
+    response_class=Response,
     responses=PROBLEMS,
 )
-async def heal_ns(
-    ns_instance_id: str, body: HealNsRequest, request: Request, response: Response
-) -> None:
+async def heal_ns(ns_instance_id: str, body: HealNsRequest, request: Request) -> Response:
     ns = ns_of(request)
     data = body.heal_vnf_data[0]
     nsr = await ns.get(ns_instance_id)
@@ -309,13 +258,13 @@ async def heal_ns(
                 field="healVnfData[0].additionalParams.vnfcInstanceId",
             )
     op = await ns.heal(nsr.id, chosen.id, cause=data.cause, hold_on_failure=True)
-    accepted(response, op)
+    return accepted(op)
 
 
 @router.post(
     "/ns_instances/{ns_instance_id}/terminate",
     status_code=202,
-    response_model=None,
+    response_class=Response,
     responses=PROBLEMS,
     openapi_extra={
         "requestBody": {
@@ -324,10 +273,10 @@ async def heal_ns(
         }
     },
 )
-async def terminate_ns(ns_instance_id: str, request: Request, response: Response) -> None:
+async def terminate_ns(ns_instance_id: str, request: Request) -> Response:
     # the service refuses a NOT_INSTANTIATED (or terminated) instance with 409
     op = await ns_of(request).terminate(ns_instance_id, hold_on_failure=True)
-    accepted(response, op)
+    return accepted(op)
 
 
 def _vnfr_of(nsr: NetworkServiceRecord, vnf_instance_id: str, field: str) -> VnfRecord:

@@ -13,6 +13,8 @@ from nubo.api.alarms import router as alarms_router
 from nubo.api.autoscale import router as autoscale_router
 from nubo.api.kpis import router as kpis_router
 from nubo.api.metrics import router as metrics_router
+from nubo.api.negotiation import VersionNegotiation
+from nubo.api.negotiation import router as versions_router
 from nubo.api.nsd import router as nsd_router
 from nubo.api.nslcm import router as nslcm_router
 from nubo.api.nslcm_ops import router as nslcm_ops_router
@@ -46,6 +48,8 @@ class ApiServices:
     instances: NsInstances | None = None
     packages: VnfPackageCatalogue | None = None
     subscriptions: Subscriptions | None = None
+    #: items per page of a SOL005 list (SOL013 §5.4)
+    page_size: int = 100
     on_startup: Callable[[], Awaitable[None]] | None = None
     on_shutdown: Callable[[], Awaitable[None]] | None = None
 
@@ -71,6 +75,8 @@ def create_api(services: ApiServices) -> FastAPI:
     )
     app.state.services = services
     install_problem_handlers(app)
+    app.add_middleware(VersionNegotiation)
+    app.include_router(versions_router)
     app.include_router(openbaton_router)
     app.include_router(alarms_router)
     app.include_router(metrics_router)

@@ -55,10 +55,9 @@ def op_location(op: LcmOpOcc) -> str:
     return f"{NSLCM}/ns_lcm_op_occs/{op.id}"
 
 
-def accepted(response: Response, op: LcmOpOcc) -> None:
-    """SOL005: an asynchronous task answers 202 with the occurrence's Location."""
-    response.status_code = 202
-    response.headers["Location"] = op_location(op)
+def accepted(op: LcmOpOcc) -> Response:
+    """SOL005: an asynchronous task answers 202 with the occurrence's Location and no body."""
+    return Response(status_code=202, headers={"Location": op_location(op)})
 
 
 async def read_body(request: Request, limit: int | None = None) -> bytes:

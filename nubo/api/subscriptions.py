@@ -16,9 +16,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from nubo.api.listing import Listing, ListQueryParams
 from nubo.api.problems import PROBLEM_JSON
 from nubo.model.errors import NuboError
 from nubo.model.subscriptions import (
@@ -115,19 +117,21 @@ async def create_subscription(
     return await _view(service, subscription)
 
 
-@router.get(
-    "/subscriptions",
-    response_model=list[LccnSubscription],
-    response_model_by_alias=True,
-    response_model_exclude_none=True,
-)
+SUBSCRIPTIONS = Listing(LccnSubscription)
+
+
+@router.get("/subscriptions", response_model=list[LccnSubscription], responses=_PROBLEMS)
 async def list_subscriptions(
     request: Request,
-    callback_uri: Annotated[str | None, Query(alias="callbackUri")] = None,
-) -> Any:
+    query: ListQueryParams,
+    callback_uri: Annotated[
+        str | None, Query(alias="callbackUri", description="as filter=(eq,callbackUri,...)")
+    ] = None,
+) -> JSONResponse:
     """Every subscription, oldest first; only those of one callback with ``callbackUri``."""
     service = _service(request)
-    return await _views(service, await service.list(callback_uri))
+    views = await _views(service, await service.list(callback_uri))
+    return SUBSCRIPTIONS.answer(request, query, views)
 
 
 @router.get("/subscriptions/{subscription_id}", responses=_PROBLEMS, **_VIEW)

@@ -9,13 +9,15 @@ VnfPkgInfo; refusals are problem documents naming every problem found.
 from __future__ import annotations
 
 import mimetypes
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Request, Response
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from nubo.api.listing import Listing, ListQueryParams
 from nubo.api.problems import PROBLEM_JSON
 from nubo.api.sol005 import read_body
 from nubo.catalogue.packages import UnsupportedContent, VnfPackageCatalogue
@@ -49,6 +51,50 @@ class _Camel(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
 
 
+class SoftwareImageInformation(_Camel):
+    """SOL005 §9.5.3.2: one software image of a package.
+
+    A container image named by reference is not a file in the package: it has
+    no checksum nubo could compute (``algorithm`` ``NONE``), no size nubo
+    knows (0) and, unless the VNFD says, no minimum disk or memory (0).
+    """
+
+    id: str
+    name: str
+    provider: str
+    version: str
+    checksum: dict[str, str]
+    container_format: str
+    disk_format: str
+    created_at: datetime
+    min_disk: int
+    min_ram: int
+    size: int
+    image_path: str
+    user_metadata: dict[str, Any] | None = None
+
+    @classmethod
+    def of(cls, image: dict[str, Any], package: VnfPackage) -> SoftwareImageInformation:
+        checksum = image.get("checksum")
+        if isinstance(checksum, str):
+            checksum = {"algorithm": "SHA-256", "hash": checksum}
+        return cls(
+            id=str(image.get("id", "")),
+            name=str(image.get("name", "")),
+            provider=str(image.get("provider") or package.vnf_provider),
+            version=str(image.get("version", "")),
+            checksum=checksum if isinstance(checksum, dict) else {"algorithm": "NONE", "hash": ""},
+            container_format=str(image.get("containerFormat") or "DOCKER"),
+            disk_format=str(image.get("diskFormat") or "RAW"),
+            created_at=package.created_at,
+            min_disk=int(image.get("minDisk") or 0),
+            min_ram=int(image.get("minRam") or 0),
+            size=int(image.get("size") or 0),
+            image_path=str(image.get("imagePath") or image.get("name", "")),
+            user_metadata=image.get("userMetadata"),
+        )
+
+
 class VnfPkgInfo(_Camel):
     """A VNF package as SOL005 names its fields; VNFD fields only once it is onboarded."""
 
@@ -59,7 +105,7 @@ class VnfPkgInfo(_Camel):
     vnf_software_version: str | None = None
     vnfd_version: str | None = None
     checksum: dict[str, str] | None = None
-    software_images: list[dict[str, Any]] | None = None
+    software_images: list[SoftwareImageInformation] | None = None
     additional_artifacts: list[dict[str, Any]] | None = None
     onboarding_state: OnboardingState
     operational_state: OperationalState
@@ -92,7 +138,10 @@ class VnfPkgInfo(_Camel):
                     "vnf_software_version": package.vnf_software_version,
                     "vnfd_version": package.vnfd_version,
                     "checksum": {"algorithm": "SHA-256", "hash": package.checksum or ""},
-                    "software_images": package.software_images,
+                    "software_images": [
+                        SoftwareImageInformation.of(image, package)
+                        for image in package.software_images or []
+                    ],
                     "additional_artifacts": package.additional_artifacts,
                 }
             )
@@ -145,16 +194,22 @@ async def create_vnf_package(
     return await _view(packages, package)
 
 
-@router.get(
-    "/vnf_packages",
-    response_model=list[VnfPkgInfo],
-    response_model_by_alias=True,
-    response_model_exclude_none=True,
+#: SOL005 §9.4.2.3.2: what a list of packages leaves out unless asked for
+VNF_PKG_INFOS = Listing(
+    VnfPkgInfo,
+    default_exclusions=("softwareImages", "additionalArtifacts", "userDefinedData", "checksum"),
 )
-async def list_vnf_packages(request: Request) -> list[VnfPkgInfo]:
+
+
+@router.get("/vnf_packages", response_model=list[VnfPkgInfo], responses=_PROBLEMS)
+async def list_vnf_packages(request: Request, query: ListQueryParams) -> JSONResponse:
     packages = packages_of(request)
     users = await packages.users()
-    return [VnfPkgInfo.of(p, users) for p in await packages.list()]
+    views = [
+        VnfPkgInfo.of(p, users).model_dump(by_alias=True, mode="json", exclude_none=True)
+        for p in await packages.list()
+    ]
+    return VNF_PKG_INFOS.answer(request, query, views)
 
 
 @router.get("/vnf_packages/{package_id}", **_VIEW)
@@ -165,12 +220,17 @@ async def get_vnf_package(request: Request, package_id: str) -> VnfPkgInfo:
 
 @router.put(
     "/vnf_packages/{package_id}/package_content",
-    status_code=202,
+    status_code=204,
+    response_class=Response,
     openapi_extra=_ZIP_BODY,
-    **_VIEW,
+    responses=_PROBLEMS,
 )
-async def upload_vnf_package_content(request: Request, package_id: str) -> VnfPkgInfo:
-    """Onboard the package's CSAR; a refused package stays CREATED with nothing stored."""
+async def upload_vnf_package_content(request: Request, package_id: str) -> Response:
+    """Onboard the package's CSAR; a refused package stays CREATED with nothing stored.
+
+    Onboarding is done when the answer comes (SOL005's synchronous mode): 204
+    without a body; the VnfPkgInfo, now ONBOARDED, is read with a GET.
+    """
     media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if media not in _ZIP_TYPES:
         raise UnsupportedContent(
@@ -181,7 +241,8 @@ async def upload_vnf_package_content(request: Request, package_id: str) -> VnfPk
     data = await read_body(request)
     if not data:
         raise BadRequest("the request body must be the package's CSAR (a zip archive)")
-    return await _view(packages, await packages.upload(package_id, data))
+    await packages.upload(package_id, data)
+    return Response(status_code=204)
 
 
 @router.get(

@@ -17,6 +17,8 @@ from typing import IO, Any
 import click
 import httpx
 
+from nubo.api.versions import api_of
+
 DEFAULT_URL = "http://127.0.0.1:8080"
 API = "/api/v1"
 
@@ -152,6 +154,9 @@ class NuboClient:
         With an idempotency key, a lost answer is asked for again.
         """
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+        api = api_of(self.prefix + path)
+        if api is not None:  # SOL005 answers only a client that names the version it speaks
+            headers["Version"] = api.current
         if content_type:
             headers["Content-Type"] = content_type
         attempts = 3 if idempotency_key else 1
@@ -177,7 +182,15 @@ class NuboClient:
         return response
 
     def get(self, path: str, params: dict[str, str] | None = None) -> Any:
-        return _json(self.request("GET", path, params=params))
+        """The JSON answer; a paged SOL005 list is followed to its last page."""
+        response = self.request("GET", path, params=params)
+        body = _json(response)
+        while isinstance(body, list) and "next" in response.links:
+            url = httpx.URL(response.links["next"]["url"])
+            following = url.raw_path.decode("ascii")
+            response = self.request("GET", following.removeprefix(self.prefix))
+            body.extend(_json(response))
+        return body
 
     def post(
         self, path: str, body: Any = None, idempotency_key: str | None = None

@@ -85,13 +85,13 @@ def create_and_upload(
     created = api.request("POST", collection, body=create or {}).json()
     resource = f"{collection}/{created['id']}"
     try:
-        uploaded: dict[str, Any] = api.request(
-            "PUT", f"{resource}/{content}", content=data, content_type=media_type
-        ).json()
+        # onboarding is synchronous: 204 once the content is in (SOL005), then read it back
+        api.request("PUT", f"{resource}/{content}", content=data, content_type=media_type)
     except ApiError:
         with contextlib.suppress(ApiError, Unreachable):
             api.request("DELETE", resource)
         raise
+    uploaded: dict[str, Any] = api.get(resource)
     return uploaded
 
 

@@ -109,6 +109,8 @@ class AlarmView(BaseModel):
     event_type: EventType
     probable_cause: ProbableCause
     is_root_cause: bool = True
+    #: SOL005 FaultyComponentInfo: the VNF instance at fault, when it is one
+    root_cause_faulty_component: dict[str, str] = Field(default_factory=dict)
     fault_details: list[str]
     links: dict[str, dict[str, str]] = Field(alias="_links")
 
@@ -129,6 +131,9 @@ class AlarmView(BaseModel):
             event_time=alarm.alarm_raised_time,
             event_type=alarm.event_type,
             probable_cause=alarm.probable_cause,
+            root_cause_faulty_component=(
+                {"faultyVnfInstanceId": alarm.vnfr_id} if alarm.vnfr_id else {}
+            ),
             fault_details=list(alarm.fault_details),
             _links={"self": {"href": f"{ALARMS_HREF}/{alarm.id}"}},
         )
@@ -136,4 +141,4 @@ class AlarmView(BaseModel):
 
 def sol005_alarm(alarm: Alarm) -> dict[str, Any]:
     """The alarm as a SOL005 JSON document, exactly as ``GET /nsfm/v1/alarms/{id}`` answers it."""
-    return AlarmView.of(alarm).model_dump(mode="json", by_alias=True)
+    return AlarmView.of(alarm).model_dump(mode="json", by_alias=True, exclude_none=True)

@@ -63,7 +63,7 @@ async def onboard(http: httpx.AsyncClient, pack: Callable[[Path], bytes] = zip_d
             content=pack(EXAMPLE / "packages" / name),
             headers={"Content-Type": "application/zip"},
         )
-        assert uploaded.status_code == 202, uploaded.text
+        assert uploaded.status_code == 204, uploaded.text
     nsd = await http.post("/nsd/v1/ns_descriptors", json={})
     assert nsd.status_code == 201, nsd.text
     nsd_id: str = nsd.json()["id"]
@@ -72,8 +72,9 @@ async def onboard(http: httpx.AsyncClient, pack: Callable[[Path], bytes] = zip_d
         content=(EXAMPLE / "nsd.yaml").read_bytes(),
         headers={"Content-Type": "application/yaml"},
     )
-    assert uploaded.status_code == 202, uploaded.text
-    assert len(uploaded.json()["vnfPkgIds"]) == 2
+    assert uploaded.status_code == 204, uploaded.text
+    info = (await http.get(f"/nsd/v1/ns_descriptors/{nsd_id}")).json()
+    assert len(info["vnfPkgIds"]) == 2
     return nsd_id
 
 

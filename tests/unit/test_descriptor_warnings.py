@@ -165,13 +165,14 @@ async def test_a_sol001_nsd_keeps_the_warnings_of_its_vnfds(http: httpx.AsyncCli
         content=csar(definitions()),
         headers={"Content-Type": "application/zip"},
     )
-    assert uploaded.status_code == 202, uploaded.text
+    assert uploaded.status_code == 204, uploaded.text
     nsd = await http.post("/nsd/v1/ns_descriptors", json={})
     uploaded = await http.put(
         f"/nsd/v1/ns_descriptors/{nsd.json()['id']}/nsd_content",
         content=(PACKAGE.parent / "media-nsd.yaml").read_bytes(),
         headers={"Content-Type": "application/yaml"},
     )
-    assert uploaded.status_code == 202, uploaded.text
-    paths = [w["path"] for w in uploaded.json()["nuboWarnings"]]
+    assert uploaded.status_code == 204, uploaded.text
+    info = (await http.get(f"/nsd/v1/ns_descriptors/{nsd.json()['id']}")).json()
+    paths = [w["path"] for w in info["nuboWarnings"]]
     assert "media_df_pair.yaml:topology_template.node_templates.RECORDINGS" in paths

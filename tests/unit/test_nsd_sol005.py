@@ -77,9 +77,10 @@ async def upload(
 
 
 async def onboard_nsd(http: httpx.AsyncClient, content: bytes, media_type: str) -> dict[str, Any]:
-    r = await upload(http, await create_nsd(http), content, media_type)
-    assert r.status_code == 202, r.text
-    info: dict[str, Any] = r.json()
+    nsd_id = await create_nsd(http)
+    r = await upload(http, nsd_id, content, media_type)
+    assert r.status_code == 204 and not r.content, r.text
+    info: dict[str, Any] = (await http.get(f"{ROOT}/{nsd_id}")).json()
     return info
 
 
@@ -323,7 +324,7 @@ async def test_nsd_lifecycle(http: httpx.AsyncClient) -> None:
     assert_problem(r, 409, "CONFLICT")
 
     await onboard_packages(http)
-    assert (await upload(http, nsd_id, NSD_YAML.read_bytes())).status_code == 202
+    assert (await upload(http, nsd_id, NSD_YAML.read_bytes())).status_code == 204
     r = await upload(http, nsd_id, NSD_YAML.read_bytes())
     assert "already" in assert_problem(r, 409, "CONFLICT")["detail"]
 
@@ -409,7 +410,7 @@ async def test_a_bad_nsd_is_refused_and_nothing_changes(http: httpx.AsyncClient,
     info = (await http.get(f"{ROOT}/{nsd_id}")).json()
     assert (info["nsdOnboardingState"], info.get("nsdId")) == ("CREATED", None)
     assert {p["usageState"] for p in (await http.get(PACKAGES)).json()} == {"NOT_IN_USE"}
-    assert (await upload(http, nsd_id, EXAMPLE.encode())).status_code == 202
+    assert (await upload(http, nsd_id, EXAMPLE.encode())).status_code == 204
 
 
 async def test_malformed_yaml_names_line_and_column(http: httpx.AsyncClient) -> None:

@@ -102,7 +102,7 @@ async def instantiate(http: httpx.AsyncClient, ns_id: str) -> httpx.Response:
 async def test_create_instantiate_scale_terminate_delete(http: httpx.AsyncClient) -> None:
     nsd_id = await onboard(http)
     ns = await create(http, nsd_id)
-    assert ns["nsState"] == "NOT_INSTANTIATED" and ns["vnfInstance"] == []
+    assert ns["nsState"] == "NOT_INSTANTIATED" and "vnfInstance" not in ns
     assert ns["nsdId"] == ns["nsdInfoId"] == nsd_id
     assert set(ns["_links"]) == {"self", "instantiate"}
     assert [n["id"] for n in (await http.get(f"{LCM}/ns_instances")).json()] == [ns["id"]]
@@ -236,7 +236,7 @@ async def test_failure_waits_in_failed_temp_then_retry(
 
     retried = await settle(http, await http.post(f"{LCM}/ns_lcm_op_occs/{op['id']}/retry"))
     assert retried["id"] == op["id"] and retried["operationState"] == "COMPLETED"
-    assert retried["error"] is None
+    assert "error" not in retried
     shown = (await http.get(f"{LCM}/ns_instances/{ns['id']}")).json()
     assert shown["nuboStatus"] == "ACTIVE"
 
@@ -362,3 +362,93 @@ async def test_a_cancelled_rollback_waits_and_can_be_rolled_back_again(
     assert rolled["operationState"] == "ROLLED_BACK"
     driver = await app.vims.driver((await app.vims.default()).id)
     assert await driver.list_servers({}) == [] and await driver.list_networks({}) == []
+
+
+async def test_create_takes_the_nsds_own_id_as_nsd_id(http: httpx.AsyncClient) -> None:
+    await onboard_packages(http)
+    info = await onboard_nsd(http, NSD_YAML.read_bytes(), YAML["Content-Type"])
+    ns = await create(http, info["nsdId"])
+    assert (ns["nsdId"], ns["nsdInfoId"]) == (info["nsdId"], info["id"])
+    # the NsdInfo id, as earlier releases read nsdId, still names the same NSD
+    old = await create(http, info["id"], name="by-nsd-info-id")
+    assert (old["nsdId"], old["nsdInfoId"]) == (info["nsdId"], info["id"])
+    problem = assert_problem(
+        await http.post(f"{LCM}/ns_instances", json={"nsdId": "nope", "nsName": "x"}),
+        404,
+        "NOT_FOUND",
+    )
+    assert problem["field"] == "nsdId" and "'nope'" in problem["detail"]
+
+
+async def test_an_nsd_id_of_several_enabled_nsds_is_ambiguous(http: httpx.AsyncClient) -> None:
+    await onboard_packages(http)
+    first = await onboard_nsd(http, NSD_YAML.read_bytes(), YAML["Content-Type"])
+    second = await onboard_nsd(http, NSD_YAML.read_bytes(), YAML["Content-Type"])
+    assert first["nsdId"] == second["nsdId"]
+    problem = assert_problem(
+        await http.post(f"{LCM}/ns_instances", json={"nsdId": first["nsdId"], "nsName": "x"}),
+        409,
+        "CONFLICT",
+    )
+    assert first["id"] in problem["detail"] and second["id"] in problem["detail"]
+    # with one of them disabled, the nsdId names the other
+    disable = {"nsdOperationalState": "DISABLED"}
+    r = await http.patch(f"/nsd/v1/ns_descriptors/{first['id']}", json=disable)
+    assert r.status_code == 200, r.text
+    ns = await create(http, first["nsdId"])
+    assert ns["nsdInfoId"] == second["id"]
+    # an NsdInfo id still picks exactly that one
+    assert (await create(http, second["id"], name="x2"))["nsdInfoId"] == second["id"]
+
+
+async def test_vnf_instances_name_their_vnfd_and_package(http: httpx.AsyncClient) -> None:
+    package_ids = await onboard_packages(http)
+    packages = {p: (await http.get(f"/vnfpkgm/v1/vnf_packages/{p}")).json() for p in package_ids}
+    info = await onboard_nsd(http, NSD_YAML.read_bytes(), YAML["Content-Type"])
+    ns = await create(http, info["nsdId"])
+    op = await settle(http, await instantiate(http, ns["id"]))
+    assert op["operationState"] == "COMPLETED"
+    assert op["operationParams"]["nsFlavourId"] == "default" and "vimId" in op["nuboParams"]
+    shown = (await http.get(f"{LCM}/ns_instances/{ns['id']}")).json()
+    for vnf in shown["vnfInstance"]:
+        package = packages[vnf["vnfPkgId"]]
+        assert (vnf["vnfdId"], vnf["vnfdVersion"]) == (package["vnfdId"], package["vnfdVersion"])
+        for vnfc in vnf["instantiatedVnfInfo"]["vnfcResourceInfo"]:
+            for cp in vnfc["vnfcCpInfo"]:
+                assert cp["id"] and cp["cpdId"]
+                [protocol] = cp["cpProtocolInfo"]
+                [ip] = protocol["ipOverEthernet"]["ipAddresses"]
+                assert protocol["layerProtocol"] == "IP_OVER_ETHERNET" and ip["addresses"]
+    for vl in shown["virtualLinkInfo"]:
+        assert vl["nsVirtualLinkProfileId"] and isinstance(vl["resourceHandle"], list)
+
+
+async def test_operation_params_are_the_request(http: httpx.AsyncClient) -> None:
+    ns = await create(http, await onboard(http))
+    await settle(http, await instantiate(http, ns["id"]))
+    shown = (await http.get(f"{LCM}/ns_instances/{ns['id']}")).json()
+    client = next(v for v in shown["vnfInstance"] if v["vnfInstanceName"] == "sipp-client")
+    assert client["vnfPkgId"] == ns["nsdInfoId"]  # an Open Baton VNF came inside its NSD
+    scale = {
+        "scaleType": "SCALE_VNF",
+        "scaleVnfData": [{"vnfInstanceId": client["id"], "scaleVnfType": "SCALE_OUT"}],
+    }
+    op = await settle(http, await http.post(f"{LCM}/ns_instances/{ns['id']}/scale", json=scale))
+    assert op["lcmOperationType"] == "SCALE"
+    [data] = op["operationParams"]["scaleVnfData"]
+    assert (data["vnfInstanceId"], data["scaleVnfType"]) == (client["id"], "SCALE_OUT")
+    assert data["scaleByStepData"]["numberOfSteps"] == 1
+    vnfc = client["instantiatedVnfInfo"]["vnfcResourceInfo"][0]["id"]
+    heal = {
+        "healVnfData": [
+            {"vnfInstanceId": client["id"], "additionalParams": {"vnfcInstanceId": vnfc}}
+        ]
+    }
+    healed = await settle(http, await http.post(f"{LCM}/ns_instances/{ns['id']}/heal", json=heal))
+    assert healed["lcmOperationType"] == "HEAL", healed
+    [data] = healed["operationParams"]["healVnfData"]
+    assert data["vnfInstanceId"] == client["id"]
+    assert data["additionalParams"] == {"vnfcInstanceId": vnfc}
+    listed = (await http.get(f"{LCM}/ns_lcm_op_occs", params={"fields": "operationParams"})).json()
+    assert all("operationParams" in o for o in listed)
+    assert any(o["operationParams"] == healed["operationParams"] for o in listed)

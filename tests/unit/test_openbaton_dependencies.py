@@ -308,22 +308,25 @@ def open_baton_package(vnfd: dict[str, Any], name: str) -> bytes:
     return buffer.getvalue()
 
 
-async def upload_package(http: httpx.AsyncClient, archive: bytes) -> httpx.Response:
+async def upload_package(
+    http: httpx.AsyncClient, archive: bytes
+) -> tuple[httpx.Response, dict[str, Any]]:
+    """The upload's answer (204 once onboarded), and the package's VnfPkgInfo after it."""
     created = await http.post("/vnfpkgm/v1/vnf_packages", json={})
-    return await http.put(
-        f"/vnfpkgm/v1/vnf_packages/{created.json()['id']}/package_content",
-        content=archive,
-        headers={"Content-Type": "application/zip"},
+    href = f"/vnfpkgm/v1/vnf_packages/{created.json()['id']}"
+    answer = await http.put(
+        f"{href}/package_content", content=archive, headers={"Content-Type": "application/zip"}
     )
+    info: dict[str, Any] = (await http.get(href)).json()
+    return answer, info
 
 
 async def test_an_open_baton_package_is_onboarded_and_its_vnfd_referenced_by_id(
     http: httpx.AsyncClient,
 ) -> None:
     mysql = load("catalogue-vnfd.json")["vnfd"][0]
-    uploaded = await upload_package(http, open_baton_package(mysql, "mysql"))
-    assert uploaded.status_code == 202, uploaded.text
-    package = uploaded.json()
+    uploaded, package = await upload_package(http, open_baton_package(mysql, "mysql"))
+    assert uploaded.status_code == 204, uploaded.text
     assert package["vnfdId"] == "4c6a2f7e-db00-4d6e-9b1a-5f0e2a7c9d11"
     assert (package["vnfProvider"], package["vnfProductName"]) == ("nubo-tests", "mysql")
     assert [i["name"] for i in package["softwareImages"]] == ["mysql:8"]
@@ -343,7 +346,7 @@ async def test_an_open_baton_package_with_a_bad_vnfd_names_the_field_in_vnfd_jso
 ) -> None:
     mysql = load("catalogue-vnfd.json")["vnfd"][0]
     mysql["vdu"][0]["scale_in_out"] = 0
-    uploaded = await upload_package(http, open_baton_package(mysql, "mysql"))
+    uploaded, _ = await upload_package(http, open_baton_package(mysql, "mysql"))
     body = assert_problem(uploaded, 422, "INVALID_DESCRIPTOR")
     assert {
         "path": "vnfd.json:$.vdu[0].scale_in_out",

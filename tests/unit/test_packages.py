@@ -24,6 +24,7 @@ from nubo.descriptors.tosca_package import read_vnf_package
 from nubo.descriptors.vnf_package import read_package
 from nubo.model.errors import InvalidDescriptor
 from tests.conftest import api_client, fake_nubo, running
+from tests.sol005 import CheckedTransport
 from tests.unit.test_api import assert_problem
 
 TOSCA = Path(__file__).resolve().parents[2] / "examples" / "sipp-tosca"
@@ -58,8 +59,8 @@ async def onboard_package(http: httpx.AsyncClient, archive: bytes) -> dict[str, 
         content=archive,
         headers={"Content-Type": "application/zip"},
     )
-    assert r.status_code == 202, r.text
-    info: dict[str, Any] = r.json()
+    assert r.status_code == 204 and not r.content, r.text
+    info: dict[str, Any] = (await http.get(f"{ROOT}/{package_id}")).json()
     return info
 
 
@@ -67,7 +68,7 @@ class _Forward(httpx.BaseTransport):
     """Sends the CLI's (synchronous) requests to the app, served on a loop of its own thread."""
 
     def __init__(self, nubo: Nubo, loop: asyncio.AbstractEventLoop) -> None:
-        self.asgi = httpx.ASGITransport(app=nubo.api())
+        self.asgi = CheckedTransport(app=nubo.api())
         self.loop = loop
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
@@ -251,9 +252,10 @@ async def test_package_lifecycle(http: httpx.AsyncClient) -> None:
         content=archive,
         headers={"Content-Type": "application/zip"},
     )
-    assert r.status_code == 202, r.text
-    assert r.json()["vnfdId"] == "6b5f3cbe-sipp-server"
-    assert r.json()["userDefinedData"] == {"owner": "ops", "tier": "gold"}
+    assert r.status_code == 204, r.text
+    onboarded = (await http.get(f"{ROOT}/{package_id}")).json()
+    assert onboarded["vnfdId"] == "6b5f3cbe-sipp-server"
+    assert onboarded["userDefinedData"] == {"owner": "ops", "tier": "gold"}
     again = await http.put(
         f"{ROOT}/{package_id}/package_content",
         content=archive,
@@ -410,7 +412,7 @@ async def test_a_bad_package_is_refused_and_nothing_is_stored(
         content=zip_directory(SERVER),
         headers={"Content-Type": "application/zip"},
     )
-    assert r.status_code == 202, r.text
+    assert r.status_code == 204, r.text
 
 
 async def test_not_a_zip(http: httpx.AsyncClient) -> None:
@@ -463,7 +465,7 @@ async def test_definitions_may_not_clash_with_an_enabled_package(
         content=other,
         headers={"Content-Type": "application/zip"},
     )
-    assert r.status_code == 202, r.text
+    assert r.status_code == 204, r.text
     r = await http.patch(f"{ROOT}/{first['id']}", json={"operationalState": "ENABLED"})
     assert second in assert_problem(r, 409, "CONFLICT")["detail"]
 

@@ -31,6 +31,7 @@ from nubo.notify.delivery import DeliveryFailed, DeliveryPolicy
 from nubo.settings import Settings
 from tests.callback_server import CallbackServer
 from tests.conftest import api_client, fake_nubo, running
+from tests.sol005 import asgi_client
 from tests.unit.test_api import NSD, assert_problem, wait_op
 
 SUBS = "/nslcm/v1/subscriptions"
@@ -318,9 +319,7 @@ async def test_a_duplicate_is_answered_303_with_the_existing_one(
 
 async def test_without_the_service_the_routes_say_so(app: Nubo) -> None:
     api = create_api(ApiServices(ns=app.ns, catalogue=app.catalogue, vims=app.vims))
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=api), base_url="http://nubo"
-    ) as http:
+    async with asgi_client(api) as http:
         assert_problem(await http.get(SUBS), 503, "SUBSCRIPTIONS_DISABLED")
 
 
@@ -395,7 +394,15 @@ async def test_subscriptions_survive_a_restart(tmp_path: Path) -> None:
         async with running(fake_nubo(tmp_path, **FAST)) as second, api_client(second) as http:
             assert [s["id"] for s in (await http.get(SUBS)).json()] == [sub["id"]]
             second.events.publish("NsIdentifierCreationNotification", nsInstanceId="n")
-            second.events.publish(OP_OCC, nsInstanceId="n", operation="HEAL")
+            second.events.publish(  # what the NFVO publishes for an occurrence's start
+                OP_OCC,
+                nsInstanceId="n",
+                nsLcmOpOccId="o",
+                operation="HEAL",
+                notificationStatus="START",
+                operationState="PROCESSING",
+                isAutomaticInvocation=True,
+            )
             (got,) = await callback.wait_for(1)
             assert got["subscriptionId"] == sub["id"] and got["operation"] == "HEAL"
             assert (await delivery(http, sub["id"]))["delivered"] == 1
