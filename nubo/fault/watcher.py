@@ -405,9 +405,10 @@ class FaultWatcher:
         pending: dict[str, None] = {}  # NS ids in arrival order
         deferred: dict[str, None] = {}  # held by an operation when their events came
         arrived = asyncio.Event()
+        closing = False
 
         async def check_pending() -> None:
-            while True:
+            while not closing:
                 if deferred:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(arrived.wait(), BUSY_RECHECK)
@@ -417,8 +418,10 @@ class FaultWatcher:
                 batch = list(pending | deferred)
                 pending.clear()
                 deferred.clear()
-                held = await self.ns.runner.locks.holders(batch)
+                held = await self.ns.runner.locks.holders(batch) if batch else {}
                 for nsr_id in batch:
+                    if closing:
+                        return
                     if nsr_id in held:
                         deferred[nsr_id] = None  # looked at once the operation ends
                     else:
@@ -440,5 +443,13 @@ class FaultWatcher:
                         checker.result()  # a check that raised ends the stream like a pass
             finally:
                 self.following.discard(vim_id)
-                await cancel_and_wait([checker])
+                # let the check under way end rather than cut a query in the middle
+                closing = True
+                arrived.set()
+                try:
+                    await asyncio.wait_for(asyncio.shield(checker), self.check_timeout)
+                except Exception:  # a failed or slow check: the stream ends anyway
+                    pass
+                finally:
+                    await cancel_and_wait([checker])
         log.warning("fault.events_ended vim=%s", vim_id)

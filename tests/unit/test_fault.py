@@ -316,6 +316,34 @@ async def wait_until(what: Callable[[], Awaitable[bool]], timeout: float) -> flo
     return time.monotonic() - started
 
 
+async def test_an_event_while_an_operation_holds_the_ns_is_looked_at_once_it_ends(
+    fm: Fm,
+) -> None:
+    nsr = await fm.deploy()
+    loops = FaultManagement(fm.watcher, fm.healer, fm.alarms, interval=600)
+    await loops.start()
+    try:
+
+        async def subscribed() -> bool:
+            return fm.fake.event_subscribers == 1
+
+        await wait_until(subscribed, 2)
+        await asyncio.sleep(0.05)  # let the first pass finish
+        locks = fm.nubo.runner.locks
+        await locks.acquire(nsr.id, "another-operation")
+        fm.fake.crash((await fm.vnfc(nsr.id, "sipp-server")).vc_id)
+        await asyncio.sleep(0.6)
+        assert await fm.active() == []  # the NS is held: its event waits
+
+        async def alarmed() -> bool:
+            return len(await fm.active()) == 1
+
+        await locks.release(nsr.id, "another-operation")
+        assert await wait_until(alarmed, 1.0) < 1.0  # and is not lost
+    finally:
+        await loops.stop()
+
+
 async def test_events_raise_the_alarm_within_a_second(fm: Fm) -> None:
     nsr = await fm.deploy()
     # a periodic pass only at start: what follows can only come from the events
