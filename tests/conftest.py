@@ -94,7 +94,9 @@ def docker_client() -> Iterator[Any]:
 
 def remove_labelled(client: Any, label: str) -> None:
     """Force-remove every container, then every network, carrying ``label`` (k=v)."""
-    for container in client.containers.list(all=True, filters={"label": label}):
+    for container in client.containers.list(
+        ignore_removed=True, all=True, filters={"label": label}
+    ):
         with contextlib.suppress(docker.errors.NotFound):
             container.remove(force=True)
     for network in client.networks.list(filters={"label": label}):

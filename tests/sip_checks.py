@@ -15,14 +15,16 @@ def labelled(docker_client: Any, nsr_id: str) -> tuple[list[Any], list[Any]]:
     """Every container and network carrying the NS's label."""
     label = f"{LABEL_NS}={nsr_id}"
     return (
-        docker_client.containers.list(all=True, filters={"label": label}),
+        docker_client.containers.list(ignore_removed=True, all=True, filters={"label": label}),
         docker_client.networks.list(filters={"label": label}),
     )
 
 
 def vnfc_container(docker_client: Any, vnfc_id: str) -> Any:
     """The one running container of a VNFC."""
-    found = docker_client.containers.list(filters={"label": f"{LABEL_VNFC}={vnfc_id}"})
+    found = docker_client.containers.list(
+        ignore_removed=True, filters={"label": f"{LABEL_VNFC}={vnfc_id}"}
+    )
     assert len(found) == 1, f"expected one running container for VNFC {vnfc_id}, got {found}"
     return found[0]
 

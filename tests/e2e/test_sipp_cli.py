@@ -134,10 +134,18 @@ def test_bad_descriptor_is_refused_and_creates_nothing(
     mutate(doc)
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps(doc))
-    before = len(docker_client.containers.list(all=True, filters={"label": LABEL_MANAGED}))
+    before = len(
+        docker_client.containers.list(
+            ignore_removed=True, all=True, filters={"label": LABEL_MANAGED}
+        )
+    )
     result = cli(server, "nsd", "onboard", str(bad), ok=False)
     assert result.returncode == 1
     assert path in result.stderr and reason in result.stderr
     assert json.loads(cli(server, "nsd", "list", "--json").stdout) == []
-    after = len(docker_client.containers.list(all=True, filters={"label": LABEL_MANAGED}))
+    after = len(
+        docker_client.containers.list(
+            ignore_removed=True, all=True, filters={"label": LABEL_MANAGED}
+        )
+    )
     assert after == before

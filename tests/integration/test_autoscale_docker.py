@@ -61,7 +61,9 @@ async def nubo(tmp_path: Path, docker_client: Any) -> AsyncIterator[Nubo]:
 
 def set_load(docker_client: Any, nsr_id: str, percent: int) -> int:
     """Set the load of every running VNFC of the NS; returns how many there are."""
-    containers = docker_client.containers.list(filters={"label": f"{LABEL_NS}={nsr_id}"})
+    containers = docker_client.containers.list(
+        ignore_removed=True, filters={"label": f"{LABEL_NS}={nsr_id}"}
+    )
     for container in containers:
         try:
             code, out = container.exec_run(["set-load", str(percent)])

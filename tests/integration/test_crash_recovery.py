@@ -190,6 +190,6 @@ def test_restart_removes_what_no_record_owns(nubo: NuboProcess, docker_client: A
     while time.monotonic() < deadline and len(labelled(docker_client, nsr_id)[0]) != 2:
         time.sleep(0.2)
     records_match_docker(nubo, docker_client, nsr_id)
-    running = {c.id for c in docker_client.containers.list(all=True)}
+    running = {c.id for c in docker_client.containers.list(ignore_removed=True, all=True)}
     assert orphan.id not in running
     assert stray.id not in {n.id for n in docker_client.networks.list()}

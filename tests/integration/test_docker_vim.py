@@ -89,7 +89,12 @@ async def test_create_server_reserves_addresses_and_creates_nothing(
     assert all(ipaddress.ip_address(a) in ipaddress.ip_network(net.cidr) for a in addresses)
     assert net.gateway not in addresses
     assert all(s.status is ServerStatus.CREATED for s in servers)
-    assert docker_client.containers.list(all=True, filters={"label": _selector(ns_labels)}) == []
+    assert (
+        docker_client.containers.list(
+            ignore_removed=True, all=True, filters={"label": _selector(ns_labels)}
+        )
+        == []
+    )
     listed = await docker_driver.list_servers(ns_labels)
     assert {s.id for s in listed} == {s.id for s in servers}
 
@@ -236,7 +241,12 @@ async def test_stop_and_delete_are_idempotent(
     assert (await docker_driver.stop_server(server.id, timeout=5)).status is ServerStatus.EXITED
     await docker_driver.delete_server(server.id)
     await docker_driver.delete_server(server.id)
-    assert docker_client.containers.list(all=True, filters={"label": _selector(ns_labels)}) == []
+    assert (
+        docker_client.containers.list(
+            ignore_removed=True, all=True, filters={"label": _selector(ns_labels)}
+        )
+        == []
+    )
     with pytest.raises(NotFound):
         await docker_driver.get_server(server.id)
     never_started = await docker_driver.create_server(

@@ -59,7 +59,9 @@ async def test_cpu_percent_follows_the_load_of_a_real_container(
     nsr = await nubo.ns.get(nsr.id)
     vnfr = nsr.vnfr_by_name("load")
     vnfc = vnfr.vnfcs()[0]
-    [container] = docker_client.containers.list(filters={"label": f"{LABEL_VNFC}={vnfc.id}"})
+    [container] = docker_client.containers.list(
+        ignore_removed=True, filters={"label": f"{LABEL_VNFC}={vnfc.id}"}
+    )
 
     store = SqlMetricStore(nubo.database)
     sampler = MetricSampler(nubo.ns, nubo.vims, store, 1.0, timeout=5.0)

@@ -99,7 +99,9 @@ async def test_service_recovers_after_dockerd_restart(nubo: Nubo, docker_client:
             return False
         if any(c.state != VnfcState.RUNNING for c in current.all_vnfcs()):
             return False
-        running = docker_client.containers.list(filters={"label": f"{LABEL_NS}={nsr.id}"})
+        running = docker_client.containers.list(
+            ignore_removed=True, filters={"label": f"{LABEL_NS}={nsr.id}"}
+        )
         return len(running) == 2 and not await nubo.fault.alarms.list(active_only=True)
 
     await wait_for(healthy, 90, "the NS to run again with every alarm cleared")
