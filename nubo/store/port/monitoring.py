@@ -18,18 +18,20 @@ class PruneReport:
     rollups_deleted: int
 
 
-class MetricRepository(Protocol):
-    """Samples of VNFC metrics: written raw, read as series or aggregates, rolled up."""
-
-    async def write(self, samples: Sequence[Sample]) -> None: ...
+class MetricsReader(Protocol):
+    """Reads the time series of VNFC metrics."""
 
     async def latest(
         self, metric: Metric, *, vnfr_id: str, max_age: float, now: float
-    ) -> dict[str, float]: ...
+    ) -> dict[str, float]:
+        """Newest value per VNFC of the VNF, ignoring samples older than max_age seconds."""
+        ...
 
     async def newest_time(
         self, metric: Metric, *, vnfr_id: str, max_age: float, now: float
-    ) -> float | None: ...
+    ) -> float | None:
+        """When the newest sample of the VNF was taken (None without one within max_age)."""
+        ...
 
     async def written_after(
         self,
@@ -52,7 +54,9 @@ class MetricRepository(Protocol):
         nsr_id: str | None = None,
         vnfr_id: str | None = None,
         vnfc_id: str | None = None,
-    ) -> list[Sample]: ...
+    ) -> list[Sample]:
+        """Samples with ``since <= time <= until``, oldest first."""
+        ...
 
     async def aggregate(
         self,
@@ -64,7 +68,15 @@ class MetricRepository(Protocol):
         nsr_id: str | None = None,
         vnfr_id: str | None = None,
         vnfc_id: str | None = None,
-    ) -> float | None: ...
+    ) -> float | None:
+        """One value over the samples in the window, None when there are none."""
+        ...
+
+
+class MetricRepository(MetricsReader, Protocol):
+    """Samples of VNFC metrics: written raw, read as series or aggregates, rolled up."""
+
+    async def write(self, samples: Sequence[Sample]) -> None: ...
 
     async def prune(self, now: float) -> PruneReport:
         """Roll old raw samples into per-minute rows; drop old rollups."""
