@@ -3,7 +3,7 @@
 Every decision carries its inputs (the statistic value of each alarm, the
 weights, the share, the thresholds, the VNFC count and bounds) so that an
 operator can tell afterwards why a VNF did or did not scale. They are kept
-by a ``DecisionRows`` store as JSON bodies (``nubo.store.decisions``).
+by a ``DecisionRepository`` (the store port) as JSON bodies (``nubo.store.decisions``).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Sequence
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -20,6 +20,7 @@ from nubo.autoscale.sizing import Bounds
 from nubo.model.descriptors import AutoScalePolicy
 from nubo.model.ids import new_id
 from nubo.model.records import NetworkServiceRecord, VnfRecord
+from nubo.store.port.decisions import DecisionRepository
 
 
 class Outcome(StrEnum):
@@ -119,24 +120,10 @@ class ScalingDecision(BaseModel):
         return cls.model_validate(body)
 
 
-class DecisionRows(Protocol):
-    """Persistence of decisions as JSON bodies (``SqlDecisionStore``)."""
-
-    async def save(self, decision: ScalingDecision) -> None: ...
-
-    async def list(
-        self,
-        nsr_id: str | None = None,
-        vnfr_id: str | None = None,
-        since: float | None = None,
-        limit: int = 100,
-    ) -> builtins.list[dict[str, Any]]: ...
-
-
 class DecisionLog:
     """The decisions of the auto-scaler, as the API and the CLI read them."""
 
-    def __init__(self, rows: DecisionRows) -> None:
+    def __init__(self, rows: DecisionRepository) -> None:
         self.rows = rows
 
     async def record(self, decision: ScalingDecision) -> None:
