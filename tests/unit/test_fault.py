@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -316,64 +317,56 @@ async def wait_until(what: Callable[[], Awaitable[bool]], timeout: float) -> flo
     return time.monotonic() - started
 
 
+@contextlib.asynccontextmanager
+async def following_events(fm: Fm) -> AsyncIterator[Callable[[], Awaitable[bool]]]:
+    """Fault loops whose periodic pass runs only at start: what follows can only come
+    from the events. Yields the check that the watcher is subscribed (again)."""
+    loops = FaultManagement(fm.watcher, fm.healer, fm.alarms, interval=600)
+    await loops.start()
+
+    async def subscribed() -> bool:
+        return fm.fake.event_subscribers == 1
+
+    try:
+        await wait_until(subscribed, 2)
+        await asyncio.sleep(0.05)  # let the first pass finish
+        yield subscribed
+    finally:
+        await loops.stop()
+
+
+def alarms_active(fm: Fm, count: int) -> Callable[[], Awaitable[bool]]:
+    async def reached() -> bool:
+        return len(await fm.active()) == count
+
+    return reached
+
+
 async def test_an_event_while_an_operation_holds_the_ns_is_looked_at_once_it_ends(
     fm: Fm,
 ) -> None:
     nsr = await fm.deploy()
-    loops = FaultManagement(fm.watcher, fm.healer, fm.alarms, interval=600)
-    await loops.start()
-    try:
-
-        async def subscribed() -> bool:
-            return fm.fake.event_subscribers == 1
-
-        await wait_until(subscribed, 2)
-        await asyncio.sleep(0.05)  # let the first pass finish
+    async with following_events(fm):
         locks = fm.nubo.runner.locks
         await locks.acquire(nsr.id, "another-operation")
         fm.fake.crash((await fm.vnfc(nsr.id, "sipp-server")).vc_id)
         await asyncio.sleep(0.6)
         assert await fm.active() == []  # the NS is held: its event waits
-
-        async def alarmed() -> bool:
-            return len(await fm.active()) == 1
-
         await locks.release(nsr.id, "another-operation")
-        assert await wait_until(alarmed, 1.0) < 1.0  # and is not lost
-    finally:
-        await loops.stop()
+        assert await wait_until(alarms_active(fm, 1), 1.0) < 1.0  # and is not lost
 
 
 async def test_events_raise_the_alarm_within_a_second(fm: Fm) -> None:
     nsr = await fm.deploy()
-    # a periodic pass only at start: what follows can only come from the events
-    loops = FaultManagement(fm.watcher, fm.healer, fm.alarms, interval=600)
-    await loops.start()
-    try:
-
-        async def subscribed() -> bool:
-            return fm.fake.event_subscribers == 1
-
-        await wait_until(subscribed, 2)
-        await asyncio.sleep(0.05)  # let the first pass finish
+    async with following_events(fm) as subscribed:
         fm.fake.crash((await fm.vnfc(nsr.id, "sipp-server")).vc_id)
-
-        async def alarmed() -> bool:
-            return len(await fm.active()) == 1
-
-        assert await wait_until(alarmed, 1.0) < 1.0
+        assert await wait_until(alarms_active(fm, 1), 1.0) < 1.0
 
         # the stream breaks (engine restart): the follower reconnects and goes on
         fm.fake.break_event_streams()
         await wait_until(subscribed, 2)
         fm.fake.crash((await fm.vnfc(nsr.id, "sipp-client")).vc_id)
-
-        async def two() -> bool:
-            return len(await fm.active()) == 2
-
-        await wait_until(two, 1.0)
-    finally:
-        await loops.stop()
+        await wait_until(alarms_active(fm, 2), 1.0)
     assert fm.fake.event_subscribers == 0
 
 
