@@ -84,12 +84,9 @@ class AutoScaler:
         memory: LoopMemory | None = None,
     ) -> None:
         self.ns = ns
-        self.reader = reader
         self.decisions = decisions
-        self.load_nsd = load_nsd
         #: seconds since the epoch, the time base of metric samples
         self.clock = clock
-        self.max_age = max_age
         self.repeat_after = repeat_after
         self._tracks: dict[tuple[str, str], VnfTrack] = {}
         self.newest = NewestValues(reader, max_age)
