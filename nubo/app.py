@@ -359,6 +359,7 @@ def build(
         interval=settings.autoscale_interval,
         max_age=3 * settings.metrics_interval,
         memory=repos.memory,
+        retention=settings.decision_retention,
     )
     kpis = build_kpis(
         repos.kpis,

@@ -53,6 +53,8 @@ class Settings:
     #: auto-scaling from the descriptors' auto_scale_policy (needs monitoring)
     autoscaling: bool = True
     autoscale_interval: float = 1.0
+    #: seconds the auto-scaler's decisions are kept (then deleted, oldest first)
+    decision_retention: float = 7 * 86400.0
     #: seconds one notification POST (or a new subscription's callback test) may take
     notification_timeout: float = 5.0
     #: tries per notification before it is dropped, the first one included
@@ -101,6 +103,7 @@ class Settings:
             "metrics_interval": float,
             "autoscaling": _flag,
             "autoscale_interval": float,
+            "decision_retention": float,
             "notification_timeout": float,
             "notification_attempts": int,
             "notification_backoff": float,

@@ -129,6 +129,10 @@ class DecisionLog:
     async def record(self, decision: ScalingDecision) -> None:
         await self.rows.save(decision)
 
+    async def prune(self, before: float) -> int:
+        """Forget the decisions taken before ``before``; how many went."""
+        return await self.rows.prune(before)
+
     async def list(
         self,
         nsr_id: str | None = None,

@@ -30,7 +30,8 @@ it costs nothing on that pass. The rules nubo follows:
   operation holds the NS is recorded BUSY and tried again on the next pass.
 * Recording: SCALED_OUT, SCALED_IN and FAILED are always recorded; any other
   outcome when it differs from the policy's previous one; COOLDOWN, AT_BOUND
-  and BUSY are repeated every ``repeat_after`` seconds while they last.
+  and BUSY are repeated every ``repeat_after`` seconds while they last, except
+  a scale-in held at the minimum (an idle VNF at rest: ``tracks.reminded``).
 """
 
 from __future__ import annotations
@@ -45,7 +46,15 @@ from nubo.autoscale.decisions import ACTIONS, DecisionLog, Outcome, ScalingDecis
 from nubo.autoscale.newest import NewestValues
 from nubo.autoscale.policy import evaluate_policy, target_count, verdict
 from nubo.autoscale.sizing import Bounds, vdu_to_scale
-from nubo.autoscale.tracks import Plan, PolicyTrack, VnfTrack, memory_key, metrics_of, waiting
+from nubo.autoscale.tracks import (
+    Plan,
+    PolicyTrack,
+    VnfTrack,
+    memory_key,
+    metrics_of,
+    reminded,
+    waiting,
+)
 from nubo.autoscale.watched import WATCHED_NS, WatchedServices
 from nubo.model.descriptors import AutoScalePolicy
 from nubo.model.errors import Conflict, NotFound, NuboError
@@ -62,8 +71,6 @@ log = logging.getLogger("nubo.autoscale")
 
 Clock = Callable[[], float]
 
-#: outcomes repeated every ``repeat_after`` seconds while they last
-REMINDED = frozenset({Outcome.COOLDOWN, Outcome.AT_BOUND, Outcome.BUSY})
 #: the loop memory's kind for running cooldowns, keyed "<nsr id>/<vnfr id>"
 COOLDOWNS = "scaling-cooldown"
 
@@ -174,7 +181,7 @@ class AutoScaler:
         for ptrack in track.policies.values():
             if ptrack.due is not None:
                 moments.append(ptrack.due)
-            if ptrack.last_outcome in REMINDED:
+            if ptrack.last_reminded:
                 moments.append(ptrack.last_recorded + self.repeat_after)
         if track.cooldown_until > now:
             moments.append(track.cooldown_until)
@@ -225,7 +232,7 @@ class AutoScaler:
                 continue  # it repeats the policy's previous outcome, which is not reminded
             if decision.outcome in (Outcome.SCALED_OUT, Outcome.SCALED_IN):
                 acted = policy.name
-            if await self._record(track.policy(policy.name), decision):
+            if await self._record(track.policy(policy.name), policy, decision):
                 recorded.append(decision)
         return recorded
 
@@ -287,7 +294,8 @@ class AutoScaler:
         held = now - ptrack.holding_since
         ptrack.due = ptrack.holding_since + policy.period
         target = target_count(policy.actions, bounds.current, bounds.lowest, bounds.highest)
-        if self._repeats(ptrack, waiting(policy, held, target, bounds, track, now), now):
+        pending = waiting(policy, held, target, bounds, track, now)
+        if self._repeats(ptrack, policy, pending, bounds.current, now):
             return None  # e.g. still at the bound, reminded later: no decision to build
         extra: dict[str, Any] = {"holding_since": ptrack.holding_since}
         decision = decision_of(
@@ -343,13 +351,12 @@ class AutoScaler:
         if busy:
             update = {"id": new_id(), "time": now, "outcome": Outcome.BUSY, "reason": busy}
             decision = plan.template.model_copy(update=update)
-            return (
-                [decision] if await self._record(track.policy(plan.policy.name), decision) else []
-            )
+            recorded = await self._record(track.policy(plan.policy.name), plan.policy, decision)
+            return [decision] if recorded else []
         decision = await self._launch(nsr, vnfr, plan, now)
         if decision.outcome == Outcome.FAILED:
             self._finish(track, now)
-        recorded = await self._record(track.policy(plan.policy.name), decision)
+        recorded = await self._record(track.policy(plan.policy.name), plan.policy, decision)
         return [decision] if recorded else []
 
     async def _launch(
@@ -413,7 +420,7 @@ class AutoScaler:
         count = Bounds.of(nsr.find_vnfr(vnfr_id)).current
         update = {"id": new_id(), "time": now, "outcome": Outcome.FAILED, "reason": reason}
         decision = plan.template.model_copy(update=update | {"op_id": op_id, "vnfc_count": count})
-        await self._record(track.policy(plan.policy.name), decision)
+        await self._record(track.policy(plan.policy.name), plan.policy, decision)
         return [decision]
 
     def _finish(self, track: VnfTrack, now: float) -> None:
@@ -428,20 +435,30 @@ class AutoScaler:
         except NotFound:
             return None
 
-    def _repeats(self, track: PolicyTrack, outcome: Outcome | None, now: float) -> bool:
+    def _repeats(
+        self,
+        track: PolicyTrack,
+        policy: AutoScalePolicy,
+        outcome: Outcome | None,
+        current: int,
+        now: float,
+    ) -> bool:
         """Whether ``_record`` would leave a decision with ``outcome`` unrecorded."""
         if outcome is None or outcome in ACTIONS or outcome != track.last_outcome:
             return False
-        return not (outcome in REMINDED and now - track.last_recorded >= self.repeat_after)
+        due = now - track.last_recorded >= self.repeat_after
+        return not (due and reminded(outcome, policy, current))
 
-    async def _record(self, track: PolicyTrack, decision: ScalingDecision) -> bool:
+    async def _record(
+        self, track: PolicyTrack, policy: AutoScalePolicy, decision: ScalingDecision
+    ) -> bool:
         """Record ``decision`` unless it only repeats the policy's previous outcome."""
         outcome = decision.outcome
-        repeat = outcome in REMINDED and decision.time - track.last_recorded >= self.repeat_after
-        if outcome not in ACTIONS and outcome == track.last_outcome and not repeat:
+        if self._repeats(track, policy, outcome, decision.vnfc_count, decision.time):
             return False
         await self.decisions.record(decision)
         track.last_outcome, track.last_recorded = outcome, decision.time
+        track.last_reminded = reminded(outcome, policy, decision.vnfc_count)
         if outcome in ACTIONS:
             log.info(
                 "autoscale.decision ns=%s vnf=%s policy=%s outcome=%s op=%s reason=%s",

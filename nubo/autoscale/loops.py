@@ -2,7 +2,8 @@
 
 One periodic task runs ``AutoScaler.run_once`` every ``interval`` seconds,
 and every ``stepping_interval`` seconds while an action of several steps is
-under way, so that its next step starts soon after the previous one ends.
+under way, so that its next step starts soon after the previous one ends;
+every ``PRUNE_INTERVAL`` seconds it deletes decisions older than ``retention``.
 ``stop`` cancels and awaits the task, so nothing is left running; operations
 already launched belong to the LCM runner and end (or are recovered) there.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 
 from nubo.autoscale.decisions import DecisionLog
@@ -23,6 +25,11 @@ from nubo.store.port import DecisionRepository, LoopMemory
 
 log = logging.getLogger("nubo.autoscale")
 
+#: seconds between two deletions of decisions past their retention
+PRUNE_INTERVAL = 60.0
+#: seconds decisions are kept unless the settings say otherwise
+RETENTION = 7 * 86400.0
+
 
 class AutoScaling:
     """Owns the auto-scaler, its decision log and its task."""
@@ -32,11 +39,14 @@ class AutoScaling:
         scaler: AutoScaler,
         interval: float = 1.0,
         stepping_interval: float = 0.1,
+        retention: float = RETENTION,
     ) -> None:
         self.scaler = scaler
         self.decisions: DecisionLog = scaler.decisions
         self.interval = interval
         self.stepping_interval = min(stepping_interval, interval)
+        self.retention = retention
+        self._pruned_at = -math.inf
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -60,9 +70,21 @@ class AutoScaling:
         while True:
             try:
                 await self.scaler.run_once()
+                await self.prune_once()
             except Exception:  # one bad pass must not end auto-scaling
                 log.exception("autoscale.pass_failed")
             await asyncio.sleep(self._pause())
+
+    async def prune_once(self) -> int:
+        """Delete the decisions past their retention, once per ``PRUNE_INTERVAL``."""
+        now = self.scaler.clock()
+        if now - self._pruned_at < PRUNE_INTERVAL:
+            return 0
+        self._pruned_at = now
+        deleted = await self.decisions.prune(now - self.retention)
+        if deleted:
+            log.info("autoscale.pruned decisions=%d retention=%s", deleted, self.retention)
+        return deleted
 
     def _pause(self) -> float:
         """Until the next pass: short while stepping, and never past a period's end."""
@@ -83,6 +105,7 @@ def build_autoscaling(
     clock: Clock = time.time,
     max_age: float = 15.0,
     memory: LoopMemory | None = None,
+    retention: float = RETENTION,
 ) -> AutoScaling:
     """Wire the auto-scaler and its loop on the decision store (called by the composition root).
 
@@ -92,4 +115,4 @@ def build_autoscaling(
     scaler = AutoScaler(
         ns, reader, DecisionLog(decisions), load_nsd, clock, max_age=max_age, memory=memory
     )
-    return AutoScaling(scaler, interval)
+    return AutoScaling(scaler, interval, retention=retention)

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from nubo.autoscale.decisions import Outcome, ScalingDecision
+from nubo.autoscale.policy import target_count
 from nubo.autoscale.sizing import Bounds
 from nubo.model.descriptors import AutoScalePolicy
 from nubo.model.metrics import Metric, metric_named
@@ -27,6 +28,8 @@ class PolicyTrack:
     due: float | None = None
     last_outcome: Outcome | None = None
     last_recorded: float = -math.inf
+    #: whether the last outcome is repeated while it lasts (``reminded``)
+    last_reminded: bool = False
 
 
 @dataclass
@@ -74,6 +77,31 @@ def waiting(
     if now < track.cooldown_until:
         return Outcome.COOLDOWN
     return None
+
+
+#: outcomes repeated every ``repeat_after`` seconds while they last (but see ``reminded``)
+REMINDED = frozenset({Outcome.COOLDOWN, Outcome.AT_BOUND, Outcome.BUSY})
+
+
+def reminded(outcome: Outcome, policy: AutoScalePolicy, current: int) -> bool:
+    """Whether ``outcome`` is repeated while it lasts.
+
+    A policy that cannot act (cooldown, another operation, a bound) is
+    reminded, so the log shows it still wants to; except a scale-in held at
+    the minimum: that is where an idle VNF rests, and reminding it would
+    write a decision per idle VNF every ``repeat_after`` seconds, for ever.
+    A scale-out held at the maximum (capacity exhausted) stays reminded.
+    """
+    if outcome not in REMINDED:
+        return False
+    if outcome is Outcome.AT_BOUND:
+        unbounded = target_count(policy.actions, current, 0, current + UNBOUNDED)
+        return unbounded >= current
+    return True
+
+
+#: a count no action reaches: ``target_count`` without the upper bound
+UNBOUNDED = 1 << 30
 
 
 def metrics_of(policies: Sequence[AutoScalePolicy]) -> set[Metric]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import builtins
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select
 
 from nubo.store.database import Database
 from nubo.store.port import DecisionLike
@@ -40,6 +40,12 @@ class SqlDecisionStore:
                     body=decision.to_body(),
                 )
             )
+
+    async def prune(self, before: float) -> int:
+        table = scaling_decisions
+        async with self._engine.begin() as conn:
+            result = await conn.execute(delete(table).where(table.c.time < before))
+        return int(result.rowcount or 0)
 
     async def list(
         self,

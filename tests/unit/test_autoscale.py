@@ -277,6 +277,35 @@ async def test_scale_in_never_below_one(env: Env) -> None:
     assert await env.count(nsr.id) == 1
 
 
+async def test_a_scale_in_held_at_the_minimum_is_recorded_once(env: Env) -> None:
+    # an idle VNF rests at its minimum: no decision per VNF every repeat_after, for ever
+    nsr = await env.deploy([cpu_policy("in", "<=", 10, "SCALE_IN", "1")])
+    env.reader.values[Metric.CPU_PERCENT] = 1.0
+    assert outcomes(await env.tick()) == ["AT_BOUND"]
+    for _ in range(10):
+        assert await env.tick(31) == []
+    env.reader.values[Metric.CPU_PERCENT] = 50.0
+    assert outcomes(await env.tick(1)) == ["NOT_HOLDING"]
+    env.reader.values[Metric.CPU_PERCENT] = 1.0
+    assert outcomes(await env.tick(1)) == ["AT_BOUND"]  # a new rest is recorded again
+    assert await env.count(nsr.id) == 1
+
+
+async def test_decisions_past_their_retention_are_deleted(env: Env) -> None:
+    await env.deploy([cpu_policy("out", ">=", 80, "SCALE_OUT", "1")])
+    loop = AutoScaling(env.scaler, retention=100)
+    assert outcomes(await env.tick()) == ["NO_SAMPLES"]
+    assert await loop.prune_once() == 0  # younger than the retention
+    env.reader.values[Metric.CPU_PERCENT] = 10.0
+    assert outcomes(await env.tick(60)) == ["NOT_HOLDING"]
+    assert await loop.prune_once() == 0  # both younger than 100 s
+    env.clock.advance(30)
+    assert await loop.prune_once() == 0  # the last deletion was 30 s ago: not yet
+    env.clock.advance(30)  # the first decision is 120 s old, the second 60 s
+    assert await loop.prune_once() == 1
+    assert outcomes(await env.log.list(limit=10)) == ["NOT_HOLDING"]
+
+
 async def test_no_samples_recorded_once_and_nothing_scales(env: Env) -> None:
     nsr = await env.deploy([cpu_policy("out", ">=", 80, "SCALE_OUT", "1")])
     [d] = await env.tick()

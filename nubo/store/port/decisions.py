@@ -30,6 +30,10 @@ class DecisionLike(Protocol):
 class DecisionRepository(Protocol):
     async def save(self, decision: DecisionLike) -> None: ...
 
+    async def prune(self, before: float) -> int:
+        """Delete the decisions taken before ``before`` (epoch seconds); how many."""
+        ...
+
     async def list(
         self,
         nsr_id: str | None = None,
