@@ -8,6 +8,7 @@ it to dependent VNFCs. No I/O here: the drivers pass in what they observed.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Iterable
 
@@ -24,16 +25,21 @@ def _parse_network(cidr: str, what: str) -> ipaddress.IPv4Network:
     return net
 
 
-def _used_networks(used: Iterable[str]) -> list[ipaddress.IPv4Network]:
-    nets: list[ipaddress.IPv4Network] = []
-    for cidr in used:
-        try:
-            net = ipaddress.ip_network(cidr, strict=False)
-        except ValueError:
-            continue  # foreign networks may carry configs we do not understand
-        if isinstance(net, ipaddress.IPv4Network):
-            nets.append(net)
-    return nets
+@functools.lru_cache(maxsize=1 << 16)
+def _span(cidr: str) -> tuple[int, int] | None:
+    """First and last address of an IPv4 subnet as integers; None when it is not one.
+
+    Every allocation looks at every subnet on the host, and the same ones
+    each time: parsing them once keeps an allocation cheap with thousands
+    of networks.
+    """
+    try:
+        net = ipaddress.ip_network(cidr, strict=False)
+    except ValueError:
+        return None  # foreign networks may carry configs we do not understand
+    if not isinstance(net, ipaddress.IPv4Network):
+        return None
+    return int(net.network_address), int(net.broadcast_address)
 
 
 def allocate_subnet(pool: str, prefix: int, used: Iterable[str]) -> str:
@@ -47,16 +53,13 @@ def allocate_subnet(pool: str, prefix: int, used: Iterable[str]) -> str:
             f"subnet prefix /{prefix} does not fit pool {pool_net}"
             f" (allowed /{pool_net.prefixlen}-/30)"
         )
-    taken = sorted(
-        (n for n in _used_networks(used) if n.overlaps(pool_net)),
-        key=lambda n: int(n.network_address),
-    )
     size = 1 << (32 - prefix)
     candidate = int(pool_net.network_address)
     end = int(pool_net.broadcast_address)
+    spans = (_span(cidr) for cidr in used)
+    taken = sorted(s for s in spans if s is not None and s[0] <= end and s[1] >= candidate)
     # walk candidates in address order, jumping past each overlapping used net
-    for net in taken:
-        first, last = int(net.network_address), int(net.broadcast_address)
+    for first, last in taken:
         if last < candidate:
             continue
         if first > candidate + size - 1:
