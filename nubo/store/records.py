@@ -58,9 +58,10 @@ class SqlNsRecordRepository:
         """Write the NSR row, and its index rows unless they are unchanged, in the caller's
         transaction; the new revision and the rows, for ``written`` after the commit."""
         parts = _index_parts(nsr)
+        created = nsr.revision == 0  # an insert: no index rows to replace
         revision = await _write_nsr_row(conn, nsr)
         if not self._indexed.holds(nsr.id, nsr.revision, parts):
-            await _rewrite_index(conn, nsr.id, parts)
+            await _rewrite_index(conn, nsr.id, parts, replace=not created)
         return revision, parts
 
     def written(self, nsr_id: str, revision: int, parts: IndexRows) -> None:
@@ -207,11 +208,15 @@ def _index_parts(nsr: NetworkServiceRecord) -> IndexRows:
     return vnfcs, links
 
 
-async def _rewrite_index(conn: AsyncConnection, nsr_id: str, parts: IndexRows) -> None:
-    """Replace the NSR's VNFC and virtual link rows (same transaction as the NSR)."""
+async def _rewrite_index(
+    conn: AsyncConnection, nsr_id: str, parts: IndexRows, *, replace: bool = True
+) -> None:
+    """Write the NSR's VNFC and virtual link rows (same transaction as the NSR), replacing
+    the ones it had unless the NSR is new."""
     vnfcs, links = parts
-    await conn.execute(delete(vnfc_instances).where(vnfc_instances.c.nsr_id == nsr_id))
-    await conn.execute(delete(virtual_links).where(virtual_links.c.nsr_id == nsr_id))
+    if replace:
+        await conn.execute(delete(vnfc_instances).where(vnfc_instances.c.nsr_id == nsr_id))
+        await conn.execute(delete(virtual_links).where(virtual_links.c.nsr_id == nsr_id))
     if vnfcs:
         await conn.execute(
             insert(vnfc_instances),
