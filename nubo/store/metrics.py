@@ -29,6 +29,24 @@ ROLLUP_RETENTION = 7 * 86400.0
 ROLLUP_STEP = 60
 
 
+#: the columns of a raw sample, in the order ``write`` gives them
+_RAW_COLUMNS = (
+    "time",
+    "nsr_id",
+    "vnfr_id",
+    "vnfc_id",
+    "metric",
+    "value",
+    "min_value",
+    "max_value",
+    "resolution",
+)
+_INSERT_RAW = (
+    f"INSERT INTO {t.name} ({', '.join(_RAW_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in _RAW_COLUMNS)})"
+)
+
+
 class SqlMetricStore:
     """The ``MetricRepository`` port: the ``MetricsReader``, the sample writer, retention."""
 
@@ -46,25 +64,28 @@ class SqlMetricStore:
         self.rollup_step = rollup_step
 
     async def write(self, samples: Sequence[Sample]) -> None:
-        """Insert raw samples, all in one executemany."""
+        """Insert raw samples, all at once.
+
+        Sampling writes a row per metric per VNFC every interval, tens of
+        thousands a round with thousands of VNFCs: the rows go to the driver
+        as plain tuples (PostgreSQL: one COPY; SQLite: one executemany),
+        without SQLAlchemy's per-row parameter processing, which cost ten
+        times the database's own work.
+        """
         if not samples:
             return
         rows = [
-            {
-                "time": s.time,
-                "nsr_id": s.nsr_id,
-                "vnfr_id": s.vnfr_id,
-                "vnfc_id": s.vnfc_id,
-                "metric": s.metric.value,
-                "value": s.value,
-                "min_value": None,
-                "max_value": None,
-                "resolution": 0,
-            }
+            (s.time, s.nsr_id, s.vnfr_id, s.vnfc_id, s.metric.value, s.value, None, None, 0)
             for s in samples
         ]
+        if self._engine.dialect.name == "postgresql":
+            async with self._engine.connect() as conn:  # one COPY is atomic by itself
+                raw = await conn.get_raw_connection()
+                copy = raw.driver_connection.copy_records_to_table  # type: ignore[union-attr]
+                await copy(t.name, records=rows, columns=_RAW_COLUMNS)
+            return
         async with self._engine.begin() as conn:
-            await conn.execute(insert(t), rows)
+            await conn.exec_driver_sql(_INSERT_RAW, rows)
 
     # -- MetricsReader --------------------------------------------------------------
     async def latest(
