@@ -29,16 +29,18 @@ class SqlDecisionStore:
 
     async def save(self, decision: DecisionLike) -> None:
         async with self._engine.begin() as conn:
+            # a statement without values compiles once; its parameters come per call
             await conn.execute(
-                insert(scaling_decisions).values(
-                    id=decision.id,
-                    time=decision.time,
-                    nsr_id=decision.nsr_id,
-                    vnfr_id=decision.vnfr_id,
-                    policy=decision.policy[:255],
-                    outcome=str(decision.outcome),
-                    body=decision.to_body(),
-                )
+                insert(scaling_decisions),
+                {
+                    "id": decision.id,
+                    "time": decision.time,
+                    "nsr_id": decision.nsr_id,
+                    "vnfr_id": decision.vnfr_id,
+                    "policy": decision.policy[:255],
+                    "outcome": str(decision.outcome),
+                    "body": decision.to_body(),
+                },
             )
 
     async def prune(self, before: float) -> int:
