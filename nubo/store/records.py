@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterable
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from nubo.model.errors import NotFound
@@ -58,10 +58,14 @@ class SqlNsRecordRepository:
         """Write the NSR row, and its index rows unless they are unchanged, in the caller's
         transaction; the new revision and the rows, for ``written`` after the commit."""
         parts = _index_parts(nsr)
-        created = nsr.revision == 0  # an insert: no index rows to replace
+        known = self._indexed.rows_at(nsr.id, nsr.revision)
         revision = await _write_nsr_row(conn, nsr)
-        if not self._indexed.holds(nsr.id, nsr.revision, parts):
-            await _rewrite_index(conn, nsr.id, parts, replace=not created)
+        if nsr.revision == 0:  # an insert: no index rows to replace
+            await _rewrite_index(conn, nsr.id, parts, replace=False)
+        elif known is None:
+            await _rewrite_index(conn, nsr.id, parts)
+        elif known != parts:
+            await _update_index(conn, nsr.id, known, parts)
         return revision, parts
 
     def written(self, nsr_id: str, revision: int, parts: IndexRows) -> None:
@@ -229,26 +233,69 @@ async def _rewrite_index(
         )
 
 
+async def _update_index(
+    conn: AsyncConnection, nsr_id: str, old: IndexRows, new: IndexRows
+) -> None:
+    """Change the index rows from ``old`` (what the index holds) to ``new``: a step of
+    an operation changes one VNFC's state or server, not the whole NSR's rows."""
+    (old_vnfcs, old_links), (vnfcs, links) = old, new
+    if links != old_links:
+        await conn.execute(delete(virtual_links).where(virtual_links.c.nsr_id == nsr_id))
+        if links:
+            rows = [dict(zip(_LINK_COLUMNS, (nsr_id, *row), strict=True)) for row in links]
+            await conn.execute(insert(virtual_links), rows)
+    before = {row[0]: row for row in old_vnfcs}
+    after = {row[0]: row for row in vnfcs}
+    gone = sorted(before.keys() - after.keys())
+    if gone:
+        t = vnfc_instances
+        await conn.execute(delete(t).where(t.c.nsr_id == nsr_id, t.c.id.in_(gone)))
+    added = [row for key, row in after.items() if key not in before]
+    if added:
+        rows = [dict(zip(_VNFC_COLUMNS, (nsr_id, *row), strict=True)) for row in added]
+        await conn.execute(insert(vnfc_instances), rows)
+    changed = [row for key, row in after.items() if key in before and before[key] != row]
+    if changed:
+        columns = _VNFC_COLUMNS[2:]
+        params = [
+            {"key_nsr": nsr_id, "key_id": row[0]}
+            | {f"new_{c}": v for c, v in zip(columns, row[1:], strict=True)}
+            for row in changed
+        ]
+        await conn.execute(_UPDATE_VNFC, params)
+
+
 _VNFC_COLUMNS = ("nsr_id", "id", "vnfr_id", "vdu_id", "hostname", "vim_id", "vc_id", "state")
 _LINK_COLUMNS = ("nsr_id", "name", "vim_network_id", "cidr")
+_UPDATE_VNFC = (
+    update(vnfc_instances)
+    .where(
+        vnfc_instances.c.nsr_id == bindparam("key_nsr"),
+        vnfc_instances.c.id == bindparam("key_id"),
+    )
+    .values({c: bindparam(f"new_{c}") for c in _VNFC_COLUMNS[2:]})
+)
 
 
 class _IndexedRevisions:
     """The index rows of the NSR revisions this repository wrote itself, most recent ones.
 
     Most writes of an NSR (an operation's progress) leave its VNFCs and
-    links as they were. When the revision being replaced is one this
-    repository wrote, with the same rows, the index already holds them;
-    anything else (another replica wrote it, a restart, an evicted entry)
-    rewrites them.
+    links as they were, or change one VNFC. When the revision being replaced
+    is one this repository wrote, the index holds its rows, so only the
+    difference is written; anything else (another replica wrote it, a
+    restart, an evicted entry) rewrites them.
     """
 
     def __init__(self, size: int = 4096) -> None:
         self.size = size
         self._rows: OrderedDict[str, tuple[int, IndexRows]] = OrderedDict()
 
-    def holds(self, nsr_id: str, revision: int, parts: IndexRows) -> bool:
-        return self._rows.get(nsr_id) == (revision, parts)
+    def rows_at(self, nsr_id: str, revision: int) -> IndexRows | None:
+        """The rows the index holds for the NSR at ``revision``, when this repository
+        wrote that revision; None when it does not know."""
+        known = self._rows.get(nsr_id)
+        return known[1] if known is not None and known[0] == revision else None
 
     def remember(self, nsr_id: str, revision: int, parts: IndexRows) -> None:
         """Call once the transaction that wrote ``revision`` has committed."""

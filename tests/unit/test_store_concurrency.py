@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, insert
+from sqlalchemy import Connection, insert, select
 
 from nubo.app import Repositories
 from nubo.model.errors import Busy, NotFound, StaleRecord
@@ -26,7 +26,7 @@ from nubo.store.database import Database
 from nubo.store.leases import SqlLeases
 from nubo.store.records import SqlNsRecordRepository
 from nubo.store.schema import MIGRATIONS_DIR
-from nubo.store.tables import nsrs
+from nubo.store.tables import nsrs, virtual_links, vnfc_instances
 
 
 def nsr(nsr_id: str = "ns-1") -> NetworkServiceRecord:
@@ -243,6 +243,54 @@ async def test_vnfcs_are_queried_without_loading_their_ns(store: Repositories) -
 
     await store.nsrs.delete_nsr("ns-b")
     assert {v.nsr_id for v in await store.nsrs.vnfc_locations()} == {"ns-a", "ns-c"}
+
+
+async def index_rows(database: Database, nsr_id: str) -> tuple[set[tuple[str, ...]], ...]:
+    """The raw VNFC and virtual link rows of an NSR."""
+    c, link = vnfc_instances.c, virtual_links.c
+    async with database.engine.connect() as conn:
+        vnfcs = await conn.execute(
+            select(c.id, c.vnfr_id, c.vdu_id, c.hostname, c.vim_id, c.vc_id, c.state).where(
+                c.nsr_id == nsr_id
+            )
+        )
+        links = await conn.execute(
+            select(link.name, link.vim_network_id).where(link.nsr_id == nsr_id)
+        )
+        return {tuple(r) for r in vnfcs}, {tuple(r) for r in links}
+
+
+def rows_of(record: NetworkServiceRecord) -> tuple[set[tuple[str, ...]], ...]:
+    vnfcs = {
+        (v.id, vnfr.id, vdu.id, v.hostname, v.vim_id or "", v.vc_id, v.state.value)
+        for vnfr in record.vnfr
+        for vdu in vnfr.vdu
+        for v in vdu.vnfc_instance
+    }
+    return vnfcs, {(link.name, link.vim_network_id) for link in record.vlr}
+
+
+async def test_the_index_written_as_differences_matches_the_record(
+    store: Repositories, database: Database
+) -> None:
+    record = with_parts("ns-a", [VnfcState.CREATED, VnfcState.CREATED])
+    await store.nsrs.save_nsr(record)
+    assert await index_rows(database, "ns-a") == rows_of(record)
+    vdu = record.vnfr[0].vdu[0]
+    steps = [
+        lambda: vdu.vnfc_instance[0].set_state(VnfcState.RUNNING),  # one VNFC changes
+        lambda: setattr(vdu.vnfc_instance[1], "vc_id", "other-server"),
+        lambda: vdu.vnfc_instance.append(  # one comes, as in a scale-out
+            VnfcInstance(id="ns-a-c9", vdu_id="vdu", hostname="h9", vim_id="vim-1", vc_id="s9")
+        ),
+        lambda: setattr(record.vlr[0], "vim_network_id", "net-2"),  # the link moves
+        lambda: vdu.vnfc_instance.pop(0),  # one goes, as in a scale-in
+        lambda: record.set_status(NsStatus.SCALING),  # nothing of the index changes
+    ]
+    for step in steps:
+        step()
+        await store.nsrs.save_nsr(record)
+        assert await index_rows(database, "ns-a") == rows_of(record)
 
 
 async def test_a_refused_write_leaves_the_index_as_it_was(store: Repositories) -> None:
