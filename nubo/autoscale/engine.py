@@ -151,39 +151,68 @@ class AutoScaler:
                     remembered = stored.get(memory_key(nsr.id, vnfr.id), {}).get("until")
                     if isinstance(remembered, float | int):
                         track.cooldown_until = max(track.cooldown_until, float(remembered))
-                    if not self._due(track, nsr, vnfr.id in fresh, now):
+                    if not self._due(track, nsr, vnfr.id, vnfr.id in fresh, policies, now):
                         continue
                     recorded += await self._reconcile(nsr, vnfr.id, policies, track, now)
-                    track.revision = nsr.revision
+                    track.revision, track.evaluated_at = nsr.revision, now
                     track.wake_at = self._wake_at(track, vnfr.id, policies, now)
         for key in self._tracks.keys() - seen:
             del self._tracks[key]
         await self._remember_cooldowns(stored, now)
         return recorded
 
-    def _due(self, track: VnfTrack, nsr: NetworkServiceRecord, fresh: bool, now: float) -> bool:
+    def _due(
+        self,
+        track: VnfTrack,
+        nsr: NetworkServiceRecord,
+        vnfr_id: str,
+        fresh: bool,
+        policies: Sequence[AutoScalePolicy],
+        now: float,
+    ) -> bool:
         """Whether evaluating the VNF again could decide anything new."""
-        return (
+        if (
             fresh
             or track.plan is not None
             or track.revision != nsr.revision
-            or now >= track.wake_at
             # whether another operation holds the NS is not in the record
             or any(p.last_outcome is Outcome.BUSY for p in track.policies.values())
-        )
+        ):
+            return True
+        if now < track.wake_at:
+            return False
+        # the awaited moment came; when it was only the evaluated values ageing out and
+        # samples repeating them kept them valid since, the evaluation would not change
+        track.wake_at = self._wake_at(track, vnfr_id, policies, now, since=track.evaluated_at)
+        if now >= track.wake_at:
+            return True
+        values, _ = self._latest_values(nsr.find_vnfr(vnfr_id), policies, now)
+        return values != track.inputs
 
     def _wake_at(
-        self, track: VnfTrack, vnfr_id: str, policies: Sequence[AutoScalePolicy], now: float
+        self,
+        track: VnfTrack,
+        vnfr_id: str,
+        policies: Sequence[AutoScalePolicy],
+        now: float,
+        since: float | None = None,
     ) -> float:
-        """The earliest moment the last evaluation may change with nothing else moving:
-        a period's end, a reminder, a cooldown's end, a value ageing out."""
+        """The earliest moment the last evaluation (at ``since``, default ``now``) may
+        change with nothing else moving: a period's or a cooldown's end after it, a
+        reminder, a value ageing out.
+
+        A period that ended before the evaluation is no such moment: that
+        evaluation acted or recorded why not (at the bound, in cooldown), and
+        would decide the same on every pass after.
+        """
+        since = now if since is None else since
         moments = [self.newest.next_change(vnfr_id, metrics_of(policies), now)]
         for ptrack in track.policies.values():
-            if ptrack.due is not None:
+            if ptrack.due is not None and ptrack.due > since:
                 moments.append(ptrack.due)
             if ptrack.last_reminded:
                 moments.append(ptrack.last_recorded + self.repeat_after)
-        if track.cooldown_until > now:
+        if track.cooldown_until > since:
             moments.append(track.cooldown_until)
         return min(moments)
 
@@ -225,6 +254,7 @@ class AutoScaler:
             if track.plan is not None:
                 return recorded
         values, measured = self._latest_values(vnfr, policies, now)
+        track.inputs = values
         acted: str | None = None
         for policy in policies:
             decision = await self._decide(nsr, vnfr, policy, track, values, acted, now, measured)

@@ -69,14 +69,14 @@ class NewestValues:
     def values(
         self, vnfr_id: str, metric: Metric, live: Collection[str], now: float
     ) -> dict[str, tuple[float, float]]:
-        """Per live VNFC of the VNF: (time, value) of its newest point in [now - max_age, now]."""
+        """Per live VNFC of the VNF: (time, value) of its newest point in (now - max_age, now]."""
         found: dict[str, tuple[float, float]] = {}
         for vnfc_id, points in self._points.get((vnfr_id, metric), {}).items():
             if vnfc_id not in live:
                 continue
             for when, value in reversed(points):
                 if when <= now:
-                    if when >= now - self.max_age:
+                    if when > now - self.max_age:  # valid until, not at, its age-out
                         found[vnfc_id] = (when, value)
                     break
         return found

@@ -52,6 +52,10 @@ class VnfTrack:
     #: until either moves or new samples come, evaluating again would decide the same
     revision: int = -1
     wake_at: float = -math.inf
+    #: when the VNF was last evaluated (what ``wake_at`` was computed from), and the
+    #: newest values it was evaluated on (metric name -> vnfc id -> value)
+    evaluated_at: float = -math.inf
+    inputs: dict[str, dict[str, float]] | None = None
 
     def policy(self, name: str) -> PolicyTrack:
         return self.policies.setdefault(name, PolicyTrack())

@@ -233,9 +233,7 @@ async def _rewrite_index(
         )
 
 
-async def _update_index(
-    conn: AsyncConnection, nsr_id: str, old: IndexRows, new: IndexRows
-) -> None:
+async def _update_index(conn: AsyncConnection, nsr_id: str, old: IndexRows, new: IndexRows) -> None:
     """Change the index rows from ``old`` (what the index holds) to ``new``: a step of
     an operation changes one VNFC's state or server, not the whole NSR's rows."""
     (old_vnfcs, old_links), (vnfcs, links) = old, new

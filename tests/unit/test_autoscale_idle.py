@@ -50,7 +50,29 @@ async def test_a_pass_without_news_evaluates_nothing(
     assert len(evaluated) == 2  # a new value: evaluated again
     for _ in range(20):
         await env.tick(1)  # the same value again and again: valid longer, nothing else
-    assert len(evaluated) == 3  # ... but looked at again when the evaluated one aged out
+    assert len(evaluated) == 2  # not even when the evaluated sample itself aged out
+    env.reader.sampling = False
+    for _ in range(16):
+        await env.tick(1)
+    assert len(evaluated) == 3  # the newest sample aged out: no samples any more
+
+
+async def test_a_vnf_resting_at_its_minimum_is_not_evaluated_on_every_pass(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # an idle VNF: its scale-in policy holds, but it already runs its fewest VNFCs
+    await env.deploy([cpu_policy("in", "<=", 10, "SCALE_IN", "1", period=10)])
+    evaluated = count_evaluations(env, monkeypatch)
+    env.reader.values[Metric.CPU_PERCENT] = 1.0
+    assert outcomes(await env.tick()) == ["HOLDING"]
+    assert outcomes(await env.tick(10)) == ["AT_BOUND"]
+    assert len(evaluated) == 2
+    for _ in range(60):
+        assert await env.tick(1) == []  # samples keep coming, all with the same value
+    assert len(evaluated) == 2  # the period that ended is no reason to look again
+    env.reader.values[Metric.CPU_PERCENT] = 50.0
+    assert outcomes(await env.tick(1)) == ["NOT_HOLDING"]
+    assert len(evaluated) == 3
 
 
 async def test_the_period_ends_without_a_new_sample(env: Env) -> None:
