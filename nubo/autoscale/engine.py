@@ -128,9 +128,10 @@ class AutoScaler:
         stored = await self.memory.load(COOLDOWNS) if self.memory is not None else {}
         following = {key[0] for key, track in self._tracks.items() if track.plan is not None}
         watched = await self.watched.current(following)
+        nsds = {id(nsd): nsd for _, nsd in watched}  # one parsed NSD serves all its NSs
         metrics = {
             m
-            for _, nsd in watched
+            for nsd in nsds.values()
             for vnfd in nsd.vnfds
             for m in metrics_of(vnfd.auto_scale_policies)
         }
@@ -155,6 +156,9 @@ class AutoScaler:
                         continue
                     recorded += await self._reconcile(nsr, vnfr.id, policies, track, now)
                     track.revision, track.evaluated_at = nsr.revision, now
+                    track.busy = any(
+                        p.last_outcome is Outcome.BUSY for p in track.policies.values()
+                    )
                     track.wake_at = self._wake_at(track, vnfr.id, policies, now)
         for key in self._tracks.keys() - seen:
             del self._tracks[key]
@@ -176,7 +180,7 @@ class AutoScaler:
             or track.plan is not None
             or track.revision != nsr.revision
             # whether another operation holds the NS is not in the record
-            or any(p.last_outcome is Outcome.BUSY for p in track.policies.values())
+            or track.busy
         ):
             return True
         if now < track.wake_at:

@@ -55,6 +55,8 @@ class VnfTrack:
     #: when the VNF was last evaluated (what ``wake_at`` was computed from), and the
     #: newest values it was evaluated on (metric name -> vnfc id -> value)
     evaluated_at: float = -math.inf
+    #: a policy found another operation holding the NS (looked at again every pass)
+    busy: bool = False
     inputs: dict[str, dict[str, float]] | None = None
 
     def policy(self, name: str) -> PolicyTrack:

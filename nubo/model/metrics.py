@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 
 class Metric(StrEnum):
@@ -59,9 +59,12 @@ class Aggregate(StrEnum):
     P99 = "p99"
 
 
-@dataclass(frozen=True)
-class Sample:
-    """One value of one metric of one VNFC at ``time`` (seconds since the epoch)."""
+class Sample(NamedTuple):
+    """One value of one metric of one VNFC at ``time`` (seconds since the epoch).
+
+    A named tuple rather than a dataclass: sampling and the auto-scaler make
+    tens of thousands a round, and a tuple is built in a third of the time.
+    """
 
     time: float
     nsr_id: str
