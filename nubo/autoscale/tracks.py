@@ -55,9 +55,9 @@ class VnfTrack:
     #: when the VNF was last evaluated (what ``wake_at`` was computed from), and the
     #: newest values it was evaluated on (metric name -> vnfc id -> value)
     evaluated_at: float = -math.inf
+    inputs: dict[str, dict[str, float]] | None = None
     #: a policy found another operation holding the NS (looked at again every pass)
     busy: bool = False
-    inputs: dict[str, dict[str, float]] | None = None
 
     def policy(self, name: str) -> PolicyTrack:
         return self.policies.setdefault(name, PolicyTrack())
@@ -87,6 +87,8 @@ def waiting(
 
 #: outcomes repeated every ``repeat_after`` seconds while they last (but see ``reminded``)
 REMINDED = frozenset({Outcome.COOLDOWN, Outcome.AT_BOUND, Outcome.BUSY})
+#: a count no action reaches: ``target_count`` without the upper bound
+UNBOUNDED = 1 << 30
 
 
 def reminded(outcome: Outcome, policy: AutoScalePolicy, current: int) -> bool:
@@ -104,10 +106,6 @@ def reminded(outcome: Outcome, policy: AutoScalePolicy, current: int) -> bool:
         unbounded = target_count(policy.actions, current, 0, current + UNBOUNDED)
         return unbounded >= current
     return True
-
-
-#: a count no action reaches: ``target_count`` without the upper bound
-UNBOUNDED = 1 << 30
 
 
 def metrics_of(policies: Sequence[AutoScalePolicy]) -> set[Metric]:

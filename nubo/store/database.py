@@ -214,9 +214,7 @@ class PostgresEngine(AsyncEngine):
 
     Each read is one statement or a few independent ones; at READ COMMITTED
     every statement takes its own snapshot anyway, so a transaction around
-    them adds nothing but two round trips (BEGIN, ROLLBACK). The pool's
-    liveness test of a connection is one round trip instead of three for the
-    same reason.
+    them adds nothing but two round trips (BEGIN, ROLLBACK).
     """
 
     @contextlib.asynccontextmanager

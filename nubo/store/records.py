@@ -221,16 +221,24 @@ async def _rewrite_index(
     if replace:
         await conn.execute(delete(vnfc_instances).where(vnfc_instances.c.nsr_id == nsr_id))
         await conn.execute(delete(virtual_links).where(virtual_links.c.nsr_id == nsr_id))
-    if vnfcs:
-        await conn.execute(
-            insert(vnfc_instances),
-            [dict(zip(_VNFC_COLUMNS, (nsr_id, *row), strict=True)) for row in vnfcs],
-        )
-    if links:
-        await conn.execute(
-            insert(virtual_links),
-            [dict(zip(_LINK_COLUMNS, (nsr_id, *row), strict=True)) for row in links],
-        )
+    await _insert_vnfcs(conn, nsr_id, vnfcs)
+    await _insert_links(conn, nsr_id, links)
+
+
+async def _insert_vnfcs(
+    conn: AsyncConnection, nsr_id: str, vnfcs: Iterable[tuple[str, ...]]
+) -> None:
+    rows = [dict(zip(_VNFC_COLUMNS, (nsr_id, *row), strict=True)) for row in vnfcs]
+    if rows:
+        await conn.execute(insert(vnfc_instances), rows)
+
+
+async def _insert_links(
+    conn: AsyncConnection, nsr_id: str, links: Iterable[tuple[str, ...]]
+) -> None:
+    rows = [dict(zip(_LINK_COLUMNS, (nsr_id, *row), strict=True)) for row in links]
+    if rows:
+        await conn.execute(insert(virtual_links), rows)
 
 
 async def _update_index(conn: AsyncConnection, nsr_id: str, old: IndexRows, new: IndexRows) -> None:
@@ -239,19 +247,14 @@ async def _update_index(conn: AsyncConnection, nsr_id: str, old: IndexRows, new:
     (old_vnfcs, old_links), (vnfcs, links) = old, new
     if links != old_links:
         await conn.execute(delete(virtual_links).where(virtual_links.c.nsr_id == nsr_id))
-        if links:
-            rows = [dict(zip(_LINK_COLUMNS, (nsr_id, *row), strict=True)) for row in links]
-            await conn.execute(insert(virtual_links), rows)
+        await _insert_links(conn, nsr_id, links)
     before = {row[0]: row for row in old_vnfcs}
     after = {row[0]: row for row in vnfcs}
     gone = sorted(before.keys() - after.keys())
     if gone:
         t = vnfc_instances
         await conn.execute(delete(t).where(t.c.nsr_id == nsr_id, t.c.id.in_(gone)))
-    added = [row for key, row in after.items() if key not in before]
-    if added:
-        rows = [dict(zip(_VNFC_COLUMNS, (nsr_id, *row), strict=True)) for row in added]
-        await conn.execute(insert(vnfc_instances), rows)
+    await _insert_vnfcs(conn, nsr_id, [row for key, row in after.items() if key not in before])
     changed = [row for key, row in after.items() if key in before and before[key] != row]
     if changed:
         columns = _VNFC_COLUMNS[2:]
