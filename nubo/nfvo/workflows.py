@@ -11,21 +11,21 @@ missed a resource.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 
 from nubo.model.descriptors import Nsd, VnfcTemplate
 from nubo.model.errors import ImageNotFound, NotFound, VimError
 from nubo.model.records import NetworkServiceRecord, VduRecord, VnfcInstance, VnfRecord
 from nubo.model.states import LcmOperationType, NsStatus, VnfcState, VnfStatus
-from nubo.model.topology import start_order
 from nubo.nfvo.dependencies import resolve_dependencies
 from nubo.nfvo.operations import OperationContext
 from nubo.nfvo.planning import links_for
 from nubo.nfvo.vims import VimService
-from nubo.vim.port import LABEL_VL, NetworkSpec, ServerStatus, VimDriver
+from nubo.nfvo.waves import raise_first, settle, start_in_waves
+from nubo.vim.port import LABEL_VL, Network, NetworkSpec, ServerStatus, VimDriver
 from nubo.vnfm.generic import GenericVnfm, ns_labels
 
 log = logging.getLogger("nubo.nfvo")
@@ -72,29 +72,21 @@ class NsWorkflows:
         nsr = ctx.nsr
         nsd = await self.load_nsd(nsr.descriptor_reference)
         driver = await self.vims.driver(nsr.vim_id)
+        prepared: set[str] = set()
         if ctx.op.steps:  # run again (a retry): the VIM may have lost what was reserved
             await self._forget_lost(ctx, driver)
+            prepared = await self._prepared(driver, nsr)
         async with ctx.step("check-images", pure=True):
             await self._check_images(driver, nsd)
         async with ctx.step("create-networks"):
             await self._create_networks(ctx, driver)
         async with ctx.step("allocate"):
-            for vnfr in nsr.vnfr:
-                vnfd = nsd.vnfd(vnfr.name)
-                for vdu_rec, vdu in zip(vnfr.vdu, vnfd.vdus, strict=True):
-                    while len(vdu_rec.live_vnfcs()) < vdu.initial_instances:
-                        template = vdu.template(len(vdu_rec.live_vnfcs()))
-                        await self._allocate(ctx, driver, nsd, vnfr, vdu_rec, template)
+            await self._allocate_all(ctx, driver, nsd)
         async with ctx.step("resolve-dependencies", pure=True):
             self._resolve(nsd, nsr)
         async with ctx.step("configure"):
-            for vnfr in nsr.vnfr:
-                for vnfc in vnfr.vnfcs():
-                    if vnfc.state == VnfcState.CREATED:
-                        await self.vnfm.configure(driver, vnfr, vnfc, nubo_env(nsr, vnfr, vnfc))
-        for wave in start_order(nsd):
-            async with ctx.step("start " + ", ".join(wave)):
-                await self._start_wave(ctx, driver, [nsr.vnfr_by_name(name) for name in wave])
+            await self._prepare_all(ctx, driver, prepared)
+        await start_in_waves(ctx, nsd, nsr.vnfr, partial(self._start_vnf, driver))
         async with ctx.step("verify", pure=True):
             await self._verify_running(driver, nsr)
         nsr.set_status(NsStatus.ACTIVE)
@@ -149,18 +141,79 @@ class NsWorkflows:
                     )
 
     async def _create_networks(self, ctx: OperationContext, driver: VimDriver) -> None:
+        """Create the NS's missing networks at once; what was created is saved, then any error."""
         nsr = ctx.nsr
-        for vlr in nsr.vlr:
-            if vlr.vim_network_id:
-                continue
-            network = await driver.create_network(
-                NetworkSpec(
-                    name=f"nubo-{nsr.id[:8]}-{vlr.name}",
-                    labels=ns_labels(nsr.id) | {LABEL_VL: vlr.name},
-                )
+        missing = [vlr for vlr in nsr.vlr if not vlr.vim_network_id]
+        specs = [
+            NetworkSpec(
+                name=f"nubo-{nsr.id[:8]}-{vlr.name}",
+                labels=ns_labels(nsr.id) | {LABEL_VL: vlr.name},
             )
-            vlr.vim_network_id, vlr.cidr, vlr.gateway = network.id, network.cidr, network.gateway
-            await ctx.save()
+            for vlr in missing
+        ]
+        results = await settle([driver.create_network(spec) for spec in specs])
+        for vlr, network in zip(missing, results, strict=True):
+            if isinstance(network, Network):
+                vlr.vim_network_id, vlr.cidr = network.id, network.cidr
+                vlr.gateway = network.gateway
+        await ctx.save()
+        raise_first(results)
+
+    async def _allocate_all(self, ctx: OperationContext, driver: VimDriver, nsd: Nsd) -> None:
+        """Plan every VNFC the NS still lacks and reserve them all at once, then save once.
+
+        The planned records are not saved before their reservations: a
+        reservation is the VIM's memory only (the Pop semantics), so a crash in
+        between leaves nothing to find, and the run again plans them anew.
+        """
+        nsr = ctx.nsr
+        calls = []
+        for vnfr in nsr.vnfr:
+            vnfd = nsd.vnfd(vnfr.name)
+            for vdu_rec, vdu in zip(vnfr.vdu, vnfd.vdus, strict=True):
+                while len(vdu_rec.live_vnfcs()) < vdu.initial_instances:
+                    links = links_for(vnfd, vdu.template(len(vdu_rec.live_vnfcs())))
+                    vnfc = self.vnfm.new_vnfc(nsr, vnfr, vdu_rec)
+                    calls.append(self.vnfm.allocate(driver, nsr, vnfr, vdu_rec, vnfc, links))
+        results = await settle(calls)
+        await ctx.save()
+        raise_first(results)
+
+    async def _prepared(self, driver: VimDriver, nsr: NetworkServiceRecord) -> set[str]:
+        """Servers of the NS that have a container already: their environment is fixed."""
+        return {s.id for s in await driver.list_servers(ns_labels(nsr.id)) if s.ext_id}
+
+    async def _prepare_all(
+        self, ctx: OperationContext, driver: VimDriver, prepared: set[str]
+    ) -> None:
+        """Configure every CREATED VNFC and have the VIM create its container, all at once.
+
+        A VNFC a stopped run prepared already keeps the container it has; its
+        environment is recorded again, the same as the container's (the
+        addresses and dependencies it is made of are the ones recorded).
+        """
+        nsr = ctx.nsr
+        calls = []
+        for vnfr in nsr.vnfr:
+            for vnfc in vnfr.vnfcs():
+                if vnfc.state != VnfcState.CREATED:
+                    continue
+                extra = nubo_env(nsr, vnfr, vnfc)
+                if vnfc.vc_id in prepared:
+                    vnfc.environment = self.vnfm.environment(vnfr, vnfc, extra)
+                else:
+                    calls.append(self.vnfm.prepare(driver, vnfr, vnfc, extra))
+        results = await settle(calls)
+        await ctx.save()
+        raise_first(results)
+
+    async def _start_vnf(self, driver: VimDriver, vnfr: VnfRecord) -> None:
+        """Start the CREATED VNFCs of one VNF together; the VNF is ACTIVE once all run."""
+        pending = [c for c in vnfr.vnfcs() if c.state == VnfcState.CREATED]
+        timeout = self.timeouts.start
+        raise_first(await settle([self.vnfm.start(driver, c, timeout) for c in pending]))
+        if vnfr.status != VnfStatus.ACTIVE:
+            vnfr.set_status(VnfStatus.ACTIVE)
 
     async def _allocate(
         self,
@@ -183,22 +236,6 @@ class NsWorkflows:
     def _resolve(self, nsd: Nsd, nsr: NetworkServiceRecord) -> None:
         for name, variables in resolve_dependencies(nsd, nsr).items():
             nsr.vnfr_by_name(name).dependency_env = variables
-
-    async def _start_wave(
-        self, ctx: OperationContext, driver: VimDriver, vnfrs: list[VnfRecord]
-    ) -> None:
-        pending = [c for vnfr in vnfrs for c in vnfr.vnfcs() if c.state == VnfcState.CREATED]
-        try:
-            async with asyncio.TaskGroup() as group:
-                for vnfc in pending:
-                    group.create_task(self.vnfm.start(driver, vnfc, self.timeouts.start))
-        except* Exception as group_error:
-            await ctx.save()
-            raise group_error.exceptions[0] from None
-        for vnfr in vnfrs:
-            if vnfr.status != VnfStatus.ACTIVE:
-                vnfr.set_status(VnfStatus.ACTIVE)
-        await ctx.save()
 
     async def _verify_running(
         self, driver: VimDriver, nsr: NetworkServiceRecord, only: VnfcInstance | None = None
@@ -400,22 +437,23 @@ class NsWorkflows:
             # nothing was ever asked of the VIM: nothing to remove, even if it is down
             return
         driver = await self.vims.driver(nsr.vim_id)
+        # the VNFCs of an NS go at once (nothing depends on another's removal),
+        # saved once: removing a server that is gone already is not an error
         async with ctx.step("remove-vnfcs"):
-            for vnfc in nsr.all_vnfcs():
-                await self.vnfm.remove(driver, vnfc)
-                await ctx.save()
+            removed = await settle([self.vnfm.remove(driver, c) for c in nsr.all_vnfcs()])
+            await ctx.save()
+            raise_first(removed)
             # sweep by label: a server created just before a crash may have no record
-            for server in await driver.list_servers(ns_labels(nsr.id)):
-                await driver.delete_server(server.id)
+            servers = await driver.list_servers(ns_labels(nsr.id))
+            raise_first(await settle([driver.delete_server(s.id) for s in servers]))
             for vnfr in nsr.vnfr:
                 if vnfr.status != VnfStatus.TERMINATED:
                     vnfr.set_status(VnfStatus.TERMINATED)
         async with ctx.step("remove-networks"):
-            for vlr in nsr.vlr:
-                if vlr.vim_network_id:
-                    await driver.delete_network(vlr.vim_network_id)
-            for network in await driver.list_networks(ns_labels(nsr.id)):
-                await driver.delete_network(network.id)
+            recorded = [vlr.vim_network_id for vlr in nsr.vlr if vlr.vim_network_id]
+            raise_first(await settle([driver.delete_network(n) for n in recorded]))
+            left = await driver.list_networks(ns_labels(nsr.id))
+            raise_first(await settle([driver.delete_network(n.id) for n in left]))
 
 
 def find_vnfc_in(
