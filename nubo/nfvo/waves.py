@@ -13,7 +13,8 @@ Progress is saved in batches (``ProgressSaver``): one save in flight at a
 time, and the waves that end while it runs go into the next one, so a wave
 costs one transaction however many VNFCs it starts, and a crash loses at
 most what the VIM did since the last save, which the idempotent steps find
-done when they run again.
+done when they run again. Each VNF that runs is a fault point of its own
+(``after:vnf <name>``), inside its wave, before the wave is saved.
 """
 
 from __future__ import annotations
@@ -145,6 +146,8 @@ class _WaveRun:
             self.fail(exc, step)  # at once: no other wave starts from now on
             raise
         self.ended.add(vnfr.name)
+        # a fault point inside a wave: this VNF runs, its wave is not saved yet
+        await self.ctx.runner.fault(self.ctx.op.operation, f"after:vnf {vnfr.name}")
         self.launch_ready()  # its targets start now, not when its whole wave has ended
 
     async def run(self) -> None:
