@@ -18,7 +18,7 @@ from nubo.model.states import VnfcState, VnfStatus
 from nubo.nfvo.operations import OperationContext
 from nubo.nfvo.planning import links_for
 from nubo.nfvo.waves import raise_first, settle
-from nubo.vim.port import LABEL_VL, Network, NetworkSpec, VimDriver
+from nubo.vim.port import LABEL_VL, Network, NetworkSpec, ServerStatus, VimDriver
 from nubo.vnfm.generic import GenericVnfm, ns_labels
 
 log = logging.getLogger("nubo.nfvo")
@@ -57,7 +57,10 @@ class NsDeployment:
         NSR still holds each VNFC's addresses: they are reserved again on the
         same networks, so dependants keep what they were told. A VNFC whose
         network is gone too (removed by hand) is dropped, and the run plans it
-        anew on a new network. Running servers are left to the steps.
+        anew on a new network. A container prepared but never started is
+        removed and reserved again the same way: the run that made it may have
+        stopped before it was on all of its networks. Started servers are left
+        to the steps.
         """
         nsr = ctx.nsr
         async with ctx.step("check-reservations"):
@@ -72,7 +75,7 @@ class NsDeployment:
                     for vnfc in list(vdu.vnfc_instance):
                         if vnfc.state not in (VnfcState.PENDING, VnfcState.CREATED):
                             continue
-                        if vnfc.vc_id and await _server_exists(driver, vnfc.vc_id):
+                        if vnfc.vc_id and await _still_usable(driver, vnfc.vc_id):
                             continue
                         if vnfc.state == VnfcState.CREATED and not lost_links & set(vnfc.addresses):
                             log.warning(
@@ -179,9 +182,14 @@ class NsDeployment:
             vnfr.set_status(VnfStatus.ACTIVE)
 
 
-async def _server_exists(driver: VimDriver, server_id: str) -> bool:
+async def _still_usable(driver: VimDriver, server_id: str) -> bool:
+    """Whether a run again can use the server as it is (see ``forget_lost``)."""
     try:
-        await driver.get_server(server_id)
+        server = await driver.get_server(server_id)
     except NotFound:
+        return False
+    if server.status == ServerStatus.CREATED and server.ext_id:
+        log.warning("retry.prepare_again server=%s", server.name)
+        await driver.delete_server(server_id)
         return False
     return True
