@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 
 from nubo.model.descriptors import Nsd
 from nubo.model.records import VnfRecord
+from nubo.model.topology import start_order
 from nubo.nfvo.operations import OperationContext
 from nubo.nfvo.tasks import cancel_and_wait
 
@@ -79,7 +80,12 @@ class ProgressSaver:
 
 
 def sources_of(nsd: Nsd) -> dict[str, set[str]]:
-    """Per VNF name, the names of the VNFs it depends on."""
+    """Per VNF name, the names of the VNFs it depends on.
+
+    ``start_order`` checks the dependencies first: one on an unknown VNF, or a
+    cycle, which would leave VNFs waiting for ever, is an InvalidDescriptor.
+    """
+    start_order(nsd)
     sources: dict[str, set[str]] = {vnfd.name: set() for vnfd in nsd.vnfds}
     for dep in nsd.dependencies:
         sources[dep.target].add(dep.source)
@@ -114,7 +120,7 @@ class _WaveRun:
         ready = [
             v
             for v in self.vnfrs
-            if v.name not in self.started and self.sources[v.name] <= self.ended
+            if v.name not in self.started and self.sources.get(v.name, set()) <= self.ended
         ]
         if ready:
             self.started.update(v.name for v in ready)
