@@ -10,9 +10,9 @@ parameters and dependency variables, which name the sources' addresses).
 a correct script needs: create each network, then per VNF in dependency
 order create the container (``network_mode`` its first network, the address
 pinned), connect it to its other networks, start it and inspect it once to
-check that it runs (nubo checks the same). ``compose_once`` writes the same
-as a compose file and times ``docker-compose up -d``, with ``depends_on``
-for the dependencies.
+check that it runs with its addresses (nubo checks that it runs).
+``compose_once`` writes the same as a compose file and times
+``docker-compose up -d``, with ``depends_on`` for the dependencies.
 """
 
 from __future__ import annotations
@@ -165,9 +165,7 @@ def sdk_once(client: docker.DockerClient, topo: Topology) -> Phases:
                 )
             t2 = time.perf_counter()
             api.start(container["Id"])
-            state = api.inspect_container(container["Id"])["State"]
-            if state.get("Status") != "running":
-                raise SystemExit(f"baseline container {box.name} is {state.get('Status')}")
+            _check_running(box, api.inspect_container(container["Id"]))
             t3 = time.perf_counter()
             create, start = create + t2 - t1, start + t3 - t2
         total = time.perf_counter() - t0
@@ -177,6 +175,15 @@ def sdk_once(client: docker.DockerClient, topo: Topology) -> Phases:
         for net in nets.values():
             api.remove_network(net)
     return Phases(total=total, network=network, create=create, start=start)
+
+
+def _check_running(box: Box, payload: dict[str, Any]) -> None:
+    """The container runs with its pinned addresses (one inspect tells both)."""
+    status = (payload.get("State") or {}).get("Status")
+    attached = (payload.get("NetworkSettings") or {}).get("Networks") or {}
+    addresses = sorted(n.get("IPAddress", "") for n in attached.values())
+    if status != "running" or addresses != sorted(box.addresses.values()):
+        raise SystemExit(f"baseline container {box.name}: {status}, addresses {addresses}")
 
 
 def compose_document(topo: Topology) -> dict[str, Any]:
