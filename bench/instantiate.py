@@ -1,12 +1,20 @@
-"""Instantiate cost: nubo versus the same work done with plain Docker SDK calls.
+"""Instantiate cost through the HTTP API: nubo versus the same work done by hand.
 
-Each run instantiates the SIPp NS of the thesis through nubo (in-process, real
-Docker VIM, SQLite store) and waits for the operation to complete (NS ACTIVE,
-every VNFC seen RUNNING), then terminates it. In the same process, the baseline
-creates the same network and containers with plain, sequential Docker SDK calls
-(network create, server create + start, client create + start with the
-server's address in its environment) and removes them. Prints both medians and
-their ratio (target: nubo <= 1.2 x baseline).
+One ``nubo serve`` (the product, shipped defaults, SQLite in a fresh data
+directory, the local Docker Engine) deploys each NS through its HTTP API:
+the time from the POST to the operation seen COMPLETED (polled every
+``--poll`` s; COMPLETED means the NS is ACTIVE and the VIM reported every
+VNFC RUNNING), then it is terminated, untimed. In the same run and
+interleaved with it, the same networks and containers are made by hand (see
+``baselines``): with sequential low-level Docker SDK calls for each NS, and
+with ``docker-compose up -d`` for the SIPp NS. Prints the medians, their
+ratios against the targets, and where the time goes: network, reservations
+(nubo only), container creation, starts, and the rest, which is nubo's own
+work (HTTP, database, polling).
+
+The NSs: the SIPp NS of the thesis (server -> client on one link), a chain of
+three VNFs whose middle one is on both links (examples/topologies/chain.json),
+and five independent VNFs on one link (examples/topologies/independent.json).
 
     .venv/bin/python bench/instantiate.py --runs 10
 """
@@ -14,156 +22,203 @@ their ratio (target: nubo <= 1.2 x baseline).
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
+import os
+import shutil
 import statistics
+import sys
 import tempfile
 import time
-import uuid
+from dataclasses import dataclass, fields
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import docker
+import httpx
+from baselines import Phases, Topology, compose_once, remove_leftovers, sdk_once
+from harness import remove_by_label
+from nuboproc import NuboServer
 
-from nubo.app import build
-from nubo.model.states import OpState
 from nubo.settings import Settings
-from nubo.vim.subnets import allocate_subnet
 
 ROOT = Path(__file__).resolve().parent.parent
-NSD = ROOT / "examples" / "sipp" / "nsd.json"
-BENCH_LABEL = "io.nubo.bench"
-#: the baseline's subnet prefix, chosen once outside the timed part (nubo picks its own each time)
-BASELINE_PREFIX = ""
+NSDS = {
+    "sipp": ROOT / "examples" / "sipp" / "nsd.json",
+    "chain": ROOT / "examples" / "topologies" / "chain.json",
+    "independent": ROOT / "examples" / "topologies" / "independent.json",
+}
+#: nubo / sequential SDK calls, per NS, and nubo / docker-compose for the SIPp NS (issue 10)
+TARGETS = {"sipp": 0.9, "chain": 0.8, "independent": 0.5, "compose": 0.65}
+#: the product's own server command, not the test server
+PRODUCT = [str(Path(sys.executable).with_name("nubo")), "serve"]
 
 
-def _pick_baseline_prefix(client: docker.DockerClient) -> str:
-    used = [
-        c["Subnet"]
-        for n in client.api.networks()
-        for c in (n.get("IPAM") or {}).get("Config") or []
-        if c.get("Subnet")
-    ]
-    return allocate_subnet("10.250.0.0/16", 24, used).rsplit(".", 1)[0]
+@dataclass(frozen=True)
+class NuboRun:
+    """One deployment through the API, split by the operation's own steps."""
+
+    total: float
+    network: float
+    reserve: float
+    create: float
+    start: float
+
+    @property
+    def own(self) -> float:
+        return self.total - self.network - self.reserve - self.create - self.start
 
 
-def _client_env(server_ip: str, nsd: dict[str, object]) -> dict[str, str]:
-    client = next(v for v in nsd["vnfd"] if v["name"] == "sipp-client")  # type: ignore[attr-defined]
-    params = client["configurations"]["configurationParameters"]
-    env = {p["confKey"]: str(p["value"]) for p in params}
-    env["SERVER_PRIVATE"] = server_ip
-    return env
+def _span(steps: list[dict[str, Any]], prefix: str) -> float:
+    """Seconds from the first step named ``prefix``... starting to the last one ending."""
+    chosen = [s for s in steps if s["name"] == prefix or s["name"].startswith(prefix + " ")]
+    if not chosen:
+        return 0.0
+    begin = min(datetime.fromisoformat(s["started_at"]) for s in chosen)
+    end = max(datetime.fromisoformat(s["finished_at"]) for s in chosen)
+    return (end - begin).total_seconds()
 
 
-def baseline_once(client: docker.DockerClient, nsd: dict[str, object]) -> float:
-    """Plain Docker SDK: network, server, client (with the server's address), sequentially."""
-    tag = uuid.uuid4().hex[:8]
-    labels = {BENCH_LABEL: tag}
-    started = time.perf_counter()
-    prefix = BASELINE_PREFIX
-    ipam = docker.types.IPAMConfig(
-        pool_configs=[docker.types.IPAMPool(subnet=f"{prefix}.0/24", gateway=f"{prefix}.1")]
-    )
-    network = client.networks.create(
-        f"bench-{tag}-private", driver="bridge", labels=labels, ipam=ipam
-    )
-    server_ip = f"{prefix}.2"
-    server = _create(
-        client, "nubo/sipp-server:latest", f"bench-{tag}-server", network, server_ip, {}, labels
-    )
-    server.start()
-    cl = _create(
-        client,
-        "nubo/sipp-client:latest",
-        f"bench-{tag}-client",
-        network,
-        f"{prefix}.3",
-        _client_env(server_ip, nsd),
-        labels,
-    )
-    cl.start()
-    elapsed = time.perf_counter() - started
-    for container in (cl, server):
-        container.remove(force=True)
-    network.remove()
-    return elapsed
+class NuboApi:
+    """The bench's side of nubo's HTTP API."""
+
+    def __init__(self, url: str, poll: float) -> None:
+        self.http = httpx.Client(base_url=url, timeout=60)
+        self.poll = poll
+
+    def onboard(self, path: Path) -> str:
+        response = self.http.post("/api/v1/ns-descriptors", content=path.read_bytes())
+        response.raise_for_status()
+        nsd_id: str = response.json()["id"]
+        return nsd_id
+
+    def wait(self, location: str, timeout: float = 120) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            op: dict[str, Any] = self.http.get(location).json()
+            if op["state"] not in ("PROCESSING", "ROLLING_BACK"):
+                return op
+            time.sleep(self.poll)
+        raise SystemExit(f"operation {location} not done within {timeout} s")
+
+    def deploy(self, nsd_id: str) -> tuple[NuboRun, str]:
+        started = time.perf_counter()
+        response = self.http.post(f"/api/v1/ns-records/{nsd_id}")
+        op = self.wait(response.headers["location"])
+        total = time.perf_counter() - started
+        if op["state"] != "COMPLETED":
+            raise SystemExit(f"instantiate failed: {op.get('error')}")
+        steps = op["steps"]
+        run = NuboRun(
+            total=total,
+            network=_span(steps, "create-networks"),
+            reserve=_span(steps, "allocate"),
+            create=_span(steps, "configure"),
+            start=_span(steps, "start"),
+        )
+        return run, str(response.json()["id"])
+
+    def terminate(self, nsr_id: str) -> None:
+        response = self.http.delete(f"/api/v1/ns-records/{nsr_id}")
+        if self.wait(response.headers["location"])["state"] != "COMPLETED":
+            raise SystemExit(f"terminate of {nsr_id} failed")
 
 
-def _create(
-    client: docker.DockerClient,
-    image: str,
-    name: str,
-    network: object,
-    ip: str,
-    env: dict[str, str],
-    labels: dict[str, str],
-) -> object:
-    api = client.api
-    config = api.create_networking_config(
-        {network.name: api.create_endpoint_config(ipv4_address=ip)}  # type: ignore[attr-defined]
-    )
-    created = api.create_container(
-        image,
-        name=name,
-        environment=env,
-        labels=labels,
-        networking_config=config,
-        host_config=api.create_host_config(),
-    )
-    return client.containers.get(created["Id"])
+def run_all(api: NuboApi, client: docker.DockerClient, runs: int) -> dict[str, list[Any]]:
+    topologies = {name: Topology.of(path, name, client) for name, path in NSDS.items()}
+    nsd_ids = {name: api.onboard(path) for name, path in NSDS.items()}
+    results: dict[str, list[Any]] = {}
+
+    def nubo_once(name: str) -> NuboRun:
+        run, nsr_id = api.deploy(nsd_ids[name])
+        api.terminate(nsr_id)
+        left = remove_by_label(client, nsr_id)
+        if left:
+            print(f"WARNING: removed by label after terminate: {left}", flush=True)
+        return run
+
+    rounds = [(n, "sdk", lambda n=n: sdk_once(client, topologies[n])) for n in NSDS]
+    rounds += [(n, "nubo", lambda n=n: nubo_once(n)) for n in NSDS]
+    rounds += [("sipp", "compose", lambda: compose_once(topologies["sipp"]))]
+    for _, _, once in rounds:  # warm caches (images, the engine's and nubo's) once each
+        once()
+    for index in range(runs):  # interleaved, so that drift hits every side alike
+        for name, side, once in rounds:
+            results.setdefault(f"{name}/{side}", []).append(once())
+        print(f"run {index + 1}/{runs} done", flush=True)
+    return results
 
 
-async def run_all(
-    runs: int, data_dir: Path, client: docker.DockerClient, nsd: dict[str, object]
-) -> tuple[list[float], list[float]]:
-    nubo = build(Settings(data_dir=data_dir, op_timeout=120))
-    await nubo.start()
-    try:
-        entry = await nubo.catalogue.onboard(NSD.read_bytes())
+def _median(values: list[Any], attribute: str = "") -> float:
+    return statistics.median(getattr(v, attribute) if attribute else v for v in values)
 
-        async def nubo_once() -> float:
-            started = time.perf_counter()
-            nsr, op = await nubo.ns.instantiate(entry.id, name="bench")
-            done = await nubo.runner.wait(op.id, timeout=120)
-            elapsed = time.perf_counter() - started
-            if done.state != OpState.COMPLETED:
-                raise SystemExit(f"instantiate failed: {done.error}")
-            term = await nubo.ns.terminate(nsr.id)
-            await nubo.runner.wait(term.id, timeout=120)
-            return elapsed
 
-        baseline_once(client, nsd)  # warm caches on both sides once
-        await nubo_once()
-        base, mine = [], []
-        for _ in range(runs):  # interleaved, so that drift hits both sides alike
-            base.append(baseline_once(client, nsd))
-            mine.append(await nubo_once())
-        return base, mine
-    finally:
-        await nubo.stop()
+def report(results: dict[str, list[Any]]) -> None:
+    def ms(value: float) -> str:
+        return f"{value * 1000:.0f}"
+
+    print("\nmedians in ms | total | network | reserve | create | start | rest")
+    for name in NSDS:
+        sdk: list[Phases] = results[f"{name}/sdk"]
+        mine: list[NuboRun] = results[f"{name}/nubo"]
+        print(
+            f"{name:12} SDK   | {ms(_median(sdk, 'total'))} | {ms(_median(sdk, 'network'))} | - |"
+            f" {ms(_median(sdk, 'create'))} | {ms(_median(sdk, 'start'))} | -"
+        )
+        print(
+            f"{name:12} nubo  | {ms(_median(mine, 'total'))} | {ms(_median(mine, 'network'))} |"
+            f" {ms(_median(mine, 'reserve'))} | {ms(_median(mine, 'create'))} |"
+            f" {ms(_median(mine, 'start'))} | {ms(_median(mine, 'own'))}"
+        )
+    compose = _median(results["sipp/compose"])
+    print(f"sipp         compose up -d | {ms(compose)}")
+    print("\nratios (median / median), target, met:")
+    for name in NSDS:
+        ratio = _median(results[f"{name}/nubo"], "total") / _median(results[f"{name}/sdk"], "total")
+        verdict = "met" if ratio <= TARGETS[name] else "NOT met"
+        print(f"  {name:12} nubo / sequential SDK  {ratio:.2f}  (<= {TARGETS[name]})  {verdict}")
+    ratio = _median(results["sipp/nubo"], "total") / compose
+    verdict = "met" if ratio <= TARGETS["compose"] else "NOT met"
+    print(f"  {'sipp':12} nubo / docker-compose  {ratio:.2f}  (<= {TARGETS['compose']})  {verdict}")
+    spread = {k: (min(_values(v)), max(_values(v))) for k, v in results.items()}
+    print("\nmin..max in ms: " + ", ".join(f"{k} {ms(a)}..{ms(b)}" for k, (a, b) in spread.items()))
+
+
+def _values(items: list[Any]) -> list[float]:
+    return [item if isinstance(item, float) else item.total for item in items]
+
+
+def print_settings(poll: float) -> None:
+    defaults = Settings()
+    shown = ("start_timeout", "op_timeout", "fault_management", "fault_interval", "monitoring")
+    shown += ("metrics_interval", "autoscaling", "autoscale_interval", "subnet_pool")
+    values = {f.name: getattr(defaults, f.name) for f in fields(defaults) if f.name in shown}
+    print("nubo serve with the shipped defaults (SQLite in a fresh data dir, local Docker VIM):")
+    print("  " + ", ".join(f"{k}={v}" for k, v in values.items()))
+    print(f"  the bench polls each operation every {poll} s; load average {os.getloadavg()[0]:.2f}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--poll", type=float, default=0.02, help="seconds between op polls")
     args = parser.parse_args()
-    global BASELINE_PREFIX
-    nsd = json.loads(NSD.read_text())
+    if shutil.which("docker-compose") is None:
+        raise SystemExit("docker-compose is missing: apt-get install docker-compose")
+    print_settings(args.poll)
     client = docker.from_env()
-    BASELINE_PREFIX = _pick_baseline_prefix(client)
-    try:
-        with tempfile.TemporaryDirectory(prefix="nubo-bench-") as tmp:
-            base, mine = asyncio.run(run_all(args.runs, Path(tmp), client, nsd))
-    finally:
-        for c in client.containers.list(all=True, filters={"label": BENCH_LABEL}):
-            c.remove(force=True)
-        for n in client.networks.list(filters={"label": BENCH_LABEL}):
-            n.remove()
-        client.close()
-    b, m = statistics.median(base), statistics.median(mine)
+    with tempfile.TemporaryDirectory(prefix="nubo-bench-") as tmp:
+        server = NuboServer(Path(tmp) / "data", "", {}, command=PRODUCT)
+        server.start()
+        api = NuboApi(server.url, args.poll)
+        try:
+            results = run_all(api, client, args.runs)
+        finally:
+            api.http.close()
+            server.stop()
+            remove_leftovers(client)
+            client.close()
     print(f"runs: {args.runs}")
-    print(f"plain Docker SDK instantiate median: {b * 1000:.0f} ms")
-    print(f"nubo instantiate median:             {m * 1000:.0f} ms")
-    print(f"ratio nubo / plain:                  {m / b:.2f} (target <= 1.20)")
+    report(results)
 
 
 if __name__ == "__main__":

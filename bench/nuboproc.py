@@ -1,10 +1,10 @@
 """The orchestrator under load as processes: start, sample from /proc, stop; its database.
 
 ``NuboServer`` runs one ``python -m nubo.testing serve`` (``nubo serve`` plus the
-fake VIM type) on a free loopback port; ``Sampler`` reads /proc for the summed
-RSS and CPU of every server's process tree; ``fresh_postgres_database`` gives a
-run a database of its own on the server ``scripts/postgres.sh`` starts, and
-drops it afterwards.
+fake VIM type), or another server command, on a free loopback port;
+``Sampler`` reads /proc for the summed RSS and CPU of every server's process
+tree; ``fresh_postgres_database`` gives a run a database of its own on the
+server ``scripts/postgres.sh`` starts, and drops it afterwards.
 """
 
 from __future__ import annotations
@@ -122,7 +122,15 @@ class Sampler(threading.Thread):
 class NuboServer:
     """One test server on a free loopback port with its own data directory and log."""
 
-    def __init__(self, data_dir: Path, database_url: str, env: dict[str, str]) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        database_url: str,
+        env: dict[str, str],
+        command: list[str] | None = None,
+    ) -> None:
+        #: the server to run: the test server unless told (``nubo serve`` itself, say)
+        self.command = command or SERVE
         self.data_dir = data_dir
         self.database_url = database_url
         self.port = _free_port()
@@ -133,8 +141,10 @@ class NuboServer:
 
     def start(self) -> int:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        command = [*SERVE, "--host", "127.0.0.1", "--port", str(self.port)]
-        command += ["--data-dir", str(self.data_dir), "--database-url", self.database_url]
+        command = [*self.command, "--host", "127.0.0.1", "--port", str(self.port)]
+        command += ["--data-dir", str(self.data_dir)]
+        if self.database_url:  # else the server's default: SQLite in its data dir
+            command += ["--database-url", self.database_url]
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(
                 command, stdout=log, stderr=subprocess.STDOUT, env=os.environ | self.env

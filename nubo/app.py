@@ -29,6 +29,7 @@ from nubo.model.errors import NotFound
 from nubo.model.records import LcmOpOcc
 from nubo.monitor.kpis import Kpis, build_kpis
 from nubo.monitor.loops import Monitoring, build_monitoring
+from nubo.nfvo.deployment import Timeouts
 from nubo.nfvo.events import EventBus
 from nubo.nfvo.instances import NsInstances
 from nubo.nfvo.operations import FaultHook, OpRunner
@@ -36,7 +37,7 @@ from nubo.nfvo.reconcile import Reconciler
 from nubo.nfvo.service import NsService
 from nubo.nfvo.tasks import cancel_and_wait
 from nubo.nfvo.vims import VimService
-from nubo.nfvo.workflows import NsWorkflows, Timeouts
+from nubo.nfvo.workflows import NsWorkflows
 from nubo.notify.subscriptions import Subscriptions
 from nubo.settings import Settings
 from nubo.store.alarms import SqlAlarmRepository

@@ -11,44 +11,26 @@ missed a resource.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from functools import partial
 
 from nubo.model.descriptors import Nsd, VnfcTemplate
-from nubo.model.errors import ImageNotFound, NotFound, VimError
+from nubo.model.errors import NotFound, VimError
 from nubo.model.records import NetworkServiceRecord, VduRecord, VnfcInstance, VnfRecord
 from nubo.model.states import LcmOperationType, NsStatus, VnfcState, VnfStatus
-from nubo.model.topology import start_order
 from nubo.nfvo.dependencies import resolve_dependencies
+from nubo.nfvo.deployment import NsDeployment, Timeouts, nubo_env
 from nubo.nfvo.operations import OperationContext
 from nubo.nfvo.planning import links_for
 from nubo.nfvo.vims import VimService
-from nubo.vim.port import LABEL_VL, NetworkSpec, ServerStatus, VimDriver
+from nubo.nfvo.waves import raise_first, settle, start_in_waves
+from nubo.vim.port import ServerStatus, VimDriver
 from nubo.vnfm.generic import GenericVnfm, ns_labels
 
 log = logging.getLogger("nubo.nfvo")
 
 NsdLoader = Callable[[str], Awaitable[Nsd]]
-
-
-@dataclass(frozen=True)
-class Timeouts:
-    """Bounds of every wait on a VIM, in seconds."""
-
-    start: float = 60.0
-    stop: float = 10.0
-
-
-def nubo_env(nsr: NetworkServiceRecord, vnfr: VnfRecord, vnfc: VnfcInstance) -> dict[str, str]:
-    """Variables every VNFC gets so that it can tell who and where it is."""
-    return {
-        "NUBO_NS_ID": nsr.id,
-        "NUBO_VNF_NAME": vnfr.name,
-        "NUBO_VNFC_ID": vnfc.id,
-        "NUBO_VNFC_HOSTNAME": vnfc.hostname,
-    }
 
 
 class NsWorkflows:
@@ -65,6 +47,7 @@ class NsWorkflows:
         self.load_nsd = load_nsd
         self.vnfm = vnfm or GenericVnfm()
         self.timeouts = timeouts or Timeouts()
+        self.deployment = NsDeployment(self.vnfm, self.timeouts)
 
     # -- instantiate -------------------------------------------------------------
 
@@ -72,95 +55,24 @@ class NsWorkflows:
         nsr = ctx.nsr
         nsd = await self.load_nsd(nsr.descriptor_reference)
         driver = await self.vims.driver(nsr.vim_id)
+        prepared: set[str] = set()
         if ctx.op.steps:  # run again (a retry): the VIM may have lost what was reserved
-            await self._forget_lost(ctx, driver)
+            await self.deployment.forget_lost(ctx, driver)
+            prepared = await self.deployment.prepared(driver, nsr)
         async with ctx.step("check-images", pure=True):
-            await self._check_images(driver, nsd)
+            await self.deployment.check_images(driver, nsd)
         async with ctx.step("create-networks"):
-            await self._create_networks(ctx, driver)
+            await self.deployment.create_networks(ctx, driver)
         async with ctx.step("allocate"):
-            for vnfr in nsr.vnfr:
-                vnfd = nsd.vnfd(vnfr.name)
-                for vdu_rec, vdu in zip(vnfr.vdu, vnfd.vdus, strict=True):
-                    while len(vdu_rec.live_vnfcs()) < vdu.initial_instances:
-                        template = vdu.template(len(vdu_rec.live_vnfcs()))
-                        await self._allocate(ctx, driver, nsd, vnfr, vdu_rec, template)
+            await self.deployment.allocate_all(ctx, driver, nsd)
         async with ctx.step("resolve-dependencies", pure=True):
             self._resolve(nsd, nsr)
         async with ctx.step("configure"):
-            for vnfr in nsr.vnfr:
-                for vnfc in vnfr.vnfcs():
-                    if vnfc.state == VnfcState.CREATED:
-                        await self.vnfm.configure(driver, vnfr, vnfc, nubo_env(nsr, vnfr, vnfc))
-        for wave in start_order(nsd):
-            async with ctx.step("start " + ", ".join(wave)):
-                await self._start_wave(ctx, driver, [nsr.vnfr_by_name(name) for name in wave])
+            await self.deployment.prepare_all(ctx, driver, prepared)
+        await start_in_waves(ctx, nsd, nsr.vnfr, partial(self.deployment.start_vnf, driver))
         async with ctx.step("verify", pure=True):
             await self._verify_running(driver, nsr)
         nsr.set_status(NsStatus.ACTIVE)
-
-    async def _forget_lost(self, ctx: OperationContext, driver: VimDriver) -> None:
-        """Make again the reservations the VIM lost, with the addresses the record keeps.
-
-        A VIM keeps CREATED servers in memory (the Pop semantics), so an
-        orchestrator or VIM restart between two runs loses them, while the
-        NSR still holds each VNFC's addresses: they are reserved again on the
-        same networks, so dependants keep what they were told. A VNFC whose
-        network is gone too (removed by hand) is dropped, and the run plans it
-        anew on a new network. Running servers are left to the steps.
-        """
-        nsr = ctx.nsr
-        async with ctx.step("check-reservations"):
-            known = {network.id for network in await driver.list_networks(ns_labels(nsr.id))}
-            for vlr in nsr.vlr:
-                if vlr.vim_network_id and vlr.vim_network_id not in known:
-                    log.warning("retry.network_lost ns=%s link=%s", nsr.id, vlr.name)
-                    vlr.vim_network_id, vlr.cidr, vlr.gateway = "", "", ""
-            lost_links = {vlr.name for vlr in nsr.vlr if not vlr.vim_network_id}
-            for vnfr in nsr.vnfr:
-                for vdu in vnfr.vdu:
-                    for vnfc in list(vdu.vnfc_instance):
-                        if vnfc.state not in (VnfcState.PENDING, VnfcState.CREATED):
-                            continue
-                        if vnfc.vc_id and await _server_exists(driver, vnfc.vc_id):
-                            continue
-                        if vnfc.state == VnfcState.CREATED and not lost_links & set(vnfc.addresses):
-                            log.warning(
-                                "retry.reserve_again ns=%s vnfc=%s addresses=%s",
-                                nsr.id,
-                                vnfc.hostname,
-                                vnfc.addresses,
-                            )
-                            links = list(vnfc.addresses)
-                            await self.vnfm.allocate(driver, nsr, vnfr, vdu, vnfc, links)
-                            continue
-                        log.warning("retry.reservation_lost ns=%s vnfc=%s", nsr.id, vnfc.hostname)
-                        vdu.forget(vnfc.id)
-            await ctx.save()
-
-    async def _check_images(self, driver: VimDriver, nsd: Nsd) -> None:
-        for vnfd in nsd.vnfds:
-            for index, vdu in enumerate(vnfd.vdus):
-                if not await driver.has_image(vdu.image):
-                    raise ImageNotFound(
-                        f"image {vdu.image!r} of VNF {vnfd.name} is not available on the VIM",
-                        image=vdu.image,
-                        field=f"vnfd[{vnfd.name}].vdu[{index}].vm_image",
-                    )
-
-    async def _create_networks(self, ctx: OperationContext, driver: VimDriver) -> None:
-        nsr = ctx.nsr
-        for vlr in nsr.vlr:
-            if vlr.vim_network_id:
-                continue
-            network = await driver.create_network(
-                NetworkSpec(
-                    name=f"nubo-{nsr.id[:8]}-{vlr.name}",
-                    labels=ns_labels(nsr.id) | {LABEL_VL: vlr.name},
-                )
-            )
-            vlr.vim_network_id, vlr.cidr, vlr.gateway = network.id, network.cidr, network.gateway
-            await ctx.save()
 
     async def _allocate(
         self,
@@ -183,22 +95,6 @@ class NsWorkflows:
     def _resolve(self, nsd: Nsd, nsr: NetworkServiceRecord) -> None:
         for name, variables in resolve_dependencies(nsd, nsr).items():
             nsr.vnfr_by_name(name).dependency_env = variables
-
-    async def _start_wave(
-        self, ctx: OperationContext, driver: VimDriver, vnfrs: list[VnfRecord]
-    ) -> None:
-        pending = [c for vnfr in vnfrs for c in vnfr.vnfcs() if c.state == VnfcState.CREATED]
-        try:
-            async with asyncio.TaskGroup() as group:
-                for vnfc in pending:
-                    group.create_task(self.vnfm.start(driver, vnfc, self.timeouts.start))
-        except* Exception as group_error:
-            await ctx.save()
-            raise group_error.exceptions[0] from None
-        for vnfr in vnfrs:
-            if vnfr.status != VnfStatus.ACTIVE:
-                vnfr.set_status(VnfStatus.ACTIVE)
-        await ctx.save()
 
     async def _verify_running(
         self, driver: VimDriver, nsr: NetworkServiceRecord, only: VnfcInstance | None = None
@@ -226,7 +122,7 @@ class NsWorkflows:
         vnfr = nsr.find_vnfr(vnfr_id)
         vdu = vnfr.find_vdu(vdu_id)
         if ctx.op.steps:
-            await self._forget_lost(ctx, driver)
+            await self.deployment.forget_lost(ctx, driver)
         vnfc = self._added_vnfc(ctx)
         if vnfc is None:
             async with ctx.step("allocate"):
@@ -400,22 +296,23 @@ class NsWorkflows:
             # nothing was ever asked of the VIM: nothing to remove, even if it is down
             return
         driver = await self.vims.driver(nsr.vim_id)
+        # the VNFCs of an NS go at once (nothing depends on another's removal),
+        # saved once: removing a server that is gone already is not an error
         async with ctx.step("remove-vnfcs"):
-            for vnfc in nsr.all_vnfcs():
-                await self.vnfm.remove(driver, vnfc)
-                await ctx.save()
+            removed = await settle([self.vnfm.remove(driver, c) for c in nsr.all_vnfcs()])
+            await ctx.save()
+            raise_first(removed)
             # sweep by label: a server created just before a crash may have no record
-            for server in await driver.list_servers(ns_labels(nsr.id)):
-                await driver.delete_server(server.id)
+            servers = await driver.list_servers(ns_labels(nsr.id))
+            raise_first(await settle([driver.delete_server(s.id) for s in servers]))
             for vnfr in nsr.vnfr:
                 if vnfr.status != VnfStatus.TERMINATED:
                     vnfr.set_status(VnfStatus.TERMINATED)
         async with ctx.step("remove-networks"):
-            for vlr in nsr.vlr:
-                if vlr.vim_network_id:
-                    await driver.delete_network(vlr.vim_network_id)
-            for network in await driver.list_networks(ns_labels(nsr.id)):
-                await driver.delete_network(network.id)
+            recorded = [vlr.vim_network_id for vlr in nsr.vlr if vlr.vim_network_id]
+            raise_first(await settle([driver.delete_network(n) for n in recorded]))
+            left = await driver.list_networks(ns_labels(nsr.id))
+            raise_first(await settle([driver.delete_network(n.id) for n in left]))
 
 
 def find_vnfc_in(
@@ -428,11 +325,3 @@ def find_vnfc_in(
         if vnfc.id == vnfc_id and vnfc.state != VnfcState.DELETED:
             return vnfc
     raise NotFound(f"VNFC instance {vnfc_id} not found in VDU {vdu_id}", field="vnfcId")
-
-
-async def _server_exists(driver: VimDriver, server_id: str) -> bool:
-    try:
-        await driver.get_server(server_id)
-    except NotFound:
-        return False
-    return True

@@ -16,7 +16,8 @@ from nubo.vim.registry import DriverRegistry
 log = logging.getLogger("nubo.testing")
 
 #: the environment variable of the test entry point that asks for a crash:
-#: ``OPERATION:before|after:STEP``, e.g. ``INSTANTIATE:after:allocate``
+#: ``OPERATION:before|after:STEP``, e.g. ``INSTANTIATE:after:allocate``, or
+#: ``INSTANTIATE:after:vnf NAME`` for the moment one VNF of a start wave runs
 CRASH_AT_VARIABLE = "NUBO_TEST_CRASH_AT"
 
 _WHEN = ("before", "after")

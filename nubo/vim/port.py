@@ -2,9 +2,11 @@
 
 A server follows the Pop protocol: ``create_server`` reserves its addresses
 and leaves it CREATED without running anything, ``set_metadata`` may add
-metadata while it is CREATED, ``start_server`` merges the metadata into the
-environment and runs it. Every resource carries the labels it was created
-with, so that the orchestrator can find everything it owns by label.
+metadata while it is CREATED, ``prepare_server`` makes it ready to run with
+that metadata (still CREATED; a Docker container is created), ``start_server``
+merges the metadata into the environment and runs it. Every resource carries
+the labels it was created with, so that the orchestrator can find everything
+it owns by label.
 """
 
 from __future__ import annotations
@@ -197,6 +199,15 @@ class VimDriver(Protocol):
 
     async def set_metadata(self, server_id: str, metadata: dict[str, str]) -> Server:
         """Merge metadata into a CREATED server; refused in any other state."""
+        ...
+
+    async def prepare_server(self, server_id: str) -> Server:
+        """Make a CREATED server ready to start at once, its metadata fixed from now on.
+
+        Still CREATED afterwards, and ``set_metadata`` is refused. Preparing a
+        prepared (or a started) server does nothing. A server that was never
+        prepared is prepared by ``start_server``.
+        """
         ...
 
     async def start_server(self, server_id: str, timeout: float) -> Server:

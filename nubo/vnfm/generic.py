@@ -93,23 +93,36 @@ class GenericVnfm:
         vnfc.set_state(VnfcState.CREATED)
         return server
 
-    async def configure(
-        self, driver: VimDriver, vnfr: VnfRecord, vnfc: VnfcInstance, extra: dict[str, str]
-    ) -> None:
-        """Give a CREATED VNFC its environment; on a name clash the later source wins:
+    def environment(
+        self, vnfr: VnfRecord, vnfc: VnfcInstance, extra: dict[str, str]
+    ) -> dict[str, str]:
+        """The environment of a VNFC; on a name clash the later source wins:
 
         1. its VDU's env files (defaults an image's packager ships),
         2. the VNF's configuration parameters (what the NSD's author chose),
         3. the variables resolved from VNF dependencies (peer addresses),
         4. ``extra``: nubo's own ``NUBO_*`` variables, which nothing may forge.
-
-        The result is recorded on the VNFC, so that a re-created VNFC (heal)
-        gets exactly the same.
         """
         vdu_env = vnfr.find_vdu(vnfc.vdu_id).environment
-        env = dict(vdu_env) | dict(vnfr.configuration) | dict(vnfr.dependency_env) | extra
+        return dict(vdu_env) | dict(vnfr.configuration) | dict(vnfr.dependency_env) | extra
+
+    async def configure(
+        self, driver: VimDriver, vnfr: VnfRecord, vnfc: VnfcInstance, extra: dict[str, str]
+    ) -> None:
+        """Give a CREATED VNFC its ``environment``, recorded on the VNFC.
+
+        The record is what a re-created VNFC (heal) gets, exactly the same.
+        """
+        env = self.environment(vnfr, vnfc, extra)
         await driver.set_metadata(vnfc.vc_id, env)
         vnfc.environment = env
+
+    async def prepare(
+        self, driver: VimDriver, vnfr: VnfRecord, vnfc: VnfcInstance, extra: dict[str, str]
+    ) -> None:
+        """Configure a CREATED VNFC and have the VIM make it ready to start at once."""
+        await self.configure(driver, vnfr, vnfc, extra)
+        await driver.prepare_server(vnfc.vc_id)
 
     async def reconfigure(self, driver: VimDriver, vnfc: VnfcInstance) -> None:
         """Give a re-created VNFC exactly the environment it had before."""

@@ -29,7 +29,10 @@ from tests.sip_checks import labelled
 
 pytestmark = pytest.mark.docker
 
-NSD = Path(__file__).resolve().parents[2] / "examples" / "sipp" / "nsd.json"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+NSD = EXAMPLES / "sipp" / "nsd.json"
+INDEPENDENT = EXAMPLES / "topologies" / "independent.json"
+CHAIN = EXAMPLES / "topologies" / "chain.json"
 SIGKILL_EXIT = -9
 
 
@@ -49,8 +52,8 @@ def remove_nsrs(process: NuboProcess, docker_client: Any) -> None:
         remove_labelled(docker_client, f"{LABEL_NS}={nsr_id}")
 
 
-def onboard(nubo: NuboProcess) -> str:
-    response = nubo.api("POST", "/api/v1/ns-descriptors", content=NSD.read_bytes())
+def onboard(nubo: NuboProcess, nsd: Path = NSD) -> str:
+    response = nubo.api("POST", "/api/v1/ns-descriptors", content=nsd.read_bytes())
     assert response.status_code == 201, response.text
     nsd_id: str = response.json()["id"]
     return nsd_id
@@ -119,6 +122,63 @@ def test_killed_during_instantiate_resumes_with_the_same_addresses(
         if c.labels["io.nubo.vnfc-id"] == client["vdu"][0]["vnfc_instance"][0]["id"]
     ]
     assert f"SERVER_PRIVATE={address}" in container.attrs["Config"]["Env"]
+
+
+def test_killed_in_the_middle_of_a_parallel_wave_resumes(
+    nubo: NuboProcess, docker_client: Any
+) -> None:
+    # five independent VNFs start in one wave; the kill comes when the third
+    # runs, while the others are starting and nothing of the wave is saved
+    nubo.start(crash_at="INSTANTIATE:after:vnf worker-3")
+    nsd_id = onboard(nubo, INDEPENDENT)
+    response = nubo.api("POST", f"/api/v1/ns-records/{nsd_id}")
+    assert response.status_code == 202
+    nsr_id, location = response.json()["id"], response.headers["location"]
+    assert nubo.wait_killed() == SIGKILL_EXIT
+    before = read_nsr(nubo, nsr_id).all_vnfcs()
+    assert len(before) == 5
+    assert {c.state.value for c in before} == {"CREATED"}  # the wave's starts were not saved
+    containers = labelled(docker_client, nsr_id)[0]
+    assert len(containers) == 5  # every container was created before the first start
+    assert "running" in {c.status for c in containers}
+
+    nubo.start()
+    op = nubo.wait_op(location)
+    assert op["state"] == "COMPLETED", json.dumps(op, indent=1)
+    nsr = records_match_docker(nubo, docker_client, nsr_id)
+    assert nsr["status"] == "ACTIVE"
+    after = {c.id: c for c in read_nsr(nubo, nsr_id).all_vnfcs()}
+    assert {c.id: c.addresses for c in before} == {k: c.addresses for k, c in after.items()}
+    # the containers that ran before the kill still do; one never started is made
+    # again (its run may have stopped before it was on every network)
+    started = {c.id for c in containers if c.status == "running"}
+    assert started <= {c.id for c in labelled(docker_client, nsr_id)[0]}
+    for container in labelled(docker_client, nsr_id)[0]:
+        vnfc = after[container.labels["io.nubo.vnfc-id"]]
+        assert f"NUBO_VNFC_ID={vnfc.id}" in container.attrs["Config"]["Env"]
+        assert vnfc.environment["NUBO_VNFC_ID"] == vnfc.id
+
+
+def test_killed_with_prepared_containers_runs_them_on_every_link(
+    nubo: NuboProcess, docker_client: Any
+) -> None:
+    # every container of the chain exists, none started: made again on resume
+    nubo.start(crash_at="INSTANTIATE:after:configure")
+    response = nubo.api("POST", f"/api/v1/ns-records/{onboard(nubo, CHAIN)}")
+    nsr_id, location = response.json()["id"], response.headers["location"]
+    assert nubo.wait_killed() == SIGKILL_EXIT
+    assert {c.status for c in labelled(docker_client, nsr_id)[0]} == {"created"}
+
+    nubo.start()
+    op = nubo.wait_op(location)
+    assert op["state"] == "COMPLETED", json.dumps(op, indent=1)
+    records_match_docker(nubo, docker_client, nsr_id)
+    relay = next(c for c in read_nsr(nubo, nsr_id).all_vnfcs() if c.hostname == "relay-0")
+    [container] = [
+        c for c in labelled(docker_client, nsr_id)[0] if c.labels["io.nubo.vnfc-id"] == relay.id
+    ]
+    attached = container.attrs["NetworkSettings"]["Networks"].values()
+    assert sorted(n["IPAddress"] for n in attached) == sorted(relay.addresses.values())
 
 
 def test_killed_during_terminate_completes(nubo: NuboProcess, docker_client: Any) -> None:

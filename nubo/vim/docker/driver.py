@@ -1,9 +1,13 @@
 """The Docker Engine VIM driver, with the Pop semantics of 003 §4.2-4.4.
 
-A server is only a record in this driver until it is started: ``create_server``
-reserves its addresses (so the NFVO can hand them to dependants), metadata may
-be merged while it is CREATED, and ``start_server`` creates and runs the Docker
-container with the metadata as environment and the reserved addresses pinned.
+A server is only a record in this driver until it is prepared or started:
+``create_server`` reserves its addresses (so the NFVO can hand them to
+dependants), metadata may be merged while it is CREATED, ``prepare_server``
+creates the Docker container with the metadata as environment and the reserved
+addresses pinned (still CREATED, its environment fixed from then on), and
+``start_server`` starts it, creating it first when it was not prepared. A
+prepared container lets an orchestrator create every container of an NS at
+once and keep only the starts in dependency order.
 Containers carry ``LABEL_SERVER`` so a restarted orchestrator finds them again.
 The engine connection lives in ``engine``, networks and address reservations
 in ``networks``, payload mapping in ``payloads``.
@@ -140,6 +144,8 @@ class DockerVimDriver:
 
     async def set_metadata(self, server_id: str, metadata: dict[str, str]) -> Server:
         record = self._records.get(server_id)
+        if record is not None and record.container_id and record.status is ServerStatus.CREATED:
+            raise Conflict(f"server {server_id} is prepared: its environment is fixed")
         if record is None or record.status is not ServerStatus.CREATED:
             current = record.status if record else (await self.get_server(server_id)).status
             raise Conflict(
@@ -150,6 +156,20 @@ class DockerVimDriver:
                 record.metadata.pop(key, None)
             else:
                 record.metadata[key] = value
+        return record.server()
+
+    async def prepare_server(self, server_id: str) -> Server:
+        """Create the container of a CREATED server, so that starting it is a start only."""
+        record = self._records.get(server_id)
+        if record is None:  # not this process's record: the container exists or nothing does
+            return await self.get_server(server_id)
+        async with record.lock:
+            if record.status is ServerStatus.CREATED and not record.container_id:
+                try:
+                    await self._create_container(record)
+                except VimError as exc:
+                    await self._fail(record, exc.detail)
+                    raise
         return record.server()
 
     # -- servers: Pop start / stop / delete ----------------------------------------
@@ -178,6 +198,11 @@ class DockerVimDriver:
         current = await self.get_server(server_id)
         if current.status is ServerStatus.RUNNING:
             return current
+        if current.status is ServerStatus.CREATED and current.ext_id:
+            # prepared by an orchestrator that stopped before starting it
+            await self._engine.call(f"start server {current.name}", "start", current.ext_id)
+            await self._wait_running(current.ext_id, current.name, time.monotonic() + timeout)
+            return await self.get_server(server_id)
         if current.status in _FINAL and current.ext_id:
             self._listing.forget(current.ext_id)  # how it ended is no longer true
             await self._engine.call(f"start server {current.name}", "start", current.ext_id)
@@ -186,6 +211,13 @@ class DockerVimDriver:
         raise Conflict(f"server {server_id} is {current.status}: it cannot be started")
 
     async def _launch(self, record: PopServer, deadline: float) -> None:
+        if not record.container_id:
+            await self._create_container(record)
+        name = record.spec.name
+        await self._engine.call(f"start server {name}", "start", record.container_id)
+        await self._wait_running(record.container_id, name, deadline)
+
+    async def _create_container(self, record: PopServer) -> None:
         spec, api = record.spec, await self._engine.api()
         links = [(link, net, record.addresses[link]) for link, net in spec.networks.items()]
         pop = {
@@ -222,8 +254,6 @@ class DockerVimDriver:
                 net,
                 ipv4_address=addr,
             )
-        await self._engine.run(f"start server {spec.name}", api.start, record.container_id)
-        await self._wait_running(record.container_id, spec.name, deadline)
 
     async def _wait_running(self, container_id: str, name: str, deadline: float) -> None:
         started = time.monotonic()

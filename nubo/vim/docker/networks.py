@@ -38,6 +38,8 @@ class DockerNetworks:
         self._config = config
         self._network_lock = asyncio.Lock()
         self._address_lock = asyncio.Lock()
+        #: subnets chosen for networks being created, by claim: not yet on the engine
+        self._claimed: dict[object, str] = {}
         #: network id -> reserved address -> server id
         self._reserved: dict[str, dict[str, str]] = {}
 
@@ -48,43 +50,55 @@ class DockerNetworks:
         return count_free_subnets(self._config.subnet_pool, self._config.subnet_prefix, used)
 
     async def create_network(self, spec: NetworkSpec) -> Network:
-        """Create ``spec`` on a free subnet, or return the existing network of that name."""
+        """Create ``spec`` on a free subnet, or return the existing network of that name.
+
+        Only the choice of a subnet takes turns: it is claimed under the lock
+        and the engine creates networks of one NS (or of several) at once.
+        """
         labels = {**spec.labels, LABEL_MANAGED: "true"}
-        async with self._network_lock:
-            for attempt in range(CREATE_ATTEMPTS):
+        for attempt in range(CREATE_ATTEMPTS):
+            claim = object()
+            async with self._network_lock:
                 existing = await self._engine.call("list networks", "networks")
                 for payload in existing:
                     if payload.get("Name") == spec.name:
                         return network_of(payload)
                 used = [c for n in existing for c in subnets_of(n)]
+                used += self._claimed.values()
                 cidr = allocate_subnet(self._config.subnet_pool, self._config.subnet_prefix, used)
-                gateway = gateway_of(cidr)
-                ipam = docker.types.IPAMConfig(
-                    pool_configs=[docker.types.IPAMPool(subnet=cidr, gateway=gateway)]
-                )
-                try:
-                    created = await self._engine.call(
-                        f"create network {spec.name}",
-                        "create_network",
-                        spec.name,
-                        driver="bridge",
-                        ipam=ipam,
-                        internal=spec.internal,
-                        labels=labels,
-                        check_duplicate=True,
-                    )
-                except VimError as exc:
-                    # another client (another nubo replica, say) took the subnet or the
-                    # name meanwhile: look again, after a pause that keeps racers apart
-                    last = attempt == CREATE_ATTEMPTS - 1
-                    if not last and exc.extra.get("status_code") in (403, 409):
-                        await asyncio.sleep(random.uniform(0, 0.05 * (attempt + 1)))
-                        continue
-                    raise
-                return Network(
-                    id=created["Id"], name=spec.name, cidr=cidr, gateway=gateway, labels=labels
-                )
+                self._claimed[claim] = cidr
+            try:
+                network_id = await self._create(spec, cidr, labels)
+            except VimError as exc:
+                # another client (another nubo replica, say) took the subnet or the
+                # name meanwhile: look again, after a pause that keeps racers apart
+                last = attempt == CREATE_ATTEMPTS - 1
+                if not last and exc.extra.get("status_code") in (403, 409):
+                    await asyncio.sleep(random.uniform(0, 0.05 * (attempt + 1)))
+                    continue
+                raise
+            finally:
+                del self._claimed[claim]
+            gateway = gateway_of(cidr)
+            return Network(id=network_id, name=spec.name, cidr=cidr, gateway=gateway, labels=labels)
         raise VimError(f"create network {spec.name}: gave up after concurrent changes")
+
+    async def _create(self, spec: NetworkSpec, cidr: str, labels: dict[str, str]) -> str:
+        ipam = docker.types.IPAMConfig(
+            pool_configs=[docker.types.IPAMPool(subnet=cidr, gateway=gateway_of(cidr))]
+        )
+        created = await self._engine.call(
+            f"create network {spec.name}",
+            "create_network",
+            spec.name,
+            driver="bridge",
+            ipam=ipam,
+            internal=spec.internal,
+            labels=labels,
+            check_duplicate=True,
+        )
+        network_id: str = created["Id"]
+        return network_id
 
     async def list_networks(self, labels: dict[str, str] | None = None) -> list[Network]:
         filters = {"label": [f"{k}={v}" for k, v in labels.items()]} if labels else None

@@ -94,7 +94,8 @@ class FakeVimDriver:
     ``images`` known images (None: any image exists), ``fail_start_for`` server
     names or images whose start fails, ``unreachable`` makes every call raise
     ``VimUnreachable``, ``delay`` seconds added to each call, ``delay.<call>``
-    seconds added to one call type instead (``delay.start_server=0.3``).
+    seconds added to one call type instead (``delay.start_server=0.3``);
+    ``start_delays`` (attribute only) slows the start of single servers.
     At run time ``crash``, ``vanish`` and ``break_event_streams`` inject faults;
     every server state change is published to the ``events()`` subscribers.
     """
@@ -127,6 +128,10 @@ class FakeVimDriver:
         self._lock = asyncio.Lock()
         #: number of VIM calls made, for benchmarks and tests
         self.calls = 0
+        #: seconds one server's start takes, by server name or image (a slow VNF)
+        self.start_delays: dict[str, float] = {}
+        #: (monotonic time, server name, "start" | "running"): the order starts happened in
+        self.timeline: list[tuple[float, str, str]] = []
         #: one queue per ``events()`` subscriber; None in a queue breaks that stream
         self._subscribers: set[asyncio.Queue[ServerEvent | None]] = set()
 
@@ -311,6 +316,8 @@ class FakeVimDriver:
         if entry.server.status is not ServerStatus.CREATED:
             status = entry.server.status
             raise Conflict(f"server {server_id} is {status}: metadata changes only while CREATED")
+        if entry.container is not None:
+            raise Conflict(f"server {server_id} is prepared: its environment is fixed")
         merged = dict(entry.server.metadata)
         for key, value in metadata.items():  # Pop: an empty value deletes the key
             if value == "":
@@ -320,12 +327,26 @@ class FakeVimDriver:
         entry.server = replace(entry.server, metadata=merged)
         return entry.server
 
+    async def prepare_server(self, server_id: str) -> Server:
+        await self._enter("prepare_server")
+        entry = self._entry(server_id)
+        if entry.server.status is ServerStatus.CREATED and entry.container is None:
+            entry.container = FakeContainer(
+                id=uuid.uuid4().hex, environment=dict(entry.server.metadata)
+            )
+            entry.server = replace(entry.server, ext_id=entry.container.id)
+        return entry.server
+
     async def start_server(self, server_id: str, timeout: float) -> Server:
         await self._enter("start_server")
         entry = self._entry(server_id)
         server = entry.server
         if server.status is ServerStatus.RUNNING:
             return server
+        self.timeline.append((time.monotonic(), server.name, "start"))
+        slow = self.start_delays.get(server.name, self.start_delays.get(server.image, 0.0))
+        if slow > 0:
+            await asyncio.sleep(slow)
         if server.status in _FINAL and entry.container is not None:
             # a stopped server starts again in place, as the Docker driver does
             entry.container.exit_code = None
@@ -342,9 +363,11 @@ class FakeVimDriver:
             detail = f"server {server.name} exited right after start (exit code 1)"
             self._set(entry, ServerStatus.FAILED, detail)
             raise VimError(detail, exit_code=1, log_tail="injected failure")
-        entry.container = FakeContainer(id=uuid.uuid4().hex, environment=dict(server.metadata))
-        entry.server = replace(server, ext_id=entry.container.id)
+        if entry.container is None:
+            entry.container = FakeContainer(id=uuid.uuid4().hex, environment=dict(server.metadata))
+            entry.server = replace(server, ext_id=entry.container.id)
         self._set(entry, ServerStatus.RUNNING)
+        self.timeline.append((time.monotonic(), server.name, "running"))
         return entry.server
 
     async def stop_server(self, server_id: str, timeout: float) -> Server:
