@@ -78,6 +78,14 @@ def own_databases(test_databases: TestDatabases) -> Iterator[None]:
     test_databases.drop_since(mark)
 
 
+@pytest.fixture(autouse=True)
+def cli_session(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI keeps its tokens in a file of the test's own, never in the user's config."""
+    config = tmp_path_factory.mktemp("cli-config") / "config.json"
+    monkeypatch.setenv("NUBO_CONFIG", str(config))
+    monkeypatch.delenv("NUBO_TOKEN", raising=False)
+
+
 @pytest.fixture(scope="session")
 def docker_client() -> Iterator[Any]:
     """A docker SDK client; skips (or fails under NUBO_REQUIRE_DOCKER) without an engine."""
