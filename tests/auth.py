@@ -8,9 +8,11 @@ their tokens from the token service directly (no password hashing at all).
 
 from __future__ import annotations
 
+from time import time
 from typing import Any
 
 from nubo.app import Nubo
+from nubo.auth.tokens import TokenService
 from nubo.model.identity import Principal, Role
 
 ADMIN = "admin"
@@ -50,3 +52,44 @@ async def token_for(
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+async def expired_token(app: Nubo, user: str = ADMIN) -> str:
+    """A token of ``user`` signed with the live key, that expired an hour ago."""
+    account = await app.repositories.identity.get_user(user)
+    principal = Principal(
+        subject=account.id,
+        name=account.name,
+        project_id=account.roles[0].project_id,
+        role=account.roles[0].role,
+        system_admin=account.system_admin,
+    )
+    past = TokenService(
+        app.repositories.tokens, app.auth.tokens.policy, clock=lambda: time() - 7200
+    )
+    return (await past.issue(principal, account.generation, refresh=False)).access_token
+
+
+async def revoked_token(app: Nubo, user: str = ADMIN) -> str:
+    token = await token_for(app, user)
+    assert await app.auth.tokens.revoke(token) is not None
+    return token
+
+
+async def add_user(
+    app: Nubo, name: str, roles: dict[str, Role], *, password: str = "password-of-" + "test"
+) -> None:
+    """A user with roles in projects (by name), made as a system administrator would."""
+    admin = await app.repositories.identity.get_user(ADMIN)
+    caller = Principal(
+        subject=admin.id, name=admin.name, project_id="", role=Role.ADMIN, system_admin=True
+    )
+    await app.auth.identity.create_user(caller, name, password, roles=list(roles.items()))
+
+
+async def add_project(app: Nubo, name: str) -> str:
+    admin = await app.repositories.identity.get_user(ADMIN)
+    caller = Principal(
+        subject=admin.id, name=admin.name, project_id="", role=Role.ADMIN, system_admin=True
+    )
+    return (await app.auth.identity.create_project(caller, name, "")).id
