@@ -39,7 +39,7 @@ class SqlTokenStore:
     async def delete_signing_keys(self, retired_before: datetime) -> int:
         async with self._engine.begin() as conn:
             result = await conn.execute(
-                delete(signing_keys).where(signing_keys.c.retired_at < to_utc(retired_before))
+                delete(signing_keys).where(signing_keys.c.retired_at <= to_utc(retired_before))
             )
         return int(result.rowcount)
 

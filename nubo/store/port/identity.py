@@ -73,7 +73,7 @@ class TokenRepository(Protocol):
         ...
 
     async def delete_signing_keys(self, retired_before: datetime) -> int:
-        """Drop keys retired before that instant: the tokens they signed have expired."""
+        """Drop keys retired at or before that instant: the tokens they signed have expired."""
         ...
 
     async def revoke(self, token_id: str, expires_at: datetime) -> None:
