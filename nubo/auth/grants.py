@@ -55,18 +55,20 @@ class Grants:
         self._per_user = RateLimiter(limits.per_user, limits.period)
         self._per_address = RateLimiter(limits.per_address, limits.period)
 
-    def limit(self, address: str, name: str) -> None:
+    def limit(self, address: str, name: str | None) -> None:
         """Count one token request; ``TooManyRequests`` with the seconds to wait."""
-        for limiter, key, what in (
-            (self._per_address, address, "client address"),
-            (self._per_user, name, "user"),
-        ):
-            wait = limiter.take(key)
-            if wait is not None:
-                log.warning("auth.rate_limited by=%s", what)
-                raise TooManyRequests(
-                    f"too many token requests for this {what}; retry in {wait} s", wait
-                )
+        self._limit(self._per_address, address, "client address")
+        if name is not None:
+            self._limit(self._per_user, name, "user")
+
+    @staticmethod
+    def _limit(limiter: RateLimiter, key: str, what: str) -> None:
+        wait = limiter.take(key)
+        if wait is not None:
+            log.warning("auth.rate_limited by=%s", what)
+            raise TooManyRequests(
+                f"too many token requests for this {what}; retry in {wait} s", wait
+            )
 
     async def password(
         self, address: str, username: str, password: str, project: str | None
@@ -119,13 +121,15 @@ class Grants:
 
     async def refresh(self, address: str, refresh_token: str) -> IssuedToken:
         """A new access token for a refresh token, which is used up (a new one comes along)."""
-        self.limit(address, "refresh")
+        self.limit(address, None)
         try:
             principal = await self._tokens.verify(refresh_token, kind=REFRESH)
         except Unauthorized as exc:
             raise InvalidGrant(
                 f"refresh token refused: {exc.detail}", error="invalid_grant"
             ) from None
+        # counted per user once the token says whose it is (checking it hashes nothing)
+        self._limit(self._per_user, f"user:{principal.name}", "user")
         await self._tokens.revoke(refresh_token)
         try:
             user = await self._identity.get_user(principal.subject)

@@ -97,7 +97,6 @@ class Database:
         await self._engine.dispose()
 
 
-
 def ensure_sqlite_directory(url: URL) -> None:
     """Make the directory of a SQLite file: on a first start it does not exist yet."""
     database = url.database

@@ -254,6 +254,24 @@ async def test_token_requests_are_rate_limited_per_user_and_per_address(tmp_path
         assert (await login(http, "someone", "x")).status_code == 429
 
 
+async def test_refreshes_count_against_their_own_user(tmp_path: Path) -> None:
+    limits = {"token_rate_per_user": 3, "token_rate_per_address": 100}
+    async with running(fake_nubo(tmp_path, **limits)) as app, asgi_client(app.api()) as http:
+        await add_user(app, "alice", {"default": Role.USER})
+        await add_user(app, "bob", {"default": Role.USER})
+
+        async def refreshed(refresh: str) -> httpx.Response:
+            form = {"grant_type": "refresh_token", "refresh_token": refresh}
+            return await http.post("/oauth/token", data=form)
+
+        tokens = (await login(http, "alice", PASSWORD)).json()
+        for _ in range(2):
+            tokens = (await refreshed(tokens["refresh_token"])).json()
+        assert (await refreshed(tokens["refresh_token"])).status_code == 429
+        bob = (await login(http, "bob", PASSWORD)).json()
+        assert (await refreshed(bob["refresh_token"])).status_code == 200
+
+
 async def test_an_unexpected_error_answers_an_id_that_is_in_the_log(
     app: Nubo, http: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
 ) -> None:
