@@ -96,6 +96,7 @@ class IdentityService:
             roles=await self._memberships(roles),
         )
         await self._identity.add_user(user)
+        self._tokens.invalidate()
         log.info("auth.user_created user=%s by=%s", user.name, caller.name)
         return user
 

@@ -32,8 +32,12 @@ ISSUER = "nubo"
 ALGORITHM = "HS256"
 ACCESS = "access"
 REFRESH = "refresh"
-#: a valid token naming something unknown reads the state again, at most this often (s)
+#: a token naming an unknown key reads the state again, at most this often (s): the key
+#: may be new (a rotation on another replica), or the token forged
 _FORCED_REFRESH_GAP = 0.1
+#: a valid token issued after the state was read, naming a holder the state does not know
+#: (yet), reads it again at most this often (s)
+_NEWER_HOLDER_GAP = 0.01
 _REQUIRED = ["exp", "iat", "sub", "jti", "typ", "gen", "prj", "role"]
 
 
@@ -121,9 +125,11 @@ class TokenService:
             raise Unauthorized("the bearer token was revoked", error="invalid_token")
         holders = state.clients if claims.get("cli") else state.users
         known = holders.get(str(claims["sub"]))
-        if known is None or known < int(claims["gen"]):
-            # the holder may be newer than this replica's state: read it once more
-            state = await self._refresh(_FORCED_REFRESH_GAP)
+        if (known is None or known < int(claims["gen"])) and int(
+            claims["iat"]
+        ) + 1 > self._loaded_at:
+            # issued after this replica read its state: the holder may be newer than it
+            state = await self._refresh(_NEWER_HOLDER_GAP)
             holders = state.clients if claims.get("cli") else state.users
             known = holders.get(str(claims["sub"]))
         if known != int(claims["gen"]):
