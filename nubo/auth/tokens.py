@@ -125,10 +125,9 @@ class TokenService:
             raise Unauthorized("the bearer token was revoked", error="invalid_token")
         holders = state.clients if claims.get("cli") else state.users
         known = holders.get(str(claims["sub"]))
-        if (known is None or known < int(claims["gen"])) and int(
-            claims["iat"]
-        ) + 1 > self._loaded_at:
-            # issued after this replica read its state: the holder may be newer than it
+        issued_after_state = int(claims["iat"]) + 1 > self._loaded_at
+        if (known is None or known < int(claims["gen"])) and issued_after_state:
+            # the holder may be newer than this replica's state: read it once more
             state = await self._refresh(_NEWER_HOLDER_GAP)
             holders = state.clients if claims.get("cli") else state.users
             known = holders.get(str(claims["sub"]))
