@@ -223,9 +223,12 @@ class ConfigResult:
 class Replicas:
     """HTTP clients of every replica; requests go round-robin."""
 
-    def __init__(self, urls: list[str]) -> None:
+    def __init__(self, servers: list[nuboproc.NuboServer]) -> None:
         limits = httpx.Limits(max_connections=1000, max_keepalive_connections=200)
-        self.clients = [httpx.AsyncClient(base_url=u, limits=limits, timeout=30) for u in urls]
+        self.clients = [
+            httpx.AsyncClient(base_url=s.url, limits=limits, timeout=30, headers=s.headers)
+            for s in servers
+        ]
         self._next = itertools.cycle(self.clients)
 
     def next(self) -> httpx.AsyncClient:
@@ -343,7 +346,7 @@ async def _run_servers(
         pids = [server.start() for server in servers]  # one after the other: one default VIM
         sampler = nuboproc.Sampler(pids)
         sampler.start()
-        clients = Replicas([s.url for s in servers])
+        clients = Replicas(servers)
         try:
             live, rates = await _measure(clients, sampler, args, delays)
         finally:

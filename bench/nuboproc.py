@@ -119,8 +119,15 @@ class Sampler(threading.Thread):
         return Usage(max(s[1] for s in window), mean, max(rates, default=0.0))
 
 
+#: the initial administrator's password of every benchmark server
+ADMIN_PASSWORD = "bench-admin-password"
+
+
 class NuboServer:
-    """One test server on a free loopback port with its own data directory and log."""
+    """One test server on a free loopback port with its own data directory and log.
+
+    Once started it holds an administrator's token (``token``, ``headers``).
+    """
 
     def __init__(
         self,
@@ -136,8 +143,9 @@ class NuboServer:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = data_dir / "nubo.log"
-        self.env = env
+        self.env = {"NUBO_ADMIN_PASSWORD": ADMIN_PASSWORD} | env
         self.proc: subprocess.Popen[bytes] | None = None
+        self.token = ""
 
     def start(self) -> int:
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -156,10 +164,23 @@ class NuboServer:
                 raise SystemExit(f"nubo exited:\n{self.log_tail()}")
             with contextlib.suppress(httpx.TransportError):
                 if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
+                    self.token = self._login()
                     return self.proc.pid
             time.sleep(0.1)
         self.stop()
         raise SystemExit(f"nubo did not answer within 60 s:\n{self.log_tail()}")
+
+    def _login(self) -> str:
+        form = {"grant_type": "password", "username": "admin", "password": ADMIN_PASSWORD}
+        answer = httpx.post(f"{self.url}/oauth/token", data=form, timeout=30)
+        if answer.status_code != 200:
+            raise SystemExit(f"cannot log in to {self.url}: {answer.text}")
+        token: str = answer.json()["access_token"]
+        return token
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
 
     def log_tail(self) -> str:
         return self.log_path.read_text(errors="replace")[-3000:]

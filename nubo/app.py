@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import FastAPI
 
 from nubo.api.server import ApiServices, create_api
+from nubo.auth import Auth, HashCost, RateLimits, TokenPolicy, build_auth
 from nubo.autoscale.loops import AutoScaling, build_autoscaling
 from nubo.catalogue.nsd import NsdCatalogue
 from nubo.catalogue.packages import VnfPackageCatalogue
@@ -44,6 +46,7 @@ from nubo.store.alarms import SqlAlarmRepository
 from nubo.store.database import Database
 from nubo.store.database import probe as probe_database
 from nubo.store.decisions import SqlDecisionStore
+from nubo.store.identity import SqlIdentityRepository
 from nubo.store.kpis import SqlKpiStore
 from nubo.store.leases import SqlLeadership, SqlLeases
 from nubo.store.memory import SqlLoopMemory
@@ -55,6 +58,7 @@ from nubo.store.packages import SqlPackageStore
 from nubo.store.port import (
     AlarmRepository,
     DecisionRepository,
+    IdentityRepository,
     KpiRepository,
     Leadership,
     LoopMemory,
@@ -66,10 +70,12 @@ from nubo.store.port import (
     Outbox,
     PackageRepository,
     SubscriptionRepository,
+    TokenRepository,
     VimRepository,
 )
 from nubo.store.records import SqlNsRecordRepository
 from nubo.store.subscriptions import SqlSubscriptionStore
+from nubo.store.tokens import SqlTokenStore
 from nubo.store.vims import SqlVimRepository
 from nubo.vim import docker as docker_vim
 from nubo.vim.registry import DriverRegistry
@@ -103,6 +109,8 @@ class Repositories:
     kpis: KpiRepository
     decisions: DecisionRepository
     memory: LoopMemory
+    identity: IdentityRepository
+    tokens: TokenRepository
     #: the per-NS locks this replica takes
     leases: NsLeases
     #: this replica's claims to lead background work (loops, notification delivery)
@@ -126,6 +134,8 @@ def build_repositories(database: Database, replica: str, lease_seconds: float) -
         kpis=SqlKpiStore(database),
         decisions=SqlDecisionStore(database),
         memory=SqlLoopMemory(database),
+        identity=SqlIdentityRepository(database),
+        tokens=SqlTokenStore(database),
         leases=SqlLeases(database, replica, ttl=lease_seconds),
         leadership=SqlLeadership(database, replica, ttl=lease_seconds),
     )
@@ -152,6 +162,7 @@ class Nubo:
     monitoring: Monitoring
     autoscaling: AutoScaling
     kpis: Kpis
+    auth: Auth
     started: bool = field(default=False)
     #: whether this replica runs the background loops (one replica does at a time)
     leading: bool = field(default=False)
@@ -161,6 +172,9 @@ class Nubo:
     async def start(self) -> None:
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         await self.database.init()
+        generated = await self.auth.start(self.settings.initial_admin_password())
+        if generated is not None:
+            _announce_admin_password(generated)
         await self.runner.start()
         await self.subscriptions.start()
         await self.vims.ensure_default(
@@ -271,6 +285,7 @@ class Nubo:
                 ns=self.ns,
                 catalogue=self.catalogue,
                 vims=self.vims,
+                auth=self.auth,
                 alarms=self.fault.alarms,
                 metrics=self.monitoring.reader if self.settings.monitoring else None,
                 autoscaling=self.autoscaling if self.settings.autoscaling else None,
@@ -368,6 +383,25 @@ def build(
         interval=settings.metrics_interval,
         notify=subscriptions.publish_kpi_event,
     )
+    auth = build_auth(
+        repos.identity,
+        repos.tokens,
+        cost=HashCost(
+            time_cost=settings.password_time_cost,
+            memory_cost_kib=settings.password_memory_cost,
+            parallelism=settings.password_parallelism,
+        ),
+        policy=TokenPolicy(
+            access_ttl=settings.token_ttl,
+            refresh_ttl=settings.refresh_token_ttl,
+            sync_interval=settings.token_sync_interval,
+        ),
+        limits=RateLimits(
+            per_user=settings.token_rate_per_user,
+            per_address=settings.token_rate_per_address,
+            period=settings.token_rate_period,
+        ),
+    )
     return Nubo(
         settings,
         database,
@@ -386,6 +420,19 @@ def build(
         monitoring,
         autoscaling,
         kpis,
+        auth,
+    )
+
+
+def _announce_admin_password(password: str) -> None:
+    """Show a generated administrator password once, on the terminal, never in the log."""
+    print(
+        "\n  nubo: the initial administrator is 'admin' with the password\n"
+        f"      {password}\n"
+        "  It is shown only this once: log in with `nubo login` and change it\n"
+        "  (`nubo user passwd admin`), or set NUBO_ADMIN_PASSWORD(_FILE) before a first start.\n",
+        file=sys.stderr,
+        flush=True,
     )
 
 

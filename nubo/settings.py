@@ -67,6 +67,24 @@ class Settings:
     notification_allowed_hosts: str = ""
     #: items per page of a SOL005 list; the next page is linked (SOL013 §5.4)
     page_size: int = 100
+    #: the password of the administrator ``admin`` made on a first start; else from the
+    #: file ``admin_password_file`` names; else one is generated and printed once
+    admin_password: str = field(default="", repr=False)
+    admin_password_file: str = ""
+    #: seconds an access token lives; a refresh token lives ``refresh_token_ttl``
+    token_ttl: float = 3600.0
+    refresh_token_ttl: float = 7 * 86400.0
+    #: seconds a replica trusts its copy of revocations and signing keys: a token revoked
+    #: on another replica is refused here within that time (at once on this one)
+    token_sync_interval: float = 1.0
+    #: Argon2id cost of password and client secret hashes (RFC 9106's second choice)
+    password_time_cost: int = 3
+    password_memory_cost: int = 65536
+    password_parallelism: int = 4
+    #: token requests allowed per user (or API client) and per client address, per period
+    token_rate_per_user: int = 10
+    token_rate_per_address: int = 30
+    token_rate_period: float = 60.0
 
     @property
     def replica(self) -> str:
@@ -75,6 +93,21 @@ class Settings:
     @property
     def db_url(self) -> str:
         return self.database_url or f"sqlite+aiosqlite:///{self.data_dir / 'nubo.db'}"
+
+    def initial_admin_password(self) -> str | None:
+        """The initial administrator's password from the settings; ``None``: generate one."""
+        if self.admin_password:
+            return self.admin_password
+        if self.admin_password_file:
+            path = Path(self.admin_password_file).expanduser()
+            try:
+                text = path.read_text().strip()
+            except OSError as exc:
+                raise ValueError(f"NUBO_ADMIN_PASSWORD_FILE={path}: {exc.strerror}") from None
+            if not text:
+                raise ValueError(f"NUBO_ADMIN_PASSWORD_FILE={path} is empty")
+            return text
+        return None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -110,6 +143,17 @@ class Settings:
             "notification_queue_size": int,
             "notification_allowed_hosts": str,
             "page_size": int,
+            "admin_password": str,
+            "admin_password_file": str,
+            "token_ttl": float,
+            "refresh_token_ttl": float,
+            "token_sync_interval": float,
+            "password_time_cost": int,
+            "password_memory_cost": int,
+            "password_parallelism": int,
+            "token_rate_per_user": int,
+            "token_rate_per_address": int,
+            "token_rate_period": float,
         }
         for name, cast in casts.items():
             raw = env.get("NUBO_" + name.upper())

@@ -16,6 +16,16 @@ mkdir -p var
 
 json() { "$PY" -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 
+# The initial administrator's password: nubo makes the user 'admin' with it on its first
+# start, and this script logs in with it. Generated once, kept private in var/.
+if [ -z "${NUBO_ADMIN_PASSWORD:-}" ]; then
+  export NUBO_ADMIN_PASSWORD_FILE="${NUBO_ADMIN_PASSWORD_FILE:-$PWD/var/admin-password}"
+  if [ ! -s "$NUBO_ADMIN_PASSWORD_FILE" ]; then
+    (umask 077; "$PY" -c "import secrets; print(secrets.token_urlsafe(18))" >"$NUBO_ADMIN_PASSWORD_FILE")
+    echo "[nubo] generated the administrator's password in $NUBO_ADMIN_PASSWORD_FILE"
+  fi
+fi
+
 if ! curl -fsS "$URL/health" >/dev/null 2>&1; then
   echo "[nubo] starting the orchestrator at $URL (log: var/nubo.log)"
   nohup "$NUBO" serve >var/nubo.log 2>&1 &
@@ -27,6 +37,16 @@ if ! curl -fsS "$URL/health" >/dev/null 2>&1; then
   curl -fsS "$URL/health" >/dev/null || { echo "nubo did not start; see var/nubo.log"; exit 1; }
 else
   echo "[nubo] orchestrator already running at $URL"
+fi
+
+echo "[nubo] logging in as admin"
+if [ -n "${NUBO_ADMIN_PASSWORD:-}" ]; then
+  login=("$NUBO" login --username admin --password-stdin)
+  printf '%s\n' "$NUBO_ADMIN_PASSWORD" | "${login[@]}"
+else
+  "$NUBO" login --username admin --password-file "$NUBO_ADMIN_PASSWORD_FILE" || {
+    echo "nubo refused the password in $NUBO_ADMIN_PASSWORD_FILE: its database was set up with"
+    echo "another one (set NUBO_ADMIN_PASSWORD, or log in with 'nubo login')"; exit 1; }
 fi
 
 NSD_ID="$("$NUBO" nsd list --json | json "next((n['id'] for n in d if n['name']=='docker-test-NS-sipp'), '')")"
@@ -66,6 +86,6 @@ The SIPp service is running as NS $NSR_ID.
   scale in:   $NUBO ns scale-in $NSR_ID sipp-client
   stats:      docker exec \$(docker ps -q --filter label=io.nubo.vnfr-id=$CLIENT_VNFR | head -1) sipp-stats
   terminate:  $NUBO ns terminate $NSR_ID
-  API:        $URL/docs  (OpenAPI: $URL/openapi.json)
+  API:        $URL/docs  (OpenAPI: $URL/openapi.json; token: $NUBO login)
   stop nubo:  kill \$(cat var/nubo.pid)
 MSG

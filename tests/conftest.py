@@ -30,6 +30,7 @@ from nubo.store.database import Database
 from nubo.testing import registry_with_fake
 from nubo.vim.docker import DockerVimDriver
 from nubo.vim.port import LABEL_NS, VimConfig
+from tests.auth import TEST_AUTH_SETTINGS, token_for
 from tests.databases import (
     TestDatabases,
     close_test_databases,
@@ -75,6 +76,14 @@ def own_databases(test_databases: TestDatabases) -> Iterator[None]:
     mark = test_databases.mark()
     yield
     test_databases.drop_since(mark)
+
+
+@pytest.fixture(autouse=True)
+def cli_session(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI keeps its tokens in a file of the test's own, never in the user's config."""
+    config = tmp_path_factory.mktemp("cli-config") / "config.json"
+    monkeypatch.setenv("NUBO_CONFIG", str(config))
+    monkeypatch.delenv("NUBO_TOKEN", raising=False)
 
 
 @pytest.fixture(scope="session")
@@ -181,7 +190,7 @@ def fake_nubo(
     """
     if not background:
         settings = {"fault_management": False, "monitoring": False, "autoscaling": False} | settings
-    settings = {"database_url": database_url_for(data_dir)} | settings
+    settings = {"database_url": database_url_for(data_dir)} | TEST_AUTH_SETTINGS | settings
     config = Settings(data_dir=data_dir, default_vim_type="fake", **settings)
     return build(config, registry=registry_with_fake(), fault_hook=fault_hook)
 
@@ -200,7 +209,12 @@ def docker_nubo(
     """
     if not background:
         settings = {"fault_management": False, "monitoring": False, "autoscaling": False} | settings
-    defaults = {"start_timeout": 30, "op_timeout": 120, "database_url": database_url_for(data_dir)}
+    defaults = {
+        "start_timeout": 30,
+        "op_timeout": 120,
+        "database_url": database_url_for(data_dir),
+        **TEST_AUTH_SETTINGS,
+    }
     config = Settings(data_dir=data_dir, **(defaults | settings))
     return build(config, fault_hook=fault_hook)
 
@@ -223,7 +237,7 @@ async def running(app: Nubo, docker_client: Any = None) -> AsyncIterator[Nubo]:
 
 
 @contextlib.asynccontextmanager
-async def api_client(app: Nubo) -> AsyncIterator[httpx.AsyncClient]:
-    """An HTTP client of the orchestrator's API, in process (no socket)."""
-    async with asgi_client(app.api()) as client:
+async def api_client(app: Nubo, user: str = "admin") -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client of the (started) orchestrator's API, in process, logged in as ``user``."""
+    async with asgi_client(app.api(), token=await token_for(app, user)) as client:
         yield client

@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 
 from nubo.testing import CRASH_AT_VARIABLE
+from tests.auth import ADMIN, ADMIN_PASSWORD, TEST_AUTH_ENV, bearer
 from tests.databases import database_url_for
 
 NUBO = str(Path(sys.executable).parent / "nubo")
@@ -50,6 +51,8 @@ class NuboProcess:
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None
         self.log_path = data_dir / "nubo.log"
+        #: the administrator's access token, got at each start
+        self.token = ""
 
     def start(self, crash_at: str = "", **env: str) -> NuboProcess:
         """Start and wait until healthy; ``crash_at`` (test server only) arms a SIGKILL."""
@@ -67,6 +70,7 @@ class NuboProcess:
                 "NUBO_DATABASE_URL": self.database_url,
                 CRASH_AT_VARIABLE: crash_at,
             }
+            | TEST_AUTH_ENV
             | env,
         )
         log.close()
@@ -76,10 +80,22 @@ class NuboProcess:
                 raise AssertionError(f"nubo serve exited: {self.log()}")
             try:
                 if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
+                    self.token = self.login()
                     return self
             except httpx.TransportError:
                 time.sleep(0.1)
         raise AssertionError(f"nubo serve did not answer: {self.log()}")
+
+    def login(self, user: str = ADMIN, password: str = ADMIN_PASSWORD, **params: str) -> str:
+        """An access token by the password grant, as ``nubo login`` gets it."""
+        answer = httpx.post(
+            f"{self.url}/oauth/token",
+            data={"grant_type": "password", "username": user, "password": password, **params},
+            timeout=30,
+        )
+        assert answer.status_code == 200, answer.text
+        token: str = answer.json()["access_token"]
+        return token
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")[-3000:]
@@ -103,7 +119,9 @@ class NuboProcess:
         self.proc = None
 
     def api(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        return httpx.request(method, f"{self.url}{path}", timeout=30, **kwargs)
+        """A request as the administrator (``headers`` may override the token)."""
+        headers = bearer(self.token) | kwargs.pop("headers", {})
+        return httpx.request(method, f"{self.url}{path}", timeout=30, headers=headers, **kwargs)
 
     def wait_op(self, location: str, timeout: float = 120) -> dict[str, Any]:
         deadline = time.monotonic() + timeout

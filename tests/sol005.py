@@ -37,10 +37,15 @@ class CheckedTransport(httpx.ASGITransport):
 
 @contextlib.asynccontextmanager
 async def asgi_client(
-    api: Any, *, version: str | None = SOL005_VERSION
+    api: Any, *, version: str | None = SOL005_VERSION, token: str | None = None
 ) -> AsyncIterator[httpx.AsyncClient]:
-    """An HTTP client of an ASGI app, in process (no socket), speaking SOL005's version."""
+    """An HTTP client of an ASGI app, in process (no socket), speaking SOL005's version.
+
+    With ``token`` every request carries it as its bearer token.
+    """
     headers = {"Version": version} if version is not None else {}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
     async with httpx.AsyncClient(
         transport=CheckedTransport(app=api), base_url="http://nubo", headers=headers
     ) as client:

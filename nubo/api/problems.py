@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -26,6 +27,7 @@ _HTTP_CODES = {
     409: "CONFLICT",
     415: "UNSUPPORTED_MEDIA_TYPE",
     422: "UNPROCESSABLE",
+    429: "TOO_MANY_REQUESTS",
 }
 
 
@@ -33,10 +35,17 @@ def problem_response(problem: dict[str, Any]) -> JSONResponse:
     return JSONResponse(problem, status_code=int(problem["status"]), media_type=PROBLEM_JSON)
 
 
+def error_response(exc: NuboError, instance: str) -> JSONResponse:
+    """The problem document of a nubo error, with the headers it needs (``Retry-After`` ...)."""
+    response = problem_response(exc.to_problem(instance=instance))
+    response.headers.update(exc.response_headers())
+    return response
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     async def nubo_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, NuboError)
-        return problem_response(exc.to_problem(instance=request.url.path))
+        return error_response(exc, request.url.path)
 
     async def validation_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
@@ -78,15 +87,25 @@ def install_problem_handlers(app: FastAPI) -> None:
         )
 
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("api.unexpected path=%s", request.url.path)
+        # the exception's text may carry anything (a secret, a token, a record): it goes to
+        # the log under an id, and the caller gets only the id to quote
+        error_id = uuid.uuid4().hex
+        log.error(
+            "api.unexpected error_id=%s method=%s path=%s",
+            error_id,
+            request.method,
+            request.url.path,
+            exc_info=exc,
+        )
         return problem_response(
             {
                 "type": "https://nubo.dev/problems/internal",
                 "title": "Internal error",
                 "status": 500,
-                "detail": f"{type(exc).__name__}: {str(exc)[:300]}",
+                "detail": f"an internal error occurred; the server's log has it as {error_id}",
                 "code": "INTERNAL",
                 "instance": request.url.path,
+                "errorId": error_id,
             }
         )
 

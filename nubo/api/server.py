@@ -6,11 +6,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from fastapi import FastAPI
+from fastapi import APIRouter, Depends, FastAPI
+from fastapi.routing import APIRoute
 
 import nubo
 from nubo.api.alarms import router as alarms_router
 from nubo.api.autoscale import router as autoscale_router
+from nubo.api.identity import router as identity_router
 from nubo.api.kpis import router as kpis_router
 from nubo.api.metrics import router as metrics_router
 from nubo.api.negotiation import VersionNegotiation
@@ -18,10 +20,18 @@ from nubo.api.negotiation import router as versions_router
 from nubo.api.nsd import router as nsd_router
 from nubo.api.nslcm import router as nslcm_router
 from nubo.api.nslcm_ops import router as nslcm_ops_router
+from nubo.api.oauth import router as oauth_router
 from nubo.api.openbaton import router as openbaton_router
 from nubo.api.problems import install_problem_handlers
+from nubo.api.security import (
+    Authentication,
+    authorize,
+    check_permissions,
+    document_permissions,
+)
 from nubo.api.subscriptions import router as subscriptions_router
 from nubo.api.vnfpkgm import router as vnfpkgm_router
+from nubo.auth import Auth
 from nubo.autoscale.loops import AutoScaling
 from nubo.catalogue.nsd import NsdCatalogue
 from nubo.catalogue.packages import VnfPackageCatalogue
@@ -41,6 +51,8 @@ class ApiServices:
     ns: NsService
     catalogue: NsdCatalogue
     vims: VimService
+    #: tokens, grants, users and projects: every route but a few needs a token
+    auth: Auth
     alarms: AlarmService | None = None
     metrics: MetricsReader | None = None
     autoscaling: AutoScaling | None = None
@@ -75,21 +87,37 @@ def create_api(services: ApiServices) -> FastAPI:
     )
     app.state.services = services
     install_problem_handlers(app)
+    # added first, so inside the negotiation: a 401 under a SOL005 prefix carries Version too
+    app.add_middleware(Authentication, tokens=lambda: services.auth.tokens)
     app.add_middleware(VersionNegotiation)
-    app.include_router(versions_router)
-    app.include_router(openbaton_router)
-    app.include_router(alarms_router)
-    app.include_router(metrics_router)
-    app.include_router(autoscale_router)
-    app.include_router(kpis_router)
-    app.include_router(nsd_router)
-    app.include_router(vnfpkgm_router)
-    app.include_router(nslcm_router)
-    app.include_router(nslcm_ops_router)
-    app.include_router(subscriptions_router)
-
-    @app.get("/health", tags=["system"])
-    async def health() -> dict[str, str]:
-        return {"status": "ok", "version": nubo.__version__}
-
+    routers = [
+        oauth_router,
+        identity_router,
+        versions_router,
+        openbaton_router,
+        alarms_router,
+        metrics_router,
+        autoscale_router,
+        kpis_router,
+        nsd_router,
+        vnfpkgm_router,
+        nslcm_router,
+        nslcm_ops_router,
+        subscriptions_router,
+        system_router,
+    ]
+    check_permissions(
+        route for router in routers for route in router.routes if isinstance(route, APIRoute)
+    )
+    for router in routers:
+        app.include_router(router, dependencies=[Depends(authorize)])
+    document_permissions(app)
     return app
+
+
+system_router = APIRouter(tags=["system"])
+
+
+@system_router.get("/health")
+async def health() -> dict[str, str]:
+    return {"status": "ok", "version": nubo.__version__}

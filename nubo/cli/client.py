@@ -18,6 +18,7 @@ import click
 import httpx
 
 from nubo.api.versions import api_of
+from nubo.cli.credentials import TokenSource
 
 DEFAULT_URL = "http://127.0.0.1:8080"
 API = "/api/v1"
@@ -38,6 +39,18 @@ class ApiError(click.ClickException):
 
     def show(self, file: IO[Any] | None = None) -> None:
         click.echo(format_problem(self.problem), file=file, err=True)
+
+
+class NotLoggedIn(ApiError):
+    """401: no token, or one the server no longer takes; the answer says how to get one."""
+
+    def __init__(self, problem: dict[str, Any], url: str) -> None:
+        super().__init__(problem)
+        self.url = url
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        super().show(file)
+        click.echo(f"  log in first: nubo --url {self.url} login", file=file, err=True)
 
 
 class OperationFailed(click.ClickException):
@@ -130,9 +143,11 @@ class NuboClient:
         transport: httpx.BaseTransport | None = None,
         timeout: float = 30.0,
         prefix: str = API,
+        tokens: TokenSource | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.prefix = prefix
+        self._tokens = tokens
         self._http = httpx.Client(base_url=self.base_url, transport=transport, timeout=timeout)
 
     def close(self) -> None:
@@ -159,10 +174,32 @@ class NuboClient:
             headers["Version"] = api.current
         if content_type:
             headers["Content-Type"] = content_type
+        response = self._send(method, path, body, params, headers, content, idempotency_key)
+        if response.status_code == 401 and self._tokens is not None and self._tokens.refresh():
+            # the saved token expired meanwhile (or was revoked): once more with the new one
+            response = self._send(method, path, body, params, headers, content, idempotency_key)
+        if response.status_code == 401:
+            raise NotLoggedIn(problem_of(response), self.base_url)
+        if response.status_code >= 400:
+            raise ApiError(problem_of(response))
+        return response
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        body: Any,
+        params: dict[str, str] | None,
+        headers: dict[str, str],
+        content: bytes | None,
+        idempotency_key: str | None,
+    ) -> httpx.Response:
+        if self._tokens is not None:
+            headers = headers | self._tokens.header()
         attempts = 3 if idempotency_key else 1
         for attempt in range(1, attempts + 1):
             try:
-                response = self._http.request(
+                return self._http.request(
                     method,
                     self.prefix + path,
                     json=body,
@@ -170,16 +207,13 @@ class NuboClient:
                     params=params,
                     headers=headers,
                 )
-                break
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
                 raise Unreachable(self.base_url, str(exc) or type(exc).__name__) from None
             except httpx.TransportError as exc:
                 # the server may have acted on the request: only a keyed retry is safe
                 if attempt == attempts:
                     raise Unreachable(self.base_url, f"{type(exc).__name__}: {exc}") from None
-        if response.status_code >= 400:
-            raise ApiError(problem_of(response))
-        return response
+        raise AssertionError("unreachable")
 
     def get(self, path: str, params: dict[str, str] | None = None) -> Any:
         """The JSON answer; a paged SOL005 list is followed to its last page."""
@@ -226,23 +260,34 @@ class CliConfig:
     sleep: Callable[[float], None] = time.sleep
     _client: NuboClient | None = field(default=None, repr=False)
     _root: NuboClient | None = field(default=None, repr=False)
+    _tokens: TokenSource | None = field(default=None, repr=False)
+
+    def tokens(self) -> TokenSource:
+        """The saved session of this URL (or ``NUBO_TOKEN``) that every request sends."""
+        if self._tokens is None or self._tokens.credentials.url != self.url.rstrip("/"):
+            self._tokens = TokenSource(self.url, transport=self.transport)
+        return self._tokens
 
     def client(self) -> NuboClient:
         """A client of the Open Baton routes (paths relative to ``/api/v1``)."""
         if self._client is None:
-            self._client = NuboClient(self.url, transport=self.transport)
+            self._client = NuboClient(self.url, transport=self.transport, tokens=self.tokens())
         return self._client
 
     def root(self) -> NuboClient:
         """A client taking whole paths (``/nslcm/v1/...``, ``/nsd/v1/...``)."""
         if self._root is None:
-            self._root = NuboClient(self.url, transport=self.transport, prefix="")
+            self._root = NuboClient(
+                self.url, transport=self.transport, prefix="", tokens=self.tokens()
+            )
         return self._root
 
     @contextmanager
     def api(self, prefix: str, timeout: float = 30.0) -> Iterator[NuboClient]:
         """A client of one API (``/nsfm/v1``, ``/nslcm/v1``, ...) for the length of a block."""
-        client = NuboClient(self.url, transport=self.transport, timeout=timeout, prefix=prefix)
+        client = NuboClient(
+            self.url, transport=self.transport, timeout=timeout, prefix=prefix, tokens=self.tokens()
+        )
         try:
             yield client
         finally:

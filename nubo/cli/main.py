@@ -25,7 +25,9 @@ from nubo.cli.client import (
     json_option,
     pass_config,
 )
+from nubo.cli.identity import COMMANDS as IDENTITY_COMMANDS
 from nubo.cli.kpis import history, kpi
+from nubo.cli.login import COMMANDS as LOGIN_COMMANDS
 from nubo.cli.metrics import metrics
 from nubo.cli.ns import ns
 from nubo.cli.ops import TASK_COMMANDS, op_list
@@ -63,6 +65,8 @@ main.add_command(kpi)
 main.add_command(history)
 main.add_command(package)
 main.add_command(subscription)
+for _command in [*LOGIN_COMMANDS, *IDENTITY_COMMANDS]:
+    main.add_command(_command)
 
 
 # -- serve ------------------------------------------------------------------------

@@ -53,6 +53,10 @@ class NuboError(Exception):
             problem["cause"] = _truncate(f"{type(self.__cause__).__name__}: {self.__cause__}")
         return problem
 
+    def response_headers(self) -> dict[str, str]:
+        """HTTP headers the answer carrying this error needs (``WWW-Authenticate`` ...)."""
+        return {}
+
 
 def _truncate(text: str, limit: int = 500) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
@@ -209,3 +213,51 @@ class ErrorInfo:
                 "detail": _truncate(f"{type(exc).__name__}: {exc}"),
             }
         )
+
+
+class Unauthorized(NuboError):
+    """No valid bearer token: missing, malformed, expired, revoked (RFC 6750 ``invalid_token``)."""
+
+    code = "UNAUTHORIZED"
+    status = 401
+    title = "Authentication required"
+
+    def response_headers(self) -> dict[str, str]:
+        if self.extra.get("error"):
+            return {"WWW-Authenticate": f'Bearer error="{self.extra["error"]}"'}
+        return {"WWW-Authenticate": "Bearer"}
+
+
+class InvalidGrant(NuboError):
+    """The token endpoint refused the credentials or the grant (RFC 6749 §5.2)."""
+
+    code = "INVALID_GRANT"
+    status = 400
+    title = "Invalid grant"
+
+
+class InvalidClient(NuboError):
+    """The token endpoint refused an API client's id or secret (RFC 6749 §5.2)."""
+
+    code = "INVALID_CLIENT"
+    status = 401
+    title = "Invalid client"
+
+    def response_headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": 'Basic realm="nubo"'}
+
+
+class TooManyRequests(NuboError):
+    """Too many requests of one kind from one caller; ``retry_after`` says when to retry."""
+
+    code = "TOO_MANY_REQUESTS"
+    status = 429
+    title = "Too many requests"
+    temporary = True
+
+    def __init__(self, detail: str, retry_after: int, **extra: Any) -> None:
+        super().__init__(detail, retryAfter=retry_after, **extra)
+        self.retry_after = retry_after
+
+    def response_headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}

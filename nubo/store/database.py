@@ -39,6 +39,7 @@ __all__ = [
     "database_url",
     "engine_options",
     "ensure_reachable",
+    "ensure_sqlite_directory",
     "masked",
     "probe",
     "refuse_unstorable_values",
@@ -91,7 +92,7 @@ class Database:
 
     async def init(self) -> None:
         """Create or migrate the schema to the newest version; a no-op when already there."""
-        self._ensure_sqlite_directory()
+        ensure_sqlite_directory(self._url)
         await ensure_reachable(self._engine)
         async with self._engine.begin() as conn:
             await conn.run_sync(upgrade_to_head)
@@ -99,13 +100,15 @@ class Database:
     async def close(self) -> None:
         await self._engine.dispose()
 
-    def _ensure_sqlite_directory(self) -> None:
-        database = self._url.database
-        if self._url.get_backend_name() != "sqlite" or not database:
-            return
-        if database == ":memory:" or database.startswith("file:"):
-            return
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+def ensure_sqlite_directory(url: URL) -> None:
+    """Make the directory of a SQLite file: on a first start it does not exist yet."""
+    database = url.database
+    if url.get_backend_name() != "sqlite" or not database:
+        return
+    if database == ":memory:" or database.startswith("file:"):
+        return
+    Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
 
 
 def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
@@ -248,6 +251,8 @@ async def ensure_reachable(engine: AsyncEngine) -> None:
 async def probe(raw: str | URL) -> None:
     """Check the URL and that its database answers, with an engine of its own."""
     url = database_url(raw)
+    # a first start probes a SQLite file whose directory nobody made yet
+    ensure_sqlite_directory(url)
     engine = create_engine(url)
     try:
         await ensure_reachable(engine)

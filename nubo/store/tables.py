@@ -287,3 +287,67 @@ notification_outbox = Table(
     Index("ix_notification_outbox_subscription_id", "subscription_id", "seq"),
     sqlite_autoincrement=True,
 )
+
+#: projects: what members, API clients (and, later, every record) belong to
+projects = Table(
+    "projects",
+    metadata,
+    Column("id", String(ID_LENGTH), primary_key=True),
+    Column("name", String(NAME_LENGTH), nullable=False, unique=True),
+    Column("description", String(1024), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+#: user accounts; ``generation`` moves on with every change that must end their tokens
+users = Table(
+    "users",
+    metadata,
+    Column("id", String(ID_LENGTH), primary_key=True),
+    Column("name", String(NAME_LENGTH), nullable=False, unique=True),
+    Column("email", String(NAME_LENGTH), nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("system_admin", Boolean, nullable=False),
+    Column("password_hash", String(512), nullable=False),
+    Column("generation", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+#: a user's role in a project, one row per (user, project)
+project_members = Table(
+    "project_members",
+    metadata,
+    Column("user_id", String(ID_LENGTH), primary_key=True),
+    Column("project_id", String(ID_LENGTH), primary_key=True, index=True),
+    Column("role", String(16), nullable=False),
+)
+
+#: API clients of a project (client credentials grant), with the hash of their secret
+api_clients = Table(
+    "api_clients",
+    metadata,
+    Column("id", String(ID_LENGTH), primary_key=True),
+    Column("project_id", String(ID_LENGTH), nullable=False, index=True),
+    Column("name", String(NAME_LENGTH), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("secret_hash", String(512), nullable=False),
+    Column("generation", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+#: the keys tokens are signed with: the newest not retired signs, all verify
+signing_keys = Table(
+    "signing_keys",
+    metadata,
+    Column("id", String(ID_LENGTH), primary_key=True),
+    Column("secret", LargeBinary, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("retired_at", DateTime(timezone=True), nullable=True),
+)
+
+#: tokens revoked before they expire (logout, a refresh token used); pruned once expired
+revoked_tokens = Table(
+    "revoked_tokens",
+    metadata,
+    Column("id", String(ID_LENGTH), primary_key=True),
+    Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
+)

@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from nubo.vim.port import LABEL_MANAGED, LABEL_NS
+from tests.auth import ADMIN_PASSWORD
 from tests.conftest import remove_labelled
 from tests.nubo_process import NUBO, NuboProcess
 from tests.sip_checks import labelled, vnfc_container, wait_for_calls
@@ -33,6 +34,16 @@ def server(tmp_path: Path, docker_client: Any) -> Iterator[str]:
     """A `nubo serve` process on a free loopback port; its services are removed after."""
     nubo = NuboProcess(tmp_path / "data").start()
     try:
+        # as a user does: the CLI keeps the token (in the test's own config file)
+        login = subprocess.run(
+            [NUBO, "--url", nubo.url, "login", "--password-stdin"],
+            input=ADMIN_PASSWORD + "\n",
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert login.returncode == 0, login.stderr
         yield nubo.url
     finally:
         try:

@@ -27,6 +27,7 @@ from nubo.model.states import OpState
 from nubo.store.decisions import SqlDecisionStore
 from nubo.store.memory import SqlLoopMemory
 from nubo.vim.fake import FakeVimDriver
+from tests.auth import bearer, token_for
 from tests.conftest import fake_nubo
 
 NSD = Path(__file__).resolve().parents[2] / "examples" / "sipp" / "nsd.json"
@@ -356,7 +357,10 @@ async def test_api_and_cli_show_the_decisions(env: Env) -> None:
     api = env.app.api()
     api.include_router(autoscale_router)  # wired by nubo.api.server once merged
     transport = httpx.ASGITransport(app=api)
-    async with httpx.AsyncClient(transport=transport, base_url="http://nubo") as http:
+    headers = bearer(await token_for(env.app))
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://nubo", headers=headers
+    ) as http:
         url = f"/api/v1/ns-records/{nsr.id}/scaling-decisions"
         disabled = await http.get(url)
         assert disabled.status_code == 503 and disabled.json()["code"] == "AUTOSCALING_DISABLED"

@@ -38,7 +38,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NuboProcess]:
 def cli(server: NuboProcess, *args: str) -> Result:
     config = CliConfig(url=server.url, poll_interval=0.05)
     return CliRunner().invoke(
-        main, ["--url", server.url, *args], obj=config, catch_exceptions=False
+        main,
+        ["--url", server.url, *args],
+        obj=config,
+        catch_exceptions=False,
+        env={"NUBO_TOKEN": server.token},
     )
 
 

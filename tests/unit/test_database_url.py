@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from nubo.cli.main import main
 from nubo.model.errors import DatabaseUnavailable, InvalidDatabaseUrl
 from nubo.settings import Settings
-from nubo.store.database import Database, database_url, masked
+from nubo.store.database import Database, database_url, masked, probe
 
 
 @pytest.mark.parametrize(
@@ -99,3 +99,11 @@ def test_serve_reports_a_bad_url_in_one_line(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "oracle://a:***@h/d" in result.output
     assert "s3cret" not in result.output
+
+
+async def test_a_first_start_probes_a_sqlite_file_whose_directory_does_not_exist(
+    tmp_path: Path,
+) -> None:
+    # `nubo serve` on a fresh machine: ~/.local/share/nubo is not there yet
+    await probe(f"sqlite+aiosqlite:///{tmp_path / 'fresh' / 'data' / 'nubo.db'}")
+    assert (tmp_path / "fresh" / "data").is_dir()

@@ -25,6 +25,7 @@ from nubo.model.states import LcmOperationType, OpState
 from nubo.monitor.kpis import KpiEvaluator, Kpis, build_kpis
 from nubo.store.kpis import SqlKpiStore
 from nubo.store.metrics import SqlMetricStore
+from tests.auth import bearer, token_for
 from tests.conftest import fake_nubo, running
 from tests.unit.test_metrics_api import deploy, problem
 
@@ -232,7 +233,10 @@ async def api(app: Nubo) -> AsyncIterator[Api]:
     metrics = SqlMetricStore(app.database)
     kpis = build_kpis(SqlKpiStore(app.database), metrics)
     transport = httpx.ASGITransport(app=kpi_api(app, kpis, metrics))
-    async with httpx.AsyncClient(transport=transport, base_url="http://nubo") as client:
+    headers = bearer(await token_for(app))
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://nubo", headers=headers
+    ) as client:
         yield Api(client, kpis, metrics)
 
 
@@ -302,7 +306,10 @@ async def test_a_malformed_body_is_400_and_an_unknown_ns_404(app: Nubo, api: Api
 
 async def test_without_kpis_the_routes_say_so(app: Nubo) -> None:
     transport = httpx.ASGITransport(app=kpi_api(app, None))
-    async with httpx.AsyncClient(transport=transport, base_url="http://nubo") as client:
+    headers = bearer(await token_for(app))
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://nubo", headers=headers
+    ) as client:
         body = problem(await client.get("/api/v1/ns-records/x/kpis"), 503)
         assert body["code"] == "KPIS_DISABLED"
 

@@ -21,6 +21,7 @@ from nubo.model.records import NetworkServiceRecord
 from nubo.model.states import OpState
 from nubo.monitor.prometheus import escape
 from nubo.store.metrics import SqlMetricStore
+from tests.auth import bearer, token_for
 from tests.conftest import fake_nubo, running
 
 NSD = Path(__file__).resolve().parents[2] / "examples" / "sipp" / "nsd.json"
@@ -85,7 +86,9 @@ def metrics_api(app: Nubo, store: SqlMetricStore | None) -> FastAPI:
 async def http(app: Nubo, store: SqlMetricStore) -> AsyncIterator[httpx.AsyncClient]:
     api = metrics_api(app, store)
     async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=api), base_url="http://nubo"
+        transport=httpx.ASGITransport(app=api),
+        base_url="http://nubo",
+        headers=bearer(await token_for(app)),
     ) as client:
         yield client
 
@@ -176,7 +179,10 @@ async def test_unknown_ns_and_vnf_are_404(app: Nubo, http: httpx.AsyncClient) ->
 
 async def test_without_a_reader_the_routes_say_monitoring_is_off(app: Nubo) -> None:
     transport = httpx.ASGITransport(app=metrics_api(app, None))
-    async with httpx.AsyncClient(transport=transport, base_url="http://nubo") as client:
+    headers = bearer(await token_for(app))
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://nubo", headers=headers
+    ) as client:
         body = problem(await client.get("/metrics"), 503)
         assert body["code"] == "MONITORING_DISABLED"
 

@@ -23,6 +23,7 @@ from nubo.descriptors.manifest_digests import refresh_manifest
 from nubo.descriptors.tosca_package import read_vnf_package
 from nubo.descriptors.vnf_package import read_package
 from nubo.model.errors import InvalidDescriptor
+from tests.auth import token_for
 from tests.conftest import api_client, fake_nubo, running
 from tests.sol005 import CheckedTransport
 from tests.unit.test_api import assert_problem
@@ -67,15 +68,18 @@ async def onboard_package(http: httpx.AsyncClient, archive: bytes) -> dict[str, 
 class _Forward(httpx.BaseTransport):
     """Sends the CLI's (synchronous) requests to the app, served on a loop of its own thread."""
 
-    def __init__(self, nubo: Nubo, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, nubo: Nubo, loop: asyncio.AbstractEventLoop, token: str) -> None:
         self.asgi = CheckedTransport(app=nubo.api())
         self.loop = loop
+        self.token = token
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         async def send() -> httpx.Response:
             # a request with bytes content can be streamed asynchronously as well
+            headers = httpx.Headers(request.headers)
+            headers.setdefault("Authorization", f"Bearer {self.token}")
             copy = httpx.Request(
-                request.method, request.url, headers=request.headers, content=request.read()
+                request.method, request.url, headers=headers, content=request.read()
             )
             answer = await self.asgi.handle_async_request(copy)
             content = await answer.aread()
@@ -96,10 +100,11 @@ def cli_config(data_dir: Path) -> Iterator[CliConfig]:
         asyncio.run_coroutine_threadsafe(step, loop).result(timeout=60)
 
     run(nubo.start())
+    token = asyncio.run_coroutine_threadsafe(token_for(nubo), loop).result(timeout=60)
     try:
         yield CliConfig(
             url="http://nubo",
-            transport=_Forward(nubo, loop),
+            transport=_Forward(nubo, loop, token),
             poll_interval=0,
             sleep=lambda _: None,
         )

@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from nubo.app import Nubo
+from tests.auth import token_for
 from tests.conftest import fake_nubo, running
 from tests.sol005 import SOL005_VERSION, asgi_client
 from tests.unit.test_api import assert_problem
@@ -26,8 +27,10 @@ LISTS = {
 async def raw(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
     """A client that sends no Version header unless the test does."""
     app: Nubo = fake_nubo(tmp_path, fault_management=True)
-    async with running(app), asgi_client(app.api(), version=None) as client:
-        yield client
+    async with running(app):
+        token = await token_for(app)
+        async with asgi_client(app.api(), version=None, token=token) as client:
+            yield client
 
 
 @pytest.mark.parametrize("api", APIS)

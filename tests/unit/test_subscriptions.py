@@ -29,6 +29,7 @@ from nubo.model.metrics import Aggregate, Metric
 from nubo.model.subscriptions import CallbackHosts
 from nubo.notify.delivery import DeliveryFailed, DeliveryPolicy
 from nubo.settings import Settings
+from tests.auth import token_for
 from tests.callback_server import CallbackServer
 from tests.conftest import api_client, fake_nubo, running
 from tests.sol005 import asgi_client
@@ -318,8 +319,8 @@ async def test_a_duplicate_is_answered_303_with_the_existing_one(
 
 
 async def test_without_the_service_the_routes_say_so(app: Nubo) -> None:
-    api = create_api(ApiServices(ns=app.ns, catalogue=app.catalogue, vims=app.vims))
-    async with asgi_client(api) as http:
+    api = create_api(ApiServices(ns=app.ns, catalogue=app.catalogue, vims=app.vims, auth=app.auth))
+    async with asgi_client(api, token=await token_for(app)) as http:
         assert_problem(await http.get(SUBS), 503, "SUBSCRIPTIONS_DISABLED")
 
 

@@ -14,6 +14,7 @@ from nubo.store.port.alarms import AlarmRepository
 from nubo.store.port.catalogue import NsdRepository, PackageRepository, VimRepository
 from nubo.store.port.coordination import Leadership, LoopMemory, NsLeases
 from nubo.store.port.decisions import DecisionLike, DecisionRepository
+from nubo.store.port.identity import IdentityRepository, TokenRepository, TokenState
 from nubo.store.port.monitoring import KpiRepository, MetricRepository, PruneReport
 from nubo.store.port.notifications import Outbox, OutboxEntry, SubscriptionRepository
 from nubo.store.port.operations import OperationRepository
@@ -23,6 +24,7 @@ __all__ = [
     "AlarmRepository",
     "DecisionLike",
     "DecisionRepository",
+    "IdentityRepository",
     "KpiRepository",
     "Leadership",
     "LoopMemory",
@@ -36,5 +38,7 @@ __all__ = [
     "PackageRepository",
     "PruneReport",
     "SubscriptionRepository",
+    "TokenRepository",
+    "TokenState",
     "VimRepository",
 ]
