@@ -64,6 +64,8 @@ class AutoScaling:
         task, self._task = self._task, None
         if task is not None:
             await cancel_and_wait([task])
+            # while stopped another replica may sample: start again from what is stored
+            self.scaler.newest.close()
             log.info("autoscale.stopped")
 
     async def _loop(self) -> None:

@@ -21,7 +21,7 @@ from sqlalchemy import ColumnElement, and_, delete, func, insert, select
 
 from nubo.model.metrics import Aggregate, Metric, Sample, aggregate_values
 from nubo.store.database import Database
-from nubo.store.port import PruneReport
+from nubo.store.port import PruneReport, SampleFeed
 from nubo.store.tables import metric_samples as t
 
 RAW_RETENTION = 3600.0
@@ -65,6 +65,8 @@ class SqlMetricStore:
         self.raw_retention = raw_retention
         self.rollup_retention = rollup_retention
         self.rollup_step = rollup_step
+        #: the feeds ``write`` puts stored samples into
+        self._feeds: list[SampleFeed] = []
 
     async def write(self, samples: Sequence[Sample]) -> None:
         """Insert raw samples, all at once.
@@ -86,9 +88,20 @@ class SqlMetricStore:
                 raw = await conn.get_raw_connection()
                 copy = raw.driver_connection.copy_records_to_table  # type: ignore[union-attr]
                 await copy(t.name, records=rows, columns=_RAW_COLUMNS)
-            return
-        async with self._engine.begin() as conn:
-            await conn.exec_driver_sql(_INSERT_RAW, rows)
+        else:
+            async with self._engine.begin() as conn:
+                await conn.exec_driver_sql(_INSERT_RAW, rows)
+        for feed in self._feeds:
+            feed.put(samples)
+
+    def follow(self, metrics: Collection[Metric]) -> SampleFeed:
+        feed = SampleFeed(metrics)
+        self._feeds.append(feed)
+        return feed
+
+    def unfollow(self, feed: SampleFeed) -> None:
+        if feed in self._feeds:
+            self._feeds.remove(feed)
 
     # -- MetricsReader --------------------------------------------------------------
     async def latest(

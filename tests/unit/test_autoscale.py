@@ -26,6 +26,7 @@ from nubo.model.records import NetworkServiceRecord
 from nubo.model.states import OpState
 from nubo.store.decisions import SqlDecisionStore
 from nubo.store.memory import SqlLoopMemory
+from nubo.store.port import SampleFeed
 from nubo.vim.fake import FakeVimDriver
 from tests.auth import bearer, token_for
 from tests.conftest import fake_nubo
@@ -78,6 +79,12 @@ class FakeReader:
         ]
         self._written += len(samples)
         return samples, self._written
+
+    def follow(self, metrics: Collection[Metric]) -> None:
+        return None  # read on every pass, as if sampled just before it
+
+    def unfollow(self, feed: SampleFeed) -> None:
+        raise AssertionError("no feed was opened")
 
     async def latest(
         self, metric: Metric, *, vnfr_id: str, max_age: float, now: float

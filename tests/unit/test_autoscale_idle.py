@@ -1,6 +1,6 @@
 """The auto-scaler at rest: a VNF is evaluated again only when new samples came, its
 record changed or a moment it waits for has come; the newest values are read
-incrementally from the metric store."""
+incrementally from the metric store, then from the feed of what this process writes."""
 
 from __future__ import annotations
 
@@ -126,3 +126,53 @@ async def test_newest_values_read_only_what_was_written_since(tmp_path: Path) ->
         assert await newest.refresh({cpu, mem}, now=4000.0) == set()
         assert newest.values("vnf-b", cpu, {"c2"}, now=4000.0) == {}
         assert newest._points == {}
+
+
+async def test_newest_values_take_what_this_process_writes_without_querying(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with running(fake_nubo(tmp_path)) as app:
+        store = SqlMetricStore(app.database)
+        queries: list[int | None] = []
+        written_after = store.written_after
+
+        async def counting(cursor: int | None, *args: Any, **kwargs: Any) -> Any:
+            queries.append(cursor)
+            return await written_after(cursor, *args, **kwargs)
+
+        monkeypatch.setattr(store, "written_after", counting)
+        newest = NewestValues(store, max_age=15)
+        cpu = Metric.CPU_PERCENT
+        await store.write([Sample(100.0, "ns", "vnf-a", "c1", cpu, 20.0)])
+        assert await newest.refresh({cpu}, now=101.0) == {"vnf-a"}
+        assert len(queries) == 1  # the recent past, read once
+        for at in range(102, 110):
+            await store.write(
+                [
+                    Sample(float(at), "ns", "vnf-a", "c1", cpu, float(at)),
+                    Sample(float(at), "ns", "vnf-a", "c1", Metric.MEMORY_BYTES, 1.0),
+                ]
+            )
+            assert await newest.refresh({cpu}, now=at + 0.5) == {"vnf-a"}
+            assert newest.values("vnf-a", cpu, {"c1"}, now=at + 0.5) == {"c1": (at, at)}
+        await store.write([Sample(109.0, "ns", "vnf-a", "c1", cpu, 109.0)])  # a repeat
+        assert await newest.refresh({cpu}, now=109.5) == set()
+        assert len(queries) == 1  # every sample since came from the feed
+        # another process's writes are in the table only: read when the loop starts again
+        other = SqlMetricStore(app.database)
+        await other.write([Sample(110.0, "ns", "vnf-b", "c2", cpu, 7.0)])
+        assert await newest.refresh({cpu}, now=110.5) == set()
+        newest.close()
+        assert await newest.refresh({cpu}, now=111.0) == {"vnf-a", "vnf-b"}
+        assert len(queries) == 2
+        assert newest.values("vnf-b", cpu, {"c2"}, now=111.0) == {"c2": (110.0, 7.0)}
+        # a feed nobody takes from drops what it holds past its limit: read again
+        assert newest._feed is not None
+        newest._feed.limit = 3
+        await store.write([Sample(112.0 + i / 10, "ns", "vnf-a", "c1", cpu, i) for i in range(5)])
+        assert newest._feed.overflowed
+        assert await newest.refresh({cpu}, now=113.0) == {"vnf-a", "vnf-b"}
+        assert len(queries) == 3
+        assert newest.values("vnf-a", cpu, {"c1"}, now=113.0) == {"c1": (112.4, 4.0)}
+        newest.close()
+        assert store._feeds == []  # closed feeds get nothing more

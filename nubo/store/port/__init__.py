@@ -15,7 +15,7 @@ from nubo.store.port.catalogue import NsdRepository, PackageRepository, VimRepos
 from nubo.store.port.coordination import Leadership, LoopMemory, NsLeases
 from nubo.store.port.decisions import DecisionLike, DecisionRepository
 from nubo.store.port.identity import IdentityRepository, TokenRepository, TokenState
-from nubo.store.port.monitoring import KpiRepository, MetricRepository, PruneReport
+from nubo.store.port.monitoring import KpiRepository, MetricRepository, PruneReport, SampleFeed
 from nubo.store.port.notifications import Outbox, OutboxEntry, SubscriptionRepository
 from nubo.store.port.operations import OperationRepository
 from nubo.store.port.records import NsRecordRepository
@@ -37,6 +37,7 @@ __all__ = [
     "OutboxEntry",
     "PackageRepository",
     "PruneReport",
+    "SampleFeed",
     "SubscriptionRepository",
     "TokenRepository",
     "TokenState",

@@ -11,6 +11,36 @@ from nubo.model.kpis import Kpi, KpiEvent
 from nubo.model.metrics import Aggregate, Metric, Sample
 
 
+class SampleFeed:
+    """The samples of some metrics written by this process since the feed was opened.
+
+    A reader that keeps the newest values in memory takes what is new from
+    here instead of querying the table on every pass. The feed holds at most
+    ``limit`` samples; beyond, it drops them and says so (``overflowed``): its
+    reader was not taking them and must read the table again.
+    """
+
+    def __init__(self, metrics: Collection[Metric], limit: int = 200_000) -> None:
+        self.metrics = frozenset(metrics)
+        self.limit = limit
+        self.overflowed = False
+        self._samples: list[Sample] = []
+
+    def put(self, samples: Sequence[Sample]) -> None:
+        """Keep the samples of the feed's metrics (called once they are stored)."""
+        if self.overflowed:
+            return
+        metrics = self.metrics
+        self._samples += [s for s in samples if s.metric in metrics]
+        if len(self._samples) > self.limit:
+            self.overflowed, self._samples = True, []
+
+    def take(self) -> builtins.list[Sample]:
+        """The samples put since the last call, in the order written."""
+        taken, self._samples = self._samples, []
+        return taken
+
+
 @dataclass(frozen=True)
 class PruneReport:
     rollups_written: int
@@ -43,6 +73,15 @@ class MetricsReader(Protocol):
     ) -> tuple[list[Sample], int | None]:
         """Samples of ``metrics`` stored after ``cursor`` (None: the first call), in the
         order written and none taken before ``since``; and the cursor for the next call."""
+        ...
+
+    def follow(self, metrics: Collection[Metric]) -> SampleFeed | None:
+        """A feed of the samples of ``metrics`` this process writes from now on, until
+        ``unfollow``; None when the reader cannot tell (its reader polls ``written_after``)."""
+        ...
+
+    def unfollow(self, feed: SampleFeed) -> None:
+        """Stop putting samples into ``feed``."""
         ...
 
     async def series(
