@@ -55,7 +55,7 @@ from nubo.autoscale.tracks import (
     reminded,
     waiting,
 )
-from nubo.autoscale.watched import WATCHED_NS, WatchedServices
+from nubo.autoscale.watched import WATCHED_NS, Watched, WatchedServices
 from nubo.model.descriptors import AutoScalePolicy
 from nubo.model.errors import Conflict, NotFound, NuboError
 from nubo.model.ids import new_id
@@ -121,49 +121,66 @@ class AutoScaler:
 
     async def run_once(self) -> list[ScalingDecision]:
         """One pass: evaluates each VNF with policies that has new samples, a changed
-        record, an action under way or a time that has come; returns what it recorded."""
+        record, an action under way or a time that has come; returns what it recorded.
+
+        Only those VNFs are visited: at rest a pass costs the queries that tell
+        nothing moved, not a look at every watched VNF.
+        """
         now = self.clock()
         recorded: list[ScalingDecision] = []
-        seen: set[tuple[str, str]] = set()
         stored = await self.memory.load(COOLDOWNS) if self.memory is not None else {}
         following = {key[0] for key, track in self._tracks.items() if track.plan is not None}
-        watched = await self.watched.current(following)
-        nsds = {id(nsd): nsd for _, nsd in watched}  # one parsed NSD serves all its NSs
-        metrics = {
-            m
-            for nsd in nsds.values()
-            for vnfd in nsd.vnfds
-            for m in metrics_of(vnfd.auto_scale_policies)
-        }
+        view = await self.watched.current(following)
         try:
-            fresh = await self.newest.refresh(metrics, now)
+            fresh = await self.newest.refresh(view.metrics, now)
         except Exception:  # a metrics outage means "no new samples", not a dead loop
             log.exception("autoscale.metrics_failed")
             fresh = set()
-        for nsr, nsd in watched:
-            for vnfr in nsr.vnfr:
-                try:
-                    policies = nsd.vnfd(vnfr.name).auto_scale_policies
-                except KeyError:
-                    continue
-                if policies:
-                    seen.add((nsr.id, vnfr.id))
-                    track = self._tracks.setdefault((nsr.id, vnfr.id), VnfTrack())
-                    remembered = stored.get(memory_key(nsr.id, vnfr.id), {}).get("until")
-                    if isinstance(remembered, float | int):
-                        track.cooldown_until = max(track.cooldown_until, float(remembered))
-                    if not self._due(track, nsr, vnfr.id, vnfr.id in fresh, policies, now):
-                        continue
-                    recorded += await self._reconcile(nsr, vnfr.id, policies, track, now)
-                    track.revision, track.evaluated_at = nsr.revision, now
-                    track.busy = any(
-                        p.last_outcome is Outcome.BUSY for p in track.policies.values()
-                    )
-                    track.wake_at = self._wake_at(track, vnfr.id, policies, now)
-        for key in self._tracks.keys() - seen:
-            del self._tracks[key]
+        for key in [key for key in self._tracks if key[0] not in view.services]:
+            del self._tracks[key]  # the NS is no longer watched
+        for nsr_id, vnfr_id in self._candidates(view, fresh, now):
+            nsr, nsd = view.services[nsr_id]
+            try:
+                policies = nsd.vnfd(nsr.find_vnfr(vnfr_id).name).auto_scale_policies
+            except (KeyError, NotFound):
+                policies = ()
+            if not policies:
+                self._tracks.pop((nsr_id, vnfr_id), None)
+                continue
+            track = self._tracks.setdefault((nsr_id, vnfr_id), VnfTrack())
+            remembered = stored.get(memory_key(nsr_id, vnfr_id), {}).get("until")
+            if isinstance(remembered, float | int):
+                track.cooldown_until = max(track.cooldown_until, float(remembered))
+            if not self._due(track, nsr, vnfr_id, vnfr_id in fresh, policies, now):
+                continue
+            recorded += await self._reconcile(nsr, vnfr_id, policies, track, now)
+            track.revision, track.evaluated_at = nsr.revision, now
+            track.busy = any(p.last_outcome is Outcome.BUSY for p in track.policies.values())
+            track.wake_at = self._wake_at(track, vnfr_id, policies, now)
         await self._remember_cooldowns(stored, now)
         return recorded
+
+    def _candidates(self, view: Watched, fresh: set[str], now: float) -> list[tuple[str, str]]:
+        """The VNFs (nsr id, vnfr id) ``_due`` may find due, in the NSs' order: those
+        with new values, of an NS whose record is new to the pass, or with a track
+        that waits for nothing but a pass (an action, a busy NS) or whose time came."""
+        keys = {(view.owners[vnfr_id], vnfr_id) for vnfr_id in fresh if vnfr_id in view.owners}
+        for nsr_id in view.changed:
+            if nsr_id in view.services:
+                keys.update((nsr_id, vnfr.id) for vnfr in view.services[nsr_id][0].vnfr)
+        keys.update(
+            key
+            for key, track in self._tracks.items()
+            if track.plan is not None or track.busy or track.wake_at <= now
+        )
+
+        def place(key: tuple[str, str]) -> tuple[int, int]:
+            vnfrs = view.services[key[0]][0].vnfr
+            return view.order[key[0]], next(
+                (i for i, vnfr in enumerate(vnfrs) if vnfr.id == key[1]), len(vnfrs)
+            )
+
+        return sorted((key for key in keys if key[0] in view.services), key=place)
 
     def _due(
         self,

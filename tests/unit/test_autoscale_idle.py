@@ -176,3 +176,34 @@ async def test_newest_values_take_what_this_process_writes_without_querying(
         assert newest.values("vnf-a", cpu, {"c1"}, now=113.0) == {"c1": (112.4, 4.0)}
         newest.close()
         assert store._feeds == []  # closed feeds get nothing more
+
+
+async def test_a_pass_at_rest_looks_at_no_vnf(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    policy = cpu_policy("in", "<=", 10, "SCALE_IN", "1", period=10)
+    nsrs = [await env.deploy([policy]) for _ in range(3)]
+    looked: list[str] = []
+    due = env.scaler._due
+
+    def counting(track: Any, nsr: Any, vnfr_id: str, *args: Any) -> bool:
+        looked.append(nsr.id)
+        return due(track, nsr, vnfr_id, *args)
+
+    monkeypatch.setattr(env.scaler, "_due", counting)
+    env.reader.values[Metric.CPU_PERCENT] = 1.0
+    assert outcomes(await env.tick()) == ["HOLDING"] * 3
+    assert sorted(looked) == sorted(nsr.id for nsr in nsrs)  # each NS in its turn
+    assert outcomes(await env.tick(10)) == ["AT_BOUND"] * 3
+    looked.clear()
+    evaluated = count_evaluations(env, monkeypatch)
+    for _ in range(30):
+        assert await env.tick(1) == []  # the same values keep coming
+    assert evaluated == []
+    # a VNF is looked at when its evaluated value ages out (max_age, 15 s), and found
+    # to hold repeats of it: twice each in 30 s, not on each of the 30 passes
+    assert sorted(looked) == sorted(nsr.id for nsr in nsrs for _ in range(2))
+    # one NS changes (another operation scales it): only that one is evaluated again
+    vnfr = nsrs[1].vnfr_by_name("sipp-client")
+    op = await env.app.ns.scale_out(nsrs[1].id, vnfr.id, vnfr.vdu[0].id)
+    assert (await env.app.runner.wait(op.id, timeout=10)).state.value == "COMPLETED"
+    await env.tick(1)
+    assert evaluated and set(evaluated) <= {v.id for v in nsrs[1].vnfr}
