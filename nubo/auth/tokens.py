@@ -14,6 +14,7 @@ what it does not know yet (a key or a user another replica just made).
 from __future__ import annotations
 
 import asyncio
+import math
 import secrets
 import time
 import uuid
@@ -75,6 +76,8 @@ class TokenService:
         self._state = TokenState()
         self._loaded_at = -1.0
         self._lock = asyncio.Lock()
+        #: when a token last made the state be read again, per reason (see the gaps)
+        self._forced_at: dict[str, float] = {}
 
     async def start(self) -> None:
         """Make sure a key signs; drop keys retired longer ago than any token lives."""
@@ -114,7 +117,7 @@ class TokenService:
         state = await self._refresh(self.policy.sync_interval)
         key = state.keys.get(str(header.get("kid", "")))
         if key is None:
-            state = await self._refresh(_FORCED_REFRESH_GAP)
+            state = await self._read_again("key", _FORCED_REFRESH_GAP)
             key = state.keys.get(str(header.get("kid", "")))
         if key is None:
             raise Unauthorized("the bearer token's signing key is unknown", error="invalid_token")
@@ -128,7 +131,7 @@ class TokenService:
         issued_after_state = int(claims["iat"]) + 1 > self._loaded_at
         if (known is None or known < int(claims["gen"])) and issued_after_state:
             # the holder may be newer than this replica's state: read it once more
-            state = await self._refresh(_NEWER_HOLDER_GAP)
+            state = await self._read_again("holder", _NEWER_HOLDER_GAP)
             holders = state.clients if claims.get("cli") else state.users
             known = holders.get(str(claims["sub"]))
         if known != int(claims["gen"]):
@@ -205,6 +208,17 @@ class TokenService:
             "exp": int(now + ttl),
         }
         return jwt.encode(claims, key.secret, algorithm=ALGORITHM, headers={"kid": key.id})
+
+    async def _read_again(self, reason: str, gap: float) -> TokenState:
+        """The state read now, unless a token read it for ``reason`` less than ``gap``
+        seconds ago: a flood of such tokens costs a read per gap, not one each. The gap
+        runs from the last read a token forced, not from the last read: one made by the
+        periodic refresh a moment before another replica's change knows nothing of it."""
+        now = self._clock()
+        if now - self._forced_at.get(reason, -math.inf) < gap:
+            return self._state
+        self._forced_at[reason] = now
+        return await self._refresh(0.0)
 
     async def _refresh(self, max_age: float) -> TokenState:
         """The state, read again when it is older than ``max_age`` seconds."""
