@@ -18,7 +18,10 @@ What one run does, in this order:
    and every NS is deployed on it.
 4. ``--live N`` NSs are deployed through the HTTP API (bounded concurrency, a
    deadline) and stay ACTIVE for the rest of the run; the time is printed.
-5. nubo idle with that population: CPU (percent of one core, mean over
+5. nubo idle with that population, once it has settled (``--settle`` seconds
+   after the last NS became ACTIVE, default 40: the example's scaling
+   policies decide once their 30 s period has passed, and the events of the
+   deployments are checked): CPU (percent of one core, mean over
    ``--idle-window`` seconds, nubo's process trees only) and RSS.
 6. Each rate of ``--rates``: ``rate * window / 60`` deployments, open loop, spread
    round-robin over the replicas. Each request is timed from sending the POST
@@ -384,12 +387,14 @@ async def _measure(
         clients, nsd_id, args.live, args.live_concurrency, args.live_deadline, args.timeout
     )
     print(f"  live: {active} ACTIVE in {seconds:.1f} s, failures {dict(failures)}", flush=True)
+    await asyncio.sleep(args.settle)
     idle_from = time.monotonic()
     await asyncio.sleep(args.idle_window)
     idle = sampler.usage(idle_from, time.monotonic())
     live = LiveResult(args.live, active, failures, seconds, idle, _loadavg())
     print(
-        f"  idle with {active} live NSs over {args.idle_window:.0f} s: CPU"
+        f"  idle with {active} live NSs over {args.idle_window:.0f} s"
+        f" (from {args.settle:.0f} s after the last was ACTIVE): CPU"
         f" {idle.cpu_mean:.1f}% of one core (peak {idle.cpu_peak:.0f}%),"
         f" RSS {idle.peak_rss / MB:.0f} MB, load average {live.loadavg}",
         flush=True,
@@ -531,6 +536,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--rates", default="300,1200,3000", help="requests/min, comma separated")
     parser.add_argument("--window", type=float, default=20.0, help="seconds of sending per rate")
     parser.add_argument("--idle-window", type=float, default=20.0, help="seconds of idle sampling")
+    parser.add_argument(
+        "--settle", type=float, default=40.0, help="seconds between the population and idle"
+    )
     parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="sqlite")
     parser.add_argument("--replicas", choices=("1", "2", "both"), default="1")
     parser.add_argument("--timeout", type=float, default=120.0, help="per request, seconds")
@@ -583,7 +591,8 @@ def main() -> None:
     print(
         f"nubo load benchmark: {os.cpu_count()} CPUs, load average {_loadavg()},"
         f" load generator on the same machine; live {args.live}, rates {args.rates}/min,"
-        f" window {args.window:.0f} s, idle window {args.idle_window:.0f} s,"
+        f" window {args.window:.0f} s, settle {args.settle:.0f} s,"
+        f" idle window {args.idle_window:.0f} s,"
         f" timeout {args.timeout:.0f} s per request",
         flush=True,
     )
