@@ -100,7 +100,7 @@ async def _docker_once(driver: DockerVimDriver, times: CallTimes) -> None:
         await _timed(times, "start_server", driver.start_server(server.id, 60))
     await _timed(times, "list_servers", driver.list_servers(labels))
     await _timed(times, "get_server", driver.get_server(servers[0].id))
-    await driver.server_stats(servers[0].id)  # the first reading of a container has no CPU
+    await driver.server_stats(servers[0].id)  # a first reading (the first may cost more)
     await _timed(times, "server_stats", driver.server_stats(servers[0].id))
     await _timed(times, "info", driver.info())
     for server in servers:

@@ -256,6 +256,7 @@ class DockerVimDriver:
             )
 
     async def _wait_running(self, container_id: str, name: str, deadline: float) -> None:
+        """Poll until the container runs (``start_grace``); its first stats reading then."""
         started = time.monotonic()
         while True:
             payload = await self._engine.call(
@@ -265,6 +266,9 @@ class DockerVimDriver:
             status = container_status(state)
             now = time.monotonic()
             if status is ServerStatus.RUNNING and now - started >= self._start_grace:
+                labels = (payload.get("Config") or {}).get("Labels") or {}
+                if labels.get(LABEL_SERVER):
+                    self._stats.prime(str(labels[LABEL_SERVER]), container_id, payload)
                 return
             if status in _FINAL:
                 tail = await self._log_tail(container_id)

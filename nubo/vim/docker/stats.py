@@ -1,4 +1,10 @@
-"""Resource use of Docker containers: one-shot stats turned into ``ServerStats``.
+"""Resource use of Docker containers: kernel counters or one-shot stats, as ``ServerStats``.
+
+A container of an engine on this host is read from the kernel's counters
+(``nubo.vim.docker.cgroups``: microseconds, where the stats API takes about a
+second a call); a first reading is taken when nubo starts it (``prime``), so
+the first sample already has a CPU value. Containers of a remote engine, or
+whose counters cannot be found, are asked through the stats API.
 
 Why one-shot with our own previous reading: ``stats(stream=False)`` makes the
 engine wait for two collection cycles (about a second, more under load) so it
@@ -19,6 +25,7 @@ executor that every other Docker call needs.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -29,6 +36,7 @@ import docker.errors
 import requests.exceptions
 
 from nubo.model.errors import Conflict, NotFound, VimError
+from nubo.vim.docker.cgroups import CgroupReader, ContainerFiles, Counters
 from nubo.vim.docker.engine import DockerEngine
 from nubo.vim.docker.payloads import wrap_error
 from nubo.vim.port import LABEL_MANAGED, LABEL_SERVER, ServerStats
@@ -108,33 +116,67 @@ def cpu_share(host_config: dict[str, Any]) -> float:
     return 1.0
 
 
+@dataclass(frozen=True)
+class _Container:
+    """What the stats of one server need to know of its container."""
+
+    id: str
+    #: cores it may use (limits do not change once created)
+    share: float
+    #: its kernel counters; None: ask the stats API
+    files: ContainerFiles | None
+
+
 class DockerStats:
     """Stats of the containers of nubo servers, with the per-container CPU history."""
 
-    def __init__(self, engine: DockerEngine) -> None:
+    def __init__(self, engine: DockerEngine, cgroups: CgroupReader | None = None) -> None:
         self._engine = engine
         self._executor = ThreadPoolExecutor(STATS_WORKERS, thread_name_prefix="nubo-docker-stats")
-        #: server id -> (container id, CPU share); limits do not change once created
-        self._containers: dict[str, tuple[str, float]] = {}
+        reader = cgroups if cgroups is not None else CgroupReader()
+        self._cgroups = reader if reader.usable else None
+        self._containers: dict[str, _Container] = {}
+        #: container id -> its previous reading (API, or kernel counters)
         self._previous: dict[str, CpuReading] = {}
+        self._counted: dict[str, Counters] = {}
 
     async def server_stats(self, server_id: str, container_id: str = "") -> ServerStats:
         """Stats of a running server; ``container_id`` when the driver already knows it."""
-        container, share = await self._container(server_id, container_id)
-        payload = await self._stats(server_id, container)
-        return self._stats_of(server_id, container, share, payload)
+        container = await self._container(server_id, container_id)
+        if container.files is not None:
+            try:
+                return self._counted_stats(server_id, container)
+            except (OSError, ValueError):
+                # gone, or restarted (another init process): look at it again
+                self.forget(server_id)
+                container = await self._container(server_id, container_id)
+                if container.files is not None:
+                    with contextlib.suppress(OSError, ValueError):
+                        return self._counted_stats(server_id, container)
+        payload = await self._stats(server_id, container.id)
+        return self._stats_of(server_id, container.id, container.share, payload)
+
+    def prime(self, server_id: str, container_id: str, inspected: dict[str, Any]) -> None:
+        """Note a container just started (its inspection): a first reading, so the
+        first sample after it has a CPU rate."""
+        self.forget(server_id)
+        container = self._note(server_id, container_id, inspected)
+        if container.files is not None:
+            with contextlib.suppress(OSError, ValueError):
+                self._counted_stats(server_id, container)
 
     def forget(self, server_id: str) -> None:
         entry = self._containers.pop(server_id, None)
         if entry is not None:
-            self._previous.pop(entry[0], None)
+            self._previous.pop(entry.id, None)
+            self._counted.pop(entry.id, None)
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
 
-    async def _container(self, server_id: str, container_id: str) -> tuple[str, float]:
+    async def _container(self, server_id: str, container_id: str) -> _Container:
         known = self._containers.get(server_id)
-        if known is not None and (not container_id or known[0] == container_id):
+        if known is not None and (not container_id or known.id == container_id):
             return known
         if not container_id:
             filters = {"label": [f"{LABEL_MANAGED}=true", f"{LABEL_SERVER}={server_id}"]}
@@ -152,9 +194,36 @@ class DockerStats:
         if not (payload.get("State") or {}).get("Running"):
             raise Conflict(f"server {server_id} is not running: no stats")
         self.forget(server_id)
-        entry = (container_id, cpu_share(payload.get("HostConfig") or {}))
+        return self._note(server_id, container_id, payload)
+
+    def _note(self, server_id: str, container_id: str, inspected: dict[str, Any]) -> _Container:
+        pid = int((inspected.get("State") or {}).get("Pid") or 0)
+        files = self._cgroups.locate(container_id, pid) if self._cgroups is not None else None
+        entry = _Container(container_id, cpu_share(inspected.get("HostConfig") or {}), files)
         self._containers[server_id] = entry
         return entry
+
+    def _counted_stats(self, server_id: str, container: _Container) -> ServerStats:
+        assert self._cgroups is not None and container.files is not None
+        now = self._cgroups.read(container.files)
+        before = self._counted.get(container.id)
+        self._counted[container.id] = now
+        percent = None
+        if before is not None:
+            percent = cpu_percent(
+                CpuReading(before.cpu_ns, 0, 1, before.time),
+                CpuReading(now.cpu_ns, 0, 1, now.time),
+                container.share,
+            )
+        return ServerStats(
+            server_id=server_id,
+            time=now.time,
+            cpu_percent=percent,
+            memory_bytes=now.memory_bytes,
+            memory_limit_bytes=now.memory_limit_bytes,
+            rx_bytes=now.rx_bytes,
+            tx_bytes=now.tx_bytes,
+        )
 
     async def _stats(self, server_id: str, container: str) -> dict[str, Any]:
         api = await self._engine.api()
