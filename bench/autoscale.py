@@ -31,15 +31,18 @@ core at a 5 s interval = CPU seconds per call per 100 VNFCs / 5 x 100.
 
 - fake VIM (in-memory): ``--fake-ns`` SIPp NSs (examples/sipp, 2 VNFCs each,
   default 50: 100 VNFCs).
-- Docker: ``--docker-vnfcs`` load NSs of one VNFC each at load 0 (default 10),
-  extrapolated linearly to 100 VNFCs and labelled so. The CPU of the host's
-  Docker daemons (dockerd, containerd, the shims) during the calls is printed
-  next to it, for information: it is not nubo's, and it includes anything else
-  running on the host.
+- Docker: ``--docker-vnfcs`` load NSs of one VNFC each at load 0 (default 100;
+  fewer are extrapolated linearly to 100 and labelled so). The CPU of the
+  host's Docker daemons (dockerd, containerd, the shims) during the calls is
+  measured too and added: sampling makes them work (the stats API does; the
+  kernel counters nubo reads for local containers do not). It includes
+  anything else running on the host.
 
-The target (under 5 % of one core for 100 VNFCs every 5 s) is marked met or not
-met by the medians. Everything the run created on Docker is terminated through
-nubo, then removed by its NS label, also on failure.
+The targets, at the shipped sampling interval (printed): nubo's CPU under 5 %
+of one core per 100 VNFCs, and on Docker nubo's and the daemons' together
+under 3 %; marked met or not by the medians. Everything the run created on
+Docker is terminated through nubo, then removed by its NS label, also on
+failure.
 
     .venv/bin/python bench/autoscale.py                       # about 6 min
     .venv/bin/python bench/autoscale.py --only reaction --rounds 3 --period 3 --cooldown 6
@@ -82,7 +85,10 @@ HIGH, LOW = 95, 0
 #: the scale-in policy's alarm threshold in the example: below it the VNF is idle
 IDLE_PERCENT = 20.0
 TARGET_EXTRA_S = 2.0
-TARGET_CORE_PERCENT, TARGET_INTERVAL_S = 5.0, 5.0
+#: the sampling interval a user gets, and the targets per 100 VNFCs sampled at it: nubo's
+#: own CPU (any VIM), and on Docker nubo's plus the Docker daemons' together
+TARGET_INTERVAL_S = Settings().metrics_interval
+TARGET_CORE_PERCENT, TARGET_DOCKER_PERCENT = 5.0, 3.0
 POLL = 0.05
 PARTS = ("reaction", "fake", "docker")
 FINAL = frozenset({OpState.COMPLETED, OpState.FAILED, OpState.ROLLED_BACK, OpState.FAILED_TEMP})
@@ -519,7 +525,8 @@ def print_costs(costs: list[Cost]) -> None:
     print()
     print(
         "sampler cost per run_once (medians): VIM | VNFCs | CPU ms | wall ms"
-        " | CPU ms per 100 VNFCs | % of one core, 100 VNFCs every 5 s | target"
+        f" | CPU ms per 100 VNFCs | % of one core, 100 VNFCs every {TARGET_INTERVAL_S:g} s"
+        " (the shipped interval) | target"
     )
     for cost in costs:
         if not cost.cpu_s:
@@ -544,11 +551,13 @@ def print_costs(costs: list[Cost]) -> None:
         if cost.vim.startswith("Docker"):
             daemons = statistics.median(cost.daemons_s)
             daemons_100 = daemons * 100 / max(vnfcs, 1)
+            both = (per_100 + daemons_100) / TARGET_INTERVAL_S * 100
+            mark = "met" if both < TARGET_DOCKER_PERCENT else "NOT MET"
             print(
-                f"      Docker daemons' CPU during a call (host-wide, not nubo's, for"
-                f" information): {daemons * 1000:.1f} ms, extrapolated {daemons_100 * 1000:.1f}"
-                f" ms per 100 VNFCs = {daemons_100 / TARGET_INTERVAL_S * 100:.1f} % of one core"
-                " at 5 s"
+                f"      Docker daemons' CPU during a call (host-wide): {daemons * 1000:.1f} ms,"
+                f" {daemons_100 * 1000:.1f} ms per 100 VNFCs{label};"
+                f" nubo and daemons together {both:.2f} % of one core"
+                f" | < {TARGET_DOCKER_PERCENT:g} % {mark}"
             )
 
 
@@ -563,7 +572,7 @@ def main() -> None:
     parser.add_argument("--cost-rounds", type=int, default=20, help="measured run_once calls")
     parser.add_argument("--cost-pause", type=float, default=1.0, help="seconds between calls")
     parser.add_argument("--fake-ns", type=int, default=50, help="SIPp NSs on the fake VIM")
-    parser.add_argument("--docker-vnfcs", type=int, default=10, help="load NSs on Docker")
+    parser.add_argument("--docker-vnfcs", type=int, default=100, help="load NSs on Docker")
     parser.add_argument("--log", type=Path, help="also write nubo's log to this file")
     args = parser.parse_args()
     parts = [p.strip() for p in args.only.split(",") if p.strip()]

@@ -133,6 +133,9 @@ class VimService:
         )
 
     async def driver(self, vim_id: str) -> VimDriver:
+        known = self._drivers.get(vim_id)
+        if known is not None:  # the common case, asked per VNFC by the loops: no lock
+            return known
         async with self._lock:
             if vim_id not in self._drivers:
                 vim = await self._store.get_vim(vim_id)
