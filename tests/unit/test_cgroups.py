@@ -41,7 +41,7 @@ def test_cgroup_v1_with_cgroupfs_paths(tmp_path: Path) -> None:
     memory = sys / "memory" / "docker" / CID
     write(memory / "memory.usage_in_bytes", "3063808\n")
     write(memory / "memory.limit_in_bytes", "9223372036854771712\n")  # no limit
-    write(memory / "memory.stat", "cache 1400832\nrss 1\ntotal_cache 1400832\n")
+    write(memory / "memory.stat", "cache 7\nrss 1\ntotal_cache 1400832\n")
     reader = CgroupReader(proc)
     files = reader.locate(CID, 2289)
     assert files is not None and files.unified is None

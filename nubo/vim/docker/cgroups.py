@@ -108,17 +108,19 @@ class CgroupReader:
         its init process is no longer the one located)."""
         at = time.time()
         if files.unified is not None:
-            cpu_ns = _field(files.unified / "cpu.stat", "usage_usec") * 1000
-            usage = _number(files.unified / "memory.current")
-            cache = _field(files.unified / "memory.stat", "inactive_file", 0)
-            limit_text = (files.unified / "memory.max").read_text().strip()
-            limit = self._host_memory if limit_text == "max" else int(limit_text)
+            group = str(files.unified)
+            cpu_ns = _field(_read(group + "/cpu.stat"), b"usage_usec") * 1000
+            usage = int(_read(group + "/memory.current"))
+            cache = _field(_read(group + "/memory.stat"), b"inactive_file", 0)
+            limit_text = _read(group + "/memory.max").strip()
+            limit = self._host_memory if limit_text == b"max" else int(limit_text)
         else:
             assert files.cpuacct is not None and files.memory is not None
-            cpu_ns = _number(files.cpuacct / "cpuacct.usage")
-            usage = _number(files.memory / "memory.usage_in_bytes")
-            cache = _field(files.memory / "memory.stat", "total_cache", 0)
-            limit = _number(files.memory / "memory.limit_in_bytes")
+            memory = str(files.memory)
+            cpu_ns = int(_read(str(files.cpuacct) + "/cpuacct.usage"))
+            usage = int(_read(memory + "/memory.usage_in_bytes"))
+            cache = _field(_read(memory + "/memory.stat"), b"total_cache", 0)
+            limit = int(_read(memory + "/memory.limit_in_bytes"))
             if limit >= _NO_LIMIT:
                 limit = self._host_memory
         rx, tx = self._network(files)
@@ -127,13 +129,13 @@ class CgroupReader:
     def _network(self, files: ContainerFiles) -> tuple[int, int]:
         # the pid's cgroup still naming the container: the process did not end and
         # its number was not given to another (whose namespace we would read)
-        process = self.proc / str(files.pid)
-        if files.container_id not in (process / "cgroup").read_text():
+        process = f"{self.proc}/{files.pid}"
+        if files.container_id.encode() not in _read(process + "/cgroup"):
             raise FileNotFoundError(f"process {files.pid} is no longer the container's")
         rx = tx = 0
-        for line in (process / "net" / "dev").read_text().splitlines()[2:]:
-            name, _, figures = line.partition(":")
-            if name.strip() == "lo":
+        for line in _read(process + "/net/dev").splitlines()[2:]:
+            name, _, figures = line.partition(b":")
+            if name.strip() == b"lo":
                 continue
             values = figures.split()
             rx, tx = rx + int(values[0]), tx + int(values[8])
@@ -177,16 +179,23 @@ def _host_memory(proc: Path) -> int:
     return 1 << 62
 
 
-def _number(path: Path) -> int:
-    return int(path.read_text().strip())
+def _read(path: str) -> bytes:
+    """A small kernel file at once (no file object: these are read thousands of times)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        return os.read(fd, 1 << 16)
+    finally:
+        os.close(fd)
 
 
-def _field(path: Path, name: str, default: int | None = None) -> int:
+def _field(text: bytes, name: bytes, default: int | None = None) -> int:
     """The value of ``name`` in a flat-keyed file (``key value`` per line)."""
-    for line in path.read_text().splitlines():
-        key, _, value = line.partition(" ")
-        if key == name:
-            return int(value)
-    if default is None:
-        raise OSError(f"{path}: no {name}")
-    return default
+    at = text.find(name + b" ")
+    while at > 0 and text[at - 1 : at] != b"\n":  # "total_cache" is not "cache"
+        at = text.find(name + b" ", at + 1)
+    if at < 0:
+        if default is None:
+            raise OSError(f"no {name.decode()} in the counters")
+        return default
+    end = text.find(b"\n", at)
+    return int(text[at + len(name) + 1 : end if end >= 0 else None])
