@@ -1,10 +1,10 @@
 """MetricSampler: reads the resource use of every running VNFC from its VIM.
 
-A reconciler: ``run_once`` asks the VIM for the stats of every RUNNING VNFC
-of every NS that is not terminated, concurrently, and writes one sample per
-metric. Each VIM call is bounded by ``timeout`` and the number of calls in
-flight by ``concurrency``, so a slow or hung container costs one missing
-sample, never a late round for the others. VIMs the fault watcher marked
+A reconciler: ``run_once`` asks each VIM for the stats of its RUNNING VNFCs
+of every NS that is not terminated, in one batch per VIM (the VIMs at once),
+and writes one sample per metric. The driver bounds each server's answer by
+``timeout`` (``VimDriver.servers_stats``), so a slow or hung container costs
+one missing sample, never a late round for the others. VIMs the fault watcher marked
 unreachable are skipped: their calls would only time out.
 """
 
@@ -27,6 +27,7 @@ from nubo.vim.port import ServerStats
 
 #: NSs whose running VNFCs are sampled: every one not terminated
 SAMPLED_NS = frozenset(set(NsStatus) - {NsStatus.TERMINATED})
+_RUNNING = frozenset({VnfcState.RUNNING})
 
 log = logging.getLogger("nubo.monitor")
 
@@ -52,22 +53,19 @@ def samples_of(
     stats: ServerStats, nsr_id: str, vnfr_id: str, vnfc_id: str, at: float
 ) -> list[Sample]:
     """The metric samples of one stats reading (CPU only when the VIM could tell it)."""
-    values: list[tuple[Metric, float]] = []
+    # built directly: a round makes six per running VNFC
+    memory = float(stats.memory_bytes)
+    found = [Sample(at, nsr_id, vnfr_id, vnfc_id, Metric.MEMORY_BYTES, memory)]
     if stats.cpu_percent is not None:
-        values += [
-            (Metric.CPU_PERCENT, stats.cpu_percent),
-            (Metric.CPU_IDLE, 100.0 - stats.cpu_percent),
-        ]
-    values.append((Metric.MEMORY_BYTES, float(stats.memory_bytes)))
+        cpu = stats.cpu_percent
+        found.append(Sample(at, nsr_id, vnfr_id, vnfc_id, Metric.CPU_PERCENT, cpu))
+        found.append(Sample(at, nsr_id, vnfr_id, vnfc_id, Metric.CPU_IDLE, 100.0 - cpu))
     if stats.memory_limit_bytes > 0:
-        values.append(
-            (Metric.MEMORY_PERCENT, 100.0 * stats.memory_bytes / stats.memory_limit_bytes)
-        )
-    values += [
-        (Metric.NET_RX_BYTES, float(stats.rx_bytes)),
-        (Metric.NET_TX_BYTES, float(stats.tx_bytes)),
-    ]
-    return [Sample(at, nsr_id, vnfr_id, vnfc_id, metric, value) for metric, value in values]
+        share = 100.0 * stats.memory_bytes / stats.memory_limit_bytes
+        found.append(Sample(at, nsr_id, vnfr_id, vnfc_id, Metric.MEMORY_PERCENT, share))
+    found.append(Sample(at, nsr_id, vnfr_id, vnfc_id, Metric.NET_RX_BYTES, float(stats.rx_bytes)))
+    found.append(Sample(at, nsr_id, vnfr_id, vnfc_id, Metric.NET_TX_BYTES, float(stats.tx_bytes)))
+    return found
 
 
 class MetricSampler:
@@ -82,7 +80,6 @@ class MetricSampler:
         clock: Clock = time.time,
         *,
         timeout: float = 3.0,
-        concurrency: int = 32,
     ) -> None:
         self.ns = ns
         self.vims = vims
@@ -90,8 +87,6 @@ class MetricSampler:
         self.interval = interval
         self.clock = clock
         self.timeout = timeout
-        #: stats calls in flight at most
-        self.concurrency = concurrency
 
     async def run_once(self) -> SamplingReport:
         started = time.monotonic()
@@ -99,7 +94,7 @@ class MetricSampler:
         # from the VNFC index: no NSR is loaded to find what runs
         targets = [
             vnfc
-            for vnfc in await self.ns.vnfc_locations(ns_statuses=SAMPLED_NS)
+            for vnfc in await self.ns.vnfc_locations(ns_statuses=SAMPLED_NS, states=_RUNNING)
             if vnfc.state is VnfcState.RUNNING and vnfc.vc_id
         ]
         report.vnfcs = len(targets)
@@ -107,18 +102,16 @@ class MetricSampler:
         for vnfc in targets:
             if vnfc.vim_id in down:
                 report.failed[vnfc.vnfc_id] = "VIM unreachable"
-        queue = iter([vnfc for vnfc in targets if vnfc.vim_id not in down])
+        by_vim: dict[str, list[VnfcLocation]] = {}
+        for vnfc in targets:
+            if vnfc.vim_id not in down:
+                by_vim.setdefault(vnfc.vim_id, []).append(vnfc)
         samples: list[Sample] = []
-
-        async def worker() -> None:
-            # a few workers take the VNFCs in turn: a task per VNFC would cost more
-            # than its stats call on a fast VIM
-            for vnfc in queue:
-                samples.extend(await self._sample(vnfc, report))
-
+        # one batch per VIM, the VIMs at once: the driver reads what it can in one
+        # pass and bounds the calls it still has to make
         async with asyncio.TaskGroup() as group:
-            for _ in range(min(self.concurrency, len(targets))):
-                group.create_task(worker())
+            for vim_id, located in by_vim.items():
+                group.create_task(self._sample_vim(vim_id, located, samples, report))
         await self.writer.write(samples)
         report.samples = len(samples)
         report.seconds = time.monotonic() - started
@@ -131,17 +124,27 @@ class MetricSampler:
             )
         return report
 
-    async def _sample(self, vnfc: VnfcLocation, report: SamplingReport) -> list[Sample]:
+    async def _sample_vim(
+        self,
+        vim_id: str,
+        located: list[VnfcLocation],
+        samples: list[Sample],
+        report: SamplingReport,
+    ) -> None:
         try:
-            driver = await self.vims.driver(vnfc.vim_id)
-            async with asyncio.timeout(self.timeout):
-                stats = await driver.server_stats(vnfc.vc_id)
-        except TimeoutError:
-            report.failed[vnfc.vnfc_id] = f"no answer within {self.timeout} s"
-            return []
-        except NuboError as exc:
-            # a VNFC stopping or vanishing between the listing and the call
-            report.failed[vnfc.vnfc_id] = exc.detail
-            log.debug("monitor.no_stats ns=%s vnfc=%s reason=%s", vnfc.nsr_id, vnfc.vnfc_id, exc)
-            return []
-        return samples_of(stats, vnfc.nsr_id, vnfc.vnfr_id, vnfc.vnfc_id, self.clock())
+            driver = await self.vims.driver(vim_id)
+            answers = await driver.servers_stats([vnfc.vc_id for vnfc in located], self.timeout)
+        except NuboError as exc:  # the whole VIM: e.g. it stopped answering
+            for vnfc in located:
+                report.failed[vnfc.vnfc_id] = exc.detail
+            return
+        at = self.clock()
+        for vnfc in located:
+            stats = answers.get(vnfc.vc_id)
+            if isinstance(stats, ServerStats):
+                samples.extend(samples_of(stats, vnfc.nsr_id, vnfc.vnfr_id, vnfc.vnfc_id, at))
+                continue
+            # a VNFC stopping or vanishing between the listing and the call, or too slow
+            reason = stats.detail if stats is not None else "the VIM gave no answer for it"
+            report.failed[vnfc.vnfc_id] = reason
+            log.debug("monitor.no_stats ns=%s vnfc=%s reason=%s", vnfc.nsr_id, vnfc.vnfc_id, reason)

@@ -44,6 +44,8 @@ _RAW_COLUMNS = (
     "max_value",
     "resolution",
 )
+#: min_value, max_value and resolution of a raw sample
+_RAW_TAIL = (None, None, 0)
 _INSERT_RAW = (
     f"INSERT INTO {t.name} ({', '.join(_RAW_COLUMNS)}) "
     f"VALUES ({', '.join('?' for _ in _RAW_COLUMNS)})"
@@ -79,10 +81,9 @@ class SqlMetricStore:
         """
         if not samples:
             return
-        rows = [
-            (s.time, s.nsr_id, s.vnfr_id, s.vnfc_id, s.metric.value, s.value, None, None, 0)
-            for s in samples
-        ]
+        # a sample's fields are the row's first six columns (its metric a str enum,
+        # which the drivers take as the string it is): no per-field copying
+        rows = [sample + _RAW_TAIL for sample in samples]
         if self._engine.dialect.name == "postgresql":
             async with self._engine.connect() as conn:  # one COPY is atomic by itself
                 raw = await conn.get_raw_connection()

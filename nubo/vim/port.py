@@ -11,10 +11,12 @@ it owns by label.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import ClassVar, Protocol, runtime_checkable
+
+from nubo.model.errors import NuboError
 
 #: every label nubo puts on VIM resources starts with this prefix
 LABEL_PREFIX = "io.nubo."
@@ -228,6 +230,14 @@ class VimDriver(Protocol):
 
     async def server_stats(self, server_id: str) -> ServerStats:
         """Resource use of a RUNNING server now; ``Conflict`` when it does not run."""
+        ...
+
+    async def servers_stats(
+        self, server_ids: Sequence[str], timeout: float
+    ) -> dict[str, ServerStats | NuboError]:
+        """``server_stats`` of many servers: per server its stats or the error it got
+        (``Conflict``, ``NotFound``; ``VimTimeout`` when its answer took longer than
+        ``timeout`` seconds: the bound is per server, a slow one delays no other)."""
         ...
 
     def events(self) -> AsyncGenerator[ServerEvent, None]:

@@ -20,11 +20,12 @@ import contextlib
 import json
 import time
 import uuid
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import replace
 from typing import ClassVar
 
-from nubo.model.errors import Conflict, NotFound, VimError, VimTimeout
+from nubo.model.errors import Conflict, NotFound, NuboError, VimError, VimTimeout
+from nubo.vim.batch import each_bounded
 from nubo.vim.docker.engine import DockerEngine, gather_all
 from nubo.vim.docker.events import follow_events
 from nubo.vim.docker.listing import ServerListing
@@ -388,6 +389,26 @@ class DockerVimDriver:
         if record is not None and not record.container_id:
             raise Conflict(f"server {server_id} is {record.status}: no stats")
         return await self._stats.server_stats(server_id, record.container_id if record else "")
+
+    async def servers_stats(
+        self, server_ids: Sequence[str], timeout: float
+    ) -> dict[str, ServerStats | NuboError]:
+        """Local containers from their counters in one pass; the others (a remote
+        engine, a container not seen yet) one call each, bounded (``each_bounded``)."""
+        answers: dict[str, ServerStats | NuboError] = {}
+        asked = []
+        for server_id in server_ids:
+            record = self._records.get(server_id)
+            if record is not None and not record.container_id:
+                answers[server_id] = Conflict(f"server {server_id} is {record.status}: no stats")
+                continue
+            counted = self._stats.counted(server_id, record.container_id if record else "")
+            if counted is not None:
+                answers[server_id] = counted
+            else:
+                asked.append(server_id)
+        answers.update(await each_bounded(self.server_stats, asked, timeout))
+        return answers
 
     # -- events: see events --------------------------------------------------------
     async def events(self) -> AsyncGenerator[ServerEvent, None]:

@@ -156,6 +156,17 @@ class DockerStats:
         payload = await self._stats(server_id, container.id)
         return self._stats_of(server_id, container.id, container.share, payload)
 
+    def counted(self, server_id: str, container_id: str = "") -> ServerStats | None:
+        """The stats of a server whose container's counters are known, read now; None
+        when they are not (not seen yet, remote, or gone: ask ``server_stats``)."""
+        known = self._containers.get(server_id)
+        if known is None or known.files is None or (container_id and known.id != container_id):
+            return None
+        try:
+            return self._counted_stats(server_id, known)
+        except (OSError, ValueError):
+            return None
+
     def prime(self, server_id: str, container_id: str, inspected: dict[str, Any]) -> None:
         """Note a container just started (its inspection): a first reading, so the
         first sample after it has a CPU rate."""

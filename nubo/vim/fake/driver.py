@@ -11,11 +11,19 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import ClassVar
 
-from nubo.model.errors import Conflict, ImageNotFound, NotFound, VimError, VimUnreachable
+from nubo.model.errors import (
+    Conflict,
+    ImageNotFound,
+    NotFound,
+    NuboError,
+    VimError,
+    VimUnreachable,
+)
+from nubo.vim.batch import each_bounded
 from nubo.vim.fake.knobs import DELAY_PREFIX, knobs
 from nubo.vim.port import (
     LABEL_MANAGED,
@@ -412,6 +420,10 @@ class FakeVimDriver:
         entry = self._entry(server_id)
         if entry.load.delay > 0:
             await asyncio.sleep(entry.load.delay)
+        return self._stats_now(server_id)
+
+    def _stats_now(self, server_id: str) -> ServerStats:
+        entry = self._entry(server_id)
         if entry.server.status is not ServerStatus.RUNNING:
             raise Conflict(f"server {server_id} is {entry.server.status}: no stats")
         load = entry.load
@@ -424,6 +436,25 @@ class FakeVimDriver:
             rx_bytes=load.rx_bytes,
             tx_bytes=load.tx_bytes,
         )
+
+    async def servers_stats(
+        self, server_ids: Sequence[str], timeout: float
+    ) -> dict[str, ServerStats | NuboError]:
+        slow = self.delays.get("server_stats", self.delay) > 0 or any(
+            entry.load.delay > 0
+            for server_id in server_ids
+            if (entry := self._servers.get(server_id)) is not None
+        )
+        if slow or self.unreachable:  # delays as per-server calls would have them
+            return await each_bounded(self.server_stats, server_ids, timeout)
+        answers: dict[str, ServerStats | NuboError] = {}
+        for server_id in server_ids:  # answers at once: one pass, no call per server
+            try:
+                answers[server_id] = self._stats_now(server_id)
+            except NuboError as exc:
+                answers[server_id] = exc
+        self.calls += 1
+        return answers
 
     async def events(self) -> AsyncGenerator[ServerEvent, None]:
         """Every server state change from now on, until closed or broken."""
