@@ -36,6 +36,7 @@ it costs nothing on that pass. The rules nubo follows:
 
 from __future__ import annotations
 
+import heapq
 import logging
 import math
 import time
@@ -96,6 +97,16 @@ class AutoScaler:
         self.clock = clock
         self.repeat_after = repeat_after
         self._tracks: dict[tuple[str, str], VnfTrack] = {}
+        #: what a pass looks at besides new values and changed records, kept as the
+        #: tracks change so that no pass scans every track: the VNFs with an action
+        #: under way or a busy NS, those in a cooldown, and (time, key) heaps of the
+        #: moments evaluations wait for and of holding periods' ends (entries a later
+        #: evaluation made stale are skipped when they come up)
+        self._active: set[tuple[str, str]] = set()
+        self._cooling: set[tuple[str, str]] = set()
+        self._wakes: list[tuple[float, tuple[str, str]]] = []
+        self._dues: list[tuple[float, tuple[str, str]]] = []
+        self._view: Watched | None = None
         self.newest = NewestValues(reader, max_age)
         self.watched = WatchedServices(ns, load_nsd)
         #: where cooldowns outlive the process (None: in memory only)
@@ -103,17 +114,14 @@ class AutoScaler:
 
     def scaling(self) -> bool:
         """Whether an action of several steps is under way."""
-        return any(track.plan is not None for track in self._tracks.values())
+        return any(self._tracks[key].plan is not None for key in self._active)
 
     def next_due(self, now: float) -> float | None:
         """The earliest time after ``now`` a holding policy's period ends (a pass is due)."""
-        dues = [
-            p.due
-            for t in self._tracks.values()
-            for p in t.policies.values()
-            if p.due is not None and p.due > now
-        ]
-        return min(dues, default=None)
+        dues = self._dues
+        while dues and dues[0][0] <= now:
+            heapq.heappop(dues)  # passed: the pass that came then looked
+        return dues[0][0] if dues else None
 
     def cooldown_until(self, nsr_id: str, vnfr_id: str) -> float | None:
         track = self._tracks.get((nsr_id, vnfr_id))
@@ -129,15 +137,17 @@ class AutoScaler:
         now = self.clock()
         recorded: list[ScalingDecision] = []
         stored = await self.memory.load(COOLDOWNS) if self.memory is not None else {}
-        following = {key[0] for key, track in self._tracks.items() if track.plan is not None}
+        following = {key[0] for key in self._active if self._tracks[key].plan is not None}
         view = await self.watched.current(following)
         try:
             fresh = await self.newest.refresh(view.metrics, now)
         except Exception:  # a metrics outage means "no new samples", not a dead loop
             log.exception("autoscale.metrics_failed")
             fresh = set()
-        for key in [key for key in self._tracks if key[0] not in view.services]:
-            del self._tracks[key]  # the NS is no longer watched
+        if view is not self._view:  # rebuilt: an NS came, changed or left
+            self._view = view
+            for key in [key for key in self._tracks if key[0] not in view.services]:
+                self._forget(key)  # the NS is no longer watched
         for nsr_id, vnfr_id in self._candidates(view, fresh, now):
             nsr, nsd = view.services[nsr_id]
             try:
@@ -145,20 +155,43 @@ class AutoScaler:
             except (KeyError, NotFound):
                 policies = ()
             if not policies:
-                self._tracks.pop((nsr_id, vnfr_id), None)
+                self._forget((nsr_id, vnfr_id))
                 continue
             track = self._tracks.setdefault((nsr_id, vnfr_id), VnfTrack())
             remembered = stored.get(memory_key(nsr_id, vnfr_id), {}).get("until")
             if isinstance(remembered, float | int):
                 track.cooldown_until = max(track.cooldown_until, float(remembered))
-            if not self._due(track, nsr, vnfr_id, vnfr_id in fresh, policies, now):
-                continue
-            recorded += await self._reconcile(nsr, vnfr_id, policies, track, now)
-            track.revision, track.evaluated_at = nsr.revision, now
-            track.busy = any(p.last_outcome is Outcome.BUSY for p in track.policies.values())
-            track.wake_at = self._wake_at(track, vnfr_id, policies, now)
+            try:
+                if self._due(track, nsr, vnfr_id, vnfr_id in fresh, policies, now):
+                    recorded += await self._reconcile(nsr, vnfr_id, policies, track, now)
+                    track.revision, track.evaluated_at = nsr.revision, now
+                    track.busy = any(
+                        p.last_outcome is Outcome.BUSY for p in track.policies.values()
+                    )
+                    track.wake_at = self._wake_at(track, vnfr_id, policies, now)
+            finally:  # a pass that failed here looks again next time (wake_at not moved)
+                self._note((nsr_id, vnfr_id), track, now)
         await self._remember_cooldowns(stored, now)
         return recorded
+
+    def _note(self, key: tuple[str, str], track: VnfTrack, now: float) -> None:
+        """Keep what later passes look at in step with a track just looked at."""
+        if track.plan is not None or track.busy:
+            self._active.add(key)
+        else:
+            self._active.discard(key)
+        if track.cooldown_until > now:
+            self._cooling.add(key)
+        if track.wake_at < math.inf:
+            heapq.heappush(self._wakes, (track.wake_at, key))
+        for ptrack in track.policies.values():
+            if ptrack.due is not None and ptrack.due > now:
+                heapq.heappush(self._dues, (ptrack.due, key))
+
+    def _forget(self, key: tuple[str, str]) -> None:
+        self._tracks.pop(key, None)
+        self._active.discard(key)
+        self._cooling.discard(key)  # the heaps' entries are skipped when they come up
 
     def _candidates(self, view: Watched, fresh: set[str], now: float) -> list[tuple[str, str]]:
         """The VNFs (nsr id, vnfr id) ``_due`` may find due, in the NSs' order: those
@@ -168,11 +201,13 @@ class AutoScaler:
         for nsr_id in view.changed:
             if nsr_id in view.services:
                 keys.update((nsr_id, vnfr.id) for vnfr in view.services[nsr_id][0].vnfr)
-        keys.update(
-            key
-            for key, track in self._tracks.items()
-            if track.plan is not None or track.busy or track.wake_at <= now
-        )
+        keys.update(self._active)
+        wakes = self._wakes
+        while wakes and wakes[0][0] <= now:
+            when, key = heapq.heappop(wakes)
+            track = self._tracks.get(key)
+            if track is not None and track.wake_at == when:  # else a later one replaced it
+                keys.add(key)
 
         def place(key: tuple[str, str]) -> tuple[int, int]:
             vnfrs = view.services[key[0]][0].vnfr
@@ -241,11 +276,13 @@ class AutoScaler:
         """Write running cooldowns for whichever replica leads next; drop ended ones."""
         if self.memory is None:
             return
-        running = {
-            memory_key(*key): track.cooldown_until
-            for key, track in self._tracks.items()
-            if track.cooldown_until > now
-        }
+        running: dict[str, float] = {}
+        for cooling in list(self._cooling):
+            track = self._tracks.get(cooling)
+            if track is None or track.cooldown_until <= now:
+                self._cooling.discard(cooling)
+            else:
+                running[memory_key(*cooling)] = track.cooldown_until
         for key, until in running.items():
             if stored.get(key, {}).get("until") != until:
                 await self.memory.put(COOLDOWNS, key, {"until": until})

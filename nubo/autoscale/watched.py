@@ -50,6 +50,8 @@ class WatchedServices:
         self.ns = ns
         self.load_nsd = load_nsd
         self._copies: dict[str, NetworkServiceRecord] = {}
+        #: the revisions the copies were last compared with
+        self._revisions: dict[str, int] = {}
         self._view = Watched()
 
     async def current(self, following: Collection[str]) -> Watched:
@@ -62,13 +64,19 @@ class WatchedServices:
             if nsd is not None:
                 nsds[nsd_id] = nsd
                 revisions.update(by_id)
+        # an NS under way may have left the watched statuses: always read it again
+        gone = [nsr_id for nsr_id in following if nsr_id not in revisions]
+        if revisions == self._revisions and not gone:  # the common case, compared in C
+            self._view.changed = set()
+            return self._view
+        # with an NS under way out of the watched statuses, the next pass compares again
+        self._revisions = {} if gone else revisions
         stale = [
             nsr_id
             for nsr_id, revision in revisions.items()
             if nsr_id not in self._copies or self._copies[nsr_id].revision != revision
         ]
-        # an NS under way may have left the watched statuses: always read it again
-        stale += [nsr_id for nsr_id in following if nsr_id not in revisions]
+        stale += gone
         kept = {nsr_id: self._copies[nsr_id] for nsr_id in revisions if nsr_id in self._copies}
         loaded = await self.ns.get_many(stale)
         for nsr in loaded:

@@ -14,10 +14,12 @@ rows this process wrote (``_IndexedRevisions``).
 
 from __future__ import annotations
 
+import functools
 from collections import OrderedDict
 from collections.abc import Iterable
+from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import Select, bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from nubo.model.errors import NotFound
@@ -41,6 +43,16 @@ IndexRows = tuple[tuple[tuple[str, ...], ...], tuple[tuple[str, ...], ...]]
 #: each state by its stored value (a dict lookup costs less than the enum's own)
 _NS_STATUSES = {status.value: status for status in NsStatus}
 _VNFC_STATES = {state.value: state for state in VnfcState}
+
+
+@functools.lru_cache(maxsize=16)
+def _revisions_query(statuses: tuple[str, ...]) -> Select[Any]:
+    """NSD id, id and version of the NSs in ``statuses``, oldest first (built once)."""
+    return (
+        select(nsrs.c.nsd_id, nsrs.c.id, nsrs.c.version)
+        .where(nsrs.c.status.in_(statuses))
+        .order_by(nsrs.c.created_at, nsrs.c.id)
+    )
 
 
 class SqlNsRecordRepository:
@@ -150,15 +162,16 @@ class SqlNsRecordRepository:
     ) -> dict[str, dict[str, int]]:
         """The revision of each NS in ``ns_statuses``, by the NSD it was made from (one
         query): a reader holding copies reloads only the NSs whose revision moved."""
-        query = (
-            select(nsrs.c.nsd_id, nsrs.c.id, nsrs.c.version)
-            .where(nsrs.c.status.in_(sorted(s.value for s in ns_statuses)))
-            .order_by(nsrs.c.created_at, nsrs.c.id)
-        )
-        found: dict[str, dict[str, int]] = {}
+        statuses = tuple(sorted(s.value for s in ns_statuses))
+        query = _revisions_query(statuses)
         async with self._engine.connect() as conn:
-            for row in await conn.execute(query):
-                found.setdefault(row.nsd_id, {})[row.id] = row.version
+            rows = (await conn.execute(query)).all()
+        found: dict[str, dict[str, int]] = {}
+        for row in rows:  # asked every second: one fetch, no per-row attribute lookups
+            by_id = found.get(row[0])
+            if by_id is None:
+                by_id = found[row[0]] = {}
+            by_id[row[1]] = row[2]
         return found
 
     async def nsrs_with_ids(self, nsr_ids: Iterable[str]) -> list[NetworkServiceRecord]:
