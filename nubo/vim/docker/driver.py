@@ -20,13 +20,14 @@ import contextlib
 import json
 import time
 import uuid
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import replace
 from typing import ClassVar
 
 from nubo.model.errors import Conflict, NotFound, VimError, VimTimeout
 from nubo.vim.docker.engine import DockerEngine, gather_all
 from nubo.vim.docker.events import follow_events
+from nubo.vim.docker.execs import DockerExecs
 from nubo.vim.docker.listing import ServerListing
 from nubo.vim.docker.networks import DockerNetworks
 from nubo.vim.docker.payloads import (
@@ -41,6 +42,7 @@ from nubo.vim.docker.stats import DockerStats
 from nubo.vim.port import (
     LABEL_MANAGED,
     LABEL_SERVER,
+    ExecResult,
     Flavour,
     Image,
     Network,
@@ -74,6 +76,7 @@ class DockerVimDriver:
         self._records: dict[str, PopServer] = {}
         self._listing = ServerListing(self._engine)
         self._stats = DockerStats(self._engine)
+        self._execs = DockerExecs(self._engine)
 
     async def close(self) -> None:
         self._stats.close()
@@ -384,6 +387,27 @@ class DockerVimDriver:
         if record is not None and not record.container_id:
             raise Conflict(f"server {server_id} is {record.status}: no stats")
         return await self._stats.server_stats(server_id, record.container_id if record else "")
+
+    # -- exec: see execs ------------------------------------------------------------
+    async def _running(self, server_id: str) -> Server:
+        server = await self.get_server(server_id)
+        if server.status is not ServerStatus.RUNNING or not server.ext_id:
+            raise Conflict(f"server {server_id} is {server.status}: it does not run")
+        return server
+
+    async def put_files(self, server_id: str, directory: str, files: Mapping[str, bytes]) -> None:
+        server = await self._running(server_id)
+        await self._execs.put_files(server.ext_id, server.name, directory, files)
+
+    async def exec_in_server(
+        self,
+        server_id: str,
+        command: Sequence[str],
+        environment: Mapping[str, str],
+        timeout: float,
+    ) -> ExecResult:
+        server = await self._running(server_id)
+        return await self._execs.run(server.ext_id, server.name, command, environment, timeout)
 
     # -- events: see events --------------------------------------------------------
     async def events(self) -> AsyncGenerator[ServerEvent, None]:
