@@ -34,6 +34,8 @@ from nubo.descriptors.nsd_content import (
     read_sol001_upload,
     with_package_hints,
 )
+from nubo.descriptors.openbaton_lifecycle import PACKAGE_SCRIPTS
+from nubo.descriptors.openbaton_package import package_scripts
 from nubo.descriptors.openbaton_references import referenced_ids, vnfds_by_id, with_references
 from nubo.model.catalogue import DescriptorWarning, NsdEntry
 from nubo.model.descriptors import Nsd
@@ -134,7 +136,10 @@ class NsdCatalogue:
                 and package.onboarding_state == OnboardingState.ONBOARDED
                 and package.operational_state == OperationalState.ENABLED
             ):
-                found[package.vnfd_id] = json.loads(text)
+                # the NSD keeps the scripts with its copy of the VNFD, so it runs
+                # them the same for as long as it exists
+                scripts = package_scripts(package.vnfd_file, package.definitions)
+                found[package.vnfd_id] = json.loads(text) | {PACKAGE_SCRIPTS: scripts}
                 package_ids.append(package.id)
         return found, package_ids
 

@@ -32,10 +32,28 @@ class LifecycleEventType(StrEnum):
     RESUME = "RESUME"
 
 
+#: the lifecycle events whose scripts nubo runs, in the order a VNFC meets them
+RUN_EVENTS = (
+    LifecycleEventType.INSTANTIATE,
+    LifecycleEventType.CONFIGURE,
+    LifecycleEventType.START,
+    LifecycleEventType.STOP,
+    LifecycleEventType.TERMINATE,
+)
+
+
 @dataclass(frozen=True)
 class LifecycleEvent:
     event: LifecycleEventType
     scripts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class LifecycleScript:
+    """A script of a VNF package, by the name its lifecycle events give it."""
+
+    name: str
+    text: str
 
 
 @dataclass(frozen=True)
@@ -177,6 +195,20 @@ class Vnfd:
     heal_policy: HealPolicy = field(default_factory=HealPolicy)
     #: keys of its configuration that other VNFs may require (Open Baton ``provides``)
     provides: tuple[str, ...] = ()
+    #: the scripts of its VNF package that its lifecycle events name; empty when the
+    #: VNFD came without a package, and its scripts are not run
+    scripts: tuple[LifecycleScript, ...] = ()
+
+    def scripts_for(self, event: LifecycleEventType) -> tuple[LifecycleScript, ...]:
+        """The package scripts of ``event`` in descriptor order (none without a package)."""
+        by_name = {s.name: s for s in self.scripts}
+        return tuple(
+            by_name[name]
+            for e in self.lifecycle_events
+            if e.event == event
+            for name in e.scripts
+            if name in by_name
+        )
 
     @property
     def attached_links(self) -> frozenset[str]:
