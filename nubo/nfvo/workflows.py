@@ -15,18 +15,20 @@ import logging
 from collections.abc import Awaitable, Callable
 from functools import partial
 
-from nubo.model.descriptors import Nsd, VnfcTemplate
+from nubo.model.descriptors import LifecycleEventType, Nsd, VnfcTemplate
 from nubo.model.errors import NotFound, VimError
 from nubo.model.records import NetworkServiceRecord, VduRecord, VnfcInstance, VnfRecord
 from nubo.model.states import LcmOperationType, NsStatus, VnfcState, VnfStatus
 from nubo.nfvo.dependencies import resolve_dependencies
 from nubo.nfvo.deployment import NsDeployment, Timeouts, nubo_env
+from nubo.nfvo.lifecycle import NsLifecycle
 from nubo.nfvo.operations import OperationContext
 from nubo.nfvo.planning import links_for
 from nubo.nfvo.vims import VimService
 from nubo.nfvo.waves import raise_first, settle, start_in_waves
 from nubo.vim.port import ServerStatus, VimDriver
 from nubo.vnfm.generic import GenericVnfm, ns_labels
+from nubo.vnfm.lifecycle import LifecycleScripts
 
 log = logging.getLogger("nubo.nfvo")
 
@@ -48,6 +50,7 @@ class NsWorkflows:
         self.vnfm = vnfm or GenericVnfm()
         self.timeouts = timeouts or Timeouts()
         self.deployment = NsDeployment(self.vnfm, self.timeouts)
+        self.lifecycle = NsLifecycle(LifecycleScripts(self.timeouts.script))
 
     # -- instantiate -------------------------------------------------------------
 
@@ -69,10 +72,17 @@ class NsWorkflows:
             self._resolve(nsd, nsr)
         async with ctx.step("configure"):
             await self.deployment.prepare_all(ctx, driver, prepared)
-        await start_in_waves(ctx, nsd, nsr.vnfr, partial(self.deployment.start_vnf, driver))
+        await start_in_waves(ctx, nsd, nsr.vnfr, partial(self._start_vnf, ctx, driver, nsd))
         async with ctx.step("verify", pure=True):
             await self._verify_running(driver, nsr)
         nsr.set_status(NsStatus.ACTIVE)
+
+    async def _start_vnf(
+        self, ctx: OperationContext, driver: VimDriver, nsd: Nsd, vnfr: VnfRecord
+    ) -> None:
+        """Start a VNF's VNFCs, then run their INSTANTIATE, CONFIGURE and START scripts."""
+        scripts = partial(self.lifecycle.bring_up, ctx, driver, nsd, vnfr, vnfr.vnfcs())
+        await self.deployment.start_vnf(driver, vnfr, scripts)
 
     async def _allocate(
         self,
@@ -137,10 +147,22 @@ class NsWorkflows:
             async with ctx.step("start"):
                 await self.vnfm.start(driver, vnfc, self.timeouts.start)
                 await ctx.save()
+        if self._has_scripts(nsd):
+            async with ctx.step("scripts " + vnfc.hostname):
+                # saved whatever happens: the scripts that ran are not run again
+                try:
+                    await self.lifecycle.bring_up(ctx, driver, nsd, vnfr, [vnfc])
+                    await self.lifecycle.source_added(ctx, driver, nsd, vnfc)
+                finally:
+                    await ctx.save()
         async with ctx.step("verify", pure=True):
             await self._verify_running(driver, nsr)
         vnfr.set_status(VnfStatus.ACTIVE)
         nsr.set_status(NsStatus.ACTIVE)
+
+    @staticmethod
+    def _has_scripts(nsd: Nsd) -> bool:
+        return any(vnfd.scripts for vnfd in nsd.vnfds)
 
     @staticmethod
     def _added_vnfc(ctx: OperationContext) -> VnfcInstance | None:
@@ -210,6 +232,8 @@ class NsWorkflows:
         vnfr, _, vnfc = nsr.find_vnfc(vnfc_id)
         async with ctx.step("start " + vnfc.hostname):
             await self.vnfm.start(driver, vnfc, self.timeouts.start)
+            nsd = await self.load_nsd(nsr.descriptor_reference)
+            await self.lifecycle.run(ctx, driver, nsd, vnfc, LifecycleEventType.START)
         if all(c.state == VnfcState.RUNNING for c in vnfr.vnfcs()):
             vnfr.set_status(VnfStatus.ACTIVE)
 
@@ -218,6 +242,8 @@ class NsWorkflows:
         driver = await self.vims.driver(nsr.vim_id)
         vnfr, _, vnfc = nsr.find_vnfc(vnfc_id)
         async with ctx.step("stop " + vnfc.hostname):
+            nsd = await self.load_nsd(nsr.descriptor_reference)
+            await self.lifecycle.run(ctx, driver, nsd, vnfc, LifecycleEventType.STOP)
             await self.vnfm.stop(driver, vnfc, self.timeouts.stop)
         vnfr.set_status(VnfStatus.INACTIVE)
 
@@ -244,6 +270,10 @@ class NsWorkflows:
                 await ctx.save()
                 await self.vnfm.reconfigure(driver, vnfc)
                 await self.vnfm.start(driver, vnfc, self.timeouts.start)
+                vnfc.scripts_done = []  # a new container: what the scripts did is gone
+                await ctx.save()
+                nsd = await self.load_nsd(nsr.descriptor_reference)
+                await self.lifecycle.bring_up(ctx, driver, nsd, vnfr, [vnfc])
                 await ctx.save()
         async with ctx.step("verify", pure=True):
             await self._verify_running(driver, nsr, only=vnfc)
@@ -290,12 +320,23 @@ class NsWorkflows:
         ctx.nsr.vlr = []
         ctx.nsr.set_status(NsStatus.NOT_INSTANTIATED)
 
+    async def _terminate_scripts(self, ctx: OperationContext, driver: VimDriver) -> None:
+        nsd = await self.load_nsd(ctx.nsr.descriptor_reference)
+        if not self._has_scripts(nsd):
+            return
+        async with ctx.step("terminate scripts") as step:
+            failures = await self.lifecycle.terminate(ctx, driver, nsd)
+            step.detail = "; ".join(failures)
+            await ctx.save()
+
     async def _teardown(self, ctx: OperationContext) -> None:
         nsr = ctx.nsr
         if not nsr.all_vnfcs() and not any(vlr.vim_network_id for vlr in nsr.vlr):
             # nothing was ever asked of the VIM: nothing to remove, even if it is down
             return
         driver = await self.vims.driver(nsr.vim_id)
+        if ctx.op.operation == LcmOperationType.TERMINATE:
+            await self._terminate_scripts(ctx, driver)
         # the VNFCs of an NS go at once (nothing depends on another's removal),
         # saved once: removing a server that is gone already is not an error
         async with ctx.step("remove-vnfcs"):
