@@ -10,8 +10,10 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
 from nubo.app import Nubo
+from nubo.cli import render
 from nubo.descriptors.openbaton import parse_nsd
 from nubo.model.errors import InvalidDescriptor
 from nubo.model.records import LcmOpOcc
@@ -312,3 +314,18 @@ async def test_stop_start_and_terminate_run_their_scripts(nubo: Nubo) -> None:
     assert await fake.list_servers() == []
     nsr = await nubo.ns.get(nsr_id)
     assert all(c.state == VnfcState.DELETED for c in nsr.all_vnfcs()) or not nsr.all_vnfcs()
+
+
+def test_op_show_lists_the_scripts_with_the_last_lines_of_their_output() -> None:
+    console = Console(width=160, record=True)
+    run = {
+        "vnfc": "iperf-client-0",
+        "event": "CONFIGURE",
+        "script": "server_configure.sh",
+        "exit_code": 7,
+        "output": "one\ntwo\nthree\nfour\n",
+    }
+    console.print(render.op_detail({"operation": "INSTANTIATE", "nuboScripts": [run]}))
+    text = console.export_text()
+    assert "server_configure.sh" in text and "CONFIGURE" in text and " 7 " in text
+    assert "four" in text and "one" not in text
