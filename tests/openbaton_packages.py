@@ -126,9 +126,19 @@ def package(
     return buffer.getvalue()
 
 
-def server_package(**changes: Any) -> bytes:
-    return package(copy.deepcopy(SERVER_VNFD), SERVER_SCRIPTS, **changes)
+def with_image(vnfd: dict[str, Any], image: str) -> dict[str, Any]:
+    """A copy of ``vnfd`` whose VDUs run ``image``."""
+    changed = copy.deepcopy(vnfd)
+    for vdu in changed["vdu"]:
+        vdu["vm_image"] = [image]
+    return changed
 
 
-def client_package(**changes: Any) -> bytes:
-    return package(copy.deepcopy(CLIENT_VNFD), CLIENT_SCRIPTS, **changes)
+def server_package(image: str = IMAGE, **changes: Any) -> bytes:
+    return package(with_image(SERVER_VNFD, image), SERVER_SCRIPTS, **changes)
+
+
+def client_package(
+    image: str = IMAGE, scripts: dict[str, str] | None = None, **changes: Any
+) -> bytes:
+    return package(with_image(CLIENT_VNFD, image), scripts or CLIENT_SCRIPTS, **changes)
