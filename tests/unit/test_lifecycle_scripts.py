@@ -329,3 +329,29 @@ def test_op_show_lists_the_scripts_with_the_last_lines_of_their_output() -> None
     text = console.export_text()
     assert "server_configure.sh" in text and "CONFIGURE" in text and " 7 " in text
     assert "four" in text and "one" not in text
+
+
+async def test_a_vnfc_healing_recreates_runs_its_scripts_again_in_the_new_container(
+    nubo: Nubo,
+) -> None:
+    fake = await fake_of(nubo)
+    nsr_id = await deploy(nubo)
+    nsr = await nubo.ns.get(nsr_id)
+    [client] = nsr.vnfr_by_name("iperf-client").vnfcs()
+    fake.vanish(client.vc_id)
+    fake.execs.clear()
+    healed = await finish(nubo, await nubo.ns.heal(nsr_id, client.id))
+    assert healed.state == OpState.COMPLETED, healed.error
+    assert [script_of(r) for r in fake.execs] == [
+        "install-clt.sh",
+        "server_configure.sh",
+        "summary.sh",
+        "start-clt.sh",
+    ]
+    nsr = await nubo.ns.get(nsr_id)
+    [again] = nsr.vnfr_by_name("iperf-client").vnfcs()
+    assert again.vc_id != client.vc_id and again.scripts_done == [
+        "INSTANTIATE",
+        "CONFIGURE",
+        "START",
+    ]
