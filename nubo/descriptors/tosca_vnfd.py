@@ -27,6 +27,7 @@ from typing import Any
 
 from nubo.descriptors.env_file import read_env_file
 from nubo.descriptors.fields import FieldReader, as_int
+from nubo.descriptors.tosca_lifecycle import read_operations
 from nubo.descriptors.tosca_scaling import vdu_bounds
 from nubo.descriptors.tosca_sources import ToscaFile, ToscaSources, located
 from nubo.descriptors.tosca_types import TypeIndex
@@ -403,7 +404,8 @@ def read_vnfd(
     are read from them too.
     """
     reader = _VnfdReader(r, sources, vnfd, index, use)
-    report_unused(reader)
+    events, scripts, used_artifacts = read_operations(reader)
+    report_unused(reader, used_artifacts)
     values, metadata = reader.vnf_properties()
     bounds = vdu_bounds(reader)
     vnf_type = metadata.get(VNF_TYPE_KEY)
@@ -417,4 +419,6 @@ def read_vnfd(
         virtual_links=tuple(dict.fromkeys(link for link, _ in use.links.values())),
         configuration=reader.configuration(values),
         deployment_flavours=(DeploymentFlavour(str(flavour)),) if flavour else (),
+        lifecycle_events=events,
+        scripts=scripts,
     )

@@ -201,20 +201,21 @@ def test_min_number_of_instances_zero_is_accepted_without_contradiction() -> Non
     assert (recorder.name, recorder.initial_instances, recorder.scale_in_out) == ("RECORDER", 1, 2)
 
 
-def test_lifecycle_operations_with_an_implementation_are_warned_about() -> None:
+def test_operations_nubo_does_not_go_through_and_unused_artifacts_are_warned_about() -> None:
     def edit(d: dict[str, Any]) -> None:
         vnf = d["topology_template"]["node_templates"]["VNF"]
-        vnf["interfaces"]["Vnflcm"]["instantiate_end"] = {"implementation": "configure"}
-        d["topology_template"]["node_templates"]["RELAY"]["artifacts"]["configure"] = {
+        vnf["interfaces"]["Vnflcm"]["scale_end"] = {"implementation": "rebalance"}
+        d["topology_template"]["node_templates"]["RELAY"]["artifacts"]["rebalance"] = {
             "type": "tosca.artifacts.Implementation.Bash",
-            "file": "../Scripts/configure.sh",
+            "file": "../Scripts/rebalance.sh",
         }
 
     warnings = {w.path: w.message for w in parse(definitions(media_df_simple=edit)).warnings}
     assert warnings[f"media_df_simple.yaml:{NODES}.VNF.interfaces.Vnflcm"].startswith(
-        "lifecycle operations are not run yet (instantiate_end)"
+        "lifecycle operations are not run (scale_end): nubo runs the implementations of "
+        "instantiate_start, instantiate, instantiate_end, terminate_start, terminate only"
     )
-    assert warnings[f"media_df_simple.yaml:{NODES}.RELAY.artifacts.configure"] == (
+    assert warnings[f"media_df_simple.yaml:{NODES}.RELAY.artifacts.rebalance"] == (
         "artifacts of type 'tosca.artifacts.Implementation.Bash' are not used by nubo"
     )
 
