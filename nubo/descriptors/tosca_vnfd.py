@@ -272,21 +272,24 @@ class _VnfdReader:
                 )
         return exposed
 
-    def vdus(self, bounds: dict[str, tuple[int, int]]) -> tuple[Vdu, ...]:
+    def vdus(self, bounds: dict[str, tuple[int, int, int]]) -> tuple[Vdu, ...]:
         points = self.connection_points()
         vdus: list[Vdu] = []
         for name in self.nodes:
             if self.kind(name) != VDU:
                 continue
-            initial, scale = bounds.get(name, (1, 1))
+            low, initial, scale = bounds.get(name, (1, 1, 1))
             cps = tuple(cp for _, cp in sorted(points.get(name, []), key=lambda p: p[0]))
             vdus.append(
                 Vdu(
                     name=name,
                     images=self._image(name),
                     scale_in_out=scale,
-                    vnfc_templates=tuple(VnfcTemplate(cps) for _ in range(initial)),
+                    # a template even for none at first: scale-out makes VNFCs of it
+                    vnfc_templates=tuple(VnfcTemplate(cps) for _ in range(max(initial, 1))),
                     environment=self._environment(name),
+                    min_instances=low,
+                    initial=initial,
                 )
             )
         if not vdus:

@@ -98,6 +98,11 @@ class Vdu:
     #: (name, value) of the variables of its Docker env files (004 §4.8.11 ``envVars``),
     #: the lowest-precedence part of each of its VNFCs' environment
     environment: tuple[tuple[str, str], ...] = ()
+    #: the fewest VNFCs scale-in leaves (SOL001 ``min_number_of_instances``; 0 allowed)
+    min_instances: int = 1
+    #: how many VNFCs instantiate creates, when the descriptor says (SOL001, may be 0);
+    #: None: one per VNFC template, at least one (Open Baton)
+    initial: int | None = None
 
     @property
     def image(self) -> str:
@@ -105,7 +110,9 @@ class Vdu:
 
     @property
     def initial_instances(self) -> int:
-        """How many VNFCs instantiate creates: one per VNFC template, at least one."""
+        """How many VNFCs instantiate creates."""
+        if self.initial is not None:
+            return self.initial
         return max(1, len(self.vnfc_templates))
 
     def template(self, index: int = 0) -> VnfcTemplate:

@@ -67,6 +67,7 @@ class VduRecord(_Record):
     name: str
     image: str
     scale_in_out: int
+    min_instances: int = Field(default=1, description="the fewest VNFCs scale-in leaves")
     vnfc_instance: list[VnfcInstance] = Field(default_factory=list)
     environment: dict[str, str] = Field(
         default_factory=dict,

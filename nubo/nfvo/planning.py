@@ -44,6 +44,7 @@ def plan_nsr(
                     name=vdu.name,
                     image=vdu.image,
                     scale_in_out=vdu.scale_in_out,
+                    min_instances=vdu.min_instances,
                     # copied, like the configuration, so later VNFCs (scale-out,
                     # heal) get what the NS was instantiated with
                     environment=dict(vdu.environment),

@@ -200,8 +200,9 @@ class NsWorkflows:
         driver = await self.vims.driver(nsr.vim_id)
         vnfr = nsr.find_vnfr(vnfr_id)
         if not vnfc_id and vdu_id:  # resumed before the choice was recorded: same rule
-            live = vnfr.find_vdu(vdu_id).live_vnfcs()
-            vnfc_id = live[-1].id if len(live) > 1 else ""
+            vdu_record = vnfr.find_vdu(vdu_id)
+            live = vdu_record.live_vnfcs()
+            vnfc_id = live[-1].id if len(live) > vdu_record.min_instances else ""
         ctx.op.params["vnfcInstanceId"] = vnfc_id
         try:
             _, vdu, vnfc = nsr.find_vnfc(vnfc_id)

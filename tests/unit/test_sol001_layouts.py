@@ -185,20 +185,30 @@ def test_unused_parts_are_warnings_at_their_paths() -> None:
     warnings = {w.path: w.message for w in parse().warnings}
     storage = f"media_df_pair.yaml:{NODES}.RECORDINGS"
     assert warnings[storage].startswith("virtual block storage is not attached")
-    level = "media_df_pair.yaml:topology_template.policies[2].recorder_instantiation_levels"
-    assert warnings[level] == (
-        "'RECORDER' starts with 0 instances here; nubo starts every VDU with one VNFC, so it "
-        "starts with 1 (and scales in down to 1)"
-    )
     assert warnings[f"{NODES}.media.properties.vl_profile"].startswith(
         "bitrate and QoS requirements are not enforced"
     )
-    assert len(warnings) == 3
+    assert len(warnings) == 2
 
 
-def test_min_number_of_instances_zero_is_accepted_without_contradiction() -> None:
+def test_min_number_of_instances_zero_starts_the_vdu_with_no_vnfc() -> None:
     recorder = parse().vnfd("core-relay").vdus[1]
-    assert (recorder.name, recorder.initial_instances, recorder.scale_in_out) == ("RECORDER", 1, 2)
+    assert (recorder.name, recorder.initial_instances, recorder.scale_in_out) == ("RECORDER", 0, 2)
+    assert recorder.min_instances == 0
+    # scale-out still has a template to make VNFCs of
+    assert len(recorder.vnfc_templates) == 1
+
+
+def test_initial_instances_below_the_minimum_are_refused_at_the_level() -> None:
+    def edit(d: dict[str, Any]) -> None:
+        recorder = d["topology_template"]["node_templates"]["RECORDER"]
+        recorder["properties"]["vdu_profile"]["min_number_of_instances"] = 1
+
+    [problem] = problems_of(definitions(media_df_pair=edit))
+    assert problem.path.startswith("media_df_pair.yaml:topology_template.policies[")
+    assert problem.message == (
+        "0 initial instances of 'RECORDER' are outside its vdu_profile bounds 1..2"
+    )
 
 
 def test_operations_nubo_does_not_go_through_and_unused_artifacts_are_warned_about() -> None:

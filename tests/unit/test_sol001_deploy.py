@@ -1,0 +1,80 @@
+"""SOL001 VNFDs deployed over the in-memory VIM: a VDU that starts with no VNFC."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from nubo.app import Nubo
+from nubo.model.errors import Conflict
+from nubo.model.states import NsStatus, OpState
+from tests.conftest import fake_nubo
+from tests.unit.test_sol001_layouts import PACKAGE, definitions, nsd_text
+
+
+def media_csar(files: dict[str, str]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(
+            "TOSCA-Metadata/TOSCA.meta", (PACKAGE / "TOSCA-Metadata/TOSCA.meta").read_text()
+        )
+        for name, text in files.items():
+            path = name.removeprefix("../") if name.startswith("../") else f"Definitions/{name}"
+            archive.writestr(path, text)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+async def nubo(tmp_path: Path) -> AsyncIterator[Nubo]:
+    app = fake_nubo(tmp_path, start_timeout=2, default_vim_endpoint="fake:?images=*")
+    await app.start()
+    try:
+        yield app
+    finally:
+        await app.stop()
+
+
+async def onboard_media(nubo: Nubo, files: dict[str, str], nsd: str) -> str:
+    package = await nubo.packages.create()
+    await nubo.packages.upload(package.id, media_csar(files))
+    entry = await nubo.catalogue.create()
+    await nubo.catalogue.upload(entry.id, nsd.encode(), "application/yaml")
+    return entry.id
+
+
+async def test_a_vdu_with_no_initial_vnfc_starts_empty_then_scales_out_and_back_to_none(
+    nubo: Nubo,
+) -> None:
+    nsd_id = await onboard_media(nubo, definitions(), nsd_text())
+    nsr, op = await nubo.ns.instantiate(nsd_id, name="media")
+    done = await nubo.runner.wait(op.id, timeout=10)
+    assert done.state == OpState.COMPLETED, done.error
+    nsr = await nubo.ns.get(nsr.id)
+    core = nsr.vnfr_by_name("core-relay")
+    relay, recorder = core.vdu
+    assert (len(relay.live_vnfcs()), len(recorder.live_vnfcs())) == (1, 0)
+    assert recorder.min_instances == 0
+    out = await nubo.runner.wait(
+        (await nubo.ns.scale_out(nsr.id, core.id, recorder.id)).id, timeout=10
+    )
+    assert out.state == OpState.COMPLETED, out.error
+    nsr = await nubo.ns.get(nsr.id)
+    [added] = nsr.vnfr_by_name("core-relay").vdu[1].live_vnfcs()
+    # no connection point of its own: on the VNF's links
+    assert list(added.addresses) == ["media"]
+    back = await nubo.runner.wait(
+        (await nubo.ns.scale_in(nsr.id, core.id, recorder.id)).id, timeout=10
+    )
+    assert back.state == OpState.COMPLETED, back.error
+    nsr = await nubo.ns.get(nsr.id)
+    assert nsr.status == NsStatus.ACTIVE
+    assert nsr.vnfr_by_name("core-relay").vdu[1].live_vnfcs() == []
+    with pytest.raises(Conflict, match="its minimum \\(min_number_of_instances = 0\\)"):
+        await nubo.ns.scale_in(nsr.id, core.id, recorder.id)
+    relay_id = nsr.vnfr_by_name("core-relay").vdu[0].id
+    with pytest.raises(Conflict, match="scale in never removes the last one"):
+        await nubo.ns.scale_in(nsr.id, core.id, relay_id)
