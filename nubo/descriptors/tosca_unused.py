@@ -54,14 +54,7 @@ def report_unused(reader: _VnfdReader, used_artifacts: set[str]) -> None:
                 "own filesystem, which a recreated VNFC loses",
             )
         elif reader.index.is_a("node_types", node_type, _EXT_CP):
-            if name in exposed:
-                reader.report(
-                    f"topology_template.substitution_mappings.requirements.{exposed[name]}",
-                    f"the external connection point {name!r} re-exposes a VNF-internal "
-                    "virtual link, which nubo does not build yet: map the requirement to "
-                    "the VduCp itself, [ <VduCp node>, virtual_link ]",
-                )
-            else:
+            if name not in exposed:  # an exposed one joins its internal link to the NS's
                 reader.r.warn(reader.at(path), "an external connection point nothing exposes")
         else:
             reader.r.warn(

@@ -202,6 +202,8 @@ class Vnfd:
     heal_policy: HealPolicy = field(default_factory=HealPolicy)
     #: keys of its configuration that other VNFs may require (Open Baton ``provides``)
     provides: tuple[str, ...] = ()
+    #: networks private to the VNF (SOL001 VnfVirtualLink), named ``<vnf>.<link>``
+    internal_links: tuple[str, ...] = ()
     #: the scripts of its VNF package that its lifecycle events name; empty when the
     #: VNFD came without a package, and its scripts are not run
     scripts: tuple[LifecycleScript, ...] = ()

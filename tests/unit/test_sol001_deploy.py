@@ -1,4 +1,5 @@
-"""SOL001 VNFDs deployed over the in-memory VIM: a VDU that starts with no VNFC."""
+"""SOL001 VNFDs deployed over the in-memory VIM: a VDU that starts with no VNFC,
+VNF-internal virtual links and external connection points over them."""
 
 from __future__ import annotations
 
@@ -12,8 +13,15 @@ import pytest
 from nubo.app import Nubo
 from nubo.model.errors import Conflict
 from nubo.model.states import NsStatus, OpState
+from nubo.vim.fake import FakeVimDriver
 from tests.conftest import fake_nubo
-from tests.unit.test_sol001_layouts import PACKAGE, definitions, nsd_text
+from tests.unit.test_sol001_layouts import (
+    PACKAGE,
+    definitions,
+    external_cp,
+    internal_pair,
+    nsd_text,
+)
 
 
 def media_csar(files: dict[str, str]) -> bytes:
@@ -36,6 +44,12 @@ async def nubo(tmp_path: Path) -> AsyncIterator[Nubo]:
         yield app
     finally:
         await app.stop()
+
+
+async def fake_of(nubo: Nubo) -> FakeVimDriver:
+    driver = await nubo.vims.driver((await nubo.vims.default()).id)
+    assert isinstance(driver, FakeVimDriver)
+    return driver
 
 
 async def onboard_media(nubo: Nubo, files: dict[str, str], nsd: str) -> str:
@@ -78,3 +92,36 @@ async def test_a_vdu_with_no_initial_vnfc_starts_empty_then_scales_out_and_back_
     relay_id = nsr.vnfr_by_name("core-relay").vdu[0].id
     with pytest.raises(Conflict, match="scale in never removes the last one"):
         await nubo.ns.scale_in(nsr.id, core.id, relay_id)
+
+
+async def test_an_internal_link_is_a_network_only_its_vnfs_vnfcs_join(nubo: Nubo) -> None:
+    files = definitions(media_df_pair=internal_pair, media_df_simple=external_cp)
+    nsd_id = await onboard_media(nubo, files, nsd_text())
+    nsr, op = await nubo.ns.instantiate(nsd_id, name="media")
+    done = await nubo.runner.wait(op.id, timeout=10)
+    assert done.state == OpState.COMPLETED, done.error
+    nsr = await nubo.ns.get(nsr.id)
+    assert sorted(v.name for v in nsr.vlr) == [
+        "core-relay.INTERNAL",
+        "edge-relay.INTERNAL",
+        "media",
+    ]
+    networks = {n.id: n.name for n in await (await fake_of(nubo)).list_networks()}
+    assert sorted(networks[v.vim_network_id] for v in nsr.vlr) == sorted(
+        f"nubo-{nsr.id[:8]}-{v.name}" for v in nsr.vlr
+    )
+    [core] = nsr.vnfr_by_name("core-relay").vdu[0].live_vnfcs()
+    [edge] = nsr.vnfr_by_name("edge-relay").vdu[0].live_vnfcs()
+    assert sorted(core.addresses) == ["core-relay.INTERNAL", "media"]
+    assert sorted(edge.addresses) == ["edge-relay.INTERNAL", "media"]
+    core_vnf = nsr.vnfr_by_name("core-relay")
+    out = await nubo.runner.wait(
+        (await nubo.ns.scale_out(nsr.id, core_vnf.id, core_vnf.vdu[1].id)).id, timeout=10
+    )
+    assert out.state == OpState.COMPLETED, out.error
+    nsr = await nubo.ns.get(nsr.id)
+    [recorder] = nsr.vnfr_by_name("core-relay").vdu[1].live_vnfcs()
+    assert list(recorder.addresses) == ["core-relay.INTERNAL"]
+    terminated = await nubo.runner.wait((await nubo.ns.terminate(nsr.id)).id, timeout=10)
+    assert terminated.state == OpState.COMPLETED, terminated.error
+    assert await (await fake_of(nubo)).list_networks() == []

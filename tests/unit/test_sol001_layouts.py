@@ -4,6 +4,7 @@ VDUs with no initial instance, and the standard types nubo does not deploy."""
 
 from __future__ import annotations
 
+import copy
 import io
 import zipfile
 from collections.abc import Callable
@@ -230,33 +231,90 @@ def test_operations_nubo_does_not_go_through_and_unused_artifacts_are_warned_abo
     )
 
 
-def test_an_external_cp_over_an_internal_link_is_refused_with_the_way_out() -> None:
-    def edit(d: dict[str, Any]) -> None:
-        topology = d["topology_template"]
-        topology["substitution_mappings"]["requirements"] = {
-            "virtual_link_external": ["RELAY_EXT", "external_virtual_link"]
-        }
-        topology["node_templates"]["RELAY_EXT"] = {
-            "type": "tosca.nodes.nfv.VnfExtCp",
-            "properties": {"layer_protocols": ["ipv4"]},
-            "requirements": [{"internal_virtual_link": "INTERNAL"}],
-        }
-        topology["node_templates"]["INTERNAL"] = {
-            "type": "tosca.nodes.nfv.VnfVirtualLink",
-            "properties": {
-                "connectivity_type": {"layer_protocols": ["ipv4"]},
-                "vl_profile": {
-                    "max_bitrate_requirements": {"root": 1000000},
-                    "min_bitrate_requirements": {"root": 1000},
-                },
-            },
+INTERNAL_VL = {
+    "type": "tosca.nodes.nfv.VnfVirtualLink",
+    "properties": {
+        "connectivity_type": {"layer_protocols": ["ipv4"]},
+        "vl_profile": {
+            "max_bitrate_requirements": {"root": 1000000},
+            "min_bitrate_requirements": {"root": 1000},
+        },
+    },
+}
+
+
+def internal_pair(d: dict[str, Any]) -> None:
+    """The pair flavour with a link between its relay and recorder, private to the VNF."""
+    nodes = d["topology_template"]["node_templates"]
+    nodes["INTERNAL"] = copy.deepcopy(INTERNAL_VL)
+    for vdu in ("RELAY", "RECORDER"):
+        nodes[f"{vdu}_CP_INT"] = {
+            "type": "tosca.nodes.nfv.VduCp",
+            "properties": {"layer_protocols": ["ipv4"], "order": 1},
+            "requirements": [{"virtual_binding": vdu}, {"virtual_link": "INTERNAL"}],
         }
 
-    problems = problems_of(definitions(media_df_simple=edit))
-    path = f"media_df_simple.yaml:{MAPPINGS}.requirements.virtual_link_external"
-    messages = [p.message for p in problems if p.path == path]
-    assert messages and "re-exposes a VNF-internal virtual link" in messages[0], problems
-    assert "[ <VduCp node>, virtual_link ]" in messages[0]
+
+def external_cp(d: dict[str, Any]) -> None:
+    """The simple flavour reaching the NS link through a VnfExtCp over an internal link."""
+    topology = d["topology_template"]
+    topology["substitution_mappings"]["requirements"] = {
+        "virtual_link_external": ["RELAY_EXT", "external_virtual_link"]
+    }
+    nodes = topology["node_templates"]
+    nodes["RELAY_EXT"] = {
+        "type": "tosca.nodes.nfv.VnfExtCp",
+        "properties": {"layer_protocols": ["ipv4"]},
+        "requirements": [{"internal_virtual_link": "INTERNAL"}],
+    }
+    nodes["INTERNAL"] = copy.deepcopy(INTERNAL_VL)
+    nodes["RELAY_CP1"]["requirements"].append({"virtual_link": "INTERNAL"})
+
+
+def test_vnf_internal_virtual_links_are_networks_of_their_own() -> None:
+    nsd = parse(definitions(media_df_pair=internal_pair))
+    core = nsd.vnfd("core-relay")
+    assert core.internal_links == ("core-relay.INTERNAL",)
+    relay, recorder = core.vdus
+    assert [cp.virtual_link_reference for cp in relay.template().connection_points] == [
+        "media",
+        "core-relay.INTERNAL",
+    ]
+    assert [cp.virtual_link_reference for cp in recorder.template().connection_points] == [
+        "core-relay.INTERNAL"
+    ]
+    assert nsd.vnfd("edge-relay").internal_links == ()
+    warnings = {w.path: w.message for w in nsd.warnings}
+    assert warnings[f"media_df_pair.yaml:{NODES}.INTERNAL.properties.vl_profile"].startswith(
+        "bitrate and QoS requirements are not enforced"
+    )
+
+
+def test_an_external_cp_joins_the_vnfcs_of_its_internal_link_to_the_ns_link() -> None:
+    nsd = parse(definitions(media_df_simple=external_cp))
+    edge = nsd.vnfd("edge-relay")
+    assert edge.internal_links == ("edge-relay.INTERNAL",)
+    assert [cp.virtual_link_reference for cp in edge.vdus[0].template().connection_points] == [
+        "edge-relay.INTERNAL",
+        "media",
+    ]
+    assert not [w for w in nsd.warnings if "RELAY_EXT" in w.path]
+
+
+def test_an_external_cp_without_its_internal_link_and_a_cp_on_a_vdu_are_refused() -> None:
+    def edit(d: dict[str, Any]) -> None:
+        external_cp(d)
+        nodes = d["topology_template"]["node_templates"]
+        nodes["RELAY_EXT"]["requirements"] = []
+        nodes["RELAY_CP1"]["requirements"][-1] = {"virtual_link": "RELAY"}
+
+    problems = {p.path: p.message for p in problems_of(definitions(media_df_simple=edit))}
+    assert problems[f"media_df_simple.yaml:{NODES}.RELAY_EXT.requirements"].startswith(
+        "internal_virtual_link is required: the VnfVirtualLink whose VNFCs this external "
+        "connection point joins to the NS virtual link"
+    )
+    link = f"media_df_simple.yaml:{NODES}.RELAY_CP1.requirements[1].virtual_link"
+    assert problems[link] == "'RELAY' is not a tosca.nodes.nfv.VnfVirtualLink node"
 
 
 def test_a_pnf_is_refused_and_a_sap_is_a_warning() -> None:
