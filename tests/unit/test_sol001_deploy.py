@@ -125,3 +125,17 @@ async def test_an_internal_link_is_a_network_only_its_vnfs_vnfcs_join(nubo: Nubo
     terminated = await nubo.runner.wait((await nubo.ns.terminate(nsr.id)).id, timeout=10)
     assert terminated.state == OpState.COMPLETED, terminated.error
     assert await (await fake_of(nubo)).list_networks() == []
+
+
+async def test_vnfcs_of_a_vnfs_second_vdu_have_hostnames_of_their_own(nubo: Nubo) -> None:
+    files = definitions(media_df_pair=internal_pair)
+    nsd_id = await onboard_media(nubo, files, nsd_text())
+    nsr, op = await nubo.ns.instantiate(nsd_id, name="media")
+    assert (await nubo.runner.wait(op.id, timeout=10)).state == OpState.COMPLETED
+    nsr = await nubo.ns.get(nsr.id)
+    core = nsr.vnfr_by_name("core-relay")
+    await nubo.runner.wait((await nubo.ns.scale_out(nsr.id, core.id, core.vdu[1].id)).id, 10)
+    nsr = await nubo.ns.get(nsr.id)
+    relay, recorder = nsr.vnfr_by_name("core-relay").vdu
+    assert [c.hostname for c in relay.live_vnfcs()] == ["core-relay-0"]
+    assert [c.hostname for c in recorder.live_vnfcs()] == ["core-relay-recorder-0"]
