@@ -4,15 +4,11 @@ deployed, scaled and terminated on the Docker Engine."""
 
 from __future__ import annotations
 
-import contextlib
 import copy
-import io
-import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import docker.errors
 import pytest
 
 from nubo.app import Nubo
@@ -23,31 +19,6 @@ from tests.conftest import docker_nubo, running
 from tests.sip_checks import labelled, vnfc_container
 
 pytestmark = pytest.mark.docker
-
-#: marks the image this module builds, so that it is removed whatever happens
-IMAGE_LABEL = "io.nubo.test-image"
-DOCKERFILE = f"""FROM {iperf.IMAGE}
-CMD ["/bin/sh", "-c", "trap 'exit 0' TERM; while :; do sleep 1; done"]
-"""
-
-
-@pytest.fixture(scope="module")
-def stub_image(docker_client: Any) -> Iterator[str]:
-    """An image that stays up, built (legacy builder, no registry) on the setup's Debian."""
-    tag = f"nubo-test/iperf-stub:{uuid.uuid4().hex[:8]}"
-    try:
-        docker_client.images.build(
-            fileobj=io.BytesIO(DOCKERFILE.encode()),
-            tag=tag,
-            labels={IMAGE_LABEL: "lifecycle"},
-            rm=True,
-            forcerm=True,
-            pull=False,
-        )
-        yield tag
-    finally:
-        with contextlib.suppress(docker.errors.ImageNotFound):
-            docker_client.images.remove(tag, force=True)
 
 
 @pytest.fixture
