@@ -100,7 +100,7 @@ def operation_params(op: LcmOpOcc, vnf_of: Mapping[str, str]) -> dict[str, Any]:
     kind = op.operation
     if kind == LcmOperationType.INSTANTIATE:
         vim = params.get("vimId")
-        return {"nsFlavourId": "default"} | (
+        return {"nsFlavourId": str(params.get("nsFlavourId") or "default")} | (
             {"additionalParamsForNs": {"vimId": vim}} if vim else {}
         )
     if kind in (LcmOperationType.SCALE_OUT, LcmOperationType.SCALE_IN):

@@ -187,10 +187,14 @@ class _NsdReader:
         if not vnfds and self.nodes:
             self.report(_NODES, "at least one VNF node is required")
         name, vendor, version = self._identity()
+        flavour = self.ns_properties.get("flavour_id")
         return Nsd(
             name=name,
             vendor=vendor,
             version=version,
+            flavour_id=str(flavour)
+            if isinstance(flavour, str | int) and flavour != ""
+            else "default",
             vlds=vlds,
             vnfds=tuple(v for v in vnfds if v is not None),
             dependencies=self._dependencies(),

@@ -256,6 +256,8 @@ class Nsd:
     vlds: tuple[VirtualLinkDescriptor, ...] = ()
     vnfds: tuple[Vnfd, ...] = ()
     dependencies: tuple[VnfDependency, ...] = ()
+    #: its NS deployment flavour (SOL001: its NS node's ``flavour_id``; Open Baton has none)
+    flavour_id: str = "default"
     #: what the descriptor carries that nubo does not use, each at its path
     warnings: tuple[FieldProblem, ...] = ()
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 
-from nubo.model.errors import Conflict
+from nubo.model.errors import BadRequest, Conflict
 from nubo.model.ids import new_id
 from nubo.model.records import LcmOpOcc, NetworkServiceRecord
 from nubo.model.states import LcmOperationType, NsStatus, OpState
@@ -51,13 +51,28 @@ class NsInstances:
         log.info("ns.created ns=%s nsd=%s", nsr.id, nsd_id)
         return nsr
 
-    async def instantiate_instance(self, nsr_id: str, vim: str | None = None) -> LcmOpOcc:
-        """Instantiate a NOT_INSTANTIATED NS instance; failures wait in FAILED_TEMP."""
+    async def instantiate_instance(
+        self, nsr_id: str, vim: str | None = None, flavour: str | None = None
+    ) -> LcmOpOcc:
+        """Instantiate a NOT_INSTANTIATED NS instance; failures wait in FAILED_TEMP.
+
+        ``flavour`` (SOL005 ``nsFlavourId``) must be the NSD's deployment flavour;
+        ``default`` names it too, as clients that know no flavour send.
+        """
         current = await self.ns.nsrs.get_nsr(nsr_id)
         require_status(current, set(NOT_INSTANTIATED), "instantiate")
         nsd_id = current.descriptor_reference
         await self.ns.check_nsd(nsd_id)
         nsd = await self.ns.load_nsd(nsd_id)
+        if flavour is not None and flavour not in (nsd.flavour_id, "default"):
+            raise BadRequest(
+                f"NSD {nsd.name} has one NS deployment flavour, {nsd.flavour_id!r} (the "
+                f"flavour_id of its NS node), not {flavour!r}: send nsFlavourId "
+                f"{nsd.flavour_id!r}; each VNF's own flavour is chosen by the flavour_id of "
+                "its VNF node",
+                field="nsFlavourId",
+                nsFlavourIds=[nsd.flavour_id],
+            )
         registration = await self.ns.vims.for_nsd(nsd, vim)
         plan = plan_nsr(nsd_id, nsd, current.name, registration.id, nsr_id=nsr_id)
 
@@ -76,7 +91,7 @@ class NsInstances:
             work=self.ns.workflows.instantiate,
             rollback=self.ns.workflows.rollback_instance,
             on_failure=self.ns.workflows.mark_error,
-            params={"nsdId": nsd_id, "vimId": registration.id},
+            params={"nsdId": nsd_id, "vimId": registration.id, "nsFlavourId": nsd.flavour_id},
             hold_on_failure=True,
         )
 

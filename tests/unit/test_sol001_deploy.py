@@ -7,11 +7,13 @@ import io
 import zipfile
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from nubo.api.nslcm_ops import operation_params
 from nubo.app import Nubo
-from nubo.model.errors import Conflict
+from nubo.model.errors import BadRequest, Conflict
 from nubo.model.states import NsStatus, OpState
 from nubo.vim.fake import FakeVimDriver
 from tests.conftest import fake_nubo
@@ -139,3 +141,23 @@ async def test_vnfcs_of_a_vnfs_second_vdu_have_hostnames_of_their_own(nubo: Nubo
     relay, recorder = nsr.vnfr_by_name("core-relay").vdu
     assert [c.hostname for c in relay.live_vnfcs()] == ["core-relay-0"]
     assert [c.hostname for c in recorder.live_vnfcs()] == ["core-relay-recorder-0"]
+
+
+async def test_ns_flavour_id_must_be_the_nsds_flavour(nubo: Nubo) -> None:
+    def gold(d: dict[str, Any]) -> None:
+        d["topology_template"]["node_templates"]["media-ns"]["properties"]["flavour_id"] = "gold"
+
+    nsd_id = await onboard_media(nubo, definitions(), nsd_text(gold=gold))
+    nsr = await nubo.instances.create_instance(nsd_id, "media")
+    with pytest.raises(BadRequest) as refused:
+        await nubo.instances.instantiate_instance(nsr.id, flavour="silver")
+    assert refused.value.extra["field"] == "nsFlavourId"
+    assert refused.value.detail.startswith(
+        "NSD media-ns has one NS deployment flavour, 'gold' (the flavour_id of its NS node), "
+        "not 'silver': send nsFlavourId 'gold'"
+    )
+    op = await nubo.instances.instantiate_instance(nsr.id, flavour="gold")
+    done = await nubo.runner.wait(op.id, timeout=10)
+    assert done.state == OpState.COMPLETED, done.error
+    assert done.params["nsFlavourId"] == "gold"
+    assert operation_params(done, {})["nsFlavourId"] == "gold"
