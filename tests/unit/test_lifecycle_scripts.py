@@ -10,10 +10,12 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from rich.console import Console
 
 from nubo.app import Nubo
 from nubo.cli import render
+from nubo.cli.main import main
 from nubo.descriptors.openbaton import parse_nsd
 from nubo.model.errors import InvalidDescriptor
 from nubo.model.records import LcmOpOcc
@@ -22,7 +24,8 @@ from nubo.vim.fake import FakeExec, FakeVimDriver
 from nubo.vim.port import ExecResult
 from nubo.vnfm.lifecycle import SCRIPTS_DIR
 from tests import openbaton_packages as iperf
-from tests.conftest import fake_nubo
+from tests.conftest import api_client, fake_nubo, running
+from tests.unit.test_packages import cli_config
 
 
 @pytest.fixture
@@ -355,3 +358,34 @@ async def test_a_vnfc_healing_recreates_runs_its_scripts_again_in_the_new_contai
         "CONFIGURE",
         "START",
     ]
+
+
+def test_cli_onboards_an_open_baton_tar_package_as_a_tar(tmp_path: Path) -> None:
+    archive = tmp_path / "iperf-server.tar.gz"
+    archive.write_bytes(iperf.server_package(gzip=True))
+    runner = CliRunner()
+    with cli_config(tmp_path / "nubo") as config:
+        result = runner.invoke(
+            main, ["package", "onboard", str(archive)], obj=config, catch_exceptions=False
+        )
+    assert result.exit_code == 0, result.output
+    assert "VNFD iperf-server-vnfd" in result.output and "ONBOARDED, ENABLED" in result.output
+
+
+async def test_the_package_route_takes_a_tar_as_a_tar(tmp_path: Path) -> None:
+    async with running(fake_nubo(tmp_path)) as app, api_client(app) as http:
+        created = (await http.post("/vnfpkgm/v1/vnf_packages", json={})).json()
+        uploaded = await http.put(
+            f"/vnfpkgm/v1/vnf_packages/{created['id']}/package_content",
+            content=iperf.client_package(),
+            headers={"Content-Type": "application/x-tar"},
+        )
+        assert uploaded.status_code == 204, uploaded.text
+        other = (await http.post("/vnfpkgm/v1/vnf_packages", json={})).json()
+        refused = await http.put(
+            f"/vnfpkgm/v1/vnf_packages/{other['id']}/package_content",
+            content=iperf.server_package(),
+            headers={"Content-Type": "text/plain"},
+        )
+        assert refused.status_code == 415
+        assert "application/x-tar (an Open Baton package)" in refused.json()["detail"]
