@@ -72,6 +72,18 @@ def read_open_baton_package(
     if not isinstance(name, str) or not name.strip():
         raise InvalidDescriptor([FieldProblem(f"{METADATA}:name", "required: the package's name")])
     scripts = _scripts(files)
+    link = metadata.get("scripts-link")
+    if link and not scripts and _named_scripts(vnfd):
+        raise InvalidDescriptor(
+            [
+                FieldProblem(
+                    f"{METADATA}:scripts-link",
+                    f"nubo does not fetch lifecycle scripts ({link}): put the scripts the "
+                    f"VNFD's lifecycle events name ({', '.join(_named_scripts(vnfd))}) into "
+                    "the package's scripts/ folder",
+                )
+            ]
+        )
     model = _checked(vnfd | {PACKAGE_SCRIPTS: scripts}, name)
     vnfd_id = vnfd["id"] if isinstance(vnfd.get("id"), str) and vnfd["id"].strip() else name
     summary = VnfPackageSummary(
@@ -166,6 +178,15 @@ def _links(vnfd: dict[str, Any]) -> list[str]:
             for point in _list(points):
                 add(point.get("virtual_link_reference") if isinstance(point, dict) else None)
     return found
+
+
+def _named_scripts(vnfd: dict[str, Any]) -> list[str]:
+    """The script names the VNFD's lifecycle events give, each once."""
+    names: list[str] = []
+    for event in _list(vnfd.get("lifecycle_event")):
+        listed = event.get("lifecycle_events") if isinstance(event, dict) else None
+        names.extend(n for n in _list(listed) if isinstance(n, str) and n not in names)
+    return names
 
 
 def _list(value: Any) -> list[Any]:

@@ -120,6 +120,26 @@ async def test_a_script_the_package_lacks_is_refused_in_vnfd_json(nubo: Nubo) ->
     ]
 
 
+async def test_scripts_only_at_a_scripts_link_are_refused_at_it(nubo: Nubo) -> None:
+    archive = iperf.package(
+        copy.deepcopy(iperf.SERVER_VNFD),
+        {},
+        extra={
+            "Metadata.yaml": b"name: iperf-server\n"
+            b"scripts-link: https://github.com/openbaton/iperf-scripts.git\n"
+        },
+    )
+    assert await refused(nubo, archive) == [
+        (
+            "Metadata.yaml:scripts-link",
+            "nubo does not fetch lifecycle scripts "
+            "(https://github.com/openbaton/iperf-scripts.git): put the scripts the VNFD's "
+            "lifecycle events name (install-srv.sh, start-srv.sh, stop-srv.sh) into the "
+            "package's scripts/ folder",
+        )
+    ]
+
+
 async def test_a_playbook_as_a_lifecycle_script_is_refused_with_the_reason(nubo: Nubo) -> None:
     vnfd = copy.deepcopy(iperf.SERVER_VNFD)
     vnfd["lifecycle_event"][0]["lifecycle_events"] = ["install.yaml"]
