@@ -258,6 +258,8 @@ class Nsd:
     dependencies: tuple[VnfDependency, ...] = ()
     #: its NS deployment flavour (SOL001: its NS node's ``flavour_id``; Open Baton has none)
     flavour_id: str = "default"
+    #: every NS flavour of an NSD written with one file per flavour (SOL001); empty otherwise
+    flavours: tuple[str, ...] = ()
     #: what the descriptor carries that nubo does not use, each at its path
     warnings: tuple[FieldProblem, ...] = ()
 

@@ -128,6 +128,9 @@ class NetworkServiceRecord(_Record):
     vendor: str = ""
     version: str = ""
     vim_id: str = ""
+    ns_flavour_id: str = Field(
+        default="", description="the NS deployment flavour it runs (empty: the NSD's default)"
+    )
     status: NsStatus = Field(default=NsStatus.INITIALIZED, frozen=True)
     vnfr: list[VnfRecord] = Field(default_factory=list)
     vlr: list[VirtualLinkRecord] = Field(default_factory=list)

@@ -56,23 +56,29 @@ class NsInstances:
     ) -> LcmOpOcc:
         """Instantiate a NOT_INSTANTIATED NS instance; failures wait in FAILED_TEMP.
 
-        ``flavour`` (SOL005 ``nsFlavourId``) must be the NSD's deployment flavour;
-        ``default`` names it too, as clients that know no flavour send.
+        ``flavour`` (SOL005 ``nsFlavourId``) is one of the NSD's NS deployment
+        flavours; ``default`` names its default one, as clients that know no
+        flavour send.
         """
         current = await self.ns.nsrs.get_nsr(nsr_id)
         require_status(current, set(NOT_INSTANTIATED), "instantiate")
         nsd_id = current.descriptor_reference
         await self.ns.check_nsd(nsd_id)
         nsd = await self.ns.load_nsd(nsd_id)
-        if flavour is not None and flavour not in (nsd.flavour_id, "default"):
+        offered = nsd.flavours or (nsd.flavour_id,)
+        if flavour is not None and flavour not in (*offered, "default"):
+            if len(offered) > 1:
+                choice = "one of " + ", ".join(repr(f) for f in offered)
+            else:
+                choice = f"{offered[0]!r} (the flavour_id of its NS node, its only flavour)"
             raise BadRequest(
-                f"NSD {nsd.name} has one NS deployment flavour, {nsd.flavour_id!r} (the "
-                f"flavour_id of its NS node), not {flavour!r}: send nsFlavourId "
-                f"{nsd.flavour_id!r}; each VNF's own flavour is chosen by the flavour_id of "
-                "its VNF node",
+                f"NSD {nsd.name} has no NS deployment flavour {flavour!r}: send nsFlavourId "
+                f"{choice}; each VNF's own flavour is the flavour_id of its VNF node",
                 field="nsFlavourId",
-                nsFlavourIds=[nsd.flavour_id],
+                nsFlavourIds=list(offered),
             )
+        if flavour not in (None, "default", nsd.flavour_id):
+            nsd = await self.ns.load_nsd(nsd_id, flavour)
         registration = await self.ns.vims.for_nsd(nsd, vim)
         plan = plan_nsr(nsd_id, nsd, current.name, registration.id, nsr_id=nsr_id)
 
@@ -83,6 +89,7 @@ class NsInstances:
             nsr.vim_id = registration.id
             nsr.vendor, nsr.version = plan.vendor, plan.version
             nsr.vnfr, nsr.vlr = plan.vnfr, plan.vlr
+            nsr.ns_flavour_id = nsd.flavour_id
 
         return await self.ns.runner.launch(
             nsr_id,

@@ -12,8 +12,9 @@ missed a resource.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from functools import partial
+from typing import Protocol
 
 from nubo.model.descriptors import LifecycleEventType, Nsd, VnfcTemplate
 from nubo.model.errors import NotFound, VimError
@@ -32,7 +33,11 @@ from nubo.vnfm.lifecycle import LifecycleScripts
 
 log = logging.getLogger("nubo.nfvo")
 
-NsdLoader = Callable[[str], Awaitable[Nsd]]
+
+class NsdLoader(Protocol):
+    """The parsed NSD of an id, in an NS deployment flavour (empty: its default one)."""
+
+    def __call__(self, nsd_id: str, flavour: str = "", /) -> Awaitable[Nsd]: ...
 
 
 class NsWorkflows:
@@ -56,7 +61,7 @@ class NsWorkflows:
 
     async def instantiate(self, ctx: OperationContext) -> None:
         nsr = ctx.nsr
-        nsd = await self.load_nsd(nsr.descriptor_reference)
+        nsd = await self.load_nsd(nsr.descriptor_reference, nsr.ns_flavour_id)
         driver = await self.vims.driver(nsr.vim_id)
         prepared: set[str] = set()
         if ctx.op.steps:  # run again (a retry): the VIM may have lost what was reserved
@@ -127,7 +132,7 @@ class NsWorkflows:
     ) -> None:
         """Add one VNFC; run again (resumed, retried) it carries on with the same VNFC."""
         nsr = ctx.nsr
-        nsd = await self.load_nsd(nsr.descriptor_reference)
+        nsd = await self.load_nsd(nsr.descriptor_reference, nsr.ns_flavour_id)
         driver = await self.vims.driver(nsr.vim_id)
         vnfr = nsr.find_vnfr(vnfr_id)
         vdu = vnfr.find_vdu(vdu_id)
@@ -185,7 +190,7 @@ class NsWorkflows:
             if vnfc.state != VnfcState.DELETED:
                 await self.vnfm.remove(driver, vnfc)
             vdu.forget(vnfc.id)
-        nsd = await self.load_nsd(nsr.descriptor_reference)
+        nsd = await self.load_nsd(nsr.descriptor_reference, nsr.ns_flavour_id)
         self._resolve(nsd, nsr)
         for vnfr in nsr.vnfr:
             if vnfr.status == VnfStatus.SCALING:
@@ -196,7 +201,7 @@ class NsWorkflows:
         self, ctx: OperationContext, vnfr_id: str, vnfc_id: str, vdu_id: str = ""
     ) -> None:
         nsr = ctx.nsr
-        nsd = await self.load_nsd(nsr.descriptor_reference)
+        nsd = await self.load_nsd(nsr.descriptor_reference, nsr.ns_flavour_id)
         driver = await self.vims.driver(nsr.vim_id)
         vnfr = nsr.find_vnfr(vnfr_id)
         if not vnfc_id and vdu_id:  # resumed before the choice was recorded: same rule
@@ -233,7 +238,7 @@ class NsWorkflows:
         vnfr, _, vnfc = nsr.find_vnfc(vnfc_id)
         async with ctx.step("start " + vnfc.hostname):
             await self.vnfm.start(driver, vnfc, self.timeouts.start)
-            nsd = await self.load_nsd(nsr.descriptor_reference)
+            nsd = await self.load_nsd(nsr.descriptor_reference, nsr.ns_flavour_id)
             await self.lifecycle.run(ctx, driver, nsd, vnfc, LifecycleEventType.START)
         if all(c.state == VnfcState.RUNNING for c in vnfr.vnfcs()):
             vnfr.set_status(VnfStatus.ACTIVE)
@@ -243,7 +248,7 @@ class NsWorkflows:
         driver = await self.vims.driver(nsr.vim_id)
         vnfr, _, vnfc = nsr.find_vnfc(vnfc_id)
         async with ctx.step("stop " + vnfc.hostname):
-            nsd = await self.load_nsd(nsr.descriptor_reference)
+            nsd = await self.load_nsd(nsr.descriptor_reference, nsr.ns_flavour_id)
             await self.lifecycle.run(ctx, driver, nsd, vnfc, LifecycleEventType.STOP)
             await self.vnfm.stop(driver, vnfc, self.timeouts.stop)
         vnfr.set_status(VnfStatus.INACTIVE)
@@ -273,7 +278,7 @@ class NsWorkflows:
                 await self.vnfm.start(driver, vnfc, self.timeouts.start)
                 vnfc.scripts_done = []  # a new container: what the scripts did is gone
                 await ctx.save()
-                nsd = await self.load_nsd(nsr.descriptor_reference)
+                nsd = await self.load_nsd(nsr.descriptor_reference, nsr.ns_flavour_id)
                 await self.lifecycle.bring_up(ctx, driver, nsd, vnfr, [vnfc])
                 await ctx.save()
         async with ctx.step("verify", pure=True):
@@ -322,7 +327,7 @@ class NsWorkflows:
         ctx.nsr.set_status(NsStatus.NOT_INSTANTIATED)
 
     async def _terminate_scripts(self, ctx: OperationContext, driver: VimDriver) -> None:
-        nsd = await self.load_nsd(ctx.nsr.descriptor_reference)
+        nsd = await self.load_nsd(ctx.nsr.descriptor_reference, ctx.nsr.ns_flavour_id)
         if not self._has_scripts(nsd):
             return
         async with ctx.step("terminate scripts") as step:

@@ -153,8 +153,8 @@ async def test_ns_flavour_id_must_be_the_nsds_flavour(nubo: Nubo) -> None:
         await nubo.instances.instantiate_instance(nsr.id, flavour="silver")
     assert refused.value.extra["field"] == "nsFlavourId"
     assert refused.value.detail.startswith(
-        "NSD media-ns has one NS deployment flavour, 'gold' (the flavour_id of its NS node), "
-        "not 'silver': send nsFlavourId 'gold'"
+        "NSD media-ns has no NS deployment flavour 'silver': send nsFlavourId 'gold' (the "
+        "flavour_id of its NS node, its only flavour)"
     )
     op = await nubo.instances.instantiate_instance(nsr.id, flavour="gold")
     done = await nubo.runner.wait(op.id, timeout=10)
