@@ -26,8 +26,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nubo.descriptors.env_file import read_env_file
-from nubo.descriptors.fields import FieldReader, as_int
+from nubo.descriptors.fields import FieldReader
 from nubo.descriptors.tosca_lifecycle import read_operations
+from nubo.descriptors.tosca_links import connection_points, internal_links
 from nubo.descriptors.tosca_scaling import vdu_bounds
 from nubo.descriptors.tosca_sources import ToscaFile, ToscaSources, located
 from nubo.descriptors.tosca_types import TypeIndex
@@ -35,7 +36,6 @@ from nubo.descriptors.tosca_unused import report_unused
 from nubo.model.descriptors import (
     Configuration,
     ConfigurationParameter,
-    ConnectionPoint,
     DeploymentFlavour,
     Vdu,
     VnfcTemplate,
@@ -51,7 +51,6 @@ VNF = "tosca.nodes.nfv.VNF"
 VDU = "tosca.nodes.nfv.Vdu.Compute"
 VDU_CP = "tosca.nodes.nfv.VduCp"
 VNF_VL = "tosca.nodes.nfv.VnfVirtualLink"
-VNF_EXT_CP = "tosca.nodes.nfv.VnfExtCp"
 #: The artifact type of a VDU's software image (SOL001 v3 and later).
 SW_IMAGE = "tosca.artifacts.nfv.SwImage"
 #: The artifact type of a VDU's Docker env file (a nubo extension of SOL001).
@@ -211,105 +210,7 @@ class _VnfdReader:
 
     # --- VDUs and their connection points ---------------------------------------------------
 
-    def internal_link(self, node: str) -> str:
-        """The name of the network of VNF-internal virtual link ``node``: ``<vnf>.<node>``."""
-        return f"{self.use.name}.{node}"
-
-    def connection_points(self) -> dict[str, list[tuple[int, ConnectionPoint]]]:
-        """VDU node name -> (order, connection point) of each VduCp bound to it.
-
-        A VduCp on a VNF-internal virtual link connects to that link's own
-        network (``internal_link``); when an exposed VnfExtCp re-exposes the
-        internal link, it connects to the NS virtual link as well.
-        """
-        exposed = self._exposed()
-        bridged = self._external_cps(exposed)
-        points: dict[str, list[tuple[int, ConnectionPoint]]] = {}
-        for name in self.nodes:
-            if self.kind(name) != VDU_CP:
-                continue
-            vdu = ""
-            links: list[str] = []
-            for path, requirement, value in self.requirements(name):
-                target = value.get("node") if isinstance(value, dict) else value
-                if requirement == "virtual_binding":
-                    if self.kind(str(target)) != VDU:
-                        self.report(path, f"{target!r} is not a Vdu.Compute node of this VNFD")
-                    else:
-                        vdu = str(target)
-                elif requirement == "virtual_link" and self._is_internal_link(path, target):
-                    links.append(self.internal_link(str(target)))
-                    links.extend(bridged.get(str(target), []))
-            for requirement, (cp, cp_requirement) in exposed.items():
-                if (cp, cp_requirement) == (name, "virtual_link") and requirement in self.use.links:
-                    links.append(self.use.links[requirement][0])
-            if not vdu:
-                self.report(f"{_NODES}.{name}.requirements", "virtual_binding to a VDU is required")
-                continue
-            props = self.props(name)
-            order = as_int(props.get("order"))
-            for link in dict.fromkeys(links):
-                point = ConnectionPoint(link, "random" if _floating(props) else None)
-                points.setdefault(vdu, []).append((order if order is not None else 0, point))
-        return points
-
-    def _is_internal_link(self, path: str, target: Any) -> bool:
-        if not isinstance(target, str) or target not in self.nodes:
-            self.report(path, f"no node template {target!r} in this VNFD")
-            return False
-        if self.kind(target) != VNF_VL:
-            self.report(path, f"{target!r} is not a tosca.nodes.nfv.VnfVirtualLink node")
-            return False
-        return True
-
-    def _external_cps(self, exposed: dict[str, tuple[str, str]]) -> dict[str, list[str]]:
-        """Internal virtual link node -> the NS virtual links exposed VnfExtCps join it to."""
-        bridged: dict[str, list[str]] = {}
-        for requirement, (cp, _) in exposed.items():
-            node = self.nodes.get(cp)
-            node_type = node.get("type") if isinstance(node, dict) else None
-            if not isinstance(node_type, str) or not self.index.is_a(
-                "node_types", node_type, VNF_EXT_CP
-            ):
-                continue
-            internal = [
-                (path, value.get("node") if isinstance(value, dict) else value)
-                for path, name, value in self.requirements(cp)
-                if name == "internal_virtual_link"
-            ]
-            if not internal:
-                self.report(
-                    f"{_NODES}.{cp}.requirements",
-                    "internal_virtual_link is required: the VnfVirtualLink whose VNFCs this "
-                    "external connection point joins to the NS virtual link (or expose the "
-                    "VduCp itself: [ <VduCp node>, virtual_link ])",
-                )
-                continue
-            for path, target in internal:
-                if self._is_internal_link(path, target) and requirement in self.use.links:
-                    bridged.setdefault(str(target), []).append(self.use.links[requirement][0])
-        return bridged
-
-    def internal_links(self) -> tuple[str, ...]:
-        """The networks of the VnfVirtualLink nodes some VduCp connects to."""
-        used = []
-        for name in self.nodes:
-            if self.kind(name) != VDU_CP:
-                continue
-            for _, requirement, value in self.requirements(name):
-                target = value.get("node") if isinstance(value, dict) else value
-                if requirement == "virtual_link" and self.kind(str(target)) == VNF_VL:
-                    used.append(str(target))
-        for node in dict.fromkeys(used):
-            if "vl_profile" in self.props(node):
-                self.r.warn(
-                    self.at(f"{_NODES}.{node}.properties.vl_profile"),
-                    "bitrate and QoS requirements are not enforced: the VNF-internal link is "
-                    "a Docker network of its own",
-                )
-        return tuple(self.internal_link(node) for node in dict.fromkeys(used))
-
-    def _exposed(self) -> dict[str, tuple[str, str]]:
+    def exposed(self) -> dict[str, tuple[str, str]]:
         """VNF requirement -> (node, requirement) from ``substitution_mappings.requirements``."""
         mappings = self.topology.get("substitution_mappings")
         listed = mappings.get("requirements") if isinstance(mappings, dict) else None
@@ -336,7 +237,7 @@ class _VnfdReader:
         return exposed
 
     def vdus(self, bounds: dict[str, tuple[int, int, int]]) -> tuple[Vdu, ...]:
-        points = self.connection_points()
+        points = connection_points(self)
         vdus: list[Vdu] = []
         for name in self.nodes:
             if self.kind(name) != VDU:
@@ -450,17 +351,6 @@ class _VnfdReader:
         return variables
 
 
-def _floating(props: dict[str, Any]) -> bool:
-    protocols = props.get("protocol")
-    for protocol in protocols if isinstance(protocols, list) else []:
-        addresses = protocol.get("address_data") if isinstance(protocol, dict) else None
-        for address in addresses if isinstance(addresses, list) else []:
-            l3 = address.get("l3_address_data") if isinstance(address, dict) else None
-            if isinstance(l3, dict) and l3.get("floating_ip_activated") is True:
-                return True
-    return False
-
-
 def read_vnfd(
     r: FieldReader, sources: ToscaSources, vnfd: ToscaFile, index: TypeIndex, use: VnfUse
 ) -> Vnfd:
@@ -483,7 +373,7 @@ def read_vnfd(
         version=str(values.get("descriptor_version") or ""),
         vdus=reader.vdus(bounds),
         virtual_links=tuple(dict.fromkeys(link for link, _ in use.links.values())),
-        internal_links=reader.internal_links(),
+        internal_links=internal_links(reader),
         configuration=reader.configuration(values),
         deployment_flavours=(DeploymentFlavour(str(flavour)),) if flavour else (),
         lifecycle_events=events,
