@@ -344,7 +344,11 @@ def build(
     workflows = NsWorkflows(
         vims,
         catalogue.parsed,
-        timeouts=Timeouts(start=settings.start_timeout, stop=settings.stop_timeout),
+        timeouts=Timeouts(
+            start=settings.start_timeout,
+            stop=settings.stop_timeout,
+            script=settings.script_timeout,
+        ),
     )
     ns = NsService(
         repos.nsrs,

@@ -32,6 +32,8 @@ class Settings:
     subnet_pool: str = "10.137.0.0/16"
     start_timeout: float = 60.0
     stop_timeout: float = 10.0
+    #: seconds each lifecycle script of a VNF package may run inside its VNFC
+    script_timeout: float = 300.0
     op_timeout: float = 600.0
     #: this process's name among the replicas sharing one database (default host:port);
     #: a replica that starts again under the same name takes its own leases back at once
@@ -125,6 +127,7 @@ class Settings:
             "subnet_pool": str,
             "start_timeout": float,
             "stop_timeout": float,
+            "script_timeout": float,
             "op_timeout": float,
             "replica_id": str,
             "lease_seconds": float,

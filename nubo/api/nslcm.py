@@ -201,7 +201,9 @@ async def instantiate_ns(
     vim = body.additional_params_for_ns.get("vimId")
     if vim is not None and (not isinstance(vim, str) or not vim):
         raise BadRequest("vimId must be a VIM name or id", field="additionalParamsForNs.vimId")
-    op = await instances_of(request).instantiate_instance(ns_instance_id, vim=vim)
+    op = await instances_of(request).instantiate_instance(
+        ns_instance_id, vim=vim, flavour=body.ns_flavour_id
+    )
     return accepted(op)
 
 

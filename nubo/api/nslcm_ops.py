@@ -29,7 +29,7 @@ from nubo.api.sol005 import (
     op_location,
 )
 from nubo.model.errors import NotFound
-from nubo.model.records import LcmOpOcc, StepRecord
+from nubo.model.records import LcmOpOcc, ScriptRun, StepRecord
 from nubo.model.states import SOL005_OPERATION, LcmOperationType, OpState
 
 router = APIRouter(prefix=NSLCM, tags=["SOL005 NS lifecycle"])
@@ -58,6 +58,10 @@ class NsLcmOpOccView(Sol005Model):
     is_cancel_pending: bool = False
     error: dict[str, Any] | None = None
     steps: list[StepRecord]
+    nubo_scripts: list[ScriptRun] = Field(
+        default_factory=list,
+        description="the lifecycle scripts the operation ran in VNFCs, with their output's tail",
+    )
     links: dict[str, dict[str, str]] = Field(alias="_links")
 
     @classmethod
@@ -80,6 +84,7 @@ class NsLcmOpOccView(Sol005Model):
             nubo_params=dict(op.params),
             error=dict(op.error) if op.error else None,
             steps=op.steps,
+            nubo_scripts=op.scripts,
             _links=links,
         )
 
@@ -95,7 +100,7 @@ def operation_params(op: LcmOpOcc, vnf_of: Mapping[str, str]) -> dict[str, Any]:
     kind = op.operation
     if kind == LcmOperationType.INSTANTIATE:
         vim = params.get("vimId")
-        return {"nsFlavourId": "default"} | (
+        return {"nsFlavourId": str(params.get("nsFlavourId") or "default")} | (
             {"additionalParamsForNs": {"vimId": vim}} if vim else {}
         )
     if kind in (LcmOperationType.SCALE_OUT, LcmOperationType.SCALE_IN):

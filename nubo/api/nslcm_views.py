@@ -179,7 +179,7 @@ class NsInstanceView(Sol005Model):
         vim = nsr.vim_id or None
         return view.model_copy(
             update={
-                "flavour_id": "default",
+                "flavour_id": nsr.ns_flavour_id or "default",
                 "vnf_instance": [_vnf_view(nsr, v, origins.of(nsr, v)) for v in nsr.vnfr],
                 "virtual_link_info": [
                     VirtualLinkInfo(

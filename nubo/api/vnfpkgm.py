@@ -39,6 +39,8 @@ _ZIP_BODY: dict[str, Any] = {
     }
 }
 _ZIP_TYPES = {"", "application/zip", "application/x-zip-compressed", "application/octet-stream"}
+#: Open Baton VNF packages are tars, gzipped or not
+_TAR_TYPES = {"application/x-tar", "application/gzip", "application/x-gzip", "application/x-gtar"}
 
 
 class PackagesDisabled(NuboError):
@@ -232,9 +234,10 @@ async def upload_vnf_package_content(request: Request, package_id: str) -> Respo
     without a body; the VnfPkgInfo, now ONBOARDED, is read with a GET.
     """
     media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if media not in _ZIP_TYPES:
+    if media not in _ZIP_TYPES | _TAR_TYPES:
         raise UnsupportedContent(
-            f"a VNF package is uploaded as application/zip (a SOL004 CSAR), not {media!r}"
+            f"a VNF package is uploaded as application/zip (a SOL004 CSAR, or a zipped Open "
+            f"Baton package) or application/x-tar (an Open Baton package), not {media!r}"
         )
     packages = packages_of(request)
     await packages.get(package_id)  # 404 before reading a large body for nothing

@@ -34,6 +34,8 @@ from nubo.descriptors.nsd_content import (
     read_sol001_upload,
     with_package_hints,
 )
+from nubo.descriptors.openbaton_lifecycle import PACKAGE_SCRIPTS
+from nubo.descriptors.openbaton_package import package_scripts
 from nubo.descriptors.openbaton_references import referenced_ids, vnfds_by_id, with_references
 from nubo.model.catalogue import DescriptorWarning, NsdEntry
 from nubo.model.descriptors import Nsd
@@ -134,7 +136,10 @@ class NsdCatalogue:
                 and package.onboarding_state == OnboardingState.ONBOARDED
                 and package.operational_state == OperationalState.ENABLED
             ):
-                found[package.vnfd_id] = json.loads(text)
+                # the NSD keeps the scripts with its copy of the VNFD, so it runs
+                # them the same for as long as it exists
+                scripts = package_scripts(package.vnfd_file, package.definitions)
+                found[package.vnfd_id] = json.loads(text) | {PACKAGE_SCRIPTS: scripts}
                 package_ids.append(package.id)
         return found, package_ids
 
@@ -145,8 +150,20 @@ class NsdCatalogue:
         """The entry; ``NotFound`` naming the id when there is none."""
         return await self._store.get_nsd(nsd_id)
 
-    async def parsed(self, nsd_id: str) -> Nsd:
-        """The descriptor of an onboarded NSD as model objects."""
+    async def parsed(self, nsd_id: str, flavour: str = "") -> Nsd:
+        """The descriptor of an onboarded NSD as model objects, in NS deployment flavour
+        ``flavour`` (empty: its default one, the only one of most NSDs)."""
+        if flavour:
+            default = await self.parsed(nsd_id)
+            if flavour not in default.flavours or flavour == default.flavour_id:
+                return default
+            key = f"{nsd_id}#{flavour}"
+            found = self._parsed.get(key)
+            if found is None:
+                entry = await self._store.get_nsd(nsd_id)
+                found = await asyncio.to_thread(parse_sol001_body, entry.body, flavour)
+                self._parsed[key] = found
+            return found
         cached = self._parsed.get(nsd_id)
         if cached is not None:
             return cached
@@ -319,7 +336,8 @@ class NsdCatalogue:
                 nsd_id=nsd_id,
                 nsr_ids=nsr_ids,
             )
-        self._parsed.pop(nsd_id, None)
+        for key in [k for k in self._parsed if k == nsd_id or k.startswith(f"{nsd_id}#")]:
+            self._parsed.pop(key, None)
         await self._store.delete_nsd(nsd_id)
         log.info("nsd.deleted nsd_id=%s", nsd_id)
 

@@ -36,6 +36,9 @@ NSD = "/nsd/v1"
 ZIP = "application/zip"
 YAML = "application/yaml"
 _ZIP_SUFFIXES = (".zip", ".csar")
+#: Open Baton VNF packages, as its package tool makes them
+TAR = "application/x-tar"
+_TAR_SUFFIXES = (".tar", ".tar.gz", ".tgz")
 
 
 def sol005(config: CliConfig, prefix: str) -> AbstractContextManager[NuboClient]:
@@ -70,6 +73,8 @@ def read_content(path: Path, text_type: str = YAML) -> tuple[bytes, str]:
         data = path.read_bytes()
     except OSError as exc:
         raise click.BadParameter(f"cannot read {path}: {exc}", param_hint="PATH") from None
+    if path.name.lower().endswith(_TAR_SUFFIXES):
+        return data, TAR
     return data, ZIP if path.suffix.lower() in _ZIP_SUFFIXES else text_type
 
 
@@ -183,11 +188,12 @@ def package() -> None:
 def package_onboard(
     config: CliConfig, path: Path, user_data: tuple[str, ...], as_json: bool
 ) -> None:
-    """Onboard the VNF package at PATH (a .zip/.csar file, or a CSAR directory)."""
-    data, _ = read_content(path, text_type=ZIP)
+    """Onboard the VNF package at PATH (a .zip/.csar file, a CSAR directory, or an Open
+    Baton package: .tar, .tar.gz or .zip)."""
+    data, media = read_content(path, text_type=ZIP)
     with sol005(config, VNFPKGM) as api:
         info = create_and_upload(
-            api, "/vnf_packages", "package_content", data, ZIP, _user_data(user_data)
+            api, "/vnf_packages", "package_content", data, media, _user_data(user_data)
         )
     if as_json:
         echo_json(info)

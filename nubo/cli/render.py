@@ -275,6 +275,21 @@ def steps_table(op: dict[str, Any]) -> Table:
     return table
 
 
+def scripts_table(op: dict[str, Any]) -> Table:
+    """The lifecycle scripts an operation ran: where, how they ended, their output's end."""
+    table = _table("VNFC", "EVENT", "SCRIPT", "EXIT", "OUTPUT (LAST LINES)")
+    for run in op.get("scripts") or op.get("nuboScripts") or []:
+        lines = str(run.get("output") or "").strip().splitlines()[-3:]
+        table.add_row(
+            cell(run.get("vnfc")),
+            cell(run.get("event")),
+            cell(run.get("script")),
+            cell(run.get("exit_code")),
+            cell("\n".join(lines)),
+        )
+    return table
+
+
 def op_detail(op: dict[str, Any]) -> RenderableType:
     header = Text.assemble(
         (f"{cell(op.get('operation'))} ", "bold"),
@@ -287,6 +302,8 @@ def op_detail(op: dict[str, Any]) -> RenderableType:
     if params:
         parts.append(Text("params: " + " ".join(f"{k}={v}" for k, v in params.items())))
     parts.append(steps_table(op))
+    if op.get("scripts") or op.get("nuboScripts"):
+        parts.append(scripts_table(op))
     error = op.get("error")
     if isinstance(error, dict):
         parts.append(Text(f"error: {cell(error.get('title'))}: {cell(error.get('detail'))}", "red"))

@@ -32,6 +32,7 @@ from nubo.descriptors.package_manifest import (
     is_uri,
     parse_manifest,
 )
+from nubo.descriptors.tar_archive import is_tar, unpack_tar
 from nubo.model.errors import FieldProblem, InvalidDescriptor, NotFound
 
 __all__ = [
@@ -126,11 +127,19 @@ def read_csar(
 
 
 def _unpack(data: bytes, max_size: int, max_files: int) -> dict[str, bytes]:
-    """Every file of the archive, after the archive as a whole was found safe."""
+    """Every file of the archive, after the archive as a whole was found safe.
+
+    A tar is read too: Open Baton VNF packages are tars (``tar_archive``).
+    """
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, ValueError, OSError, EOFError, struct.error) as exc:
-        raise _archive_problem(f"not a ZIP archive (a CSAR is a zip file): {exc}") from exc
+        if is_tar(data):
+            return unpack_tar(data, max_size, max_files, _path_problem, _canonical)
+        raise _archive_problem(
+            f"not a ZIP archive (a CSAR is a zip file; an Open Baton VNF package a zip or "
+            f"a tar): {exc}"
+        ) from exc
     with archive:
         infos = archive.infolist()
         _check_limits(infos, max_size, max_files)

@@ -14,7 +14,7 @@ import base64
 import posixpath
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -105,17 +105,49 @@ def read_sol001_upload(
         template = _text(data)
         extra = {}
     tosca = read_tosca_nsd(template, extra_files=files, artifacts=artifacts)
+    tosca = _every_flavour(tosca, template, files, artifacts)
     return NsdUpload(tosca, {"template": template, "files": tosca.files, **extra})
 
 
-def parse_sol001_body(body: dict[str, Any]) -> Nsd:
-    """The NSD of a stored SOL001 body (``{"template": ..., "files": {...}}``)."""
+def _every_flavour(
+    tosca: ToscaNsd, template: str, files: dict[str, str], artifacts: Mapping[str, bytes]
+) -> ToscaNsd:
+    """``tosca`` (its default NS flavour) checked with each of its other flavours too:
+    any may be instantiated, so the NSD keeps the files of all, and their warnings."""
+    others = [f for f in tosca.nsd.flavours if f != tosca.nsd.flavour_id]
+    if not others:
+        return tosca
+    used = dict(tosca.files)
+    warnings = list(tosca.nsd.warnings)
+    vnfd_files = list(tosca.vnfd_files)
+    problems: list[FieldProblem] = []
+    for flavour in others:
+        try:
+            other = read_tosca_nsd(
+                template, extra_files=files, artifacts=artifacts, flavour=flavour
+            )
+        except InvalidDescriptor as exc:
+            problems.extend(exc.problems)
+            continue
+        used.update(other.files)
+        warnings.extend(w for w in other.nsd.warnings if w not in warnings)
+        vnfd_files.extend(f for f in other.vnfd_files if f not in vnfd_files)
+    if problems:
+        raise InvalidDescriptor(list(dict.fromkeys(problems)))
+    nsd = replace(tosca.nsd, warnings=tuple(warnings))
+    return replace(tosca, nsd=nsd, files=used, vnfd_files=tuple(vnfd_files))
+
+
+def parse_sol001_body(body: dict[str, Any], flavour: str | None = None) -> Nsd:
+    """The NSD of a stored SOL001 body (``{"template": ..., "files": {...}}``) in NS
+    deployment flavour ``flavour`` (None: its default one)."""
     template, files = body.get("template"), body.get("files")
     if not isinstance(template, str) or not isinstance(files, dict):
         raise InvalidDescriptor(
             [FieldProblem("$", "a stored SOL001 NSD needs its template and files")]
         )
-    return read_tosca_nsd(template, extra_files={str(k): str(v) for k, v in files.items()}).nsd
+    extra = {str(k): str(v) for k, v in files.items()}
+    return read_tosca_nsd(template, extra_files=extra, flavour=flavour).nsd
 
 
 def original_content(body: dict[str, Any]) -> tuple[bytes, str]:

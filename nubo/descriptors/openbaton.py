@@ -1,7 +1,7 @@
 """Open Baton JSON network service descriptors (the format of thesis 003 App. C).
 
 Open Baton documents carry many fields nubo does not use (VM flavours,
-monitoring parameters, lifecycle scripts...): those are accepted, as Open
+monitoring parameters, forwarding graphs...): those are accepted, as Open
 Baton accepts them, and each is reported as a warning at its path
 (``openbaton_keys``), kept with the NSD. A known field of the wrong type, a
 dangling reference or a dependency cycle is refused. Every problem is
@@ -19,6 +19,7 @@ from nubo.descriptors.fields import FieldReader, JsonObject, as_int, json_kind
 from nubo.descriptors.heal_policy import heal_policy_of
 from nubo.descriptors.openbaton_dependencies import read_dependencies
 from nubo.descriptors.openbaton_keys import report_unused
+from nubo.descriptors.openbaton_lifecycle import read_lifecycle
 from nubo.descriptors.openbaton_references import is_reference, unresolved_reference
 from nubo.model.descriptors import (
     AutoScalePolicy,
@@ -27,8 +28,6 @@ from nubo.model.descriptors import (
     ConnectionPoint,
     DeploymentFlavour,
     HealPolicy,
-    LifecycleEvent,
-    LifecycleEventType,
     Nsd,
     ScalingAction,
     ScalingAlarm,
@@ -46,7 +45,6 @@ SCALING_ACTIONS = ("SCALE_OUT", "SCALE_IN", "SCALE_TO", "SCALE_OUT_TO", "SCALE_I
 # The values of Open Baton's ScalingMode and ScalingType enums.
 SCALING_MODES = ("REACTIVE", "PROACTIVE", "PREDICTIVE")
 SCALING_TYPES = ("SINGLE", "VOTED", "WEIGHTED")
-_LIFECYCLE_EVENTS = ", ".join(e.value for e in LifecycleEventType)
 
 
 def parse_nsd(document: str | bytes | dict[str, Any]) -> Nsd:
@@ -150,8 +148,15 @@ def _read_vnfd(r: FieldReader, raw: JsonObject, path: str, declared: set[str]) -
         r.warn(
             f"{path}.vnfPackageLocation",
             f"nubo does not fetch VNF packages, so nothing is taken from {location!r}: "
-            "the VDU's image must hold the VNF",
+            "the VDU's image must hold the VNF (a VNFD named by id from an Open Baton VNF "
+            "package onboarded in nubo has its scripts run)",
         )
+    read_vdus = tuple(
+        _read_vdu(r, item, where, f"{name}-vdu{i}", declared)
+        for i, (where, item) in enumerate(vdus)
+    )
+    configuration = _read_configuration(r, raw, path)
+    events, scripts = read_lifecycle(r, raw, path)
     return Vnfd(
         name=name,
         # Open Baton falls back to the name too; the type names the
@@ -160,13 +165,11 @@ def _read_vnfd(r: FieldReader, raw: JsonObject, path: str, declared: set[str]) -
         vendor=r.text(raw, "vendor", path),
         version=r.text(raw, "version", path, scalars=True),
         endpoint=r.text(raw, "endpoint", path, default="docker"),
-        vdus=tuple(
-            _read_vdu(r, item, where, f"{name}-vdu{i}", declared)
-            for i, (where, item) in enumerate(vdus)
-        ),
+        vdus=read_vdus,
         virtual_links=tuple(links),
-        configuration=_read_configuration(r, raw, path),
-        lifecycle_events=_read_lifecycle_events(r, raw, path),
+        configuration=configuration,
+        lifecycle_events=events,
+        scripts=scripts,
         deployment_flavours=tuple(
             DeploymentFlavour(r.text(item, "flavour_key", where, required=True))
             for where, item in flavours
@@ -240,32 +243,6 @@ def _read_configuration(r: FieldReader, raw: JsonObject, path: str) -> Configura
         value = r.text(item, "value", p_where, scalars=True)
         params.append(ConfigurationParameter(key, value, r.text(item, "description", p_where)))
     return Configuration(r.text(conf, "name", where), tuple(params))
-
-
-def _read_lifecycle_events(
-    r: FieldReader, raw: JsonObject, path: str
-) -> tuple[LifecycleEvent, ...]:
-    events: list[LifecycleEvent] = []
-    for where, item in r.objects(raw, "lifecycle_event", path):
-        report_unused(r, item, where, "lifecycle_event")
-        name = r.text(item, "event", where, required=True)
-        scripts = tuple(s for _, s in r.strings(item, "lifecycle_events", where))
-        try:
-            events.append(LifecycleEvent(LifecycleEventType(name), scripts))
-        except ValueError:
-            if name:
-                r.report(
-                    f"{where}.event",
-                    f"unknown lifecycle event {name!r}: expected one of {_LIFECYCLE_EVENTS}",
-                )
-    listed = "; ".join(f"{e.event}: {', '.join(e.scripts)}" for e in events if e.scripts)
-    if listed:
-        r.warn(
-            f"{path}.lifecycle_event",
-            f"lifecycle scripts are not run yet ({listed}): the VDU's image must do "
-            "their work when its container starts",
-        )
-    return tuple(events)
 
 
 def _read_policy(r: FieldReader, raw: JsonObject, path: str) -> AutoScalePolicy:

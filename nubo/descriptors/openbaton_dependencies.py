@@ -13,9 +13,9 @@ before it could be configured. This module does the same.
 A parameter is checked against what the source can give (see
 ``nubo.nfvo.dependencies`` for the values): a virtual link both VNFs are
 attached to, ``hostname``, or a key of the source's configuration. A key the
-source ``provides`` without a configuration value only gets one from
-lifecycle scripts, which nubo does not run yet: it is accepted with a
-warning, and the target receives it empty.
+source ``provides`` without a configuration value has nothing to give (as
+in Open Baton, a provided value comes from the configurations, never from a
+script): it is accepted with a warning, and the target receives it empty.
 """
 
 from __future__ import annotations
@@ -156,8 +156,8 @@ def _check_parameters(r: FieldReader, edge: _Edge, source: Vnfd, target: Vnfd) -
             r.warn(
                 where,
                 f"{source.name!r} provides {parameter!r} but gives it no value in its "
-                "configurations; nubo does not run lifecycle scripts yet, so "
-                f"{target.name!r} receives it empty",
+                f"configurations, so {target.name!r} receives it empty: give it a value "
+                "there (lifecycle scripts cannot set it)",
             )
         else:
             links = ", ".join(repr(link) for link in sorted(shared)) or "none"

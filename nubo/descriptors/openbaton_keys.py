@@ -81,6 +81,7 @@ _KINDS: dict[str, _Keys] = {
                 "heal_policy",
                 "requires",
                 "provides",
+                "nuboScripts",
             }
         ),
         {

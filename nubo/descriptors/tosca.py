@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from nubo.descriptors.fields import FieldReader
+from nubo.descriptors.tosca_ns_flavours import choose_flavour, ns_flavour_files
 from nubo.descriptors.tosca_sources import NUBO_PREFIX, ROOT, ToscaFile, ToscaSources, located
 from nubo.descriptors.tosca_types import TypeIndex, vnf_requirements
 from nubo.descriptors.tosca_validation import tosca_parser_problems
@@ -80,6 +81,7 @@ def read_tosca_nsd(
     *,
     extra_files: dict[str, str] | None = None,
     artifacts: Mapping[str, bytes] | None = None,
+    flavour: str | None = None,
 ) -> ToscaNsd:
     """Parse NSD YAML text (never a path: the text may come from anyone) like ``parse_tosca_nsd``.
 
@@ -87,9 +89,10 @@ def read_tosca_nsd(
     env files named by VDUs among ``artifacts`` (an NSD CSAR's other files),
     then ``extra_files``. The result names the files the NSD used (env files
     included, as text), so that storing the text and those files alone parses
-    to the same NSD later, whatever else changes.
+    to the same NSD later, whatever else changes. ``flavour`` chooses the NS
+    deployment flavour of an NSD with one file per flavour (``tosca_ns_flavours``).
     """
-    return _read(ROOT, text, None, extra_files, artifacts)
+    return _read(ROOT, text, None, extra_files, artifacts, flavour)
 
 
 def _read(
@@ -98,14 +101,22 @@ def _read(
     directory: Path | None,
     extra_files: dict[str, str] | None,
     artifacts: Mapping[str, bytes] | None = None,
+    flavour: str | None = None,
 ) -> ToscaNsd:
     sources = ToscaSources(
         root, text, extra_files=extra_files, base_dir=directory, artifacts=artifacts
     )
     r = FieldReader()
     main = sources.load(root)
-    reader = _NsdReader(sources, r, main) if main is not None else None
-    nsd = reader.read() if reader is not None else None
+    reader: _NsdReader | None = None
+    flavours: dict[str, ToscaFile] = {}
+    if main is not None:
+        flavours = ns_flavour_files(r, sources, main)
+        if not flavours:
+            reader = _NsdReader(sources, r, main)
+        elif (chosen := choose_flavour(r, sources, main, flavours, flavour)) is not None:
+            reader = _NsdReader(sources, r, flavours[chosen], top=main, flavour=chosen)
+    nsd = reader.read(tuple(flavours)) if reader is not None else None
     problems = sources.problems + r.problems
     if problems or nsd is None or reader is None:
         raise InvalidDescriptor(problems)
@@ -142,8 +153,18 @@ def _main_template(
 
 
 class _NsdReader:
-    def __init__(self, sources: ToscaSources, r: FieldReader, main: ToscaFile) -> None:
+    def __init__(
+        self,
+        sources: ToscaSources,
+        r: FieldReader,
+        main: ToscaFile,
+        *,
+        top: ToscaFile | None = None,
+        flavour: str = "",
+    ) -> None:
+        # ``main`` is the topology read: the NSD, or one NS flavour's file of ``top``
         self.sources, self.r, self.main = sources, r, main
+        self.top, self.flavour = top, flavour
         self.types = sources.types(main.name)
         self.index = TypeIndex(self.types)
         topology = main.document.get("topology_template")
@@ -169,7 +190,7 @@ class _NsdReader:
     def report(self, path: str, message: str) -> None:
         self.r.report(self.at(path), message)
 
-    def read(self) -> Nsd:
+    def read(self, flavours: tuple[str, ...] = ()) -> Nsd:
         for name, node in self.nodes.items():
             self._classify(str(name), node)
         structural = len(self.r.problems)
@@ -187,10 +208,17 @@ class _NsdReader:
         if not vnfds and self.nodes:
             self.report(_NODES, "at least one VNF node is required")
         name, vendor, version = self._identity()
+        if self.flavour:
+            self.ns_properties["flavour_id"] = self.flavour
+        flavour = self.ns_properties.get("flavour_id")
         return Nsd(
             name=name,
             vendor=vendor,
             version=version,
+            flavour_id=str(flavour)
+            if isinstance(flavour, str | int) and flavour != ""
+            else "default",
+            flavours=flavours,
             vlds=vlds,
             vnfds=tuple(v for v in vnfds if v is not None),
             dependencies=self._dependencies(),
@@ -283,10 +311,14 @@ class _NsdReader:
             self.r.report(located(file.name, self.sources.root, path), message)
 
     def _identity(self) -> tuple[str, str, str]:
-        metadata = self.main.document.get("metadata")
+        identity = self.top or self.main  # a flavour file's NS is its top-level NSD's
+        metadata = identity.document.get("metadata")
         meta = metadata if isinstance(metadata, dict) else {}
-        ns = next((n for n, k in self.kinds.items() if k == NS), None)
-        raw = self.nodes[ns].get("properties") if ns is not None else None
+        ns_nodes = self._top_ns_nodes() if self.top is not None else {}
+        if not ns_nodes:
+            ns_nodes = {n: self.nodes[n] for n, k in self.kinds.items() if k == NS}
+        ns = next(iter(ns_nodes), None)
+        raw = ns_nodes[ns].get("properties") if ns is not None else None
         props = resolve_inputs(raw, {}) if isinstance(raw, dict) else {}
         self.ns_properties = dict(props)
         name = props.get("name") or meta.get("template_name")
@@ -295,6 +327,19 @@ class _NsdReader:
         vendor = props.get("designer") or meta.get("template_author") or ""
         version = props.get("version") or meta.get("template_version") or ""
         return str(name or ""), str(vendor), str(version)
+
+    def _top_ns_nodes(self) -> dict[str, Any]:
+        assert self.top is not None
+        topology = self.top.document.get("topology_template")
+        nodes = topology.get("node_templates") if isinstance(topology, dict) else None
+        index = TypeIndex(self.sources.types(self.top.name))
+        return {
+            str(n): node
+            for n, node in (nodes.items() if isinstance(nodes, dict) else [])
+            if isinstance(node, dict)
+            and isinstance(node.get("type"), str)
+            and index.is_a("node_types", node["type"], NS)
+        }
 
     # --- VNFs -------------------------------------------------------------------------------
 

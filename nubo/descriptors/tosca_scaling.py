@@ -4,10 +4,9 @@ nubo's model keeps, per VDU, the instances instantiate creates (one VNFC
 template each) and ``scale_in_out``, the most it may have. SOL001 spreads
 that over the VDU and the VNFD's policies:
 
-- ``vdu_profile.max_number_of_instances`` is the bound (``scale_in_out``);
-  nubo scales a VDU in down to one instance, so ``min_number_of_instances``
-  may not exceed 1 (0 is accepted: such a VDU starts with one VNFC, with a
-  warning, when its instantiation level gives it none);
+- ``vdu_profile.max_number_of_instances`` is the bound (``scale_in_out``),
+  ``min_number_of_instances`` the fewest scale-in leaves (0 too: a VDU that
+  only scale-out gives VNFCs);
 - the default level of ``tosca.policies.nfv.InstantiationLevels`` with the
   VDU's ``VduInstantiationLevels`` gives the initial count, else its
   ``VduInitialDelta``, else one instance;
@@ -43,17 +42,17 @@ class _Policies:
     levels: dict[str, tuple[dict[str, int], str]] = field(default_factory=dict)
 
 
-def vdu_bounds(reader: _VnfdReader) -> dict[str, tuple[int, int]]:
-    """VDU node name -> (initial instances, scale_in_out); problems go to the reader."""
+def vdu_bounds(reader: _VnfdReader) -> dict[str, tuple[int, int, int]]:
+    """VDU node name -> (fewest, initial, most instances); problems go to the reader."""
     policies = _read_policies(reader)
-    bounds: dict[str, tuple[int, int]] = {}
+    bounds: dict[str, tuple[int, int, int]] = {}
     for name in reader.nodes:
         if reader.kind(name) == VDU:
             bounds[name] = _bounds_of(reader, policies, name)
     return bounds
 
 
-def _bounds_of(reader: _VnfdReader, policies: _Policies, vdu: str) -> tuple[int, int]:
+def _bounds_of(reader: _VnfdReader, policies: _Policies, vdu: str) -> tuple[int, int, int]:
     path = f"topology_template.node_templates.{vdu}.properties.vdu_profile"
     profile = reader.props(vdu).get("vdu_profile")
     profile = profile if isinstance(profile, dict) else {}
@@ -61,15 +60,10 @@ def _bounds_of(reader: _VnfdReader, policies: _Policies, vdu: str) -> tuple[int,
     high = as_int(profile.get("max_number_of_instances"))
     if high is None or high < 1:
         reader.report(f"{path}.max_number_of_instances", "expected an integer >= 1")
-        return 1, 1
+        return 1, 1, 1
     if low is None or low < 0 or low > high:
         reader.report(f"{path}.min_number_of_instances", f"expected an integer in 0..{high}")
         low = 1
-    elif low > 1:
-        reader.report(
-            f"{path}.min_number_of_instances",
-            "nubo scales a VDU in down to one instance: a minimum above 1 is not supported yet",
-        )
 
     initial, where = 1, path
     level = policies.default_level or (
@@ -79,23 +73,13 @@ def _bounds_of(reader: _VnfdReader, policies: _Policies, vdu: str) -> tuple[int,
         initial, where = policies.levels[vdu][0][level], policies.levels[vdu][1]
     elif vdu in policies.initial:
         initial, where = policies.initial[vdu]
-    if initial == 0 and low == 0:
-        # Valid SOL001 (a VDU only scale-out creates), but nubo's VDUs start
-        # with a VNFC: said once, as a warning, not as two contradictions.
-        reader.r.warn(
-            reader.at(where),
-            f"{vdu!r} starts with 0 instances here; nubo starts every VDU with one VNFC, "
-            "so it starts with 1 (and scales in down to 1)",
-        )
-        initial = 1
-    elif not max(low, 1) <= initial <= high:
+    if not low <= initial <= high:
         reader.report(
             where,
             f"{initial} initial instances of {vdu!r} are outside its vdu_profile "
-            f"bounds {low}..{high}"
-            + (": nubo starts every VDU with at least one VNFC" if initial == 0 else ""),
+            f"bounds {low}..{high}",
         )
-        initial = min(max(initial, 1), high)
+        initial = min(max(initial, low), high)
 
     for aspect, deltas, at in policies.deltas.get(vdu, []):
         reached = _reached(reader, policies, aspect, deltas, at, initial)
@@ -105,7 +89,7 @@ def _bounds_of(reader: _VnfdReader, policies: _Policies, vdu: str) -> tuple[int,
                 f"scaling aspect {aspect!r} at its max_scale_level reaches {reached} "
                 f"instances of {vdu!r}, above vdu_profile.max_number_of_instances {high}",
             )
-    return initial, high
+    return low, initial, high
 
 
 def _reached(

@@ -1,9 +1,9 @@
 """What a SOL001 VNFD carries that nubo does not map, reported instead of dropped.
 
 A VNFD written for a VM-based VNFM (Tacker's samples, a vendor's package)
-holds much a container VIM has no use for: block storage, lifecycle
-operations implemented by scripts or Mistral workflows, artifacts of other
-kinds. Such a VNFD is still deployable, so none of that is refused; each is
+holds much a container VIM has no use for: block storage, interfaces other
+than the VNF's ``Vnflcm`` (whose scripts ``tosca_lifecycle`` runs),
+artifacts no operation uses. Such a VNFD is still deployable, so none of that is refused; each is
 a warning at its path. What nubo cannot deploy faithfully is refused: an
 external connection point that re-exposes a VNF-internal virtual link, which
 nubo does not build yet.
@@ -12,6 +12,8 @@ nubo does not build yet.
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+
+from nubo.descriptors.tosca_lifecycle import VNFLCM
 
 if TYPE_CHECKING:
     from nubo.descriptors.tosca_vnfd import _VnfdReader
@@ -24,15 +26,24 @@ _EXT_CP = "tosca.nodes.nfv.VnfExtCp"
 _USED_ARTIFACTS = ("tosca.artifacts.nfv.SwImage", "nubo.artifacts.EnvFile")
 
 
-def report_unused(reader: _VnfdReader) -> None:
-    """Warn about every node, operation and artifact of the VNFD that nubo leaves aside."""
+def report_unused(reader: _VnfdReader, used_artifacts: set[str]) -> None:
+    """Warn about every node, operation and artifact of the VNFD that nubo leaves aside.
+
+    ``used_artifacts`` (``node.artifact``) are the implementations of the VNF's
+    lifecycle operations, which ``tosca_lifecycle`` read.
+    """
     exposed = _exposed_nodes(reader)
     for name, node in reader.nodes.items():
         if not isinstance(node, dict) or not isinstance(node.get("type"), str):
             continue  # reported by the type checks
         path = f"{_NODES}.{name}"
-        _interfaces(reader, path, node)
-        _artifacts(reader, path, node)
+        _interfaces(reader, path, node, str(name) == reader.vnf_node)
+        _artifacts(
+            reader,
+            path,
+            node,
+            {u.split(".", 1)[1] for u in used_artifacts if u.startswith(f"{name}.")},
+        )
         if reader.kind(str(name)):
             continue
         node_type = node["type"]
@@ -43,14 +54,7 @@ def report_unused(reader: _VnfdReader) -> None:
                 "own filesystem, which a recreated VNFC loses",
             )
         elif reader.index.is_a("node_types", node_type, _EXT_CP):
-            if name in exposed:
-                reader.report(
-                    f"topology_template.substitution_mappings.requirements.{exposed[name]}",
-                    f"the external connection point {name!r} re-exposes a VNF-internal "
-                    "virtual link, which nubo does not build yet: map the requirement to "
-                    "the VduCp itself, [ <VduCp node>, virtual_link ]",
-                )
-            else:
+            if name not in exposed:  # an exposed one joins its internal link to the NS's
                 reader.r.warn(reader.at(path), "an external connection point nothing exposes")
         else:
             reader.r.warn(
@@ -71,9 +75,11 @@ def _exposed_nodes(reader: _VnfdReader) -> dict[str, str]:
     }
 
 
-def _interfaces(reader: _VnfdReader, path: str, node: dict[str, Any]) -> None:
+def _interfaces(reader: _VnfdReader, path: str, node: dict[str, Any], is_vnf: bool) -> None:
     interfaces = node.get("interfaces")
     for interface, operations in interfaces.items() if isinstance(interfaces, dict) else []:
+        if is_vnf and interface == VNFLCM:
+            continue  # read by tosca_lifecycle
         listed = operations.get("operations", operations) if isinstance(operations, dict) else {}
         implemented = [
             str(op)
@@ -83,14 +89,16 @@ def _interfaces(reader: _VnfdReader, path: str, node: dict[str, Any]) -> None:
         if implemented:
             reader.r.warn(
                 reader.at(f"{path}.interfaces.{interface}"),
-                f"lifecycle operations are not run yet ({', '.join(implemented)}): the "
-                "VDU's image must do their work when its container starts",
+                f"operations of interface {interface!r} are not run ({', '.join(implemented)}): "
+                "nubo runs the Vnflcm operations of the VNF node only",
             )
 
 
-def _artifacts(reader: _VnfdReader, path: str, node: dict[str, Any]) -> None:
+def _artifacts(reader: _VnfdReader, path: str, node: dict[str, Any], used: set[str]) -> None:
     artifacts = node.get("artifacts")
     for key, artifact in artifacts.items() if isinstance(artifacts, dict) else []:
+        if key in used:
+            continue
         kind = artifact.get("type") if isinstance(artifact, dict) else None
         if not isinstance(kind, str):
             continue  # the short form: an env file is reported by the VDU reader

@@ -26,7 +26,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nubo.descriptors.env_file import read_env_file
-from nubo.descriptors.fields import FieldReader, as_int
+from nubo.descriptors.fields import FieldReader
+from nubo.descriptors.tosca_lifecycle import read_operations
+from nubo.descriptors.tosca_links import connection_points, internal_links
 from nubo.descriptors.tosca_scaling import vdu_bounds
 from nubo.descriptors.tosca_sources import ToscaFile, ToscaSources, located
 from nubo.descriptors.tosca_types import TypeIndex
@@ -34,7 +36,6 @@ from nubo.descriptors.tosca_unused import report_unused
 from nubo.model.descriptors import (
     Configuration,
     ConfigurationParameter,
-    ConnectionPoint,
     DeploymentFlavour,
     Vdu,
     VnfcTemplate,
@@ -209,43 +210,7 @@ class _VnfdReader:
 
     # --- VDUs and their connection points ---------------------------------------------------
 
-    def connection_points(self) -> dict[str, list[tuple[int, ConnectionPoint]]]:
-        """VDU node name -> (order, connection point) of each VduCp bound to it."""
-        exposed = self._exposed()
-        points: dict[str, list[tuple[int, ConnectionPoint]]] = {}
-        for name in self.nodes:
-            if self.kind(name) != VDU_CP:
-                continue
-            vdu = ""
-            link: str | None = None
-            for path, requirement, value in self.requirements(name):
-                target = value.get("node") if isinstance(value, dict) else value
-                if requirement == "virtual_binding":
-                    if self.kind(str(target)) != VDU:
-                        self.report(path, f"{target!r} is not a Vdu.Compute node of this VNFD")
-                    else:
-                        vdu = str(target)
-                elif requirement == "virtual_link":
-                    self._internal_link(path, target)
-            for requirement, (cp, cp_requirement) in exposed.items():
-                if (cp, cp_requirement) == (name, "virtual_link") and requirement in self.use.links:
-                    link = self.use.links[requirement][0]
-            if not vdu:
-                self.report(f"{_NODES}.{name}.requirements", "virtual_binding to a VDU is required")
-            elif link is not None:
-                props = self.props(name)
-                order = as_int(props.get("order"))
-                point = ConnectionPoint(link, "random" if _floating(props) else None)
-                points.setdefault(vdu, []).append((order if order is not None else 0, point))
-        return points
-
-    def _internal_link(self, path: str, target: Any) -> None:
-        if not isinstance(target, str) or target not in self.nodes:
-            self.report(path, f"no node template {target!r} in this VNFD")
-        else:
-            self.report(path, "VNF-internal virtual links are not supported by nubo yet")
-
-    def _exposed(self) -> dict[str, tuple[str, str]]:
+    def exposed(self) -> dict[str, tuple[str, str]]:
         """VNF requirement -> (node, requirement) from ``substitution_mappings.requirements``."""
         mappings = self.topology.get("substitution_mappings")
         listed = mappings.get("requirements") if isinstance(mappings, dict) else None
@@ -271,21 +236,24 @@ class _VnfdReader:
                 )
         return exposed
 
-    def vdus(self, bounds: dict[str, tuple[int, int]]) -> tuple[Vdu, ...]:
-        points = self.connection_points()
+    def vdus(self, bounds: dict[str, tuple[int, int, int]]) -> tuple[Vdu, ...]:
+        points = connection_points(self)
         vdus: list[Vdu] = []
         for name in self.nodes:
             if self.kind(name) != VDU:
                 continue
-            initial, scale = bounds.get(name, (1, 1))
+            low, initial, scale = bounds.get(name, (1, 1, 1))
             cps = tuple(cp for _, cp in sorted(points.get(name, []), key=lambda p: p[0]))
             vdus.append(
                 Vdu(
                     name=name,
                     images=self._image(name),
                     scale_in_out=scale,
-                    vnfc_templates=tuple(VnfcTemplate(cps) for _ in range(initial)),
+                    # a template even for none at first: scale-out makes VNFCs of it
+                    vnfc_templates=tuple(VnfcTemplate(cps) for _ in range(max(initial, 1))),
                     environment=self._environment(name),
+                    min_instances=low,
+                    initial=initial,
                 )
             )
         if not vdus:
@@ -383,17 +351,6 @@ class _VnfdReader:
         return variables
 
 
-def _floating(props: dict[str, Any]) -> bool:
-    protocols = props.get("protocol")
-    for protocol in protocols if isinstance(protocols, list) else []:
-        addresses = protocol.get("address_data") if isinstance(protocol, dict) else None
-        for address in addresses if isinstance(addresses, list) else []:
-            l3 = address.get("l3_address_data") if isinstance(address, dict) else None
-            if isinstance(l3, dict) and l3.get("floating_ip_activated") is True:
-                return True
-    return False
-
-
 def read_vnfd(
     r: FieldReader, sources: ToscaSources, vnfd: ToscaFile, index: TypeIndex, use: VnfUse
 ) -> Vnfd:
@@ -403,7 +360,8 @@ def read_vnfd(
     are read from them too.
     """
     reader = _VnfdReader(r, sources, vnfd, index, use)
-    report_unused(reader)
+    events, scripts, used_artifacts = read_operations(reader)
+    report_unused(reader, used_artifacts)
     values, metadata = reader.vnf_properties()
     bounds = vdu_bounds(reader)
     vnf_type = metadata.get(VNF_TYPE_KEY)
@@ -415,6 +373,9 @@ def read_vnfd(
         version=str(values.get("descriptor_version") or ""),
         vdus=reader.vdus(bounds),
         virtual_links=tuple(dict.fromkeys(link for link, _ in use.links.values())),
+        internal_links=internal_links(reader),
         configuration=reader.configuration(values),
         deployment_flavours=(DeploymentFlavour(str(flavour)),) if flavour else (),
+        lifecycle_events=events,
+        scripts=scripts,
     )

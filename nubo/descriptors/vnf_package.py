@@ -83,13 +83,13 @@ def read_package(data: bytes) -> VnfPackageContent:
 
 
 def _open_baton(data: bytes, csar: CsarPackage) -> VnfPackageContent:
-    summary, name, text = read_open_baton_package(csar.files)
+    summary, name, definitions = read_open_baton_package(csar.files)
     return VnfPackageContent(
         checksum=hashlib.sha256(data).hexdigest(),
         summary=summary,
         entry=VNFD_JSON,
         vnfd_file=name,
-        definitions={name: text},
+        definitions=definitions,
         artifacts=_artifacts(csar, {VNFD_JSON}),
     )
 

@@ -46,12 +46,13 @@ async def default_policy_for(_nsr: NetworkServiceRecord, _vnf_name: str) -> Heal
     return DEFAULT_POLICY
 
 
-def policy_from_descriptor(load_nsd: Callable[[str], Awaitable[Nsd]]) -> PolicyFor:
+def policy_from_descriptor(load_nsd: Callable[[str, str], Awaitable[Nsd]]) -> PolicyFor:
     """Each VNF's policy is the ``heal_policy`` of its VNFD (default when absent)."""
 
     async def policy_for(nsr: NetworkServiceRecord, vnf_name: str) -> HealPolicy:
         try:
-            return (await load_nsd(nsr.descriptor_reference)).vnfd(vnf_name).heal_policy
+            nsd = await load_nsd(nsr.descriptor_reference, nsr.ns_flavour_id)
+            return nsd.vnfd(vnf_name).heal_policy
         except (NotFound, KeyError):
             return DEFAULT_POLICY
 

@@ -32,10 +32,28 @@ class LifecycleEventType(StrEnum):
     RESUME = "RESUME"
 
 
+#: the lifecycle events whose scripts nubo runs, in the order a VNFC meets them
+RUN_EVENTS = (
+    LifecycleEventType.INSTANTIATE,
+    LifecycleEventType.CONFIGURE,
+    LifecycleEventType.START,
+    LifecycleEventType.STOP,
+    LifecycleEventType.TERMINATE,
+)
+
+
 @dataclass(frozen=True)
 class LifecycleEvent:
     event: LifecycleEventType
     scripts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class LifecycleScript:
+    """A script of a VNF package, by the name its lifecycle events give it."""
+
+    name: str
+    text: str
 
 
 @dataclass(frozen=True)
@@ -80,6 +98,11 @@ class Vdu:
     #: (name, value) of the variables of its Docker env files (004 §4.8.11 ``envVars``),
     #: the lowest-precedence part of each of its VNFCs' environment
     environment: tuple[tuple[str, str], ...] = ()
+    #: the fewest VNFCs scale-in leaves (SOL001 ``min_number_of_instances``; 0 allowed)
+    min_instances: int = 1
+    #: how many VNFCs instantiate creates, when the descriptor says (SOL001, may be 0);
+    #: None: one per VNFC template, at least one (Open Baton)
+    initial: int | None = None
 
     @property
     def image(self) -> str:
@@ -87,7 +110,9 @@ class Vdu:
 
     @property
     def initial_instances(self) -> int:
-        """How many VNFCs instantiate creates: one per VNFC template, at least one."""
+        """How many VNFCs instantiate creates."""
+        if self.initial is not None:
+            return self.initial
         return max(1, len(self.vnfc_templates))
 
     def template(self, index: int = 0) -> VnfcTemplate:
@@ -177,6 +202,22 @@ class Vnfd:
     heal_policy: HealPolicy = field(default_factory=HealPolicy)
     #: keys of its configuration that other VNFs may require (Open Baton ``provides``)
     provides: tuple[str, ...] = ()
+    #: networks private to the VNF (SOL001 VnfVirtualLink), named ``<vnf>.<link>``
+    internal_links: tuple[str, ...] = ()
+    #: the scripts of its VNF package that its lifecycle events name; empty when the
+    #: VNFD came without a package, and its scripts are not run
+    scripts: tuple[LifecycleScript, ...] = ()
+
+    def scripts_for(self, event: LifecycleEventType) -> tuple[LifecycleScript, ...]:
+        """The package scripts of ``event`` in descriptor order (none without a package)."""
+        by_name = {s.name: s for s in self.scripts}
+        return tuple(
+            by_name[name]
+            for e in self.lifecycle_events
+            if e.event == event
+            for name in e.scripts
+            if name in by_name
+        )
 
     @property
     def attached_links(self) -> frozenset[str]:
@@ -215,6 +256,10 @@ class Nsd:
     vlds: tuple[VirtualLinkDescriptor, ...] = ()
     vnfds: tuple[Vnfd, ...] = ()
     dependencies: tuple[VnfDependency, ...] = ()
+    #: its NS deployment flavour (SOL001: its NS node's ``flavour_id``; Open Baton has none)
+    flavour_id: str = "default"
+    #: every NS flavour of an NSD written with one file per flavour (SOL001); empty otherwise
+    flavours: tuple[str, ...] = ()
     #: what the descriptor carries that nubo does not use, each at its path
     warnings: tuple[FieldProblem, ...] = ()
 

@@ -169,6 +169,14 @@ class VimError(NuboError):
     title = "VIM error"
 
 
+class LifecycleScriptFailed(NuboError):
+    """A VNF package's lifecycle script ended with a non-zero exit code in its VNFC."""
+
+    code = "LIFECYCLE_SCRIPT_FAILED"
+    status = 422
+    title = "Lifecycle script failed"
+
+
 class VimUnreachable(VimError):
     code = "VIM_UNREACHABLE"
     status = 503

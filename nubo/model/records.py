@@ -53,6 +53,10 @@ class VnfcInstance(_Record):
     addresses: dict[str, str] = Field(default_factory=dict)
     environment: dict[str, str] = Field(default_factory=dict)
     created_at: datetime = Field(default_factory=utcnow)
+    scripts_done: list[str] = Field(
+        default_factory=list,
+        description="lifecycle events whose scripts ran to the end in its current container",
+    )
 
     def set_state(self, new: VnfcState) -> None:
         transition(self, "state", VNFC_TRANSITIONS, new, f"VNFC {self.hostname}")
@@ -63,6 +67,7 @@ class VduRecord(_Record):
     name: str
     image: str
     scale_in_out: int
+    min_instances: int = Field(default=1, description="the fewest VNFCs scale-in leaves")
     vnfc_instance: list[VnfcInstance] = Field(default_factory=list)
     environment: dict[str, str] = Field(
         default_factory=dict,
@@ -123,6 +128,9 @@ class NetworkServiceRecord(_Record):
     vendor: str = ""
     version: str = ""
     vim_id: str = ""
+    ns_flavour_id: str = Field(
+        default="", description="the NS deployment flavour it runs (empty: the NSD's default)"
+    )
     status: NsStatus = Field(default=NsStatus.INITIALIZED, frozen=True)
     vnfr: list[VnfRecord] = Field(default_factory=list)
     vlr: list[VirtualLinkRecord] = Field(default_factory=list)
@@ -178,6 +186,26 @@ class StepRecord(_Record):
         self.finished_at = utcnow()
 
 
+#: script runs an occurrence keeps: the latest ones
+MAX_SCRIPT_RUNS = 100
+#: characters of a script's output an occurrence keeps: the last ones
+SCRIPT_OUTPUT_KEPT = 4000
+
+
+class ScriptRun(_Record):
+    """One lifecycle script run inside a VNFC: how it ended and the tail of its output."""
+
+    vnf: str
+    vnfc: str = Field(description="the VNFC's hostname")
+    event: str
+    script: str
+    exit_code: int
+    output: str = Field(default="", description="its last characters (SCRIPT_OUTPUT_KEPT)")
+    truncated: bool = False
+    started_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime = Field(default_factory=utcnow)
+
+
 class LcmOpOcc(_Record):
     """An LCM operation occurrence: one persisted run of an NS operation."""
 
@@ -196,11 +224,23 @@ class LcmOpOcc(_Record):
         "(SOL005) instead of rolling back at once",
     )
     automatic: bool = Field(default=False, description="started by nubo itself (heal, scaling)")
+    scripts: list[ScriptRun] = Field(
+        default_factory=list,
+        description="the lifecycle scripts it ran, the latest MAX_SCRIPT_RUNS",
+    )
     revision: int = Field(default=0, description="the stored version this copy was read at")
 
     def set_state(self, new: OpState) -> None:
         transition(self, "state", OP_TRANSITIONS, new, f"operation {self.id}")
         self.state_entered_time = utcnow()
+
+    def record_script(self, run: ScriptRun) -> None:
+        """Keep ``run`` (its output's tail only), dropping the oldest beyond the bound."""
+        if len(run.output) > SCRIPT_OUTPUT_KEPT:
+            run = run.model_copy(
+                update={"output": run.output[-SCRIPT_OUTPUT_KEPT:], "truncated": True}
+            )
+        self.scripts = [*self.scripts, run][-MAX_SCRIPT_RUNS:]
 
 
 class VnfcLocation(NamedTuple):

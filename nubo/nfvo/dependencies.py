@@ -17,7 +17,7 @@ again.
 from __future__ import annotations
 
 from nubo.model.descriptors import HOSTNAME_PARAMETER, Nsd
-from nubo.model.records import NetworkServiceRecord, VnfRecord
+from nubo.model.records import NetworkServiceRecord, VnfcInstance, VnfRecord
 from nubo.model.topology import dependency_variable
 
 
@@ -39,4 +39,13 @@ def _value(source: VnfRecord, parameter: str, links: frozenset[str]) -> str:
         return ",".join(c.addresses[parameter] for c in vnfcs if parameter in c.addresses)
     if parameter == HOSTNAME_PARAMETER:
         return ",".join(c.hostname for c in vnfcs)
+    return source.configuration.get(parameter, "")
+
+
+def vnfc_value(source: VnfRecord, vnfc: VnfcInstance, parameter: str, links: frozenset[str]) -> str:
+    """What one VNFC of the source gives for ``parameter`` (its part of ``_value``)."""
+    if parameter in links:
+        return vnfc.addresses.get(parameter, "")
+    if parameter == HOSTNAME_PARAMETER:
+        return vnfc.hostname
     return source.configuration.get(parameter, "")

@@ -9,6 +9,7 @@ run again after an interruption, each finds done what was done.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from nubo.model.descriptors import Nsd
@@ -30,6 +31,8 @@ class Timeouts:
 
     start: float = 60.0
     stop: float = 10.0
+    #: each lifecycle script
+    script: float = 300.0
 
 
 def nubo_env(nsr: NetworkServiceRecord, vnfr: VnfRecord, vnfc: VnfcInstance) -> dict[str, str]:
@@ -173,11 +176,15 @@ class NsDeployment:
         await ctx.save()
         raise_first(results)
 
-    async def start_vnf(self, driver: VimDriver, vnfr: VnfRecord) -> None:
-        """Start the CREATED VNFCs of one VNF together; the VNF is ACTIVE once all run."""
+    async def start_vnf(
+        self, driver: VimDriver, vnfr: VnfRecord, scripts: Callable[[], Awaitable[None]]
+    ) -> None:
+        """Start the CREATED VNFCs of one VNF together and run ``scripts``; the VNF is
+        ACTIVE once all run."""
         pending = [c for c in vnfr.vnfcs() if c.state == VnfcState.CREATED]
         timeout = self.timeouts.start
         raise_first(await settle([self.vnfm.start(driver, c, timeout) for c in pending]))
+        await scripts()
         if vnfr.status != VnfStatus.ACTIVE:
             vnfr.set_status(VnfStatus.ACTIVE)
 

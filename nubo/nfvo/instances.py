@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 
-from nubo.model.errors import Conflict
+from nubo.model.errors import BadRequest, Conflict
 from nubo.model.ids import new_id
 from nubo.model.records import LcmOpOcc, NetworkServiceRecord
 from nubo.model.states import LcmOperationType, NsStatus, OpState
@@ -51,13 +51,34 @@ class NsInstances:
         log.info("ns.created ns=%s nsd=%s", nsr.id, nsd_id)
         return nsr
 
-    async def instantiate_instance(self, nsr_id: str, vim: str | None = None) -> LcmOpOcc:
-        """Instantiate a NOT_INSTANTIATED NS instance; failures wait in FAILED_TEMP."""
+    async def instantiate_instance(
+        self, nsr_id: str, vim: str | None = None, flavour: str | None = None
+    ) -> LcmOpOcc:
+        """Instantiate a NOT_INSTANTIATED NS instance; failures wait in FAILED_TEMP.
+
+        ``flavour`` (SOL005 ``nsFlavourId``) is one of the NSD's NS deployment
+        flavours; ``default`` names its default one, as clients that know no
+        flavour send.
+        """
         current = await self.ns.nsrs.get_nsr(nsr_id)
         require_status(current, set(NOT_INSTANTIATED), "instantiate")
         nsd_id = current.descriptor_reference
         await self.ns.check_nsd(nsd_id)
         nsd = await self.ns.load_nsd(nsd_id)
+        offered = nsd.flavours or (nsd.flavour_id,)
+        if flavour is not None and flavour not in (*offered, "default"):
+            if len(offered) > 1:
+                choice = "one of " + ", ".join(repr(f) for f in offered)
+            else:
+                choice = f"{offered[0]!r} (the flavour_id of its NS node, its only flavour)"
+            raise BadRequest(
+                f"NSD {nsd.name} has no NS deployment flavour {flavour!r}: send nsFlavourId "
+                f"{choice}; each VNF's own flavour is the flavour_id of its VNF node",
+                field="nsFlavourId",
+                nsFlavourIds=list(offered),
+            )
+        if flavour not in (None, "default", nsd.flavour_id):
+            nsd = await self.ns.load_nsd(nsd_id, flavour)
         registration = await self.ns.vims.for_nsd(nsd, vim)
         plan = plan_nsr(nsd_id, nsd, current.name, registration.id, nsr_id=nsr_id)
 
@@ -68,6 +89,7 @@ class NsInstances:
             nsr.vim_id = registration.id
             nsr.vendor, nsr.version = plan.vendor, plan.version
             nsr.vnfr, nsr.vlr = plan.vnfr, plan.vlr
+            nsr.ns_flavour_id = nsd.flavour_id
 
         return await self.ns.runner.launch(
             nsr_id,
@@ -76,7 +98,7 @@ class NsInstances:
             work=self.ns.workflows.instantiate,
             rollback=self.ns.workflows.rollback_instance,
             on_failure=self.ns.workflows.mark_error,
-            params={"nsdId": nsd_id, "vimId": registration.id},
+            params={"nsdId": nsd_id, "vimId": registration.id, "nsFlavourId": nsd.flavour_id},
             hold_on_failure=True,
         )
 

@@ -44,6 +44,7 @@ def plan_nsr(
                     name=vdu.name,
                     image=vdu.image,
                     scale_in_out=vdu.scale_in_out,
+                    min_instances=vdu.min_instances,
                     # copied, like the configuration, so later VNFCs (scale-out,
                     # heal) get what the NS was instantiated with
                     environment=dict(vdu.environment),
@@ -56,6 +57,12 @@ def plan_nsr(
         for vnfd in nsd.vnfds
     ]
     vlrs = [VirtualLinkRecord(id=new_id(), name=vld.name) for vld in nsd.vlds]
+    # each VNF's internal links are networks of their own, which only its VNFCs join
+    vlrs += [
+        VirtualLinkRecord(id=new_id(), name=link)
+        for vnfd in nsd.vnfds
+        for link in vnfd.internal_links
+    ]
     return NetworkServiceRecord(
         id=nsr_id or new_id(),
         name=name,

@@ -263,10 +263,16 @@ class NsService:
             vnfr = nsr.find_vnfr(vnfr_id)
             vdu = vnfr.find_vdu(vdu_id)
             live = vdu.live_vnfcs()
-            if len(live) <= 1:
+            if len(live) <= 1 and vdu.min_instances >= 1:
                 raise Conflict(
                     f"VDU {vdu.name} of VNF {vnfr.name} has a single VNFC instance; "
                     "scale in never removes the last one (terminate the NS instead)"
+                )
+            if len(live) <= vdu.min_instances:
+                raise Conflict(
+                    f"VDU {vdu.name} of VNF {vnfr.name} has {len(live)} VNFC instance(s), "
+                    f"its minimum (min_number_of_instances = {vdu.min_instances})",
+                    field="min_number_of_instances",
                 )
             vnfc = find_vnfc_in(nsr, vnfr_id, vdu_id, vnfc_id) if vnfc_id else live[-1]
             chosen["id"] = vnfc.id

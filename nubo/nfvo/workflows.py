@@ -12,25 +12,32 @@ missed a resource.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from functools import partial
+from typing import Protocol
 
-from nubo.model.descriptors import Nsd, VnfcTemplate
+from nubo.model.descriptors import LifecycleEventType, Nsd, VnfcTemplate
 from nubo.model.errors import NotFound, VimError
 from nubo.model.records import NetworkServiceRecord, VduRecord, VnfcInstance, VnfRecord
 from nubo.model.states import LcmOperationType, NsStatus, VnfcState, VnfStatus
 from nubo.nfvo.dependencies import resolve_dependencies
 from nubo.nfvo.deployment import NsDeployment, Timeouts, nubo_env
+from nubo.nfvo.lifecycle import NsLifecycle
 from nubo.nfvo.operations import OperationContext
 from nubo.nfvo.planning import links_for
 from nubo.nfvo.vims import VimService
 from nubo.nfvo.waves import raise_first, settle, start_in_waves
 from nubo.vim.port import ServerStatus, VimDriver
 from nubo.vnfm.generic import GenericVnfm, ns_labels
+from nubo.vnfm.lifecycle import LifecycleScripts
 
 log = logging.getLogger("nubo.nfvo")
 
-NsdLoader = Callable[[str], Awaitable[Nsd]]
+
+class NsdLoader(Protocol):
+    """The parsed NSD of an id, in an NS deployment flavour (empty: its default one)."""
+
+    def __call__(self, nsd_id: str, flavour: str = "", /) -> Awaitable[Nsd]: ...
 
 
 class NsWorkflows:
@@ -48,12 +55,13 @@ class NsWorkflows:
         self.vnfm = vnfm or GenericVnfm()
         self.timeouts = timeouts or Timeouts()
         self.deployment = NsDeployment(self.vnfm, self.timeouts)
+        self.lifecycle = NsLifecycle(LifecycleScripts(self.timeouts.script))
 
     # -- instantiate -------------------------------------------------------------
 
     async def instantiate(self, ctx: OperationContext) -> None:
         nsr = ctx.nsr
-        nsd = await self.load_nsd(nsr.descriptor_reference)
+        nsd = await self.load_nsd(nsr.descriptor_reference, nsr.ns_flavour_id)
         driver = await self.vims.driver(nsr.vim_id)
         prepared: set[str] = set()
         if ctx.op.steps:  # run again (a retry): the VIM may have lost what was reserved
@@ -69,10 +77,17 @@ class NsWorkflows:
             self._resolve(nsd, nsr)
         async with ctx.step("configure"):
             await self.deployment.prepare_all(ctx, driver, prepared)
-        await start_in_waves(ctx, nsd, nsr.vnfr, partial(self.deployment.start_vnf, driver))
+        await start_in_waves(ctx, nsd, nsr.vnfr, partial(self._start_vnf, ctx, driver, nsd))
         async with ctx.step("verify", pure=True):
             await self._verify_running(driver, nsr)
         nsr.set_status(NsStatus.ACTIVE)
+
+    async def _start_vnf(
+        self, ctx: OperationContext, driver: VimDriver, nsd: Nsd, vnfr: VnfRecord
+    ) -> None:
+        """Start a VNF's VNFCs, then run their INSTANTIATE, CONFIGURE and START scripts."""
+        scripts = partial(self.lifecycle.bring_up, ctx, driver, nsd, vnfr, vnfr.vnfcs())
+        await self.deployment.start_vnf(driver, vnfr, scripts)
 
     async def _allocate(
         self,
@@ -117,7 +132,7 @@ class NsWorkflows:
     ) -> None:
         """Add one VNFC; run again (resumed, retried) it carries on with the same VNFC."""
         nsr = ctx.nsr
-        nsd = await self.load_nsd(nsr.descriptor_reference)
+        nsd = await self.load_nsd(nsr.descriptor_reference, nsr.ns_flavour_id)
         driver = await self.vims.driver(nsr.vim_id)
         vnfr = nsr.find_vnfr(vnfr_id)
         vdu = vnfr.find_vdu(vdu_id)
@@ -137,10 +152,22 @@ class NsWorkflows:
             async with ctx.step("start"):
                 await self.vnfm.start(driver, vnfc, self.timeouts.start)
                 await ctx.save()
+        if self._has_scripts(nsd):
+            async with ctx.step("scripts " + vnfc.hostname):
+                # saved whatever happens: the scripts that ran are not run again
+                try:
+                    await self.lifecycle.bring_up(ctx, driver, nsd, vnfr, [vnfc])
+                    await self.lifecycle.source_added(ctx, driver, nsd, vnfc)
+                finally:
+                    await ctx.save()
         async with ctx.step("verify", pure=True):
             await self._verify_running(driver, nsr)
         vnfr.set_status(VnfStatus.ACTIVE)
         nsr.set_status(NsStatus.ACTIVE)
+
+    @staticmethod
+    def _has_scripts(nsd: Nsd) -> bool:
+        return any(vnfd.scripts for vnfd in nsd.vnfds)
 
     @staticmethod
     def _added_vnfc(ctx: OperationContext) -> VnfcInstance | None:
@@ -163,7 +190,7 @@ class NsWorkflows:
             if vnfc.state != VnfcState.DELETED:
                 await self.vnfm.remove(driver, vnfc)
             vdu.forget(vnfc.id)
-        nsd = await self.load_nsd(nsr.descriptor_reference)
+        nsd = await self.load_nsd(nsr.descriptor_reference, nsr.ns_flavour_id)
         self._resolve(nsd, nsr)
         for vnfr in nsr.vnfr:
             if vnfr.status == VnfStatus.SCALING:
@@ -174,12 +201,13 @@ class NsWorkflows:
         self, ctx: OperationContext, vnfr_id: str, vnfc_id: str, vdu_id: str = ""
     ) -> None:
         nsr = ctx.nsr
-        nsd = await self.load_nsd(nsr.descriptor_reference)
+        nsd = await self.load_nsd(nsr.descriptor_reference, nsr.ns_flavour_id)
         driver = await self.vims.driver(nsr.vim_id)
         vnfr = nsr.find_vnfr(vnfr_id)
         if not vnfc_id and vdu_id:  # resumed before the choice was recorded: same rule
-            live = vnfr.find_vdu(vdu_id).live_vnfcs()
-            vnfc_id = live[-1].id if len(live) > 1 else ""
+            vdu_record = vnfr.find_vdu(vdu_id)
+            live = vdu_record.live_vnfcs()
+            vnfc_id = live[-1].id if len(live) > vdu_record.min_instances else ""
         ctx.op.params["vnfcInstanceId"] = vnfc_id
         try:
             _, vdu, vnfc = nsr.find_vnfc(vnfc_id)
@@ -210,6 +238,8 @@ class NsWorkflows:
         vnfr, _, vnfc = nsr.find_vnfc(vnfc_id)
         async with ctx.step("start " + vnfc.hostname):
             await self.vnfm.start(driver, vnfc, self.timeouts.start)
+            nsd = await self.load_nsd(nsr.descriptor_reference, nsr.ns_flavour_id)
+            await self.lifecycle.run(ctx, driver, nsd, vnfc, LifecycleEventType.START)
         if all(c.state == VnfcState.RUNNING for c in vnfr.vnfcs()):
             vnfr.set_status(VnfStatus.ACTIVE)
 
@@ -218,6 +248,8 @@ class NsWorkflows:
         driver = await self.vims.driver(nsr.vim_id)
         vnfr, _, vnfc = nsr.find_vnfc(vnfc_id)
         async with ctx.step("stop " + vnfc.hostname):
+            nsd = await self.load_nsd(nsr.descriptor_reference, nsr.ns_flavour_id)
+            await self.lifecycle.run(ctx, driver, nsd, vnfc, LifecycleEventType.STOP)
             await self.vnfm.stop(driver, vnfc, self.timeouts.stop)
         vnfr.set_status(VnfStatus.INACTIVE)
 
@@ -244,6 +276,10 @@ class NsWorkflows:
                 await ctx.save()
                 await self.vnfm.reconfigure(driver, vnfc)
                 await self.vnfm.start(driver, vnfc, self.timeouts.start)
+                vnfc.scripts_done = []  # a new container: what the scripts did is gone
+                await ctx.save()
+                nsd = await self.load_nsd(nsr.descriptor_reference, nsr.ns_flavour_id)
+                await self.lifecycle.bring_up(ctx, driver, nsd, vnfr, [vnfc])
                 await ctx.save()
         async with ctx.step("verify", pure=True):
             await self._verify_running(driver, nsr, only=vnfc)
@@ -290,12 +326,23 @@ class NsWorkflows:
         ctx.nsr.vlr = []
         ctx.nsr.set_status(NsStatus.NOT_INSTANTIATED)
 
+    async def _terminate_scripts(self, ctx: OperationContext, driver: VimDriver) -> None:
+        nsd = await self.load_nsd(ctx.nsr.descriptor_reference, ctx.nsr.ns_flavour_id)
+        if not self._has_scripts(nsd):
+            return
+        async with ctx.step("terminate scripts") as step:
+            failures = await self.lifecycle.terminate(ctx, driver, nsd)
+            step.detail = "; ".join(failures)
+            await ctx.save()
+
     async def _teardown(self, ctx: OperationContext) -> None:
         nsr = ctx.nsr
         if not nsr.all_vnfcs() and not any(vlr.vim_network_id for vlr in nsr.vlr):
             # nothing was ever asked of the VIM: nothing to remove, even if it is down
             return
         driver = await self.vims.driver(nsr.vim_id)
+        if ctx.op.operation == LcmOperationType.TERMINATE:
+            await self._terminate_scripts(ctx, driver)
         # the VNFCs of an NS go at once (nothing depends on another's removal),
         # saved once: removing a server that is gone already is not an error
         async with ctx.step("remove-vnfcs"):

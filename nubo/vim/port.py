@@ -11,7 +11,7 @@ it owns by label.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import ClassVar, Protocol, runtime_checkable
@@ -167,6 +167,24 @@ class ServerStats:
     tx_bytes: int
 
 
+#: how much of a command's output ``exec_in_server`` keeps: its last characters
+EXEC_OUTPUT_LIMIT = 8192
+
+
+@dataclass(frozen=True)
+class ExecResult:
+    """How a command run inside a server ended: its exit code and its output's tail.
+
+    ``output`` is stdout and stderr as the command interleaved them, decoded
+    as UTF-8 (invalid bytes replaced), at most ``EXEC_OUTPUT_LIMIT``
+    characters: the last ones, ``truncated`` when there was more.
+    """
+
+    exit_code: int
+    output: str
+    truncated: bool = False
+
+
 @runtime_checkable
 class VimDriver(Protocol):
     """A driver for one VIM. Implementations raise ``VimError`` subclasses only."""
@@ -238,6 +256,28 @@ class VimDriver(Protocol):
         """``server_stats`` of many servers: per server its stats or the error it got
         (``Conflict``, ``NotFound``; ``VimTimeout`` when its answer took longer than
         ``timeout`` seconds: the bound is per server, a slow one delays no other)."""
+        ...
+
+    async def put_files(self, server_id: str, directory: str, files: Mapping[str, bytes]) -> None:
+        """Write ``files`` (name -> content, executable) into ``directory`` of a RUNNING server.
+
+        The directory is made when missing; ``Conflict`` when the server does not run.
+        """
+        ...
+
+    async def exec_in_server(
+        self,
+        server_id: str,
+        command: Sequence[str],
+        environment: Mapping[str, str],
+        timeout: float,
+    ) -> ExecResult:
+        """Run ``command`` inside a RUNNING server, with its environment plus ``environment``.
+
+        Returns once the command has ended, whatever its exit code;
+        ``VimTimeout`` when it runs longer than ``timeout`` seconds, ``Conflict``
+        when the server does not run.
+        """
         ...
 
     def events(self) -> AsyncGenerator[ServerEvent, None]:

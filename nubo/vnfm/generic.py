@@ -53,11 +53,15 @@ class GenericVnfm:
     def new_vnfc(self, nsr: NetworkServiceRecord, vnfr: VnfRecord, vdu: VduRecord) -> VnfcInstance:
         """Plan a new VNFC record (PENDING); nothing is asked of the VIM yet."""
         index = vdu.next_index()
+        # each VDU counts its own VNFCs: the VDUs after the first name themselves,
+        # so that hostnames (and the VIM's server names) stay unique in the VNF
+        first = not vnfr.vdu or vnfr.vdu[0].id == vdu.id
+        stem = _slug(vnfr.name) if first else f"{_slug(vnfr.name)}-{_slug(vdu.name)}"
         vnfc = VnfcInstance(
             id=new_id(),
             vdu_id=vdu.id,
             index=index,
-            hostname=f"{_slug(vnfr.name)}-{index}",
+            hostname=f"{stem}-{index}",
             vim_id=nsr.vim_id,
         )
         vdu.vnfc_instance.append(vnfc)

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from nubo.vim.docker.execs import output_tail
 from nubo.vim.docker.payloads import (
     ENDED_STATES,
     RawContainerSummary,
@@ -21,7 +22,7 @@ from nubo.vim.docker.payloads import (
     server_of,
     server_of_summary,
 )
-from nubo.vim.port import LABEL_MANAGED, LABEL_NS, LABEL_SERVER, ServerStatus
+from nubo.vim.port import EXEC_OUTPUT_LIMIT, LABEL_MANAGED, LABEL_NS, LABEL_SERVER, ServerStatus
 
 RECORDED = json.loads(
     (Path(__file__).parent / "recorded" / "docker-20.10-containers.json").read_text()
@@ -112,3 +113,13 @@ def test_an_image_whose_tag_moved_keeps_the_name_it_was_started_with() -> None:
     item = _item("-uas-")
     moved: RawContainerSummary = {**item, "Image": "sha256:" + "0" * 64}
     assert server_of_summary(moved, {}).image == "nubo/sipp-server:latest"
+
+
+def test_an_execs_output_keeps_its_last_characters_and_says_it_dropped_some() -> None:
+    assert output_tail([b"short ", b"output\n"]) == ("short output\n", False)
+    text, truncated = output_tail(f"{i:06d}\n".encode() for i in range(20000))
+    assert truncated and len(text) == EXEC_OUTPUT_LIMIT
+    assert text.endswith("019999\n")
+    assert text.split("\n")[1] == f"{20000 - EXEC_OUTPUT_LIMIT // 7:06d}"
+    # a character cut by a chunk boundary is decoded whole
+    assert output_tail(["é".encode()[:1], "é".encode()[1:]]) == ("é", False)

@@ -4,6 +4,7 @@ VDUs with no initial instance, and the standard types nubo does not deploy."""
 
 from __future__ import annotations
 
+import copy
 import io
 import zipfile
 from collections.abc import Callable
@@ -185,67 +186,135 @@ def test_unused_parts_are_warnings_at_their_paths() -> None:
     warnings = {w.path: w.message for w in parse().warnings}
     storage = f"media_df_pair.yaml:{NODES}.RECORDINGS"
     assert warnings[storage].startswith("virtual block storage is not attached")
-    level = "media_df_pair.yaml:topology_template.policies[2].recorder_instantiation_levels"
-    assert warnings[level] == (
-        "'RECORDER' starts with 0 instances here; nubo starts every VDU with one VNFC, so it "
-        "starts with 1 (and scales in down to 1)"
-    )
     assert warnings[f"{NODES}.media.properties.vl_profile"].startswith(
         "bitrate and QoS requirements are not enforced"
     )
-    assert len(warnings) == 3
+    assert len(warnings) == 2
 
 
-def test_min_number_of_instances_zero_is_accepted_without_contradiction() -> None:
+def test_min_number_of_instances_zero_starts_the_vdu_with_no_vnfc() -> None:
     recorder = parse().vnfd("core-relay").vdus[1]
-    assert (recorder.name, recorder.initial_instances, recorder.scale_in_out) == ("RECORDER", 1, 2)
+    assert (recorder.name, recorder.initial_instances, recorder.scale_in_out) == ("RECORDER", 0, 2)
+    assert recorder.min_instances == 0
+    # scale-out still has a template to make VNFCs of
+    assert len(recorder.vnfc_templates) == 1
 
 
-def test_lifecycle_operations_with_an_implementation_are_warned_about() -> None:
+def test_initial_instances_below_the_minimum_are_refused_at_the_level() -> None:
+    def edit(d: dict[str, Any]) -> None:
+        recorder = d["topology_template"]["node_templates"]["RECORDER"]
+        recorder["properties"]["vdu_profile"]["min_number_of_instances"] = 1
+
+    [problem] = problems_of(definitions(media_df_pair=edit))
+    assert problem.path.startswith("media_df_pair.yaml:topology_template.policies[")
+    assert problem.message == (
+        "0 initial instances of 'RECORDER' are outside its vdu_profile bounds 1..2"
+    )
+
+
+def test_operations_nubo_does_not_go_through_and_unused_artifacts_are_warned_about() -> None:
     def edit(d: dict[str, Any]) -> None:
         vnf = d["topology_template"]["node_templates"]["VNF"]
-        vnf["interfaces"]["Vnflcm"]["instantiate_end"] = {"implementation": "configure"}
-        d["topology_template"]["node_templates"]["RELAY"]["artifacts"]["configure"] = {
+        vnf["interfaces"]["Vnflcm"]["scale_end"] = {"implementation": "rebalance"}
+        d["topology_template"]["node_templates"]["RELAY"]["artifacts"]["rebalance"] = {
             "type": "tosca.artifacts.Implementation.Bash",
-            "file": "../Scripts/configure.sh",
+            "file": "../Scripts/rebalance.sh",
         }
 
     warnings = {w.path: w.message for w in parse(definitions(media_df_simple=edit)).warnings}
     assert warnings[f"media_df_simple.yaml:{NODES}.VNF.interfaces.Vnflcm"].startswith(
-        "lifecycle operations are not run yet (instantiate_end)"
+        "lifecycle operations are not run (scale_end): nubo runs the implementations of "
+        "instantiate_start, instantiate, instantiate_end, terminate_start, terminate only"
     )
-    assert warnings[f"media_df_simple.yaml:{NODES}.RELAY.artifacts.configure"] == (
+    assert warnings[f"media_df_simple.yaml:{NODES}.RELAY.artifacts.rebalance"] == (
         "artifacts of type 'tosca.artifacts.Implementation.Bash' are not used by nubo"
     )
 
 
-def test_an_external_cp_over_an_internal_link_is_refused_with_the_way_out() -> None:
-    def edit(d: dict[str, Any]) -> None:
-        topology = d["topology_template"]
-        topology["substitution_mappings"]["requirements"] = {
-            "virtual_link_external": ["RELAY_EXT", "external_virtual_link"]
-        }
-        topology["node_templates"]["RELAY_EXT"] = {
-            "type": "tosca.nodes.nfv.VnfExtCp",
-            "properties": {"layer_protocols": ["ipv4"]},
-            "requirements": [{"internal_virtual_link": "INTERNAL"}],
-        }
-        topology["node_templates"]["INTERNAL"] = {
-            "type": "tosca.nodes.nfv.VnfVirtualLink",
-            "properties": {
-                "connectivity_type": {"layer_protocols": ["ipv4"]},
-                "vl_profile": {
-                    "max_bitrate_requirements": {"root": 1000000},
-                    "min_bitrate_requirements": {"root": 1000},
-                },
-            },
+INTERNAL_VL = {
+    "type": "tosca.nodes.nfv.VnfVirtualLink",
+    "properties": {
+        "connectivity_type": {"layer_protocols": ["ipv4"]},
+        "vl_profile": {
+            "max_bitrate_requirements": {"root": 1000000},
+            "min_bitrate_requirements": {"root": 1000},
+        },
+    },
+}
+
+
+def internal_pair(d: dict[str, Any]) -> None:
+    """The pair flavour with a link between its relay and recorder, private to the VNF."""
+    nodes = d["topology_template"]["node_templates"]
+    nodes["INTERNAL"] = copy.deepcopy(INTERNAL_VL)
+    for vdu in ("RELAY", "RECORDER"):
+        nodes[f"{vdu}_CP_INT"] = {
+            "type": "tosca.nodes.nfv.VduCp",
+            "properties": {"layer_protocols": ["ipv4"], "order": 1},
+            "requirements": [{"virtual_binding": vdu}, {"virtual_link": "INTERNAL"}],
         }
 
-    problems = problems_of(definitions(media_df_simple=edit))
-    path = f"media_df_simple.yaml:{MAPPINGS}.requirements.virtual_link_external"
-    messages = [p.message for p in problems if p.path == path]
-    assert messages and "re-exposes a VNF-internal virtual link" in messages[0], problems
-    assert "[ <VduCp node>, virtual_link ]" in messages[0]
+
+def external_cp(d: dict[str, Any]) -> None:
+    """The simple flavour reaching the NS link through a VnfExtCp over an internal link."""
+    topology = d["topology_template"]
+    topology["substitution_mappings"]["requirements"] = {
+        "virtual_link_external": ["RELAY_EXT", "external_virtual_link"]
+    }
+    nodes = topology["node_templates"]
+    nodes["RELAY_EXT"] = {
+        "type": "tosca.nodes.nfv.VnfExtCp",
+        "properties": {"layer_protocols": ["ipv4"]},
+        "requirements": [{"internal_virtual_link": "INTERNAL"}],
+    }
+    nodes["INTERNAL"] = copy.deepcopy(INTERNAL_VL)
+    nodes["RELAY_CP1"]["requirements"].append({"virtual_link": "INTERNAL"})
+
+
+def test_vnf_internal_virtual_links_are_networks_of_their_own() -> None:
+    nsd = parse(definitions(media_df_pair=internal_pair))
+    core = nsd.vnfd("core-relay")
+    assert core.internal_links == ("core-relay.INTERNAL",)
+    relay, recorder = core.vdus
+    assert [cp.virtual_link_reference for cp in relay.template().connection_points] == [
+        "media",
+        "core-relay.INTERNAL",
+    ]
+    assert [cp.virtual_link_reference for cp in recorder.template().connection_points] == [
+        "core-relay.INTERNAL"
+    ]
+    assert nsd.vnfd("edge-relay").internal_links == ()
+    warnings = {w.path: w.message for w in nsd.warnings}
+    assert warnings[f"media_df_pair.yaml:{NODES}.INTERNAL.properties.vl_profile"].startswith(
+        "bitrate and QoS requirements are not enforced"
+    )
+
+
+def test_an_external_cp_joins_the_vnfcs_of_its_internal_link_to_the_ns_link() -> None:
+    nsd = parse(definitions(media_df_simple=external_cp))
+    edge = nsd.vnfd("edge-relay")
+    assert edge.internal_links == ("edge-relay.INTERNAL",)
+    assert [cp.virtual_link_reference for cp in edge.vdus[0].template().connection_points] == [
+        "edge-relay.INTERNAL",
+        "media",
+    ]
+    assert not [w for w in nsd.warnings if "RELAY_EXT" in w.path]
+
+
+def test_an_external_cp_without_its_internal_link_and_a_cp_on_a_vdu_are_refused() -> None:
+    def edit(d: dict[str, Any]) -> None:
+        external_cp(d)
+        nodes = d["topology_template"]["node_templates"]
+        nodes["RELAY_EXT"]["requirements"] = []
+        nodes["RELAY_CP1"]["requirements"][-1] = {"virtual_link": "RELAY"}
+
+    problems = {p.path: p.message for p in problems_of(definitions(media_df_simple=edit))}
+    assert problems[f"media_df_simple.yaml:{NODES}.RELAY_EXT.requirements"].startswith(
+        "internal_virtual_link is required: the VnfVirtualLink whose VNFCs this external "
+        "connection point joins to the NS virtual link"
+    )
+    link = f"media_df_simple.yaml:{NODES}.RELAY_CP1.requirements[1].virtual_link"
+    assert problems[link] == "'RELAY' is not a tosca.nodes.nfv.VnfVirtualLink node"
 
 
 def test_a_pnf_is_refused_and_a_sap_is_a_warning() -> None:

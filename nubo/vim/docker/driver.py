@@ -20,7 +20,7 @@ import contextlib
 import json
 import time
 import uuid
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import replace
 from typing import ClassVar
 
@@ -28,6 +28,7 @@ from nubo.model.errors import Conflict, NotFound, NuboError, VimError, VimTimeou
 from nubo.vim.batch import each_bounded
 from nubo.vim.docker.engine import DockerEngine, gather_all
 from nubo.vim.docker.events import follow_events
+from nubo.vim.docker.execs import DockerExecs
 from nubo.vim.docker.listing import ServerListing
 from nubo.vim.docker.networks import DockerNetworks
 from nubo.vim.docker.payloads import (
@@ -42,6 +43,7 @@ from nubo.vim.docker.stats import DockerStats
 from nubo.vim.port import (
     LABEL_MANAGED,
     LABEL_SERVER,
+    ExecResult,
     Flavour,
     Image,
     Network,
@@ -75,6 +77,7 @@ class DockerVimDriver:
         self._records: dict[str, PopServer] = {}
         self._listing = ServerListing(self._engine)
         self._stats = DockerStats(self._engine)
+        self._execs = DockerExecs(self._engine)
 
     async def close(self) -> None:
         self._stats.close()
@@ -409,6 +412,27 @@ class DockerVimDriver:
                 asked.append(server_id)
         answers.update(await each_bounded(self.server_stats, asked, timeout))
         return answers
+
+    # -- exec: see execs ------------------------------------------------------------
+    async def _running(self, server_id: str) -> Server:
+        server = await self.get_server(server_id)
+        if server.status is not ServerStatus.RUNNING or not server.ext_id:
+            raise Conflict(f"server {server_id} is {server.status}: it does not run")
+        return server
+
+    async def put_files(self, server_id: str, directory: str, files: Mapping[str, bytes]) -> None:
+        server = await self._running(server_id)
+        await self._execs.put_files(server.ext_id, server.name, directory, files)
+
+    async def exec_in_server(
+        self,
+        server_id: str,
+        command: Sequence[str],
+        environment: Mapping[str, str],
+        timeout: float,
+    ) -> ExecResult:
+        server = await self._running(server_id)
+        return await self._execs.run(server.ext_id, server.name, command, environment, timeout)
 
     # -- events: see events --------------------------------------------------------
     async def events(self) -> AsyncGenerator[ServerEvent, None]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import ClassVar
 
@@ -29,6 +29,7 @@ from nubo.vim.port import (
     LABEL_MANAGED,
     LABEL_NS,
     LABEL_SERVER,
+    ExecResult,
     Flavour,
     Image,
     Network,
@@ -70,6 +71,24 @@ class FakeContainer:
     id: str
     environment: dict[str, str]
     exit_code: int | None = None
+    #: what ``put_files`` wrote, by absolute path
+    files: dict[str, bytes] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FakeExec:
+    """One command ``exec_in_server`` was asked to run, with the environment it would get."""
+
+    server_name: str
+    command: tuple[str, ...]
+    #: the container's environment with the exec's own variables over it
+    environment: dict[str, str]
+    #: the files the server held when it ran (a script reads them)
+    files: dict[str, bytes]
+
+
+#: decides how a command run by the fake VIM ends (a test's stand-in for the script)
+ExecHandler = Callable[[FakeExec], ExecResult]
 
 
 @dataclass
@@ -140,6 +159,10 @@ class FakeVimDriver:
         self.start_delays: dict[str, float] = {}
         #: (monotonic time, server name, "start" | "running"): the order starts happened in
         self.timeline: list[tuple[float, str, str]] = []
+        #: every command ``exec_in_server`` ran, in order
+        self.execs: list[FakeExec] = []
+        #: how a command ends; None: every command succeeds with no output
+        self.exec_handler: ExecHandler | None = None
         #: one queue per ``events()`` subscriber; None in a queue breaks that stream
         self._subscribers: set[asyncio.Queue[ServerEvent | None]] = set()
 
@@ -455,6 +478,36 @@ class FakeVimDriver:
                 answers[server_id] = exc
         self.calls += 1
         return answers
+
+    def _running_container(self, server_id: str) -> tuple[_Entry, FakeContainer]:
+        entry = self._entry(server_id)
+        if entry.server.status is not ServerStatus.RUNNING or entry.container is None:
+            raise Conflict(f"server {server_id} is {entry.server.status}: it does not run")
+        return entry, entry.container
+
+    async def put_files(self, server_id: str, directory: str, files: Mapping[str, bytes]) -> None:
+        await self._enter("put_files")
+        _, container = self._running_container(server_id)
+        for name, content in files.items():
+            container.files[f"{directory.rstrip('/')}/{name}"] = content
+
+    async def exec_in_server(
+        self,
+        server_id: str,
+        command: Sequence[str],
+        environment: Mapping[str, str],
+        timeout: float,
+    ) -> ExecResult:
+        await self._enter("exec_in_server")
+        entry, container = self._running_container(server_id)
+        run = FakeExec(
+            entry.server.name,
+            tuple(command),
+            container.environment | dict(environment),
+            dict(container.files),
+        )
+        self.execs.append(run)
+        return self.exec_handler(run) if self.exec_handler else ExecResult(0, "")
 
     async def events(self) -> AsyncGenerator[ServerEvent, None]:
         """Every server state change from now on, until closed or broken."""
