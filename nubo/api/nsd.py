@@ -146,7 +146,7 @@ NSD_INFOS = Listing(NsdInfo, default_exclusions=("userDefinedData",))
 @router.get("/ns_descriptors", response_model=list[NsdInfo], responses=_PROBLEMS)
 async def list_nsds(request: Request, scope: RequestScope, query: ListQueryParams) -> JSONResponse:
     catalogue = _catalogue(request)
-    instances = await catalogue.instances()
+    instances = await catalogue.instances(scope)
     views = [
         NsdInfo.of(entry, instances).model_dump(by_alias=True, mode="json", exclude_none=True)
         for entry in await catalogue.list(scope)

@@ -307,10 +307,11 @@ class NsdCatalogue:
         log.info("nsd.modified nsd_id=%s enabled=%s", nsd_id, entry.enabled)
         return entry
 
-    async def instances(self) -> dict[str, builtins.list[str]]:
-        """NSD id -> its NS instances that are not TERMINATED (what makes it IN_USE)."""
+    async def instances(self, scope: Scope = SYSTEM) -> dict[str, builtins.list[str]]:
+        """NSD id -> its NS instances (that ``scope`` sees) that are not TERMINATED (what
+        makes it IN_USE)."""
         found: dict[str, builtins.list[str]] = {}
-        for nsr in await self._nsrs.list_nsrs(include_terminated=False):
+        for nsr in await self._nsrs.list_nsrs(include_terminated=False, scope=scope):
             found.setdefault(nsr.descriptor_reference, []).append(nsr.id)
         return found
 
