@@ -194,9 +194,9 @@ async def test_the_store_filters_metrics_and_decisions_by_their_ns_project(world
     await repos.decisions.save(Decision("d-1", 1.0, ids["nsr_id"], ids["vnfr_id"], "p", "NONE"))
     other = in_project(world.other)
     assert await repos.decisions.list(scope=other) == []
-    assert [d["id"] for d in await repos.decisions.list(scope=in_project(DEFAULT_PROJECT))] == [
-        "d-1"
-    ]
+    # (the auto-scaler may have recorded decisions of that NS too)
+    own = await repos.decisions.list(scope=in_project(DEFAULT_PROJECT), limit=1000)
+    assert "d-1" in {d["id"] for d in own}
     from nubo.model.metrics import Metric
 
     window = {"since": 0.0, "until": 1e12}
