@@ -261,3 +261,26 @@ def _nsd() -> dict[str, Any]:
 
     document: dict[str, Any] = json.loads(NSD.read_text())
     return document
+
+
+async def test_an_idempotency_key_is_a_key_of_the_callers_project(world: World) -> None:
+    app, ids = world.app, world.ids
+    key = {"Idempotency-Key": "same-key"}
+    async with client(app, "a-admin") as http:
+        first = await http.post(f"/api/v1/ns-records/{ids['nsd_id']}", headers=key)
+        assert first.status_code == 202, first.text
+        again = await http.post(f"/api/v1/ns-records/{ids['nsd_id']}", headers=key)
+        assert again.json()["id"] == first.json()["id"]  # a retry gets the first answer
+    async with client(app, "b-admin", "other") as http:
+        await http.post("/api/v1/vims", json={"name": "b-vim", "type": "fake"})
+        nsd = (await http.post("/api/v1/ns-descriptors", json=_nsd())).json()
+        # the same key with A's NSD is not A's answer: that NSD is not found here
+        stolen = await http.post(f"/api/v1/ns-records/{ids['nsd_id']}", headers=key)
+        assert stolen.status_code == 404, stolen.text
+        own = await http.post(f"/api/v1/ns-records/{nsd['id']}", headers=key)
+        assert own.status_code == 202, own.text
+        assert own.json()["id"] != first.json()["id"]
+        assert own.json()["project_id"] == world.other
+        await wait_op(http, own.headers["location"])
+    async with client(app, "a-admin") as http:
+        await wait_op(http, first.headers["location"])
