@@ -11,6 +11,7 @@ from __future__ import annotations
 from time import time
 from typing import Any
 
+from nubo.api.security import PRINCIPAL_KEY
 from nubo.app import Nubo
 from nubo.auth.tokens import TokenService
 from nubo.model.identity import Principal, Role
@@ -93,3 +94,21 @@ async def add_project(app: Nubo, name: str) -> str:
         subject=admin.id, name=admin.name, project_id="", role=Role.ADMIN, system_admin=True
     )
     return (await app.auth.identity.create_project(caller, name, "")).id
+
+
+class ActingAs:
+    """ASGI middleware for routers tested without authentication: every request is
+    ``principal``'s, as if its token had been checked."""
+
+    def __init__(self, app: Any, principal: Principal) -> None:
+        self.app = app
+        self.principal = principal
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            scope[PRINCIPAL_KEY] = self.principal
+        await self.app(scope, receive, send)
+
+
+#: a USER of the default project, for ``ActingAs``
+DEFAULT_USER = Principal(subject="u-1", name="user", project_id="default", role=Role.USER)

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from nubo.api.listing import Listing, ListQueryParams
+from nubo.api.tenancy import RequestScope
 from nubo.fault.alarms import AlarmService
 from nubo.model.alarms import AlarmView
 from nubo.model.errors import NuboError
@@ -51,13 +52,16 @@ ALARMS = Listing(AlarmView)
 @router.get("/alarms", response_model=list[AlarmView], response_model_by_alias=True)
 async def list_alarms(
     request: Request,
+    scope: RequestScope,
     query: ListQueryParams,
     active: Annotated[bool | None, Query(description="true: only active alarms")] = None,
     ns_instance_id: Annotated[
         str | None, Query(alias="nsInstanceId", description="as filter=(eq,nsInstanceId,...)")
     ] = None,
 ) -> JSONResponse:
-    alarms = await alarm_service(request).list(active_only=bool(active), nsr_id=ns_instance_id)
+    alarms = await alarm_service(request).list(
+        active_only=bool(active), nsr_id=ns_instance_id, scope=scope
+    )
     if active is False:
         alarms = [alarm for alarm in alarms if not alarm.active]
     views = [
@@ -73,13 +77,16 @@ async def list_alarms(
     response_model_by_alias=True,
     response_model_exclude_none=True,
 )
-async def get_alarm(request: Request, alarm_id: str) -> AlarmView:
-    return AlarmView.of(await alarm_service(request).get(alarm_id))
+async def get_alarm(request: Request, scope: RequestScope, alarm_id: str) -> AlarmView:
+    return AlarmView.of(await alarm_service(request).get(alarm_id, scope))
 
 
 @router.patch("/alarms/{alarm_id}", response_model=AlarmModifications, response_model_by_alias=True)
 async def acknowledge_alarm(
-    request: Request, alarm_id: str, body: Annotated[AlarmModifications, Body()]
+    request: Request,
+    scope: RequestScope,
+    alarm_id: str,
+    body: Annotated[AlarmModifications, Body()],
 ) -> AlarmModifications:
-    await alarm_service(request).acknowledge(alarm_id)
+    await alarm_service(request).acknowledge(alarm_id, scope)
     return body

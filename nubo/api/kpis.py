@@ -23,10 +23,12 @@ from nubo.api.metrics import (
     parse_metric,
     parse_time,
 )
+from nubo.api.tenancy import RequestScope
 from nubo.model.errors import BadRequest, NuboError
 from nubo.model.kpis import Kpi, KpiEvent, KpiSpec
 from nubo.model.metrics import Aggregate
 from nubo.model.records import LcmOpOcc
+from nubo.model.tenancy import Scope
 from nubo.monitor.history import DEFAULT_AROUND, NsHistory, default_since, ns_history
 from nubo.monitor.kpis import Kpis
 from nubo.nfvo.service import NsService
@@ -55,37 +57,41 @@ def _ns(request: Request) -> NsService:
 
 
 @router.post(_KPIS, status_code=201, response_model=Kpi)
-async def create_kpi(request: Request, response: Response, nsr_id: str, spec: KpiSpec) -> Kpi:
-    """Define a KPI of the NS; 400 names the field in error, 404 for an unknown NS."""
+async def create_kpi(
+    request: Request, scope: RequestScope, response: Response, nsr_id: str, spec: KpiSpec
+) -> Kpi:
+    """Define a KPI of the NS (in its project); 400 names the field in error, 404 for an
+    unknown NS."""
     kpis = kpis_service(request)
-    nsr = await _ns(request).get(nsr_id)
+    nsr = await _ns(request).get(nsr_id, scope)
     kpi = await kpis.define(nsr, spec)
     response.headers["Location"] = f"{request.url.path.rstrip('/')}/{kpi.id}"
     return kpi
 
 
 @router.get(_KPIS, response_model=list[Kpi])
-async def list_kpis(request: Request, nsr_id: str) -> list[Kpi]:
+async def list_kpis(request: Request, scope: RequestScope, nsr_id: str) -> list[Kpi]:
     """The NS's KPIs with their current state, oldest first."""
     kpis = kpis_service(request)
-    await _ns(request).get(nsr_id)
-    return await kpis.list(nsr_id)
+    await _ns(request).get(nsr_id, scope)
+    return await kpis.list(nsr_id, scope)
 
 
 @router.get(_KPIS + "/{kpi_id}", response_model=Kpi)
-async def get_kpi(request: Request, nsr_id: str, kpi_id: str) -> Kpi:
-    return await kpis_service(request).get(nsr_id, kpi_id)
+async def get_kpi(request: Request, scope: RequestScope, nsr_id: str, kpi_id: str) -> Kpi:
+    return await kpis_service(request).get(nsr_id, kpi_id, scope)
 
 
 @router.delete(_KPIS + "/{kpi_id}", status_code=204)
-async def delete_kpi(request: Request, nsr_id: str, kpi_id: str) -> Response:
-    await kpis_service(request).delete(nsr_id, kpi_id)
+async def delete_kpi(request: Request, scope: RequestScope, nsr_id: str, kpi_id: str) -> Response:
+    await kpis_service(request).delete(nsr_id, kpi_id, scope)
     return Response(status_code=204)
 
 
 @router.get(_KPIS + "/{kpi_id}/events", response_model=list[KpiEvent])
 async def list_kpi_events(
     request: Request,
+    scope: RequestScope,
     nsr_id: str,
     kpi_id: str,
     since: str | None = None,
@@ -95,12 +101,13 @@ async def list_kpi_events(
     """The KPI's state changes, newest first."""
     now = time.time()
     start, end = parse_time(since, now, "since"), parse_time(until, now, "until")
-    return await kpis_service(request).events(nsr_id, kpi_id, start, end, limit)
+    return await kpis_service(request).events(nsr_id, kpi_id, start, end, limit, scope)
 
 
 @router.get("/ns-records/{nsr_id}/history", response_model=NsHistory, tags=["ns-records"])
 async def ns_configuration_history(
     request: Request,
+    scope: RequestScope,
     nsr_id: str,
     since: Annotated[str | None, Query(description="default: the NS's first operation")] = None,
     until: Annotated[str | None, Query(description="default: now")] = None,
@@ -114,7 +121,7 @@ async def ns_configuration_history(
     """The NS's lifecycle operations of a window, with a metric of the same window."""
     chosen = parse_metric(metric) if metric else None
     agg = parse_aggregate(aggregate) or Aggregate.AVG
-    ops = await _operations(request, nsr_id)
+    ops = await _operations(request, scope, nsr_id)
     now = time.time()
     end = parse_time(until, now, "until")
     end = now if end is None else end
@@ -138,10 +145,11 @@ async def ns_configuration_history(
     )
 
 
-async def _operations(request: Request, nsr_id: str) -> list[LcmOpOcc]:
-    """The NS's operations; a deleted NSR's operations stay as its history."""
+async def _operations(request: Request, scope: Scope, nsr_id: str) -> list[LcmOpOcc]:
+    """The NS's operations; a deleted NSR's operations stay as its history (of its project:
+    the operations are the scope's, so the NS's metrics read beside them are too)."""
     ns = _ns(request)
-    ops = await ns.operations(nsr_id)
+    ops = await ns.operations(nsr_id, scope)
     if not ops:
-        await ns.get(nsr_id)  # 404 for an NS that never existed
+        await ns.get(nsr_id, scope)  # 404 for an NS that never existed (in the project)
     return ops

@@ -19,10 +19,12 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 
+from nubo.api.tenancy import RequestScope
 from nubo.fault.alarms import AlarmService
 from nubo.model.errors import BadRequest, NotFound, NuboError
 from nubo.model.metrics import ALIASES, Aggregate, Metric, Sample, aggregate_values, metric_named
 from nubo.model.records import NetworkServiceRecord
+from nubo.model.tenancy import Scope
 from nubo.monitor.prometheus import CONTENT_TYPE, exposition
 from nubo.monitor.query import MetricsReader
 from nubo.nfvo.service import NsService
@@ -102,19 +104,20 @@ def parse_aggregate(name: str | None) -> Aggregate | None:
         ) from None
 
 
-async def _scope(
-    request: Request, ns: str | None, vnf: str | None
+async def _selection(
+    request: Request, scope: Scope, ns: str | None, vnf: str | None
 ) -> tuple[str | None, str | None, list[NetworkServiceRecord]]:
-    """The NS and VNF ids to filter on, and the NSRs whose VNFCs may answer."""
+    """The NS and VNF ids to filter on, and the NSRs (that ``scope`` sees) whose VNFCs may
+    answer."""
     if ns:
-        nsr = await _ns(request).get(ns)
+        nsr = await _ns(request).get(ns, scope)
         if not vnf:
             return nsr.id, None, [nsr]
         try:
             return nsr.id, nsr.find_vnfr(vnf).id, [nsr]
         except NotFound:
             raise NotFound(f"VNF {vnf} not found in NS {nsr.id}", field="vnf") from None
-    return None, vnf or None, await _ns(request).list(include_terminated=True)
+    return None, vnf or None, await _ns(request).list(include_terminated=True, scope=scope)
 
 
 def _vnfc_index(nsrs: list[NetworkServiceRecord]) -> dict[str, dict[str, str]]:
@@ -162,6 +165,7 @@ def _per_vnfc(
 @router.get("/api/v1/metrics")
 async def query_metrics(
     request: Request,
+    scope: RequestScope,
     metric: str = "cpu.percent",
     ns: str | None = None,
     vnf: Annotated[str | None, Query(description="VNF name (with ns) or VNFR id")] = None,
@@ -184,15 +188,28 @@ async def query_metrics(
         raise BadRequest("since must not be after until", field="since")
     if step is not None and (step <= 0 or (end - start) / step > MAX_BUCKETS):
         raise BadRequest(f"step must be > 0 and give at most {MAX_BUCKETS} buckets", field="step")
-    nsr_id, vnfr_id, nsrs = await _scope(request, ns, vnf)
+    nsr_id, vnfr_id, nsrs = await _selection(request, scope, ns, vnf)
     answer: dict[str, Any] = {"metric": chosen.value, "since": start, "until": end}
     if agg is not None and step is None and group is None:
         value = await reader.aggregate(
-            chosen, agg, since=start, until=end, nsr_id=nsr_id, vnfr_id=vnfr_id, vnfc_id=vnfc
+            chosen,
+            agg,
+            since=start,
+            until=end,
+            nsr_id=nsr_id,
+            vnfr_id=vnfr_id,
+            vnfc_id=vnfc,
+            scope=scope,
         )
         return {**answer, "aggregate": agg.value, "value": value}
     samples = await reader.series(
-        chosen, since=start, until=end, nsr_id=nsr_id, vnfr_id=vnfr_id, vnfc_id=vnfc
+        chosen,
+        since=start,
+        until=end,
+        nsr_id=nsr_id,
+        vnfr_id=vnfr_id,
+        vnfc_id=vnfc,
+        scope=scope,
     )
     index = _vnfc_index(nsrs)
     if group == "vnfc":
@@ -219,11 +236,16 @@ async def query_metrics(
 
 
 @router.get("/metrics", tags=["system"], response_class=Response)
-async def prometheus_metrics(request: Request) -> Response:
-    """Current VNFC metrics and orchestrator gauges, Prometheus text format 0.0.4."""
+async def prometheus_metrics(request: Request, scope: RequestScope) -> Response:
+    """Current VNFC metrics and orchestrator gauges of the caller's project, Prometheus text
+    format 0.0.4."""
     reader = metrics_reader(request)
-    nsrs = await _ns(request).list(include_terminated=True)
+    nsrs = await _ns(request).list(include_terminated=True, scope=scope)
     alarms: Any = getattr(request.app.state.services, "alarms", None)
-    active = len(await alarms.list(active_only=True)) if isinstance(alarms, AlarmService) else None
+    active = (
+        len(await alarms.list(active_only=True, scope=scope))
+        if isinstance(alarms, AlarmService)
+        else None
+    )
     body = await exposition(reader, nsrs, time.time(), active_alarms=active)
     return Response(body, media_type=CONTENT_TYPE)

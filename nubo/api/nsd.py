@@ -19,6 +19,7 @@ from pydantic.alias_generators import to_camel
 from nubo.api.listing import Listing, ListQueryParams
 from nubo.api.problems import PROBLEM_JSON
 from nubo.api.sol005 import read_body
+from nubo.api.tenancy import RequestScope
 from nubo.catalogue.nsd import NsdCatalogue
 from nubo.model.catalogue import DescriptorWarning, NsdEntry
 from nubo.model.errors import BadRequest
@@ -128,11 +129,12 @@ _VIEW: dict[str, Any] = {
 @router.post("/ns_descriptors", status_code=201, **_VIEW)
 async def create_nsd(
     request: Request,
+    scope: RequestScope,
     response: Response,
     body: Annotated[CreateNsdInfoRequest | None, Body()] = None,
 ) -> NsdInfo:
     catalogue = _catalogue(request)
-    entry = await catalogue.create(body.user_defined_data if body else None)
+    entry = await catalogue.create(body.user_defined_data if body else None, scope)
     response.headers["Location"] = f"{PREFIX}/ns_descriptors/{entry.id}"
     return NsdInfo.of(entry, {})
 
@@ -142,20 +144,20 @@ NSD_INFOS = Listing(NsdInfo, default_exclusions=("userDefinedData",))
 
 
 @router.get("/ns_descriptors", response_model=list[NsdInfo], responses=_PROBLEMS)
-async def list_nsds(request: Request, query: ListQueryParams) -> JSONResponse:
+async def list_nsds(request: Request, scope: RequestScope, query: ListQueryParams) -> JSONResponse:
     catalogue = _catalogue(request)
-    instances = await catalogue.instances()
+    instances = await catalogue.instances(scope)
     views = [
         NsdInfo.of(entry, instances).model_dump(by_alias=True, mode="json", exclude_none=True)
-        for entry in await catalogue.list()
+        for entry in await catalogue.list(scope)
     ]
     return NSD_INFOS.answer(request, query, views)
 
 
 @router.get("/ns_descriptors/{nsd_id}", **_VIEW)
-async def get_nsd(request: Request, nsd_id: str) -> NsdInfo:
+async def get_nsd(request: Request, scope: RequestScope, nsd_id: str) -> NsdInfo:
     catalogue = _catalogue(request)
-    entry = await catalogue.get(nsd_id)
+    entry = await catalogue.get(nsd_id, scope)
     users = await catalogue.users(nsd_id)
     return NsdInfo.of(entry, {nsd_id: users} if users else {})
 
@@ -167,18 +169,18 @@ async def get_nsd(request: Request, nsd_id: str) -> NsdInfo:
     openapi_extra=_CONTENT_BODY,
     responses=_PROBLEMS,
 )
-async def upload_nsd_content(request: Request, nsd_id: str) -> Response:
+async def upload_nsd_content(request: Request, scope: RequestScope, nsd_id: str) -> Response:
     """Onboard the NSD's content; a refused NSD stays CREATED with nothing stored.
 
     Onboarding is done when the answer comes, so it is SOL005's synchronous
     mode: 204 without a body (read the NsdInfo, now ONBOARDED, with a GET).
     """
     catalogue = _catalogue(request)
-    await catalogue.get(nsd_id)  # 404 before reading a large body for nothing
+    await catalogue.get(nsd_id, scope)  # 404 before reading a large body for nothing
     data = await read_body(request)
     if not data.strip():
         raise BadRequest("the request body must be the NSD (SOL001 YAML, a CSAR or JSON)")
-    await catalogue.upload(nsd_id, data, request.headers.get("content-type"))
+    await catalogue.upload(nsd_id, data, request.headers.get("content-type"), scope)
     return Response(status_code=204)
 
 
@@ -190,8 +192,8 @@ async def upload_nsd_content(request: Request, nsd_id: str) -> Response:
         **_PROBLEMS,
     },
 )
-async def get_nsd_content(request: Request, nsd_id: str) -> Response:
-    content, media_type = await _catalogue(request).content(nsd_id)
+async def get_nsd_content(request: Request, scope: RequestScope, nsd_id: str) -> Response:
+    content, media_type = await _catalogue(request).content(nsd_id, scope)
     return Response(content, media_type=media_type)
 
 
@@ -203,16 +205,21 @@ async def get_nsd_content(request: Request, nsd_id: str) -> Response:
     responses=_PROBLEMS,
 )
 async def modify_nsd(
-    request: Request, nsd_id: str, body: Annotated[NsdInfoModifications, Body()]
+    request: Request,
+    scope: RequestScope,
+    nsd_id: str,
+    body: Annotated[NsdInfoModifications, Body()],
 ) -> NsdInfoModifications:
     if body.nsd_operational_state is None and body.user_defined_data is None:
         raise BadRequest("give nsdOperationalState and/or userDefinedData to change")
-    await _catalogue(request).modify(nsd_id, body.nsd_operational_state, body.user_defined_data)
+    await _catalogue(request).modify(
+        nsd_id, body.nsd_operational_state, body.user_defined_data, scope
+    )
     return body
 
 
 @router.delete("/ns_descriptors/{nsd_id}", status_code=204, responses=_PROBLEMS)
-async def delete_nsd(request: Request, nsd_id: str) -> Response:
+async def delete_nsd(request: Request, scope: RequestScope, nsd_id: str) -> Response:
     """Delete a DISABLED NSD that no NS instance uses (409 naming them otherwise)."""
-    await _catalogue(request).delete(nsd_id, require_disabled=True)
+    await _catalogue(request).delete(nsd_id, require_disabled=True, scope=scope)
     return Response(status_code=204)

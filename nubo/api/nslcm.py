@@ -19,33 +19,35 @@ from pydantic import Field
 from nubo.api.listing import Listing, ListQueryParams
 from nubo.api.nslcm_views import NsInstanceView, VnfOrigins, node_types_of
 from nubo.api.sol005 import NSLCM, PROBLEMS, Sol005Model, accepted, instances_of, ns_of
+from nubo.api.tenancy import RequestScope
 from nubo.catalogue.nsd import NsdCatalogue
 from nubo.catalogue.packages import VnfPackageCatalogue
 from nubo.model.errors import BadRequest, Conflict, NotFound
 from nubo.model.packages import OnboardingState
 from nubo.model.records import NetworkServiceRecord, VduRecord, VnfRecord
 from nubo.model.states import NsStatus, VnfcState
+from nubo.model.tenancy import Scope
 
 ONBOARDED = OnboardingState.ONBOARDED
 
 router = APIRouter(prefix=NSLCM, tags=["SOL005 NS lifecycle"])
 
 
-async def _origins(request: Request, nsd_info_id: str | None = None) -> VnfOrigins:
+async def _origins(request: Request, scope: Scope, nsd_info_id: str | None = None) -> VnfOrigins:
     """What the views need from the catalogues: NSDs' own ids, their packages, the packages.
 
     For one NS instance only its own NSD is read (a terminated instance may outlive it).
     """
     catalogue: NsdCatalogue = request.app.state.services.catalogue
     if nsd_info_id is None:
-        entries = await catalogue.list()
+        entries = await catalogue.list(scope)
     else:
         try:
-            entries = [await catalogue.get(nsd_info_id)]
+            entries = [await catalogue.get(nsd_info_id, scope)]
         except NotFound:
             entries = []
     packages: Any = getattr(request.app.state.services, "packages", None)
-    listed = await packages.list() if isinstance(packages, VnfPackageCatalogue) else []
+    listed = await packages.list(scope) if isinstance(packages, VnfPackageCatalogue) else []
     return VnfOrigins(
         packages=listed,
         nsd_ids={e.id: str(e.info.get("nsdId") or e.id) for e in entries},
@@ -54,7 +56,7 @@ async def _origins(request: Request, nsd_info_id: str | None = None) -> VnfOrigi
     )
 
 
-async def _nsd_info_for(request: Request, nsd_id: str) -> str:
+async def _nsd_info_for(request: Request, scope: Scope, nsd_id: str) -> str:
     """The NsdInfo id of the NSD a create request names.
 
     SOL005 ``nsdId`` is the descriptor's own identifier (NsdInfo.nsdId). Several
@@ -65,7 +67,7 @@ async def _nsd_info_for(request: Request, nsd_id: str) -> str:
     where a value is both.
     """
     catalogue: NsdCatalogue = request.app.state.services.catalogue
-    onboarded = [e for e in await catalogue.list() if e.onboarding_state == ONBOARDED]
+    onboarded = [e for e in await catalogue.list(scope) if e.onboarding_state == ONBOARDED]
     named = [e for e in onboarded if str(e.info.get("nsdId") or e.id) == nsd_id]
     enabled = [e for e in named if e.enabled]
     if len(enabled) > 1:
@@ -86,8 +88,9 @@ def _dump(view: NsInstanceView) -> dict[str, Any]:
     return view.model_dump(by_alias=True, mode="json", exclude_none=True)
 
 
-async def _view(request: Request, nsr: NetworkServiceRecord) -> dict[str, Any]:
-    return _dump(NsInstanceView.of(nsr, await _origins(request, nsr.descriptor_reference)))
+async def _view(request: Request, scope: Scope, nsr: NetworkServiceRecord) -> dict[str, Any]:
+    origins = await _origins(request, scope, nsr.descriptor_reference)
+    return _dump(NsInstanceView.of(nsr, origins))
 
 
 # -- requests --------------------------------------------------------------------
@@ -143,14 +146,14 @@ class HealNsRequest(Sol005Model):
 
 @router.post("/ns_instances", status_code=201, response_model=None, responses=PROBLEMS)
 async def create_ns_instance(
-    body: CreateNsRequest, request: Request, response: Response
+    body: CreateNsRequest, request: Request, scope: RequestScope, response: Response
 ) -> dict[str, Any]:
-    nsd_info_id = await _nsd_info_for(request, body.nsd_id)
+    nsd_info_id = await _nsd_info_for(request, scope, body.nsd_id)
     nsr = await instances_of(request).create_instance(
-        nsd_info_id, body.ns_name, body.ns_description
+        nsd_info_id, body.ns_name, body.ns_description, scope
     )
     response.headers["Location"] = f"{NSLCM}/ns_instances/{nsr.id}"
-    return await _view(request, nsr)
+    return await _view(request, scope, nsr)
 
 
 #: SOL005 §6.4.2.3.2: what a list of NS instances leaves out unless asked for
@@ -169,23 +172,29 @@ NS_INSTANCES = Listing(
 
 
 @router.get("/ns_instances", response_model=list[NsInstanceView], responses=PROBLEMS)
-async def list_ns_instances(request: Request, query: ListQueryParams) -> JSONResponse:
-    nsrs = await ns_of(request).list(include_terminated=True)
-    origins = await _origins(request)
+async def list_ns_instances(
+    request: Request, scope: RequestScope, query: ListQueryParams
+) -> JSONResponse:
+    nsrs = await ns_of(request).list(include_terminated=True, scope=scope)
+    origins = await _origins(request, scope)
     views = [_dump(NsInstanceView.of(nsr, origins)) for nsr in nsrs]
     return NS_INSTANCES.answer(request, query, views)
 
 
 @router.get("/ns_instances/{ns_instance_id}", response_model=None, responses=PROBLEMS)
-async def get_ns_instance(ns_instance_id: str, request: Request) -> dict[str, Any]:
-    return await _view(request, await ns_of(request).get(ns_instance_id))
+async def get_ns_instance(
+    ns_instance_id: str, request: Request, scope: RequestScope
+) -> dict[str, Any]:
+    return await _view(request, scope, await ns_of(request).get(ns_instance_id, scope))
 
 
 @router.delete(
     "/ns_instances/{ns_instance_id}", status_code=204, response_class=Response, responses=PROBLEMS
 )
-async def delete_ns_instance(ns_instance_id: str, request: Request) -> Response:
-    await instances_of(request).delete_instance(ns_instance_id)
+async def delete_ns_instance(
+    ns_instance_id: str, request: Request, scope: RequestScope
+) -> Response:
+    await instances_of(request).delete_instance(ns_instance_id, scope)
     return Response(status_code=204)
 
 
@@ -196,13 +205,13 @@ async def delete_ns_instance(ns_instance_id: str, request: Request) -> Response:
     responses=PROBLEMS,
 )
 async def instantiate_ns(
-    ns_instance_id: str, body: InstantiateNsRequest, request: Request
+    ns_instance_id: str, body: InstantiateNsRequest, request: Request, scope: RequestScope
 ) -> Response:
     vim = body.additional_params_for_ns.get("vimId")
     if vim is not None and (not isinstance(vim, str) or not vim):
         raise BadRequest("vimId must be a VIM name or id", field="additionalParamsForNs.vimId")
     op = await instances_of(request).instantiate_instance(
-        ns_instance_id, vim=vim, flavour=body.ns_flavour_id
+        ns_instance_id, vim=vim, flavour=body.ns_flavour_id, scope=scope
     )
     return accepted(op)
 
@@ -213,7 +222,9 @@ async def instantiate_ns(
     response_class=Response,
     responses=PROBLEMS,
 )
-async def scale_ns(ns_instance_id: str, body: ScaleNsRequest, request: Request) -> Response:
+async def scale_ns(
+    ns_instance_id: str, body: ScaleNsRequest, request: Request, scope: RequestScope
+) -> Response:
     ns = ns_of(request)
     data = body.scale_vnf_data[0]
     if data.scale_by_step_data.number_of_steps != 1:
@@ -221,13 +232,13 @@ async def scale_ns(ns_instance_id: str, body: ScaleNsRequest, request: Request) 
             "nubo scales one step (one VNFC) per operation; send numberOfSteps 1",
             field="scaleVnfData[0].scaleByStepData.numberOfSteps",
         )
-    nsr = await ns.get(ns_instance_id)
+    nsr = await ns.get(ns_instance_id, scope)
     vnfr = _vnfr_of(nsr, data.vnf_instance_id, "scaleVnfData[0].vnfInstanceId")
     vdu = _vdu_for_aspect(vnfr, data.scale_by_step_data.aspect_id)
     if data.scale_vnf_type == "SCALE_OUT":
-        op = await ns.scale_out(nsr.id, vnfr.id, vdu.id, hold_on_failure=True)
+        op = await ns.scale_out(nsr.id, vnfr.id, vdu.id, hold_on_failure=True, scope=scope)
     else:
-        op = await ns.scale_in(nsr.id, vnfr.id, vdu.id, hold_on_failure=True)
+        op = await ns.scale_in(nsr.id, vnfr.id, vdu.id, hold_on_failure=True, scope=scope)
     return accepted(op)
 
 
@@ -237,10 +248,12 @@ async def scale_ns(ns_instance_id: str, body: ScaleNsRequest, request: Request) 
     response_class=Response,
     responses=PROBLEMS,
 )
-async def heal_ns(ns_instance_id: str, body: HealNsRequest, request: Request) -> Response:
+async def heal_ns(
+    ns_instance_id: str, body: HealNsRequest, request: Request, scope: RequestScope
+) -> Response:
     ns = ns_of(request)
     data = body.heal_vnf_data[0]
-    nsr = await ns.get(ns_instance_id)
+    nsr = await ns.get(ns_instance_id, scope)
     vnfr = _vnfr_of(nsr, data.vnf_instance_id, "healVnfData[0].vnfInstanceId")
     wanted = data.additional_params.get("vnfcInstanceId")
     vnfcs = vnfr.vnfcs()
@@ -259,7 +272,7 @@ async def heal_ns(ns_instance_id: str, body: HealNsRequest, request: Request) ->
                 "additionalParams.vnfcInstanceId to heal it anyway",
                 field="healVnfData[0].additionalParams.vnfcInstanceId",
             )
-    op = await ns.heal(nsr.id, chosen.id, cause=data.cause, hold_on_failure=True)
+    op = await ns.heal(nsr.id, chosen.id, cause=data.cause, hold_on_failure=True, scope=scope)
     return accepted(op)
 
 
@@ -275,9 +288,9 @@ async def heal_ns(ns_instance_id: str, body: HealNsRequest, request: Request) ->
         }
     },
 )
-async def terminate_ns(ns_instance_id: str, request: Request) -> Response:
+async def terminate_ns(ns_instance_id: str, request: Request, scope: RequestScope) -> Response:
     # the service refuses a NOT_INSTANTIATED (or terminated) instance with 409
-    op = await ns_of(request).terminate(ns_instance_id, hold_on_failure=True)
+    op = await ns_of(request).terminate(ns_instance_id, hold_on_failure=True, scope=scope)
     return accepted(op)
 
 

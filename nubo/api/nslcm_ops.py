@@ -28,9 +28,11 @@ from nubo.api.sol005 import (
     ns_of,
     op_location,
 )
+from nubo.api.tenancy import RequestScope
 from nubo.model.errors import NotFound
 from nubo.model.records import LcmOpOcc, ScriptRun, StepRecord
 from nubo.model.states import SOL005_OPERATION, LcmOperationType, OpState
+from nubo.model.tenancy import Scope
 
 router = APIRouter(prefix=NSLCM, tags=["SOL005 NS lifecycle"])
 
@@ -133,7 +135,7 @@ def _view(op: LcmOpOcc, vnf_of: Mapping[str, str] | None = None) -> dict[str, An
     return view.model_dump(by_alias=True, mode="json", exclude_none=True)
 
 
-async def _healed_vnfs(request: Request, ops: Iterable[LcmOpOcc]) -> dict[str, str]:
+async def _healed_vnfs(request: Request, scope: Scope, ops: Iterable[LcmOpOcc]) -> dict[str, str]:
     """VNFC id -> VNF instance id for the heals among ``ops``, whose record names the VNFC only.
 
     A HealNsRequest names the VNF instance; the NS records say which VNF a VNFC is
@@ -143,7 +145,7 @@ async def _healed_vnfs(request: Request, ops: Iterable[LcmOpOcc]) -> dict[str, s
     found: dict[str, str] = {}
     for nsr_id in nsr_ids:
         try:
-            nsr = await ns_of(request).get(nsr_id)
+            nsr = await ns_of(request).get(nsr_id, scope)
         except NotFound:
             continue
         found.update({c.id: vnfr.id for vnfr in nsr.vnfr for c in vnfr.vnfcs()})
@@ -164,6 +166,7 @@ OP_OCCS = Listing(
 @router.get("/ns_lcm_op_occs", response_model=list[NsLcmOpOccView], responses=PROBLEMS)
 async def list_op_occs(
     request: Request,
+    scope: RequestScope,
     query: ListQueryParams,
     ns_instance_id: Annotated[
         str | None, Query(alias="nsInstanceId", description="as filter=(eq,nsInstanceId,...)")
@@ -173,45 +176,45 @@ async def list_op_occs(
         Query(alias="operationState", description="as filter=(eq,operationState,...)"),
     ] = None,
 ) -> JSONResponse:
-    ops = await ns_of(request).operations(ns_instance_id)
+    ops = await ns_of(request).operations(ns_instance_id, scope)
     chosen = [op for op in ops if operation_state is None or op.state == operation_state]
-    vnf_of = await _healed_vnfs(request, chosen)
+    vnf_of = await _healed_vnfs(request, scope, chosen)
     views = [_view(op, vnf_of) for op in chosen]
     return OP_OCCS.answer(request, query, views)
 
 
 @router.get("/ns_lcm_op_occs/{op_id}", response_model=None, responses=PROBLEMS)
-async def get_op_occ(op_id: str, request: Request) -> dict[str, Any]:
-    op = await ns_of(request).operation(op_id)
-    return _view(op, await _healed_vnfs(request, [op]))
+async def get_op_occ(op_id: str, request: Request, scope: RequestScope) -> dict[str, Any]:
+    op = await ns_of(request).operation(op_id, scope)
+    return _view(op, await _healed_vnfs(request, scope, [op]))
 
 
 @router.post(
     "/ns_lcm_op_occs/{op_id}/retry", status_code=202, response_class=Response, responses=PROBLEMS
 )
-async def retry_op_occ(op_id: str, request: Request) -> Response:
-    return accepted(await instances_of(request).retry(op_id))
+async def retry_op_occ(op_id: str, request: Request, scope: RequestScope) -> Response:
+    return accepted(await instances_of(request).retry(op_id, scope))
 
 
 @router.post(
     "/ns_lcm_op_occs/{op_id}/rollback", status_code=202, response_class=Response, responses=PROBLEMS
 )
-async def rollback_op_occ(op_id: str, request: Request) -> Response:
-    return accepted(await instances_of(request).rollback(op_id))
+async def rollback_op_occ(op_id: str, request: Request, scope: RequestScope) -> Response:
+    return accepted(await instances_of(request).rollback(op_id, scope))
 
 
 @router.post("/ns_lcm_op_occs/{op_id}/fail", response_model=None, responses=PROBLEMS)
-async def fail_op_occ(op_id: str, request: Request) -> dict[str, Any]:
-    op = await instances_of(request).fail(op_id)
-    return _view(op, await _healed_vnfs(request, [op]))
+async def fail_op_occ(op_id: str, request: Request, scope: RequestScope) -> dict[str, Any]:
+    op = await instances_of(request).fail(op_id, scope)
+    return _view(op, await _healed_vnfs(request, scope, [op]))
 
 
 @router.post(
     "/ns_lcm_op_occs/{op_id}/cancel", status_code=202, response_class=Response, responses=PROBLEMS
 )
 async def cancel_op_occ(
-    op_id: str, request: Request, body: CancelModeRequest | None = None
+    op_id: str, request: Request, scope: RequestScope, body: CancelModeRequest | None = None
 ) -> Response:
     # GRACEFUL and FORCEFUL act alike: the running step is interrupted at its next
     # await, and the occurrence waits in FAILED_TEMP for a rollback or a retry
-    return accepted(await instances_of(request).cancel(op_id))
+    return accepted(await instances_of(request).cancel(op_id, scope))

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from nubo.api.problems import PROBLEM_JSON
 from nubo.api.sol005 import read_body
+from nubo.api.tenancy import RequestScope
 from nubo.catalogue.nsd import NsdCatalogue
 from nubo.model.catalogue import NsdEntry, VimRegistration
 from nubo.model.errors import BadRequest, FieldProblem, InvalidDescriptor
@@ -100,16 +101,16 @@ def _summary(entry: NsdEntry) -> NsdSummary:
     responses=_PROBLEMS,
     openapi_extra=_ANY_JSON,
 )
-async def onboard_nsd(request: Request, response: Response) -> NsdEntry:
+async def onboard_nsd(request: Request, scope: RequestScope, response: Response) -> NsdEntry:
     body = await _json_body(request, required=True)
-    entry = await _catalogue(request).onboard(body or {})
+    entry = await _catalogue(request).onboard(body or {}, scope)
     response.headers["Location"] = f"/api/v1/ns-descriptors/{entry.id}"
     return entry
 
 
 @router.get("/ns-descriptors", response_model=list[NsdSummary], tags=["ns-descriptors"])
-async def list_nsds(request: Request) -> list[NsdSummary]:
-    return [_summary(e) for e in await _catalogue(request).list()]
+async def list_nsds(request: Request, scope: RequestScope) -> list[NsdSummary]:
+    return [_summary(e) for e in await _catalogue(request).list(scope)]
 
 
 @router.get(
@@ -118,15 +119,15 @@ async def list_nsds(request: Request) -> list[NsdSummary]:
     tags=["ns-descriptors"],
     responses=_PROBLEMS,
 )
-async def get_nsd(nsd_id: str, request: Request) -> NsdEntry:
-    return await _catalogue(request).get(nsd_id)
+async def get_nsd(nsd_id: str, request: Request, scope: RequestScope) -> NsdEntry:
+    return await _catalogue(request).get(nsd_id, scope)
 
 
 @router.delete(
     "/ns-descriptors/{nsd_id}", status_code=204, tags=["ns-descriptors"], responses=_PROBLEMS
 )
-async def delete_nsd(nsd_id: str, request: Request) -> Response:
-    await _catalogue(request).delete(nsd_id)
+async def delete_nsd(nsd_id: str, request: Request, scope: RequestScope) -> Response:
+    await _catalogue(request).delete(nsd_id, scope=scope)
     return Response(status_code=204)
 
 
@@ -149,6 +150,7 @@ class DeployRequest(BaseModel):
 async def deploy_nsr(
     nsd_id: str,
     request: Request,
+    scope: RequestScope,
     response: Response,
     idempotency_key: Annotated[
         str | None,
@@ -162,15 +164,21 @@ async def deploy_nsr(
     body = await _json_body(request, required=False) or {}
     options = DeployRequest.model_validate(body)
     nsr, op = await _ns(request).instantiate(
-        nsd_id, name=options.name, vim=options.vim, idempotency_key=idempotency_key
+        nsd_id,
+        name=options.name,
+        vim=options.vim,
+        idempotency_key=idempotency_key,
+        scope=scope,
     )
     _accepted(response, op)
     return nsr
 
 
 @router.get("/ns-records", response_model=list[NetworkServiceRecord], tags=["ns-records"])
-async def list_nsrs(request: Request, all: bool = False) -> list[NetworkServiceRecord]:
-    return await _ns(request).list(include_terminated=all)
+async def list_nsrs(
+    request: Request, scope: RequestScope, all: bool = False
+) -> list[NetworkServiceRecord]:
+    return await _ns(request).list(include_terminated=all, scope=scope)
 
 
 @router.get(
@@ -179,8 +187,8 @@ async def list_nsrs(request: Request, all: bool = False) -> list[NetworkServiceR
     tags=["ns-records"],
     responses=_PROBLEMS,
 )
-async def get_nsr(nsr_id: str, request: Request) -> NetworkServiceRecord:
-    return await _ns(request).get(nsr_id)
+async def get_nsr(nsr_id: str, request: Request, scope: RequestScope) -> NetworkServiceRecord:
+    return await _ns(request).get(nsr_id, scope)
 
 
 @router.delete(
@@ -190,8 +198,10 @@ async def get_nsr(nsr_id: str, request: Request) -> NetworkServiceRecord:
     tags=["ns-records"],
     responses=_PROBLEMS,
 )
-async def terminate_nsr(nsr_id: str, request: Request, response: Response) -> LcmOpOcc:
-    op = await _ns(request).terminate(nsr_id)
+async def terminate_nsr(
+    nsr_id: str, request: Request, scope: RequestScope, response: Response
+) -> LcmOpOcc:
+    op = await _ns(request).terminate(nsr_id, scope=scope)
     _accepted(response, op)
     return op
 
@@ -208,10 +218,15 @@ _VNFCS = "/ns-records/{nsr_id}/vnfrecords/{vnfr_id}/vduunits/{vdu_id}/vnfcinstan
     openapi_extra=_OPTIONAL_JSON,
 )
 async def scale_out(
-    nsr_id: str, vnfr_id: str, vdu_id: str, request: Request, response: Response
+    nsr_id: str,
+    vnfr_id: str,
+    vdu_id: str,
+    request: Request,
+    scope: RequestScope,
+    response: Response,
 ) -> LcmOpOcc:
     body = await _json_body(request, required=False)
-    op = await _ns(request).scale_out(nsr_id, vnfr_id, vdu_id, body)
+    op = await _ns(request).scale_out(nsr_id, vnfr_id, vdu_id, body, scope=scope)
     _accepted(response, op)
     return op
 
@@ -220,9 +235,14 @@ async def scale_out(
     _VNFCS, status_code=202, response_model=LcmOpOcc, tags=["ns-records"], responses=_PROBLEMS
 )
 async def scale_in_any(
-    nsr_id: str, vnfr_id: str, vdu_id: str, request: Request, response: Response
+    nsr_id: str,
+    vnfr_id: str,
+    vdu_id: str,
+    request: Request,
+    scope: RequestScope,
+    response: Response,
 ) -> LcmOpOcc:
-    op = await _ns(request).scale_in(nsr_id, vnfr_id, vdu_id)
+    op = await _ns(request).scale_in(nsr_id, vnfr_id, vdu_id, scope=scope)
     _accepted(response, op)
     return op
 
@@ -235,9 +255,15 @@ async def scale_in_any(
     responses=_PROBLEMS,
 )
 async def scale_in(
-    nsr_id: str, vnfr_id: str, vdu_id: str, vnfc_id: str, request: Request, response: Response
+    nsr_id: str,
+    vnfr_id: str,
+    vdu_id: str,
+    vnfc_id: str,
+    request: Request,
+    scope: RequestScope,
+    response: Response,
 ) -> LcmOpOcc:
-    op = await _ns(request).scale_in(nsr_id, vnfr_id, vdu_id, vnfc_id)
+    op = await _ns(request).scale_in(nsr_id, vnfr_id, vdu_id, vnfc_id, scope=scope)
     _accepted(response, op)
     return op
 
@@ -250,9 +276,15 @@ async def scale_in(
     responses=_PROBLEMS,
 )
 async def start_vnfc(
-    nsr_id: str, vnfr_id: str, vdu_id: str, vnfc_id: str, request: Request, response: Response
+    nsr_id: str,
+    vnfr_id: str,
+    vdu_id: str,
+    vnfc_id: str,
+    request: Request,
+    scope: RequestScope,
+    response: Response,
 ) -> LcmOpOcc:
-    op = await _ns(request).start_vnfc(nsr_id, vnfr_id, vdu_id, vnfc_id)
+    op = await _ns(request).start_vnfc(nsr_id, vnfr_id, vdu_id, vnfc_id, scope)
     _accepted(response, op)
     return op
 
@@ -265,9 +297,15 @@ async def start_vnfc(
     responses=_PROBLEMS,
 )
 async def stop_vnfc(
-    nsr_id: str, vnfr_id: str, vdu_id: str, vnfc_id: str, request: Request, response: Response
+    nsr_id: str,
+    vnfr_id: str,
+    vdu_id: str,
+    vnfc_id: str,
+    request: Request,
+    scope: RequestScope,
+    response: Response,
 ) -> LcmOpOcc:
-    op = await _ns(request).stop_vnfc(nsr_id, vnfr_id, vdu_id, vnfc_id)
+    op = await _ns(request).stop_vnfc(nsr_id, vnfr_id, vdu_id, vnfc_id, scope)
     _accepted(response, op)
     return op
 
@@ -281,14 +319,14 @@ async def stop_vnfc(
     tags=["lcm-operations"],
     responses=_PROBLEMS,
 )
-async def list_nsr_operations(nsr_id: str, request: Request) -> list[LcmOpOcc]:
-    await _ns(request).get(nsr_id)
-    return await _ns(request).operations(nsr_id)
+async def list_nsr_operations(nsr_id: str, request: Request, scope: RequestScope) -> list[LcmOpOcc]:
+    await _ns(request).get(nsr_id, scope)
+    return await _ns(request).operations(nsr_id, scope)
 
 
 @router.get("/lcm-operations", response_model=list[LcmOpOcc], tags=["lcm-operations"])
-async def list_operations(request: Request) -> list[LcmOpOcc]:
-    return await _ns(request).operations()
+async def list_operations(request: Request, scope: RequestScope) -> list[LcmOpOcc]:
+    return await _ns(request).operations(scope=scope)
 
 
 @router.get(
@@ -297,8 +335,8 @@ async def list_operations(request: Request) -> list[LcmOpOcc]:
     tags=["lcm-operations"],
     responses=_PROBLEMS,
 )
-async def get_operation(op_id: str, request: Request) -> LcmOpOcc:
-    return await _ns(request).operation(op_id)
+async def get_operation(op_id: str, request: Request, scope: RequestScope) -> LcmOpOcc:
+    return await _ns(request).operation(op_id, scope)
 
 
 # -- VIMs -------------------------------------------------------------------------
@@ -313,23 +351,24 @@ class VimRequest(BaseModel):
 
 
 @router.get("/vims", response_model=list[VimRegistration], tags=["vims"])
-async def list_vims(request: Request) -> list[VimRegistration]:
-    return await _vims(request).list()
+async def list_vims(request: Request, scope: RequestScope) -> list[VimRegistration]:
+    return await _vims(request).list(scope)
 
 
 @router.post(
     "/vims", status_code=201, response_model=VimRegistration, tags=["vims"], responses=_PROBLEMS
 )
-async def register_vim(body: VimRequest, request: Request) -> VimRegistration:
+async def register_vim(body: VimRequest, request: Request, scope: RequestScope) -> VimRegistration:
     return await _vims(request).register(
         body.name,
         body.type,
         body.endpoint,
         subnet_pool=body.subnet_pool,
         is_default=body.is_default,
+        project_id=scope.project_id,
     )
 
 
 @router.get("/vims/{vim_id}", response_model=VimRegistration, tags=["vims"], responses=_PROBLEMS)
-async def get_vim(vim_id: str, request: Request) -> VimRegistration:
-    return await _vims(request).get(vim_id)
+async def get_vim(vim_id: str, request: Request, scope: RequestScope) -> VimRegistration:
+    return await _vims(request).get(vim_id, scope)

@@ -22,6 +22,7 @@ from pydantic.alias_generators import to_camel
 
 from nubo.api.listing import Listing, ListQueryParams
 from nubo.api.problems import PROBLEM_JSON
+from nubo.api.tenancy import RequestScope
 from nubo.model.errors import NuboError
 from nubo.model.subscriptions import (
     LccnSubscriptionRequest,
@@ -106,11 +107,11 @@ _VIEW: dict[str, Any] = {
     **_VIEW,
 )
 async def create_subscription(
-    request: Request, response: Response, body: LccnSubscriptionRequest
+    request: Request, scope: RequestScope, response: Response, body: LccnSubscriptionRequest
 ) -> Any:
     """Subscribe a callback URI to the notifications its filter lets through."""
     service = _service(request)
-    subscription, created = await service.create(body)
+    subscription, created = await service.create(body, scope)
     if not created:
         return Response(status_code=303, headers={"Location": subscription.href})
     response.headers["Location"] = subscription.href
@@ -123,6 +124,7 @@ SUBSCRIPTIONS = Listing(LccnSubscription)
 @router.get("/subscriptions", response_model=list[LccnSubscription], responses=_PROBLEMS)
 async def list_subscriptions(
     request: Request,
+    scope: RequestScope,
     query: ListQueryParams,
     callback_uri: Annotated[
         str | None, Query(alias="callbackUri", description="as filter=(eq,callbackUri,...)")
@@ -130,14 +132,14 @@ async def list_subscriptions(
 ) -> JSONResponse:
     """Every subscription, oldest first; only those of one callback with ``callbackUri``."""
     service = _service(request)
-    views = await _views(service, await service.list(callback_uri))
+    views = await _views(service, await service.list(callback_uri, scope))
     return SUBSCRIPTIONS.answer(request, query, views)
 
 
 @router.get("/subscriptions/{subscription_id}", responses=_PROBLEMS, **_VIEW)
-async def get_subscription(request: Request, subscription_id: str) -> Any:
+async def get_subscription(request: Request, scope: RequestScope, subscription_id: str) -> Any:
     service = _service(request)
-    return await _view(service, await service.get(subscription_id))
+    return await _view(service, await service.get(subscription_id, scope))
 
 
 @router.delete(
@@ -146,7 +148,9 @@ async def get_subscription(request: Request, subscription_id: str) -> Any:
     response_class=Response,
     responses=_PROBLEMS,
 )
-async def delete_subscription(request: Request, subscription_id: str) -> Response:
+async def delete_subscription(
+    request: Request, scope: RequestScope, subscription_id: str
+) -> Response:
     """Unsubscribe: no notification is sent to it afterwards."""
-    await _service(request).delete(subscription_id)
+    await _service(request).delete(subscription_id, scope)
     return Response(status_code=204)

@@ -20,9 +20,11 @@ from pydantic.alias_generators import to_camel
 from nubo.api.listing import Listing, ListQueryParams
 from nubo.api.problems import PROBLEM_JSON
 from nubo.api.sol005 import read_body
+from nubo.api.tenancy import RequestScope
 from nubo.catalogue.packages import UnsupportedContent, VnfPackageCatalogue
 from nubo.model.errors import BadRequest, NuboError
 from nubo.model.packages import OnboardingState, OperationalState, UsageState, VnfPackage
+from nubo.model.tenancy import Scope
 
 PREFIX = "/vnfpkgm/v1"
 
@@ -172,8 +174,8 @@ def packages_of(request: Request) -> VnfPackageCatalogue:
     return packages
 
 
-async def _view(packages: VnfPackageCatalogue, package: VnfPackage) -> VnfPkgInfo:
-    return VnfPkgInfo.of(package, await packages.users())
+async def _view(packages: VnfPackageCatalogue, package: VnfPackage, scope: Scope) -> VnfPkgInfo:
+    return VnfPkgInfo.of(package, await packages.users(scope))
 
 
 _VIEW: dict[str, Any] = {
@@ -187,13 +189,14 @@ _VIEW: dict[str, Any] = {
 @router.post("/vnf_packages", status_code=201, **_VIEW)
 async def create_vnf_package(
     request: Request,
+    scope: RequestScope,
     response: Response,
     body: Annotated[CreateVnfPkgInfoRequest | None, Body()] = None,
 ) -> VnfPkgInfo:
     packages = packages_of(request)
-    package = await packages.create(body.user_defined_data if body else None)
+    package = await packages.create(body.user_defined_data if body else None, scope)
     response.headers["Location"] = f"{PREFIX}/vnf_packages/{package.id}"
-    return await _view(packages, package)
+    return await _view(packages, package, scope)
 
 
 #: SOL005 §9.4.2.3.2: what a list of packages leaves out unless asked for
@@ -204,20 +207,22 @@ VNF_PKG_INFOS = Listing(
 
 
 @router.get("/vnf_packages", response_model=list[VnfPkgInfo], responses=_PROBLEMS)
-async def list_vnf_packages(request: Request, query: ListQueryParams) -> JSONResponse:
+async def list_vnf_packages(
+    request: Request, scope: RequestScope, query: ListQueryParams
+) -> JSONResponse:
     packages = packages_of(request)
-    users = await packages.users()
+    users = await packages.users(scope)
     views = [
         VnfPkgInfo.of(p, users).model_dump(by_alias=True, mode="json", exclude_none=True)
-        for p in await packages.list()
+        for p in await packages.list(scope)
     ]
     return VNF_PKG_INFOS.answer(request, query, views)
 
 
 @router.get("/vnf_packages/{package_id}", **_VIEW)
-async def get_vnf_package(request: Request, package_id: str) -> VnfPkgInfo:
+async def get_vnf_package(request: Request, scope: RequestScope, package_id: str) -> VnfPkgInfo:
     packages = packages_of(request)
-    return await _view(packages, await packages.get(package_id))
+    return await _view(packages, await packages.get(package_id, scope), scope)
 
 
 @router.put(
@@ -227,7 +232,9 @@ async def get_vnf_package(request: Request, package_id: str) -> VnfPkgInfo:
     openapi_extra=_ZIP_BODY,
     responses=_PROBLEMS,
 )
-async def upload_vnf_package_content(request: Request, package_id: str) -> Response:
+async def upload_vnf_package_content(
+    request: Request, scope: RequestScope, package_id: str
+) -> Response:
     """Onboard the package's CSAR; a refused package stays CREATED with nothing stored.
 
     Onboarding is done when the answer comes (SOL005's synchronous mode): 204
@@ -240,11 +247,11 @@ async def upload_vnf_package_content(request: Request, package_id: str) -> Respo
             f"Baton package) or application/x-tar (an Open Baton package), not {media!r}"
         )
     packages = packages_of(request)
-    await packages.get(package_id)  # 404 before reading a large body for nothing
+    await packages.get(package_id, scope)  # 404 before reading a large body for nothing
     data = await read_body(request)
     if not data:
         raise BadRequest("the request body must be the package's CSAR (a zip archive)")
-    await packages.upload(package_id, data)
+    await packages.upload(package_id, data, scope)
     return Response(status_code=204)
 
 
@@ -253,8 +260,10 @@ async def upload_vnf_package_content(request: Request, package_id: str) -> Respo
     response_class=Response,
     responses={200: {"content": {"application/zip": {}}}, **_PROBLEMS},
 )
-async def get_vnf_package_content(request: Request, package_id: str) -> Response:
-    archive = await packages_of(request).content(package_id)
+async def get_vnf_package_content(
+    request: Request, scope: RequestScope, package_id: str
+) -> Response:
+    archive = await packages_of(request).content(package_id, scope)
     return Response(archive, media_type="application/zip")
 
 
@@ -263,8 +272,8 @@ async def get_vnf_package_content(request: Request, package_id: str) -> Response
     response_class=PlainTextResponse,
     responses={200: {"content": {"text/plain": {}}}, **_PROBLEMS},
 )
-async def get_vnfd(request: Request, package_id: str) -> PlainTextResponse:
-    return PlainTextResponse(await packages_of(request).vnfd(package_id))
+async def get_vnfd(request: Request, scope: RequestScope, package_id: str) -> PlainTextResponse:
+    return PlainTextResponse(await packages_of(request).vnfd(package_id, scope))
 
 
 @router.get(
@@ -272,8 +281,10 @@ async def get_vnfd(request: Request, package_id: str) -> PlainTextResponse:
     response_class=Response,
     responses={200: {"content": {"application/octet-stream": {}}}, **_PROBLEMS},
 )
-async def get_artifact(request: Request, package_id: str, artifact_path: str) -> Response:
-    content = await packages_of(request).artifact(package_id, artifact_path)
+async def get_artifact(
+    request: Request, scope: RequestScope, package_id: str, artifact_path: str
+) -> Response:
+    content = await packages_of(request).artifact(package_id, artifact_path, scope)
     media, _ = mimetypes.guess_type(artifact_path)
     return Response(content, media_type=media or "application/octet-stream")
 
@@ -286,15 +297,20 @@ async def get_artifact(request: Request, package_id: str, artifact_path: str) ->
     responses=_PROBLEMS,
 )
 async def modify_vnf_package(
-    request: Request, package_id: str, body: Annotated[VnfPkgInfoModifications, Body()]
+    request: Request,
+    scope: RequestScope,
+    package_id: str,
+    body: Annotated[VnfPkgInfoModifications, Body()],
 ) -> VnfPkgInfoModifications:
     if body.operational_state is None and body.user_defined_data is None:
         raise BadRequest("give operationalState and/or userDefinedData to change")
-    await packages_of(request).modify(package_id, body.operational_state, body.user_defined_data)
+    await packages_of(request).modify(
+        package_id, body.operational_state, body.user_defined_data, scope
+    )
     return body
 
 
 @router.delete("/vnf_packages/{package_id}", status_code=204, responses=_PROBLEMS)
-async def delete_vnf_package(request: Request, package_id: str) -> Response:
-    await packages_of(request).delete(package_id)
+async def delete_vnf_package(request: Request, scope: RequestScope, package_id: str) -> Response:
+    await packages_of(request).delete(package_id, scope)
     return Response(status_code=204)

@@ -19,12 +19,12 @@ from nubo.auth.passwords import Passwords
 from nubo.auth.tokens import TokenService
 from nubo.model.errors import BadRequest, Conflict, Forbidden, NotFound
 from nubo.model.identity import ApiClient, Membership, Principal, Project, Role, User
+from nubo.model.tenancy import DEFAULT_PROJECT
 from nubo.store.port import IdentityRepository
 
 log = logging.getLogger("nubo.auth")
 
 INITIAL_ADMIN = "admin"
-DEFAULT_PROJECT = "default"
 MIN_PASSWORD = 8
 
 
@@ -50,7 +50,7 @@ class IdentityService:
         try:
             project = await self._identity.get_project(DEFAULT_PROJECT)
         except NotFound:
-            project = Project(id=str(uuid.uuid4()), name=DEFAULT_PROJECT, description="")
+            project = Project(id=DEFAULT_PROJECT, name=DEFAULT_PROJECT, description="")
             try:
                 await self._identity.add_project(project)
             except Conflict:

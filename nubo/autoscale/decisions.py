@@ -20,6 +20,7 @@ from nubo.autoscale.sizing import Bounds
 from nubo.model.descriptors import AutoScalePolicy
 from nubo.model.ids import new_id
 from nubo.model.records import NetworkServiceRecord, VnfRecord
+from nubo.model.tenancy import SYSTEM, Scope
 from nubo.store.port.decisions import DecisionRepository
 
 
@@ -139,9 +140,12 @@ class DecisionLog:
         vnfr_id: str | None = None,
         since: float | None = None,
         limit: int = 100,
+        scope: Scope = SYSTEM,
     ) -> builtins.list[ScalingDecision]:
-        """Newest first."""
-        bodies = await self.rows.list(nsr_id=nsr_id, vnfr_id=vnfr_id, since=since, limit=limit)
+        """Newest first; those of NSs ``scope`` sees."""
+        bodies = await self.rows.list(
+            nsr_id=nsr_id, vnfr_id=vnfr_id, since=since, limit=limit, scope=scope
+        )
         return [ScalingDecision.from_body(body) for body in bodies]
 
 

@@ -42,6 +42,7 @@ from nubo.model.descriptors import Nsd
 from nubo.model.errors import Conflict, FieldProblem, InvalidDescriptor
 from nubo.model.ids import new_id
 from nubo.model.packages import OnboardingState, OperationalState, VnfPackage
+from nubo.model.tenancy import SYSTEM, Scope, in_project
 from nubo.store.port import NsdRepository, NsRecordRepository
 
 log = logging.getLogger(__name__)
@@ -77,11 +78,15 @@ class NsdCatalogue:
         # onboarding, so a cached parse stays valid until the NSD is deleted.
         self._parsed: dict[str, Nsd] = {}
 
-    async def onboard(self, document: dict[str, Any] | str | bytes) -> NsdEntry:
-        """Validate and store a descriptor; nothing is stored when it is invalid."""
-        body, nsd, info = await self._read_document(document)
+    async def onboard(
+        self, document: dict[str, Any] | str | bytes, scope: Scope = SYSTEM
+    ) -> NsdEntry:
+        """Validate and store a descriptor in the scope's project; nothing is stored when it
+        is invalid. The VNFDs it references are looked for in that project only."""
+        body, nsd, info = await self._read_document(document, scope.project_id)
         entry = NsdEntry(
             id=new_id(),
+            project_id=scope.project_id,
             name=nsd.name,
             vendor=nsd.vendor,
             version=nsd.version,
@@ -96,14 +101,16 @@ class NsdCatalogue:
         return entry
 
     async def _read_document(
-        self, document: dict[str, Any] | str | bytes
+        self, document: dict[str, Any] | str | bytes, project_id: str
     ) -> tuple[dict[str, Any], Nsd, dict[str, Any]]:
-        """The body as sent, its parse, and the catalogue VNFDs it references (``info``)."""
+        """The body as sent, its parse, and the catalogue VNFDs of ``project_id`` it
+        references (``info``)."""
         body = decode_document(document)
         wanted = referenced_ids(body)
-        referenced, package_ids = await self._packaged_vnfds(wanted)
+        own = in_project(project_id)
+        referenced, package_ids = await self._packaged_vnfds(wanted, own)
         if set(wanted) - set(referenced):
-            entries = await self._store.list_nsds()
+            entries = await self._store.list_nsds(own)
             bodies = [
                 e.body
                 for e in entries
@@ -119,14 +126,14 @@ class NsdCatalogue:
         return body, nsd, info
 
     async def _packaged_vnfds(
-        self, wanted: builtins.list[str]
+        self, wanted: builtins.list[str], scope: Scope
     ) -> tuple[dict[str, Any], builtins.list[str]]:
         """The referenced VNFDs that ONBOARDED, ENABLED Open Baton VNF packages hold."""
         if not wanted or self._packages is None:
             return {}, []
         found: dict[str, Any] = {}
         package_ids: builtins.list[str] = []
-        for package in await self._packages.list():
+        for package in await self._packages.list(scope):
             text = package.definitions.get(package.vnfd_file)
             if (
                 package.vnfd_id in wanted
@@ -143,12 +150,12 @@ class NsdCatalogue:
                 package_ids.append(package.id)
         return found, package_ids
 
-    async def list(self) -> builtins.list[NsdEntry]:
-        return await self._store.list_nsds()
+    async def list(self, scope: Scope = SYSTEM) -> builtins.list[NsdEntry]:
+        return await self._store.list_nsds(scope)
 
-    async def get(self, nsd_id: str) -> NsdEntry:
-        """The entry; ``NotFound`` naming the id when there is none."""
-        return await self._store.get_nsd(nsd_id)
+    async def get(self, nsd_id: str, scope: Scope = SYSTEM) -> NsdEntry:
+        """The entry; ``NotFound`` naming the id when there is none (in ``scope``)."""
+        return await self._store.get_nsd(nsd_id, scope)
 
     async def parsed(self, nsd_id: str, flavour: str = "") -> Nsd:
         """The descriptor of an onboarded NSD as model objects, in NS deployment flavour
@@ -178,16 +185,17 @@ class NsdCatalogue:
         self._parsed[nsd_id] = nsd
         return nsd
 
-    async def ensure_usable(self, nsd_id: str) -> None:
-        """``NotFound``, or ``Conflict`` saying why the NSD may not be instantiated now."""
-        entry = await self._store.get_nsd(nsd_id)
+    async def ensure_usable(self, nsd_id: str, scope: Scope = SYSTEM) -> None:
+        """``NotFound`` (also for an NSD ``scope`` does not see), or ``Conflict`` saying why
+        the NSD may not be instantiated now."""
+        entry = await self._store.get_nsd(nsd_id, scope)
         if entry.onboarding_state != OnboardingState.ONBOARDED:
             raise _no_content(nsd_id, entry.onboarding_state)
         if not entry.enabled:
             raise Conflict(f"NSD {nsd_id} is DISABLED: enable it first", nsd_id=nsd_id)
         if self._packages is None:
             return
-        packages = {p.id: p for p in await self._packages.list()}
+        packages = {p.id: p for p in await self._packages.list(in_project(entry.project_id))}
         for package_id in entry.info.get("vnfPkgIds") or []:
             package = packages.get(str(package_id))
             if package is not None and package.operational_state != OperationalState.ENABLED:
@@ -199,10 +207,13 @@ class NsdCatalogue:
 
     # -- SOL005 --------------------------------------------------------------------------
 
-    async def create(self, user_defined_data: dict[str, Any] | None = None) -> NsdEntry:
-        """A new NSD without content (CREATED, DISABLED)."""
+    async def create(
+        self, user_defined_data: dict[str, Any] | None = None, scope: Scope = SYSTEM
+    ) -> NsdEntry:
+        """A new NSD of the scope's project without content (CREATED, DISABLED)."""
         entry = NsdEntry(
             id=new_id(),
+            project_id=scope.project_id,
             name="",
             format="",
             enabled=False,
@@ -214,13 +225,17 @@ class NsdCatalogue:
         log.info("nsd.created nsd_id=%s", entry.id)
         return entry
 
-    async def upload(self, nsd_id: str, data: bytes, media_type: str | None) -> NsdEntry:
+    async def upload(
+        self, nsd_id: str, data: bytes, media_type: str | None, scope: Scope = SYSTEM
+    ) -> NsdEntry:
         """Onboard the content of a CREATED NSD; on any problem nothing changes."""
         async with self._uploads:
-            return await self._upload(nsd_id, data, media_type)
+            return await self._upload(nsd_id, data, media_type, scope)
 
-    async def _upload(self, nsd_id: str, data: bytes, media_type: str | None) -> NsdEntry:
-        entry = await self._store.get_nsd(nsd_id)
+    async def _upload(
+        self, nsd_id: str, data: bytes, media_type: str | None, scope: Scope
+    ) -> NsdEntry:
+        entry = await self._store.get_nsd(nsd_id, scope)
         _ensure_created(entry)
         kind = content_kind(media_type, data)
         if kind is None:
@@ -230,13 +245,13 @@ class NsdCatalogue:
                 "Baton JSON (application/json)"
             )
         if kind is ContentKind.OPENBATON_JSON:
-            body, nsd, info = await self._read_document(data)
+            body, nsd, info = await self._read_document(data, entry.project_id)
             onboarded = _onboarded(entry, nsd, self._format, body, {"nsdId": entry.id, **info})
             await self._save_upload(nsd_id, onboarded, nsd)
             return onboarded
         if self._packages is None:
             return await self._upload_sol001(entry, data, kind, [])
-        async with self._packages.snapshot() as packages:
+        async with self._packages.snapshot(in_project(entry.project_id)) as packages:
             # under the snapshot: no package changes until this NSD is stored
             return await self._upload_sol001(entry, data, kind, packages)
 
@@ -279,9 +294,9 @@ class NsdCatalogue:
             ",".join(entry.info.get("vnfPkgIds") or []),
         )
 
-    async def content(self, nsd_id: str) -> tuple[bytes, str]:
+    async def content(self, nsd_id: str, scope: Scope = SYSTEM) -> tuple[bytes, str]:
         """What was uploaded for the NSD, and its media type."""
-        entry = await self._store.get_nsd(nsd_id)
+        entry = await self._store.get_nsd(nsd_id, scope)
         if entry.onboarding_state != OnboardingState.ONBOARDED:
             raise _no_content(nsd_id, entry.onboarding_state)
         if entry.format == SOL001:
@@ -293,9 +308,10 @@ class NsdCatalogue:
         nsd_id: str,
         operational_state: OperationalState | None = None,
         user_defined_data: dict[str, Any] | None = None,
+        scope: Scope = SYSTEM,
     ) -> NsdEntry:
         """Enable or disable the NSD and/or merge-patch its userDefinedData."""
-        entry = await self._store.get_nsd(nsd_id)
+        entry = await self._store.get_nsd(nsd_id, scope)
         if operational_state is not None:
             enabled = operational_state == OperationalState.ENABLED
             if enabled != entry.enabled and entry.onboarding_state != OnboardingState.ONBOARDED:
@@ -308,10 +324,11 @@ class NsdCatalogue:
         log.info("nsd.modified nsd_id=%s enabled=%s", nsd_id, entry.enabled)
         return entry
 
-    async def instances(self) -> dict[str, builtins.list[str]]:
-        """NSD id -> its NS instances that are not TERMINATED (what makes it IN_USE)."""
+    async def instances(self, scope: Scope = SYSTEM) -> dict[str, builtins.list[str]]:
+        """NSD id -> its NS instances (that ``scope`` sees) that are not TERMINATED (what
+        makes it IN_USE)."""
         found: dict[str, builtins.list[str]] = {}
-        for nsr in await self._nsrs.list_nsrs(include_terminated=False):
+        for nsr in await self._nsrs.list_nsrs(include_terminated=False, scope=scope):
             found.setdefault(nsr.descriptor_reference, []).append(nsr.id)
         return found
 
@@ -319,13 +336,15 @@ class NsdCatalogue:
         """The NS instances (not TERMINATED) of the NSD."""
         return [nsr.id for nsr in await self._nsrs.nsrs_using_nsd(nsd_id)]
 
-    async def delete(self, nsd_id: str, *, require_disabled: bool = False) -> None:
+    async def delete(
+        self, nsd_id: str, *, require_disabled: bool = False, scope: Scope = SYSTEM
+    ) -> None:
         """Delete an NSD; ``Conflict`` naming the NSRs when running services still use it.
 
         SOL005 also wants the NSD DISABLED first (``require_disabled``); the
         Open Baton route never had that rule and keeps working without it.
         """
-        entry = await self._store.get_nsd(nsd_id)
+        entry = await self._store.get_nsd(nsd_id, scope)
         if require_disabled and entry.enabled:
             raise Conflict(f"NSD {nsd_id} is ENABLED: disable it before deleting it", nsd_id=nsd_id)
         nsr_ids = await self.users(nsd_id)

@@ -29,6 +29,7 @@ from nubo.descriptors.vnf_package import VnfPackageContent, read_package
 from nubo.model.errors import BadRequest, Conflict, NotFound
 from nubo.model.ids import new_id
 from nubo.model.packages import OnboardingState, OperationalState, VnfPackage
+from nubo.model.tenancy import SYSTEM, Scope, in_project
 from nubo.store.port import NsdRepository, PackageRepository
 
 __all__ = ["UnsupportedContent", "VnfPackageCatalogue", "merge_patch"]
@@ -54,24 +55,31 @@ class VnfPackageCatalogue:
         self._store = store
         self._lock = asyncio.Lock()
 
-    async def create(self, user_defined_data: dict[str, Any] | None = None) -> VnfPackage:
-        """A new package without content (CREATED, DISABLED, NOT_IN_USE)."""
-        package = VnfPackage(id=new_id(), user_defined_data=dict(user_defined_data or {}))
+    async def create(
+        self, user_defined_data: dict[str, Any] | None = None, scope: Scope = SYSTEM
+    ) -> VnfPackage:
+        """A new package of the scope's project without content (CREATED, DISABLED,
+        NOT_IN_USE)."""
+        package = VnfPackage(
+            id=new_id(),
+            project_id=scope.project_id,
+            user_defined_data=dict(user_defined_data or {}),
+        )
         await self._packages.add(package)
         log.info("vnf_package.created vnf_pkg_id=%s", package.id)
         return package
 
-    async def list(self) -> builtins.list[VnfPackage]:
-        return await self._packages.list()
+    async def list(self, scope: Scope = SYSTEM) -> builtins.list[VnfPackage]:
+        return await self._packages.list(scope)
 
-    async def get(self, package_id: str) -> VnfPackage:
-        """The package; ``NotFound`` naming the id."""
-        return await self._packages.get(package_id)
+    async def get(self, package_id: str, scope: Scope = SYSTEM) -> VnfPackage:
+        """The package; ``NotFound`` naming the id (also for another project's)."""
+        return await self._packages.get(package_id, scope)
 
-    async def users(self) -> dict[str, builtins.list[str]]:
-        """Package id -> the onboarded NSDs that list it in their vnfPkgIds."""
+    async def users(self, scope: Scope = SYSTEM) -> dict[str, builtins.list[str]]:
+        """Package id -> the onboarded NSDs (that ``scope`` sees) listing it in vnfPkgIds."""
         users: dict[str, builtins.list[str]] = {}
-        for entry in await self._store.list_nsds():
+        for entry in await self._store.list_nsds(scope):
             if entry.onboarding_state != OnboardingState.ONBOARDED:
                 continue
             for package_id in entry.info.get("vnfPkgIds") or []:
@@ -79,15 +87,20 @@ class VnfPackageCatalogue:
         return users
 
     @asynccontextmanager
-    async def snapshot(self) -> AsyncIterator[builtins.list[VnfPackage]]:
-        """Every package, none changing until the block ends (an NSD onboarding uses them)."""
+    async def snapshot(self, scope: Scope = SYSTEM) -> AsyncIterator[builtins.list[VnfPackage]]:
+        """The packages ``scope`` sees, none changing until the block ends (an NSD
+        onboarding uses them)."""
         async with self._lock:
-            yield await self._packages.list()
+            yield await self._packages.list(scope)
 
-    async def upload(self, package_id: str, archive: bytes) -> VnfPackage:
-        """Onboard the CSAR of a CREATED package; on any problem nothing changes."""
+    async def upload(self, package_id: str, archive: bytes, scope: Scope = SYSTEM) -> VnfPackage:
+        """Onboard the CSAR of a CREATED package; on any problem nothing changes.
+
+        Its VNFD and Definitions names need be unique among its project's packages only.
+        """
         async with self._lock:
-            package = await self._packages.get(package_id)
+            package = await self._packages.get(package_id, scope)
+            own = in_project(package.project_id)
             if package.onboarding_state != OnboardingState.CREATED:
                 raise Conflict(
                     f"VNF package {package_id} is {package.onboarding_state.value}: its content "
@@ -96,28 +109,28 @@ class VnfPackageCatalogue:
                 )
             # tosca-parser is slow on big templates: keep the event loop free
             content = await asyncio.to_thread(read_package, archive)
-            others = [p for p in await self._packages.list() if p.id != package_id]
+            others = [p for p in await self._packages.list(own) if p.id != package_id]
             _check_unique(content, others)
             onboarded = _onboarded(package, content)
             await self._packages.onboard(onboarded, archive)
         log.info("vnf_package.onboarded vnf_pkg_id=%s vnfd_id=%s", package_id, onboarded.vnfd_id)
         return onboarded
 
-    async def content(self, package_id: str) -> bytes:
+    async def content(self, package_id: str, scope: Scope = SYSTEM) -> bytes:
         """The CSAR as uploaded; ``Conflict`` before it was onboarded."""
-        archive = await self._packages.archive(package_id)
+        archive = await self._packages.archive(package_id, scope)
         if archive is None:
             raise _no_content(package_id)
         return archive
 
-    async def vnfd(self, package_id: str) -> str:
+    async def vnfd(self, package_id: str, scope: Scope = SYSTEM) -> str:
         """The text of the package's entry VNFD."""
-        package = await self._onboarded(package_id)
+        package = await self._onboarded(package_id, scope)
         return package.definitions[package.vnfd_file]
 
-    async def artifact(self, package_id: str, path: str) -> bytes:
+    async def artifact(self, package_id: str, path: str, scope: Scope = SYSTEM) -> bytes:
         """One file of the package; ``NotFound`` naming the path."""
-        archive = await self.content(package_id)
+        archive = await self.content(package_id, scope)
         csar = await asyncio.to_thread(read_csar, archive)
         try:
             return csar.artifact(path)
@@ -133,15 +146,17 @@ class VnfPackageCatalogue:
         package_id: str,
         operational_state: OperationalState | None = None,
         user_defined_data: dict[str, Any] | None = None,
+        scope: Scope = SYSTEM,
     ) -> VnfPackage:
         """Enable or disable the package and/or merge-patch its userDefinedData."""
         async with self._lock:
-            package = await self._packages.get(package_id)
+            package = await self._packages.get(package_id, scope)
             if operational_state is not None and operational_state != package.operational_state:
                 if package.onboarding_state != OnboardingState.ONBOARDED:
                     raise _no_content(package_id)
                 if operational_state == OperationalState.ENABLED:
-                    others = [p for p in await self._packages.list() if p.id != package_id]
+                    own = in_project(package.project_id)
+                    others = [p for p in await self._packages.list(own) if p.id != package_id]
                     _check_names(package.id, package.definitions, others)
                 package.set_operational_state(operational_state)
             if user_defined_data is not None:
@@ -155,16 +170,16 @@ class VnfPackageCatalogue:
         )
         return package
 
-    async def delete(self, package_id: str) -> None:
+    async def delete(self, package_id: str, scope: Scope = SYSTEM) -> None:
         """Delete a DISABLED package no onboarded NSD uses; ``Conflict`` saying why not."""
         async with self._lock:
-            package = await self._packages.get(package_id)
+            package = await self._packages.get(package_id, scope)
             if package.operational_state != OperationalState.DISABLED:
                 raise Conflict(
                     f"VNF package {package_id} is ENABLED: disable it before deleting it",
                     vnfPkgId=package_id,
                 )
-            nsd_ids = (await self.users()).get(package_id, [])
+            nsd_ids = (await self.users(in_project(package.project_id))).get(package_id, [])
             if nsd_ids:
                 raise Conflict(
                     f"VNF package {package_id} is IN_USE by NSDs {', '.join(nsd_ids)}: "
@@ -175,8 +190,8 @@ class VnfPackageCatalogue:
             await self._packages.delete(package_id)
         log.info("vnf_package.deleted vnf_pkg_id=%s", package_id)
 
-    async def _onboarded(self, package_id: str) -> VnfPackage:
-        package = await self._packages.get(package_id)
+    async def _onboarded(self, package_id: str, scope: Scope) -> VnfPackage:
+        package = await self._packages.get(package_id, scope)
         if package.onboarding_state != OnboardingState.ONBOARDED:
             raise _no_content(package_id)
         return package

@@ -144,10 +144,13 @@ class NuboClient:
         timeout: float = 30.0,
         prefix: str = API,
         tokens: TokenSource | None = None,
+        all_projects: bool = False,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.prefix = prefix
         self._tokens = tokens
+        #: every request asks for every project's records (a system administrator's)
+        self._scope = {"allProjects": "true"} if all_projects else {}
         self._http = httpx.Client(base_url=self.base_url, transport=transport, timeout=timeout)
 
     def close(self) -> None:
@@ -196,6 +199,8 @@ class NuboClient:
     ) -> httpx.Response:
         if self._tokens is not None:
             headers = headers | self._tokens.header()
+        if self._scope:
+            params = self._scope | (params or {})
         attempts = 3 if idempotency_key else 1
         for attempt in range(1, attempts + 1):
             try:
@@ -258,6 +263,8 @@ class CliConfig:
     transport: httpx.BaseTransport | None = None
     poll_interval: float = 0.3
     sleep: Callable[[float], None] = time.sleep
+    #: ask for every project's records (``--all-projects``, system administrators)
+    all_projects: bool = False
     _client: NuboClient | None = field(default=None, repr=False)
     _root: NuboClient | None = field(default=None, repr=False)
     _tokens: TokenSource | None = field(default=None, repr=False)
@@ -271,14 +278,23 @@ class CliConfig:
     def client(self) -> NuboClient:
         """A client of the Open Baton routes (paths relative to ``/api/v1``)."""
         if self._client is None:
-            self._client = NuboClient(self.url, transport=self.transport, tokens=self.tokens())
+            self._client = NuboClient(
+                self.url,
+                transport=self.transport,
+                tokens=self.tokens(),
+                all_projects=self.all_projects,
+            )
         return self._client
 
     def root(self) -> NuboClient:
         """A client taking whole paths (``/nslcm/v1/...``, ``/nsd/v1/...``)."""
         if self._root is None:
             self._root = NuboClient(
-                self.url, transport=self.transport, prefix="", tokens=self.tokens()
+                self.url,
+                transport=self.transport,
+                prefix="",
+                tokens=self.tokens(),
+                all_projects=self.all_projects,
             )
         return self._root
 
@@ -286,7 +302,12 @@ class CliConfig:
     def api(self, prefix: str, timeout: float = 30.0) -> Iterator[NuboClient]:
         """A client of one API (``/nsfm/v1``, ``/nslcm/v1``, ...) for the length of a block."""
         client = NuboClient(
-            self.url, transport=self.transport, timeout=timeout, prefix=prefix, tokens=self.tokens()
+            self.url,
+            transport=self.transport,
+            timeout=timeout,
+            prefix=prefix,
+            tokens=self.tokens(),
+            all_projects=self.all_projects,
         )
         try:
             yield client

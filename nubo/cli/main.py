@@ -47,12 +47,19 @@ if TYPE_CHECKING:  # the settings module is imported by ``serve`` only: the CLI 
     show_default=True,
     help="Base URL of the nubo API (env NUBO_URL).",
 )
+@click.option(
+    "--all-projects",
+    is_flag=True,
+    help="System administrators: see and act on the records of every project, not only "
+    "the logged-in project's.",
+)
 @click.version_option(nubo.__version__, prog_name="nubo")
 @click.pass_context
-def main(ctx: click.Context, url: str) -> None:
+def main(ctx: click.Context, url: str, all_projects: bool) -> None:
     """nubo: orchestrate containerised network services (ETSI NFV MANO)."""
     config = ctx.obj if isinstance(ctx.obj, CliConfig) else CliConfig()
     config.url = url
+    config.all_projects = all_projects
     ctx.obj = config
     ctx.call_on_close(config.close)
 

@@ -22,6 +22,7 @@ from nubo.model.alarms import (
 )
 from nubo.model.ids import new_id
 from nubo.model.records import utcnow
+from nubo.model.tenancy import SYSTEM, Scope
 from nubo.store.port import AlarmRepository
 
 log = logging.getLogger("nubo.fault")
@@ -63,18 +64,21 @@ class AlarmService:
         severity: PerceivedSeverity,
         details: Sequence[str] = (),
         *,
+        project_id: str,
         nsr_id: str | None = None,
         vnfr_id: str | None = None,
         vnfc_id: str | None = None,
         vim_id: str | None = None,
     ) -> Alarm:
-        """The active alarm of that object and cause: new, updated, or unchanged."""
+        """The active alarm of that object and cause: new, updated, or unchanged; a new one
+        belongs to ``project_id`` (its NS's, or its VIM's)."""
         async with self._lock:
             alarm = await self._store.active_alarm(managed_object_id, cause.value)
             if alarm is None:
                 now = utcnow()
                 alarm = Alarm(
                     id=new_id(),
+                    project_id=project_id,
                     managed_object_id=managed_object_id,
                     nsr_id=nsr_id,
                     vnfr_id=vnfr_id,
@@ -126,10 +130,10 @@ class AlarmService:
         await self._tell(alarm)
         return alarm
 
-    async def acknowledge(self, alarm_id: str) -> Alarm:
+    async def acknowledge(self, alarm_id: str, scope: Scope = SYSTEM) -> Alarm:
         """Mark an alarm acknowledged; ``NotFound`` for an unknown id, a repeat is a no-op."""
         async with self._lock:
-            alarm = await self._store.get_alarm(alarm_id)
+            alarm = await self._store.get_alarm(alarm_id, scope)
             if alarm.ack_state == AckState.ACKNOWLEDGED:
                 return alarm
             alarm.acknowledge()
@@ -138,14 +142,14 @@ class AlarmService:
         await self._tell(alarm)
         return alarm
 
-    async def get(self, alarm_id: str) -> Alarm:
-        return await self._store.get_alarm(alarm_id)
+    async def get(self, alarm_id: str, scope: Scope = SYSTEM) -> Alarm:
+        return await self._store.get_alarm(alarm_id, scope)
 
     async def list(
-        self, active_only: bool = False, nsr_id: str | None = None
+        self, active_only: bool = False, nsr_id: str | None = None, scope: Scope = SYSTEM
     ) -> builtins.list[Alarm]:
         """Newest first."""
-        return await self._store.list_alarms(active_only=active_only, nsr_id=nsr_id)
+        return await self._store.list_alarms(active_only=active_only, nsr_id=nsr_id, scope=scope)
 
     async def _tell(self, alarm: Alarm) -> None:
         if self._notify is None:

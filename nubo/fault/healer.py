@@ -245,6 +245,7 @@ class Healer:
             ProbableCause.HEAL_FAILED,
             PerceivedSeverity.CRITICAL,
             [detail],
+            project_id=nsr.project_id,
             nsr_id=nsr.id,
             vnfr_id=vnfr.id,
             vnfc_id=vnfc.id,

@@ -243,6 +243,7 @@ class FaultWatcher:
                 ProbableCause.VIM_UNREACHABLE,
                 PerceivedSeverity.CRITICAL,
                 [f"VIM {vim_id} is unreachable: {reason}"],
+                project_id=(await self.vims.get(vim_id)).project_id,
                 vim_id=vim_id,
             )
             return False
@@ -317,6 +318,7 @@ class FaultWatcher:
             fault.cause,
             fault.severity,
             [f"VNFC {vnfc.hostname} of VNF {vnfr.name}: {fault.detail}"],
+            project_id=nsr.project_id,
             nsr_id=nsr.id,
             vnfr_id=vnfr.id,
             vnfc_id=vnfc.id,

@@ -66,6 +66,8 @@ class Alarm(BaseModel):
     """One alarm; ``managed_object_id`` is the VNFC instance id or the VIM id."""
 
     id: str
+    #: the project of the NS (or VIM) it is about
+    project_id: str
     managed_object_id: str
     nsr_id: str | None = None
     vnfr_id: str | None = None

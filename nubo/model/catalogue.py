@@ -25,6 +25,7 @@ class NsdEntry(BaseModel):
     """An onboarded NSD: the document as the user sent it plus catalogue metadata."""
 
     id: str
+    project_id: str
     name: str
     vendor: str = ""
     version: str = ""
@@ -57,6 +58,7 @@ class VimRegistration(BaseModel):
     """A registered VIM / point of presence."""
 
     id: str
+    project_id: str
     name: str
     type: str
     endpoint: str = ""

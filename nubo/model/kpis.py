@@ -78,6 +78,8 @@ class Kpi(BaseModel):
     id: str = Field(default_factory=new_id)
     name: str
     nsr_id: str
+    #: its NS's project
+    project_id: str
     vnf: str | None = None
     vnfr_id: str | None = None
     metric: Metric
@@ -126,6 +128,7 @@ class Kpi(BaseModel):
             kpi_id=self.id,
             kpi_name=self.name,
             nsr_id=self.nsr_id,
+            project_id=self.project_id,
             vnf=self.vnf,
             time=now,
             previous_state=self.state,
@@ -150,6 +153,7 @@ class KpiEvent(BaseModel):
     kpi_id: str
     kpi_name: str
     nsr_id: str
+    project_id: str
     vnf: str | None = None
     #: seconds since the epoch
     time: float
@@ -165,7 +169,13 @@ class KpiEvent(BaseModel):
 
 
 def define_kpi(
-    spec: KpiSpec, *, nsr_id: str, vnfr_id: str | None, vnf_name: str | None, now: float
+    spec: KpiSpec,
+    *,
+    nsr_id: str,
+    project_id: str,
+    vnfr_id: str | None,
+    vnf_name: str | None,
+    now: float,
 ) -> Kpi:
     """A new KPI from a client's spec; ``BadRequest`` names the first field in error."""
     metric = metric_named(spec.metric)
@@ -193,6 +203,7 @@ def define_kpi(
     return Kpi(
         name=spec.name,
         nsr_id=nsr_id,
+        project_id=project_id,
         vnf=vnf_name,
         vnfr_id=vnfr_id,
         metric=metric,

@@ -58,6 +58,7 @@ class VnfPackage(BaseModel):
     """A VNF package: its states, and once onboarded what its VNFD says."""
 
     id: str
+    project_id: str
     onboarding_state: OnboardingState = Field(default=OnboardingState.CREATED, frozen=True)
     operational_state: OperationalState = Field(default=OperationalState.DISABLED, frozen=True)
     user_defined_data: dict[str, Any] = Field(default_factory=dict)

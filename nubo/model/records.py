@@ -122,6 +122,8 @@ class VirtualLinkRecord(_Record):
 
 class NetworkServiceRecord(_Record):
     id: str
+    #: the project the NS belongs to (see ``nubo.model.tenancy``)
+    project_id: str
     name: str
     descriptor_reference: str
     description: str = ""
@@ -211,6 +213,8 @@ class LcmOpOcc(_Record):
 
     id: str
     nsr_id: str
+    #: its NS's project
+    project_id: str
     operation: LcmOperationType
     state: OpState = Field(default=OpState.PROCESSING, frozen=True)
     start_time: datetime = Field(default_factory=utcnow)

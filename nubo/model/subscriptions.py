@@ -126,6 +126,8 @@ class Subscription(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     id: str = Field(default_factory=new_id)
+    #: notifications of this project's records only reach it
+    project_id: str
     callback_uri: str
     filter: SubscriptionFilter = Field(default_factory=SubscriptionFilter)
     created_at: datetime = Field(default_factory=utcnow)
@@ -149,8 +151,9 @@ class Subscription(BaseModel):
         }
 
 
-def new_subscription(request: LccnSubscriptionRequest) -> Subscription:
-    """A subscription from a client's request; ``BadRequest`` names the value in error."""
+def new_subscription(request: LccnSubscriptionRequest, project_id: str) -> Subscription:
+    """A subscription of ``project_id`` from a client's request; ``BadRequest`` names the
+    value in error."""
     if request.authentication is not None:
         raise NotSupported(
             "authentication of notifications is not supported: send the request without "
@@ -159,7 +162,9 @@ def new_subscription(request: LccnSubscriptionRequest) -> Subscription:
         )
     check_callback_uri(request.callback_uri)
     return Subscription(
-        callback_uri=request.callback_uri, filter=subscription_filter(request.filter)
+        project_id=project_id,
+        callback_uri=request.callback_uri,
+        filter=subscription_filter(request.filter),
     )
 
 

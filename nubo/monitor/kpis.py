@@ -20,6 +20,7 @@ from nubo.model.errors import BadRequest, Conflict, NotFound
 from nubo.model.kpis import Kpi, KpiEvent, KpiSpec, define_kpi
 from nubo.model.records import NetworkServiceRecord
 from nubo.model.states import NsStatus
+from nubo.model.tenancy import SYSTEM, Scope
 from nubo.monitor.query import MetricsReader
 from nubo.monitor.sampler import Clock
 from nubo.nfvo.tasks import cancel_and_wait
@@ -148,7 +149,12 @@ class Kpis:
                 raise BadRequest(f"VNF {spec.vnf} not found in NS {nsr.id}", field="vnf") from None
             vnfr_id, vnf_name = vnfr.id, vnfr.name
         kpi = define_kpi(
-            spec, nsr_id=nsr.id, vnfr_id=vnfr_id, vnf_name=vnf_name, now=self.evaluator.clock()
+            spec,
+            nsr_id=nsr.id,
+            project_id=nsr.project_id,
+            vnfr_id=vnfr_id,
+            vnf_name=vnf_name,
+            now=self.evaluator.clock(),
         )
         async with self._define_lock:
             if any(k.name == kpi.name for k in await self.store.list(nsr.id)):
@@ -157,18 +163,18 @@ class Kpis:
         log.info("kpi.defined kpi=%s name=%r ns=%s", kpi.id, kpi.name, kpi.nsr_id)
         return kpi
 
-    async def list(self, nsr_id: str) -> builtins.list[Kpi]:
-        return await self.store.list(nsr_id)
+    async def list(self, nsr_id: str, scope: Scope = SYSTEM) -> builtins.list[Kpi]:
+        return await self.store.list(nsr_id, scope)
 
-    async def get(self, nsr_id: str, kpi_id: str) -> Kpi:
-        """The KPI of that NS; ``NotFound`` also when it belongs to another NS."""
-        kpi = await self.store.get(kpi_id)
+    async def get(self, nsr_id: str, kpi_id: str, scope: Scope = SYSTEM) -> Kpi:
+        """The KPI of that NS; ``NotFound`` also when it belongs to another NS or project."""
+        kpi = await self.store.get(kpi_id, scope)
         if kpi.nsr_id != nsr_id:
             raise NotFound(f"KPI {kpi_id} not found in NS {nsr_id}", kpi_id=kpi_id)
         return kpi
 
-    async def delete(self, nsr_id: str, kpi_id: str) -> None:
-        await self.get(nsr_id, kpi_id)
+    async def delete(self, nsr_id: str, kpi_id: str, scope: Scope = SYSTEM) -> None:
+        await self.get(nsr_id, kpi_id, scope)
         await self.store.delete(kpi_id)
         log.info("kpi.deleted kpi=%s ns=%s", kpi_id, nsr_id)
 
@@ -179,12 +185,13 @@ class Kpis:
         since: float | None = None,
         until: float | None = None,
         limit: int = 100,
+        scope: Scope = SYSTEM,
     ) -> builtins.list[KpiEvent]:
         """Events of one KPI (or of every KPI of the NS), newest first."""
         if kpi_id is not None:
-            await self.get(nsr_id, kpi_id)
+            await self.get(nsr_id, kpi_id, scope)
         return await self.store.events(
-            kpi_id=kpi_id, nsr_id=nsr_id, since=since, until=until, limit=limit
+            kpi_id=kpi_id, nsr_id=nsr_id, since=since, until=until, limit=limit, scope=scope
         )
 
 

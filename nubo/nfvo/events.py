@@ -3,7 +3,9 @@
 Publishers (the operation runner, the NS service, fault management, KPIs)
 hand over a SOL005-shaped notification body without ``id``,
 ``subscriptionId`` and ``_links``; the notifier of the subscriptions
-adds those per subscriber. ``publish`` never blocks and never raises: a
+adds those per subscriber. Every event names the project of the record it
+is about (``PROJECT_KEY``, never sent to a subscriber): only subscriptions
+of that project hear of it. ``publish`` never blocks and never raises: a
 listener must only queue the event, and one that fails is logged and skipped,
 so a broken listener cannot stop an LCM operation.
 """
@@ -21,6 +23,15 @@ log = logging.getLogger("nubo.events")
 Event = dict[str, Any]
 Listener = Callable[[Event], None]
 
+#: the key of an event that names its record's project (not part of a notification)
+PROJECT_KEY = "_projectId"
+
+
+def project_of(event: Event) -> str | None:
+    """The project of the record an event is about."""
+    project = event.get(PROJECT_KEY)
+    return project if isinstance(project, str) else None
+
 
 class EventBus:
     """Fan-out of events to listeners, in publication order."""
@@ -33,11 +44,13 @@ class EventBus:
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener) if listener in self._listeners else None
 
-    def publish(self, notification_type: str, **body: Any) -> None:
+    def publish(self, notification_type: str, *, project_id: str, **body: Any) -> None:
+        """Tell every listener of an event about a record of ``project_id``."""
         event: Event = {
             "notificationType": notification_type,
             "timeStamp": utcnow().isoformat().replace("+00:00", "Z"),
             **body,
+            PROJECT_KEY: project_id,
         }
         for listener in list(self._listeners):
             try:

@@ -15,6 +15,7 @@ from nubo.model.errors import BadRequest, Conflict
 from nubo.model.ids import new_id
 from nubo.model.records import LcmOpOcc, NetworkServiceRecord
 from nubo.model.states import LcmOperationType, NsStatus, OpState
+from nubo.model.tenancy import SYSTEM, Scope, in_project
 from nubo.nfvo.planning import plan_nsr
 from nubo.nfvo.recovery import recovery_plan
 from nubo.nfvo.service import NsService, require_status
@@ -32,13 +33,15 @@ class NsInstances:
         self.ns = ns
 
     async def create_instance(
-        self, nsd_id: str, name: str, description: str = ""
+        self, nsd_id: str, name: str, description: str = "", scope: Scope = SYSTEM
     ) -> NetworkServiceRecord:
-        """A NOT_INSTANTIATED NS instance of an onboarded, enabled NSD."""
-        await self.ns.check_nsd(nsd_id)
+        """A NOT_INSTANTIATED NS instance, in the scope's project, of an onboarded, enabled
+        NSD the scope sees."""
+        await self.ns.check_nsd(nsd_id, scope)
         nsd = await self.ns.load_nsd(nsd_id)
         nsr = NetworkServiceRecord(
             id=new_id(),
+            project_id=scope.project_id,
             name=name or nsd.name,
             description=description,
             descriptor_reference=nsd_id,
@@ -47,23 +50,31 @@ class NsInstances:
             status=NsStatus.NOT_INSTANTIATED,
         )
         await self.ns.nsrs.save_nsr(nsr)
-        self.ns.events.publish("NsIdentifierCreationNotification", nsInstanceId=nsr.id)
+        self.ns.events.publish(
+            "NsIdentifierCreationNotification", project_id=nsr.project_id, nsInstanceId=nsr.id
+        )
         log.info("ns.created ns=%s nsd=%s", nsr.id, nsd_id)
         return nsr
 
     async def instantiate_instance(
-        self, nsr_id: str, vim: str | None = None, flavour: str | None = None
+        self,
+        nsr_id: str,
+        vim: str | None = None,
+        flavour: str | None = None,
+        scope: Scope = SYSTEM,
     ) -> LcmOpOcc:
-        """Instantiate a NOT_INSTANTIATED NS instance; failures wait in FAILED_TEMP.
+        """Instantiate a NOT_INSTANTIATED NS instance on a VIM of its project; failures wait
+        in FAILED_TEMP.
 
         ``flavour`` (SOL005 ``nsFlavourId``) is one of the NSD's NS deployment
         flavours; ``default`` names its default one, as clients that know no
         flavour send.
         """
-        current = await self.ns.nsrs.get_nsr(nsr_id)
+        current = await self.ns.nsrs.get_nsr(nsr_id, scope)
         require_status(current, set(NOT_INSTANTIATED), "instantiate")
         nsd_id = current.descriptor_reference
-        await self.ns.check_nsd(nsd_id)
+        own = in_project(current.project_id)
+        await self.ns.check_nsd(nsd_id, own)
         nsd = await self.ns.load_nsd(nsd_id)
         offered = nsd.flavours or (nsd.flavour_id,)
         if flavour is not None and flavour not in (*offered, "default"):
@@ -79,8 +90,15 @@ class NsInstances:
             )
         if flavour not in (None, "default", nsd.flavour_id):
             nsd = await self.ns.load_nsd(nsd_id, flavour)
-        registration = await self.ns.vims.for_nsd(nsd, vim)
-        plan = plan_nsr(nsd_id, nsd, current.name, registration.id, nsr_id=nsr_id)
+        registration = await self.ns.vims.for_nsd(nsd, vim, current.project_id)
+        plan = plan_nsr(
+            nsd_id,
+            nsd,
+            current.name,
+            registration.id,
+            nsr_id=nsr_id,
+            project_id=current.project_id,
+        )
 
         def prepare(nsr: NetworkServiceRecord) -> None:
             require_status(nsr, set(NOT_INSTANTIATED), "instantiate")
@@ -100,10 +118,12 @@ class NsInstances:
             on_failure=self.ns.workflows.mark_error,
             params={"nsdId": nsd_id, "vimId": registration.id, "nsFlavourId": nsd.flavour_id},
             hold_on_failure=True,
+            scope=scope,
         )
 
-    async def delete_instance(self, nsr_id: str) -> None:
+    async def delete_instance(self, nsr_id: str, scope: Scope = SYSTEM) -> None:
         """Delete a NOT_INSTANTIATED NS instance (SOL005 ``DELETE /ns_instances/{id}``)."""
+        await self.ns.nsrs.get_nsr(nsr_id, scope)  # another project's: not found, not locked
         token = "delete-" + nsr_id
         await self.ns.runner.locks.acquire(nsr_id, token)
         try:
@@ -117,11 +137,13 @@ class NsInstances:
             await self.ns.nsrs.delete_nsr(nsr_id)
         finally:
             await self.ns.runner.locks.release(nsr_id, token)
-        self.ns.events.publish("NsIdentifierDeletionNotification", nsInstanceId=nsr_id)
+        self.ns.events.publish(
+            "NsIdentifierDeletionNotification", project_id=nsr.project_id, nsInstanceId=nsr_id
+        )
         log.info("ns.deleted ns=%s", nsr_id)
 
-    async def _held(self, op_id: str, task: str) -> LcmOpOcc:
-        op = await self.ns.ops.get_op(op_id)
+    async def _held(self, op_id: str, task: str, scope: Scope) -> LcmOpOcc:
+        op = await self.ns.ops.get_op(op_id, scope)
         if op.state != OpState.FAILED_TEMP:
             raise Conflict(
                 f"cannot {task} operation {op_id}: it is {op.state.value}, expected FAILED_TEMP",
@@ -129,15 +151,15 @@ class NsInstances:
             )
         return op
 
-    async def retry(self, op_id: str) -> LcmOpOcc:
+    async def retry(self, op_id: str, scope: Scope = SYSTEM) -> LcmOpOcc:
         """Run a FAILED_TEMP operation again; its steps skip what was already done."""
-        op = await self._held(op_id, "retry")
+        op = await self._held(op_id, "retry", scope)
         work, rollback, on_failure = recovery_plan(self.ns.workflows, op)
         return await self.ns.runner.resume(op, work, rollback, on_failure, roll_back=False)
 
-    async def rollback(self, op_id: str) -> LcmOpOcc:
+    async def rollback(self, op_id: str, scope: Scope = SYSTEM) -> LcmOpOcc:
         """Undo a FAILED_TEMP operation (INSTANTIATE and SCALE_OUT can be undone)."""
-        op = await self._held(op_id, "roll back")
+        op = await self._held(op_id, "roll back", scope)
         work, rollback, on_failure = recovery_plan(self.ns.workflows, op)
         if rollback is None:
             raise Conflict(
@@ -146,12 +168,13 @@ class NsInstances:
             )
         return await self.ns.runner.resume(op, work, rollback, on_failure, roll_back=True)
 
-    async def fail(self, op_id: str) -> LcmOpOcc:
+    async def fail(self, op_id: str, scope: Scope = SYSTEM) -> LcmOpOcc:
         """Give a FAILED_TEMP operation up: FAILED, and its NS shows ERROR."""
-        op = await self._held(op_id, "fail")
+        op = await self._held(op_id, "fail", scope)
         _, _, on_failure = recovery_plan(self.ns.workflows, op)
         return await self.ns.runner.fail(op, on_failure)
 
-    async def cancel(self, op_id: str) -> LcmOpOcc:
+    async def cancel(self, op_id: str, scope: Scope = SYSTEM) -> LcmOpOcc:
         """Stop a running operation; it waits in FAILED_TEMP afterwards."""
+        await self.ns.ops.get_op(op_id, scope)  # another project's: not found
         return await self.ns.runner.cancel(op_id)

@@ -34,6 +34,7 @@ from nubo.model.states import (
     OpState,
     StepStatus,
 )
+from nubo.model.tenancy import SYSTEM, Scope
 from nubo.nfvo.events import EventBus
 from nubo.nfvo.tasks import cancel_and_wait
 from nubo.store.port import NsLeases, NsRecordRepository, OperationRepository
@@ -156,7 +157,9 @@ class OpRunner:
         }
         if final and op.error:
             body["error"] = op.error
-        self.events.publish("NsLcmOperationOccurrenceNotification", **body)
+        self.events.publish(
+            "NsLcmOperationOccurrenceNotification", project_id=op.project_id, **body
+        )
 
     async def _refuse_when_held(self, nsr_id: str) -> None:
         """SOL005: while an occurrence waits in FAILED_TEMP, its NS takes no other operation."""
@@ -186,6 +189,7 @@ class OpRunner:
         hold_on_failure: bool = False,
         automatic: bool = False,
         idempotency: tuple[str, str] | None = None,
+        scope: Scope = SYSTEM,
     ) -> LcmOpOcc:
         """Lock the NS, check and prepare its record, persist a new occurrence, run ``work``.
 
@@ -193,21 +197,27 @@ class OpRunner:
         state the previous operation left; when ``prepare`` refuses (raises),
         nothing is persisted and the lease is released. A ``new_nsr`` is stored
         with the occurrence and the ``(key, request)`` of ``idempotency`` in
-        one transaction.
+        one transaction. An NS of a project ``scope`` does not see is not found,
+        before its lease is asked for (whether it is busy does not show either);
+        the occurrence belongs to the NS's project.
         """
-        op = LcmOpOcc(
-            id=new_id(),
-            nsr_id=nsr_id,
-            operation=operation,
-            params=params or {},
-            hold_on_failure=hold_on_failure,
-            automatic=automatic,
-        )
-        await self.locks.acquire(nsr_id, op.id)
+        op_id = new_id()
+        if new_nsr is None and scope.visible is not None:
+            await self.nsrs.get_nsr(nsr_id, scope)
+        await self.locks.acquire(nsr_id, op_id)
         try:
             if new_nsr is None:
                 await self._refuse_when_held(nsr_id)
             nsr = new_nsr if new_nsr is not None else await self.nsrs.get_nsr(nsr_id)
+            op = LcmOpOcc(
+                id=op_id,
+                nsr_id=nsr_id,
+                project_id=nsr.project_id,
+                operation=operation,
+                params=params or {},
+                hold_on_failure=hold_on_failure,
+                automatic=automatic,
+            )
             prepare(nsr)
             if new_nsr is not None:
                 await self.ops.create_ns_operation(nsr, op, idempotency)
@@ -215,7 +225,7 @@ class OpRunner:
                 await self.ops.save_progress(nsr, op)
             self.publish(op)
         except BaseException:
-            await self._release(nsr_id, op.id)
+            await self._release(nsr_id, op_id)
             raise
         self._spawn(op, self._run(OperationContext(self, op, nsr), work, rollback, on_failure))
         log.info("op.accepted ns=%s op=%s operation=%s", nsr_id, op.id, operation.value)

@@ -28,9 +28,16 @@ def links_for(vnfd: Vnfd, template: VnfcTemplate) -> list[str]:
 
 
 def plan_nsr(
-    nsd_id: str, nsd: Nsd, name: str, vim_id: str, nsr_id: str | None = None
+    nsd_id: str,
+    nsd: Nsd,
+    name: str,
+    vim_id: str,
+    nsr_id: str | None = None,
+    *,
+    project_id: str,
 ) -> NetworkServiceRecord:
-    """A new NSR (INITIALIZED) with one VNFR per VNFD, its VDUs and one VLR per VLD."""
+    """A new NSR (INITIALIZED) of ``project_id`` with one VNFR per VNFD, its VDUs and one VLR
+    per VLD."""
     vnfrs = [
         VnfRecord(
             id=new_id(),
@@ -65,6 +72,7 @@ def plan_nsr(
     ]
     return NetworkServiceRecord(
         id=nsr_id or new_id(),
+        project_id=project_id,
         name=name,
         descriptor_reference=nsd_id,
         vendor=nsd.vendor,

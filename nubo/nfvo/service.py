@@ -8,6 +8,7 @@ persisted occurrence; the work goes on in the background.
 from __future__ import annotations
 
 import builtins
+import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
@@ -23,6 +24,7 @@ from nubo.model.states import (
     VnfStatus,
     can_transition,
 )
+from nubo.model.tenancy import SYSTEM, Scope
 from nubo.nfvo.operations import OpRunner, Prepare
 from nubo.nfvo.planning import plan_nsr
 from nubo.nfvo.recovery import recover_operations
@@ -32,12 +34,18 @@ from nubo.store.port import NsRecordRepository, OperationRepository
 
 log = logging.getLogger("nubo.nfvo")
 
-#: refuses (``NotFound``/``Conflict``) an NSD that may not be instantiated (not onboarded, disabled)
-NsdCheck = Callable[[str], Awaitable[None]]
+#: refuses (``NotFound``/``Conflict``) an NSD that may not be instantiated (not onboarded,
+#: disabled, or of a project the scope does not see)
+NsdCheck = Callable[[str, Scope], Awaitable[None]]
 
 
-async def _any_nsd(_nsd_id: str) -> None:
+async def _any_nsd(_nsd_id: str, _scope: Scope) -> None:
     return None
+
+
+def _project_key(scope: Scope, key: str) -> str:
+    """The stored form of a client's idempotency key: per project, and of bounded length."""
+    return f"{scope.project_id}:{hashlib.sha256(key.encode()).hexdigest()}"
 
 
 def require_status(nsr: NetworkServiceRecord, allowed: set[NsStatus], action: str) -> None:
@@ -100,11 +108,13 @@ class NsService:
 
         return checked
 
-    async def get(self, nsr_id: str) -> NetworkServiceRecord:
-        return await self.nsrs.get_nsr(nsr_id)
+    async def get(self, nsr_id: str, scope: Scope = SYSTEM) -> NetworkServiceRecord:
+        return await self.nsrs.get_nsr(nsr_id, scope)
 
-    async def list(self, include_terminated: bool = False) -> list[NetworkServiceRecord]:
-        return await self.nsrs.list_nsrs(include_terminated=include_terminated)
+    async def list(
+        self, include_terminated: bool = False, scope: Scope = SYSTEM
+    ) -> list[NetworkServiceRecord]:
+        return await self.nsrs.list_nsrs(include_terminated=include_terminated, scope=scope)
 
     async def vnfc_locations(
         self,
@@ -127,11 +137,13 @@ class NsService:
     async def get_many(self, nsr_ids: Iterable[str]) -> builtins.list[NetworkServiceRecord]:
         return await self.nsrs.nsrs_with_ids(nsr_ids)
 
-    async def operations(self, nsr_id: str | None = None) -> builtins.list[LcmOpOcc]:
-        return await self.ops.list_ops(nsr_id)
+    async def operations(
+        self, nsr_id: str | None = None, scope: Scope = SYSTEM
+    ) -> builtins.list[LcmOpOcc]:
+        return await self.ops.list_ops(nsr_id, scope)
 
-    async def operation(self, op_id: str) -> LcmOpOcc:
-        return await self.ops.get_op(op_id)
+    async def operation(self, op_id: str, scope: Scope = SYSTEM) -> LcmOpOcc:
+        return await self.ops.get_op(op_id, scope)
 
     async def instantiate(
         self,
@@ -139,34 +151,38 @@ class NsService:
         name: str | None = None,
         vim: str | None = None,
         idempotency_key: str | None = None,
+        scope: Scope = SYSTEM,
     ) -> tuple[NetworkServiceRecord, LcmOpOcc]:
-        """Deploy an NS; a retry with the same ``idempotency_key`` gets the first answer.
+        """Deploy an NS in the scope's project; a retry with the same ``idempotency_key``
+        gets the first answer.
 
         The key is stored in the transaction that creates the NSR, so a crash
         can never leave a deployment without its key (nor a key without one),
-        and the same request sent to two replicas at once deploys once.
+        and the same request sent to two replicas at once deploys once. Keys
+        are per project: another project's key is another key.
         """
         if not idempotency_key:
-            return await self._instantiate(nsd_id, name, vim)
+            return await self._instantiate(nsd_id, name, vim, scope)
         request = f"instantiate nsd={nsd_id} name={name or ''} vim={vim or ''}"
-        first = await self._first_answer(idempotency_key, request)
+        first = await self._first_answer(idempotency_key, request, scope)
         if first is not None:
             return first
+        stored = (_project_key(scope, idempotency_key), request)
         try:
-            return await self._instantiate(nsd_id, name, vim, (idempotency_key, request))
+            return await self._instantiate(nsd_id, name, vim, scope, stored)
         except Conflict as exc:
             if exc.extra.get("field") != "Idempotency-Key":
                 raise
-            first = await self._first_answer(idempotency_key, request)
+            first = await self._first_answer(idempotency_key, request, scope)
             if first is None:
                 raise
             return first
 
     async def _first_answer(
-        self, key: str, request: str
+        self, key: str, request: str, scope: Scope
     ) -> tuple[NetworkServiceRecord, LcmOpOcc] | None:
         """What the first request with ``key`` got; ``Conflict`` if that was another request."""
-        found = await self.ops.find_idempotency_key(key)
+        found = await self.ops.find_idempotency_key(_project_key(scope, key))
         if found is None:
             return None
         first_request, nsr_id, op_id = found
@@ -182,12 +198,14 @@ class NsService:
         nsd_id: str,
         name: str | None,
         vim: str | None,
+        scope: Scope,
         idempotency: tuple[str, str] | None = None,
     ) -> tuple[NetworkServiceRecord, LcmOpOcc]:
-        await self.check_nsd(nsd_id)
+        await self.check_nsd(nsd_id, scope)
         nsd = await self.load_nsd(nsd_id)
-        registration = await self.vims.for_nsd(nsd, vim)
-        nsr = plan_nsr(nsd_id, nsd, name or nsd.name, registration.id)
+        project_id = scope.project_id
+        registration = await self.vims.for_nsd(nsd, vim, project_id)
+        nsr = plan_nsr(nsd_id, nsd, name or nsd.name, registration.id, project_id=project_id)
         op = await self.runner.launch(
             nsr.id,
             LcmOperationType.INSTANTIATE,
@@ -210,6 +228,7 @@ class NsService:
         *,
         hold_on_failure: bool = False,
         automatic: bool = False,
+        scope: Scope = SYSTEM,
     ) -> LcmOpOcc:
         template = template_from_body(body)
 
@@ -244,6 +263,7 @@ class NsService:
             params={"vnfrId": vnfr_id, "vduId": vdu_id},
             hold_on_failure=hold_on_failure,
             automatic=automatic,
+            scope=scope,
         )
 
     async def scale_in(
@@ -255,6 +275,7 @@ class NsService:
         *,
         hold_on_failure: bool = False,
         automatic: bool = False,
+        scope: Scope = SYSTEM,
     ) -> LcmOpOcc:
         chosen: dict[str, str] = {}
 
@@ -288,17 +309,23 @@ class NsService:
             params={"vnfrId": vnfr_id, "vduId": vdu_id, "vnfcInstanceId": vnfc_id},
             hold_on_failure=hold_on_failure,
             automatic=automatic,
+            scope=scope,
         )
 
-    async def start_vnfc(self, nsr_id: str, vnfr_id: str, vdu_id: str, vnfc_id: str) -> LcmOpOcc:
+    async def start_vnfc(
+        self, nsr_id: str, vnfr_id: str, vdu_id: str, vnfc_id: str, scope: Scope = SYSTEM
+    ) -> LcmOpOcc:
         startable = {VnfcState.EXITED, VnfcState.FAILED, VnfcState.CREATED}
         return await self._vnfc_operation(
-            LcmOperationType.START_VNFC, nsr_id, vnfr_id, vdu_id, vnfc_id, startable
+            LcmOperationType.START_VNFC, nsr_id, vnfr_id, vdu_id, vnfc_id, startable, scope
         )
 
-    async def stop_vnfc(self, nsr_id: str, vnfr_id: str, vdu_id: str, vnfc_id: str) -> LcmOpOcc:
+    async def stop_vnfc(
+        self, nsr_id: str, vnfr_id: str, vdu_id: str, vnfc_id: str, scope: Scope = SYSTEM
+    ) -> LcmOpOcc:
+        running = {VnfcState.RUNNING}
         return await self._vnfc_operation(
-            LcmOperationType.STOP_VNFC, nsr_id, vnfr_id, vdu_id, vnfc_id, {VnfcState.RUNNING}
+            LcmOperationType.STOP_VNFC, nsr_id, vnfr_id, vdu_id, vnfc_id, running, scope
         )
 
     async def _vnfc_operation(
@@ -309,6 +336,7 @@ class NsService:
         vdu_id: str,
         vnfc_id: str,
         allowed: set[VnfcState],
+        scope: Scope,
     ) -> LcmOpOcc:
         """Start or stop one VNFC, when the NS and the VNFC are in a state that allows it."""
         verb = "start" if operation == LcmOperationType.START_VNFC else "stop"
@@ -329,6 +357,7 @@ class NsService:
             self._reachable(prepare),
             work=lambda ctx: work(ctx, vnfc_id),
             params={"vnfrId": vnfr_id, "vduId": vdu_id, "vnfcInstanceId": vnfc_id},
+            scope=scope,
         )
 
     async def heal(
@@ -339,6 +368,7 @@ class NsService:
         *,
         hold_on_failure: bool = False,
         automatic: bool = False,
+        scope: Scope = SYSTEM,
     ) -> LcmOpOcc:
         """Heal one VNFC: restart it in place, else re-create it with the same address."""
 
@@ -357,6 +387,7 @@ class NsService:
             params={"vnfcInstanceId": vnfc_id, "cause": cause},
             hold_on_failure=hold_on_failure,
             automatic=automatic,
+            scope=scope,
         )
 
     async def observe_vnfc(self, nsr_id: str, vnfc_id: str, state: VnfcState) -> bool:
@@ -388,7 +419,9 @@ class NsService:
         """Start-up: finish, roll back or hold every operation a stopped orchestrator left."""
         return await recover_operations(self.ops, self.runner, self.workflows)
 
-    async def terminate(self, nsr_id: str, *, hold_on_failure: bool = False) -> LcmOpOcc:
+    async def terminate(
+        self, nsr_id: str, *, hold_on_failure: bool = False, scope: Scope = SYSTEM
+    ) -> LcmOpOcc:
         def prepare(nsr: NetworkServiceRecord) -> None:
             require_status(
                 nsr,
@@ -404,4 +437,5 @@ class NsService:
             work=self.workflows.terminate,
             on_failure=self.workflows.mark_error,
             hold_on_failure=hold_on_failure,
+            scope=scope,
         )

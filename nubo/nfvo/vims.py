@@ -8,6 +8,7 @@ from nubo.model.catalogue import VimRegistration
 from nubo.model.descriptors import Nsd
 from nubo.model.errors import BadRequest, Conflict, NotFound, VimUnreachable
 from nubo.model.ids import new_id
+from nubo.model.tenancy import DEFAULT_PROJECT, SYSTEM, Scope, in_project
 from nubo.store.port import VimRepository
 from nubo.vim.port import VimConfig, VimDriver
 from nubo.vim.registry import DriverRegistry
@@ -50,13 +51,18 @@ class VimService:
         subnet_pool: str | None = None,
         subnet_prefix: int | None = None,
         is_default: bool = False,
+        *,
+        project_id: str = DEFAULT_PROJECT,
     ) -> VimRegistration:
+        """Register a VIM in ``project_id`` (its name is unique there)."""
         if type not in self._registry.types():
             raise BadRequest(
                 f"unknown VIM type {type!r}; known types: {', '.join(self._registry.types())}",
                 field="type",
             )
-        vim = VimRegistration(id=new_id(), name=name, type=type, endpoint=endpoint)
+        vim = VimRegistration(
+            id=new_id(), project_id=project_id, name=name, type=type, endpoint=endpoint
+        )
         if subnet_pool:
             vim.subnet_pool = subnet_pool
         if subnet_prefix:
@@ -66,27 +72,34 @@ class VimService:
         return vim
 
     async def ensure_default(self, name: str, type: str, endpoint: str, subnet_pool: str) -> None:
-        """Register the out-of-the-box VIM when no VIM is registered yet."""
+        """Register the out-of-the-box VIM (in the default project) when no VIM is registered."""
         if not await self._store.list_vims():
             await self.register(name, type, endpoint, subnet_pool=subnet_pool, is_default=True)
 
-    async def list(self) -> list[VimRegistration]:
-        return await self._store.list_vims()
+    async def list(self, scope: Scope = SYSTEM) -> list[VimRegistration]:
+        return await self._store.list_vims(scope)
 
-    async def get(self, id_or_name: str) -> VimRegistration:
-        return await self._store.get_vim(id_or_name)
+    async def get(self, id_or_name: str, scope: Scope = SYSTEM) -> VimRegistration:
+        return await self._store.get_vim(id_or_name, scope)
 
-    async def default(self) -> VimRegistration:
-        vims = await self._store.list_vims()
+    async def default(self, project_id: str = DEFAULT_PROJECT) -> VimRegistration:
+        """The project's default VIM, else its oldest."""
+        vims = await self._store.list_vims(in_project(project_id))
         if not vims:
-            raise NotFound("no VIM is registered; register one with `nubo vim register`")
+            raise NotFound(
+                "no VIM is registered in this project; a project ADMIN registers one "
+                "with `nubo vim register`"
+            )
         for vim in vims:
             if vim.is_default:
                 return vim
         return vims[0]
 
-    async def for_nsd(self, nsd: Nsd, requested: str | None = None) -> VimRegistration:
-        """The VIM an NS of ``nsd`` runs on: the requested one, else one its VDUs name.
+    async def for_nsd(
+        self, nsd: Nsd, requested: str | None = None, project_id: str = DEFAULT_PROJECT
+    ) -> VimRegistration:
+        """The VIM an NS of ``nsd`` in ``project_id`` runs on: the requested one, else one
+        its VDUs name; always one of that project's VIMs.
 
         Open Baton's ``vimInstanceName`` lists the VIMs a VDU may be placed
         on. nubo places a whole NS on one VIM, so that VIM must be one every
@@ -98,8 +111,9 @@ class VimService:
             for d, vdu in enumerate(vnfd.vdus)
             if vdu.vim_instance_names
         ]
+        own = in_project(project_id)
         if requested:
-            vim = await self.get(requested)
+            vim = await self.get(requested, own)
             for path, names in named:
                 if vim.name not in names and vim.id not in names:
                     raise Conflict(
@@ -109,8 +123,8 @@ class VimService:
                     )
             return vim
         if not named:
-            return await self.default()
-        vims = await self._store.list_vims()
+            return await self.default(project_id)
+        vims = await self._store.list_vims(own)
         allowed = [
             vim for vim in vims if all(vim.name in names or vim.id in names for _, names in named)
         ]

@@ -42,7 +42,8 @@ from nubo.model.subscriptions import (
     Subscription,
     new_subscription,
 )
-from nubo.nfvo.events import Event, EventBus
+from nubo.model.tenancy import SYSTEM, Scope, in_project
+from nubo.nfvo.events import PROJECT_KEY, Event, EventBus, project_of
 from nubo.nfvo.tasks import cancel_and_wait
 from nubo.notify.delivery import CallbackClient, DeliveryCounters, DeliveryPolicy
 from nubo.notify.dispatch import Dispatcher
@@ -160,13 +161,14 @@ class Subscriptions:
             self._known = {s.id: s for s in await self.store.list()}
 
     # -- the resource -----------------------------------------------------------------
-    async def create(self, request: LccnSubscriptionRequest) -> Created:
-        """A new subscription, or the stored one with the same callback and filter.
+    async def create(self, request: LccnSubscriptionRequest, scope: Scope = SYSTEM) -> Created:
+        """A new subscription of the scope's project, or the stored one of that project
+        with the same callback and filter.
 
         ``BadRequest`` names a bad value, ``NotSupported`` refuses authentication,
         ``CallbackTestFailed`` says what the callback answered; nothing is stored then.
         """
-        candidate = new_subscription(request)
+        candidate = new_subscription(request, scope.project_id)
         self.allowed_hosts.check(candidate.callback_uri)
         existing = await self._duplicate_of(candidate)
         if existing is not None:
@@ -187,20 +189,24 @@ class Subscriptions:
         return Created(candidate, True)
 
     async def _duplicate_of(self, candidate: Subscription) -> Subscription | None:
-        for stored in await self.store.list(candidate.callback_uri):
+        own = in_project(candidate.project_id)
+        for stored in await self.store.list(candidate.callback_uri, own):
             if stored.same_as(candidate):
                 return stored
         return None
 
-    async def list(self, callback_uri: str | None = None) -> builtins.list[Subscription]:
+    async def list(
+        self, callback_uri: str | None = None, scope: Scope = SYSTEM
+    ) -> builtins.list[Subscription]:
         """Oldest first; only those of ``callback_uri`` when given."""
-        return await self.store.list(callback_uri)
+        return await self.store.list(callback_uri, scope)
 
-    async def get(self, subscription_id: str) -> Subscription:
-        return await self.store.get(subscription_id)
+    async def get(self, subscription_id: str, scope: Scope = SYSTEM) -> Subscription:
+        return await self.store.get(subscription_id, scope)
 
-    async def delete(self, subscription_id: str) -> None:
+    async def delete(self, subscription_id: str, scope: Scope = SYSTEM) -> None:
         """Delete the subscription with its pending notifications, and stop its deliveries."""
+        await self.store.get(subscription_id, scope)  # another project's: not found
         async with self._known_lock:
             await self.store.delete(subscription_id)
             self._known.pop(subscription_id, None)
@@ -228,22 +234,23 @@ class Subscriptions:
     # -- sources ------------------------------------------------------------------------
     async def publish_alarm(self, alarm: Alarm) -> None:
         """The ``notify`` hook of fault management: an alarm raised, changed or cleared."""
-        self._publish(alarm_notification(alarm))
+        self._publish(alarm.project_id, alarm_notification(alarm))
 
     async def publish_kpi_event(self, event: KpiEvent) -> None:
         """The ``notify`` hook of KPI evaluation: a KPI's change of state."""
-        self._publish(threshold_crossed_notification(event))
+        self._publish(event.project_id, threshold_crossed_notification(event))
 
-    def _publish(self, notification: Notification | None) -> None:
+    def _publish(self, project_id: str, notification: Notification | None) -> None:
         if notification is not None:
             kind, body = notification
-            self.events.publish(kind.value, **body)
+            self.events.publish(kind.value, project_id=project_id, **body)
 
     # -- delivery -----------------------------------------------------------------------
     def _on_event(self, event: Event) -> None:
-        """Accept the event for every matching subscriber; never blocks."""
+        """Accept the event for every matching subscriber of its project; never blocks."""
+        project = project_of(event)
         for subscription in list(self._known.values()):
-            if subscription.filter.matches(event):
+            if subscription.project_id == project and subscription.filter.matches(event):
                 self.writer.accept(subscription.id, notification_for(event, subscription))
 
     def _written(self, subscription_ids: set[str]) -> None:
@@ -271,6 +278,8 @@ def notification_for(event: Event, subscription: Subscription) -> dict[str, Any]
         "subscriptionId": subscription.id,
         "timeStamp": event.get("timeStamp"),
     }
-    body.update((key, value) for key, value in event.items() if key not in body)
+    body.update(
+        (key, value) for key, value in event.items() if key not in body and key != PROJECT_KEY
+    )
     body["_links"] = notification_links(event, subscription.href)
     return body

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError
 
 from nubo.model.alarms import Alarm
+from nubo.model.tenancy import SYSTEM, Scope
 from nubo.store.database import Database
-from nubo.store.rows import read_bodies, read_body, to_utc
+from nubo.store.rows import in_scope, read_bodies, read_body, to_utc, versioned
 from nubo.store.tables import alarms
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,7 @@ class SqlAlarmRepository:
         fails on the primary key and the retry then finds the row to update.
         """
         values = {
+            "project_id": alarm.project_id,
             "managed_object_id": alarm.managed_object_id,
             "nsr_id": alarm.nsr_id,
             "probable_cause": alarm.probable_cause.value,
@@ -50,16 +52,15 @@ class SqlAlarmRepository:
                     raise
                 log.info("store.upsert_retry table=%s id=%s", alarms.name, alarm.id)
 
-    async def get_alarm(self, alarm_id: str) -> Alarm:
-        return await read_body(self._engine, alarms, alarm_id, Alarm, "alarm", "alarm_id")
+    async def get_alarm(self, alarm_id: str, scope: Scope = SYSTEM) -> Alarm:
+        return await read_body(self._engine, alarms, alarm_id, Alarm, "alarm", "alarm_id", scope)
 
     async def list_alarms(
-        self, active_only: bool = False, nsr_id: str | None = None
+        self, active_only: bool = False, nsr_id: str | None = None, scope: Scope = SYSTEM
     ) -> list[Alarm]:
         """Newest first."""
-        query = select(alarms.c.body).order_by(
-            alarms.c.alarm_raised_time.desc(), alarms.c.id.desc()
-        )
+        query = versioned(alarms).order_by(alarms.c.alarm_raised_time.desc(), alarms.c.id.desc())
+        query = in_scope(query, alarms, scope)
         if active_only:
             query = query.where(alarms.c.active.is_(True))
         if nsr_id is not None:
@@ -67,7 +68,7 @@ class SqlAlarmRepository:
         return await read_bodies(self._engine, query, Alarm)
 
     async def active_alarm(self, managed_object_id: str, probable_cause: str) -> Alarm | None:
-        query = select(alarms.c.body).where(
+        query = versioned(alarms).where(
             alarms.c.managed_object_id == managed_object_id,
             alarms.c.probable_cause == probable_cause,
             alarms.c.active.is_(True),

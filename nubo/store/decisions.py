@@ -13,9 +13,10 @@ from typing import Any
 
 from sqlalchemy import delete, insert, select
 
+from nubo.model.tenancy import SYSTEM, Scope
 from nubo.store.database import Database
 from nubo.store.port import DecisionLike
-from nubo.store.tables import scaling_decisions
+from nubo.store.tables import nsrs, scaling_decisions
 
 #: the most decisions one listing returns
 MAX_LIMIT = 1000
@@ -55,10 +56,18 @@ class SqlDecisionStore:
         vnfr_id: str | None = None,
         since: float | None = None,
         limit: int = 100,
+        scope: Scope = SYSTEM,
     ) -> builtins.list[dict[str, Any]]:
-        """Bodies of the matching decisions, newest first, at most ``limit``."""
+        """Bodies of the matching decisions, newest first, at most ``limit``.
+
+        A decision belongs to its NS's project: ``scope`` filters on that, through
+        the NS table's indexed project column.
+        """
         table = scaling_decisions
         query = select(table.c.body).order_by(table.c.time.desc())
+        if scope.visible is not None:
+            of_project = select(nsrs.c.id).where(nsrs.c.project_id == scope.visible)
+            query = query.where(table.c.nsr_id.in_(of_project))
         if nsr_id is not None:
             query = query.where(table.c.nsr_id == nsr_id)
         if vnfr_id is not None:

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import builtins
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, update
 from sqlalchemy.exc import IntegrityError
 
 from nubo.model.errors import Conflict, NotFound
 from nubo.model.kpis import Kpi, KpiEvent
+from nubo.model.tenancy import SYSTEM, Scope
 from nubo.store.database import Database
+from nubo.store.rows import in_scope, read_bodies, read_body, versioned
 from nubo.store.tables import kpi_events, kpis
 
 #: the most events one listing returns
@@ -34,26 +36,24 @@ class SqlKpiStore:
             async with self._engine.begin() as conn:
                 await conn.execute(
                     insert(kpis).values(
-                        id=kpi.id, nsr_id=kpi.nsr_id, body=kpi.model_dump(mode="json")
+                        id=kpi.id,
+                        project_id=kpi.project_id,
+                        nsr_id=kpi.nsr_id,
+                        body=kpi.model_dump(mode="json"),
                     )
                 )
         except IntegrityError as exc:
             raise Conflict(f"KPI {kpi.id} already exists", kpi_id=kpi.id) from exc
 
-    async def get(self, kpi_id: str) -> Kpi:
-        async with self._engine.connect() as conn:
-            row = (await conn.execute(select(kpis.c.body).where(kpis.c.id == kpi_id))).first()
-        if row is None:
-            raise NotFound(f"KPI {kpi_id} not found", kpi_id=kpi_id)
-        return Kpi.model_validate(row.body)
+    async def get(self, kpi_id: str, scope: Scope = SYSTEM) -> Kpi:
+        return await read_body(self._engine, kpis, kpi_id, Kpi, "KPI", "kpi_id", scope)
 
-    async def list(self, nsr_id: str | None = None) -> builtins.list[Kpi]:
+    async def list(self, nsr_id: str | None = None, scope: Scope = SYSTEM) -> builtins.list[Kpi]:
         """Oldest first."""
-        query = select(kpis.c.body)
+        query = in_scope(versioned(kpis), kpis, scope)
         if nsr_id is not None:
             query = query.where(kpis.c.nsr_id == nsr_id)
-        async with self._engine.connect() as conn:
-            found = [Kpi.model_validate(row.body) for row in await conn.execute(query)]
+        found = await read_bodies(self._engine, query, Kpi)
         return sorted(found, key=lambda kpi: (kpi.created_at, kpi.id))
 
     async def delete(self, kpi_id: str) -> None:
@@ -76,6 +76,7 @@ class SqlKpiStore:
                 await conn.execute(
                     insert(kpi_events).values(
                         id=event.id,
+                        project_id=event.project_id,
                         kpi_id=event.kpi_id,
                         nsr_id=event.nsr_id,
                         time=event.time,
@@ -92,10 +93,12 @@ class SqlKpiStore:
         since: float | None = None,
         until: float | None = None,
         limit: int = 100,
+        scope: Scope = SYSTEM,
     ) -> builtins.list[KpiEvent]:
         """The matching events, newest first, at most ``limit``."""
         table = kpi_events
-        query = select(table.c.body).order_by(table.c.time.desc(), table.c.id.desc())
+        query = versioned(table).order_by(table.c.time.desc(), table.c.id.desc())
+        query = in_scope(query, table, scope)
         if kpi_id is not None:
             query = query.where(table.c.kpi_id == kpi_id)
         if nsr_id is not None:
@@ -105,5 +108,4 @@ class SqlKpiStore:
         if until is not None:
             query = query.where(table.c.time <= until)
         query = query.limit(max(1, min(limit, MAX_LIMIT)))
-        async with self._engine.connect() as conn:
-            return [KpiEvent.model_validate(row.body) for row in await conn.execute(query)]
+        return await read_bodies(self._engine, query, KpiEvent)

@@ -17,12 +17,14 @@ from collections import defaultdict
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, func, insert, select
+from sqlalchemy import ColumnElement, Select, and_, delete, func, insert, select
 
 from nubo.model.metrics import Aggregate, Metric, Sample, aggregate_values
+from nubo.model.tenancy import SYSTEM, Scope
 from nubo.store.database import Database
 from nubo.store.port import PruneReport, SampleFeed
 from nubo.store.tables import metric_samples as t
+from nubo.store.tables import nsrs
 
 RAW_RETENTION = 3600.0
 ROLLUP_RETENTION = 7 * 86400.0
@@ -187,8 +189,9 @@ class SqlMetricStore:
         nsr_id: str | None = None,
         vnfr_id: str | None = None,
         vnfc_id: str | None = None,
+        scope: Scope = SYSTEM,
     ) -> list[Sample]:
-        rows = await self._rows(metric, since, until, nsr_id, vnfr_id, vnfc_id)
+        rows = await self._rows(metric, since, until, nsr_id, vnfr_id, vnfc_id, scope)
         return [
             Sample(r.time, r.nsr_id, r.vnfr_id, r.vnfc_id, metric, float(r.value)) for r in rows
         ]
@@ -203,8 +206,9 @@ class SqlMetricStore:
         nsr_id: str | None = None,
         vnfr_id: str | None = None,
         vnfc_id: str | None = None,
+        scope: Scope = SYSTEM,
     ) -> float | None:
-        rows = await self._rows(metric, since, until, nsr_id, vnfr_id, vnfc_id)
+        rows = await self._rows(metric, since, until, nsr_id, vnfr_id, vnfc_id, scope)
         if aggregate is Aggregate.MIN:
             values = [r.min_value if r.min_value is not None else r.value for r in rows]
         elif aggregate is Aggregate.MAX:
@@ -221,12 +225,16 @@ class SqlMetricStore:
         nsr_id: str | None,
         vnfr_id: str | None,
         vnfc_id: str | None,
+        scope: Scope,
     ) -> list[Any]:
         where: list[ColumnElement[bool]] = [
             t.c.metric == metric.value,
             t.c.time >= since,
             t.c.time <= until,
         ]
+        if scope.visible is not None:
+            # samples belong to their NS's project (see ``nubo.model.tenancy``)
+            where.append(t.c.nsr_id.in_(_nsrs_of(scope.visible)))
         for column, wanted in (
             (t.c.nsr_id, nsr_id),
             (t.c.vnfr_id, vnfr_id),
@@ -302,3 +310,8 @@ def _rollups(rows: Sequence[Any], step: int) -> list[dict[str, Any]]:
         }
         for (nsr_id, vnfr_id, vnfc_id, metric, start), values in sorted(buckets.items())
     ]
+
+
+def _nsrs_of(project_id: str) -> Select[Any]:
+    """The ids of the project's NSs, as a subquery on the indexed project column."""
+    return select(nsrs.c.id).where(nsrs.c.project_id == project_id)

@@ -13,8 +13,9 @@ from sqlalchemy.exc import IntegrityError
 
 from nubo.model.catalogue import NsdEntry
 from nubo.model.errors import Conflict, NotFound
+from nubo.model.tenancy import SYSTEM, Scope
 from nubo.store.database import Database
-from nubo.store.rows import delete_row, from_db, to_utc
+from nubo.store.rows import delete_row, from_db, in_scope, to_utc
 from nubo.store.tables import nsds
 
 
@@ -42,14 +43,15 @@ class SqlNsdRepository:
         if result.rowcount == 0:
             raise NotFound(f"NSD {nsd.id} not found", nsd_id=nsd.id)
 
-    async def list_nsds(self) -> list[NsdEntry]:
+    async def list_nsds(self, scope: Scope = SYSTEM) -> list[NsdEntry]:
+        query = in_scope(select(nsds).order_by(nsds.c.created_at, nsds.c.id), nsds, scope)
         async with self._engine.connect() as conn:
-            rows = await conn.execute(select(nsds).order_by(nsds.c.created_at, nsds.c.id))
-            return [_nsd_of(row) for row in rows]
+            return [_nsd_of(row) for row in await conn.execute(query)]
 
-    async def get_nsd(self, nsd_id: str) -> NsdEntry:
+    async def get_nsd(self, nsd_id: str, scope: Scope = SYSTEM) -> NsdEntry:
+        query = in_scope(select(nsds).where(nsds.c.id == nsd_id), nsds, scope)
         async with self._engine.connect() as conn:
-            row = (await conn.execute(select(nsds).where(nsds.c.id == nsd_id))).first()
+            row = (await conn.execute(query)).first()
         if row is None:
             raise NotFound(f"NSD {nsd_id} not found", nsd_id=nsd_id)
         return _nsd_of(row)

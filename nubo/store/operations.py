@@ -22,9 +22,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from nubo.model.errors import Conflict
 from nubo.model.records import LcmOpOcc, NetworkServiceRecord
 from nubo.model.states import FINAL_OP_STATES, OpState
+from nubo.model.tenancy import SYSTEM, Scope
 from nubo.store.database import Database
 from nubo.store.records import SqlNsRecordRepository
-from nubo.store.rows import compare_and_set, read_bodies, read_body, to_utc, versioned
+from nubo.store.rows import (
+    compare_and_set,
+    in_scope,
+    read_bodies,
+    read_body,
+    to_utc,
+    versioned,
+)
 from nubo.store.tables import idempotency_keys, lcm_op_occs, ns_leases
 
 _KIND = "LCM operation occurrence"
@@ -99,14 +107,15 @@ class SqlOperationRepository:
         self._records.written(nsr.id, nsr_revision, parts)
         nsr.revision, op.revision = nsr_revision, op_revision
 
-    async def get_op(self, op_id: str) -> LcmOpOcc:
-        return await read_body(self._engine, lcm_op_occs, op_id, LcmOpOcc, _KIND, "op_id")
+    async def get_op(self, op_id: str, scope: Scope = SYSTEM) -> LcmOpOcc:
+        return await read_body(self._engine, lcm_op_occs, op_id, LcmOpOcc, _KIND, "op_id", scope)
 
-    async def list_ops(self, nsr_id: str | None = None) -> list[LcmOpOcc]:
+    async def list_ops(self, nsr_id: str | None = None, scope: Scope = SYSTEM) -> list[LcmOpOcc]:
         """Newest first (by start time)."""
         query = versioned(lcm_op_occs).order_by(
             lcm_op_occs.c.start_time.desc(), lcm_op_occs.c.id.desc()
         )
+        query = in_scope(query, lcm_op_occs, scope)
         if nsr_id is not None:
             query = query.where(lcm_op_occs.c.nsr_id == nsr_id)
         return await read_bodies(self._engine, query, LcmOpOcc)
@@ -142,6 +151,7 @@ class SqlOperationRepository:
 
 async def _write_op(conn: AsyncConnection, op: LcmOpOcc) -> int:
     values = {
+        "project_id": op.project_id,
         "nsr_id": op.nsr_id,
         "operation": op.operation.value,
         "state": op.state.value,

@@ -19,7 +19,9 @@ from sqlalchemy.exc import IntegrityError
 
 from nubo.model.errors import Conflict, NotFound
 from nubo.model.packages import OnboardingState, VnfPackage
+from nubo.model.tenancy import SYSTEM, Scope
 from nubo.store.database import Database
+from nubo.store.rows import aggregate_of, in_scope, read_bodies, versioned
 from nubo.store.tables import vnf_packages
 
 __all__ = ["SqlPackageStore"]
@@ -45,24 +47,25 @@ class SqlPackageStore:
         except IntegrityError as exc:
             raise Conflict(f"VNF package {package.id} already exists") from exc
 
-    async def get(self, package_id: str) -> VnfPackage:
-        """The package; ``NotFound`` naming the id when there is none."""
-        query = select(vnf_packages.c.body).where(vnf_packages.c.id == package_id)
+    async def get(self, package_id: str, scope: Scope = SYSTEM) -> VnfPackage:
+        """The package; ``NotFound`` naming the id when there is none in ``scope``."""
+        query = in_scope(versioned(vnf_packages), vnf_packages, scope)
+        query = query.where(vnf_packages.c.id == package_id)
         async with self._engine.connect() as conn:
             row = (await conn.execute(query)).first()
         if row is None:
             raise NotFound(f"VNF package {package_id} not found", vnfPkgId=package_id)
-        return VnfPackage.model_validate(row.body)
+        return aggregate_of(row, VnfPackage)
 
-    async def list(self) -> builtins.list[VnfPackage]:
+    async def list(self, scope: Scope = SYSTEM) -> builtins.list[VnfPackage]:
         """Oldest first."""
-        query = select(vnf_packages.c.body).order_by(vnf_packages.c.created_at, vnf_packages.c.id)
-        async with self._engine.connect() as conn:
-            return [VnfPackage.model_validate(row.body) for row in await conn.execute(query)]
+        query = versioned(vnf_packages).order_by(vnf_packages.c.created_at, vnf_packages.c.id)
+        return await read_bodies(self._engine, in_scope(query, vnf_packages, scope), VnfPackage)
 
-    async def archive(self, package_id: str) -> bytes | None:
+    async def archive(self, package_id: str, scope: Scope = SYSTEM) -> bytes | None:
         """The uploaded CSAR, None before it was onboarded; ``NotFound`` without the package."""
         query = select(vnf_packages.c.archive).where(vnf_packages.c.id == package_id)
+        query = in_scope(query, vnf_packages, scope)
         async with self._engine.connect() as conn:
             row = (await conn.execute(query)).first()
         if row is None:
@@ -106,6 +109,7 @@ class SqlPackageStore:
 
 def _columns(package: VnfPackage) -> dict[str, Any]:
     return {
+        "project_id": package.project_id,
         "onboarding_state": package.onboarding_state.value,
         "operational_state": package.operational_state.value,
         "vnfd_id": package.vnfd_id,

@@ -25,10 +25,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from nubo.model.errors import NotFound
 from nubo.model.records import NetworkServiceRecord, VnfcLocation
 from nubo.model.states import NsStatus, VnfcState
+from nubo.model.tenancy import SYSTEM, Scope
 from nubo.store.database import Database
 from nubo.store.rows import (
     compare_and_set,
     delete_row,
+    in_scope,
     read_bodies,
     read_body,
     to_utc,
@@ -89,11 +91,15 @@ class SqlNsRecordRepository:
         """Call once the transaction of ``write_nsr`` has committed."""
         self._indexed.remember(nsr_id, revision, parts)
 
-    async def get_nsr(self, nsr_id: str) -> NetworkServiceRecord:
-        return await read_body(self._engine, nsrs, nsr_id, NetworkServiceRecord, "NSR", "nsr_id")
+    async def get_nsr(self, nsr_id: str, scope: Scope = SYSTEM) -> NetworkServiceRecord:
+        return await read_body(
+            self._engine, nsrs, nsr_id, NetworkServiceRecord, "NSR", "nsr_id", scope
+        )
 
-    async def list_nsrs(self, include_terminated: bool = True) -> list[NetworkServiceRecord]:
-        query = versioned(nsrs).order_by(nsrs.c.created_at, nsrs.c.id)
+    async def list_nsrs(
+        self, include_terminated: bool = True, scope: Scope = SYSTEM
+    ) -> list[NetworkServiceRecord]:
+        query = in_scope(versioned(nsrs).order_by(nsrs.c.created_at, nsrs.c.id), nsrs, scope)
         if not include_terminated:
             query = query.where(nsrs.c.status != NsStatus.TERMINATED.value)
         return await read_bodies(self._engine, query, NetworkServiceRecord)
@@ -193,6 +199,7 @@ class SqlNsRecordRepository:
 
 async def _write_nsr_row(conn: AsyncConnection, nsr: NetworkServiceRecord) -> int:
     values = {
+        "project_id": nsr.project_id,
         "nsd_id": nsr.descriptor_reference,
         "name": nsr.name,
         "status": nsr.status.value,

@@ -29,30 +29,56 @@ from sqlalchemy import Row, Select, Table, Update, bindparam, delete, insert, se
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from nubo.model.errors import NotFound, StaleRecord
+from nubo.model.tenancy import SYSTEM, Scope
 
 _Body = TypeVar("_Body", bound=BaseModel)
+_Query = TypeVar("_Query", bound=Select[Any])
 
 
 def versioned(table: Table) -> Select[Any]:
-    """Select an aggregate's body, with its revision where the table keeps one."""
-    if "version" in table.c:
-        return select(table.c.body, table.c.version)
-    return select(table.c.body)
+    """Select an aggregate's body, with its revision and project where the table keeps them."""
+    columns = [table.c.body]
+    columns += [table.c[name] for name in ("version", "project_id") if name in table.c]
+    return select(*columns)
 
 
 def aggregate_of(row: Row[Any], model: type[_Body]) -> _Body:
     body = dict(row.body)
     if "version" in row._fields:
         body["revision"] = row.version
+    if "project_id" in row._fields:
+        # the column is the record's project (bodies written before tenancy have none)
+        body["project_id"] = row.project_id
     return model.model_validate(body)
 
 
+def in_scope(query: _Query, table: Table, scope: Scope) -> _Query:
+    """``query`` restricted to the rows of the project ``scope`` sees (all: unchanged)."""
+    project = scope.visible
+    return query if project is None else query.where(table.c.project_id == project)
+
+
 async def read_body(
-    engine: AsyncEngine, table: Table, row_id: str, model: type[_Body], kind: str, field: str
+    engine: AsyncEngine,
+    table: Table,
+    row_id: str,
+    model: type[_Body],
+    kind: str,
+    field: str,
+    scope: Scope = SYSTEM,
 ) -> _Body:
-    """The aggregate stored in ``table`` under ``row_id``; ``NotFound`` names kind and id."""
+    """The aggregate stored in ``table`` under ``row_id``; ``NotFound`` names kind and id.
+
+    A row of a project ``scope`` does not see is not found either, with the same
+    answer: whether another project has a record of that id does not show.
+    """
+    project = scope.visible
     async with engine.connect() as conn:
-        row = (await conn.execute(_by_id(table), {"row_id": row_id})).first()
+        if project is None:
+            row = (await conn.execute(_by_id(table), {"row_id": row_id})).first()
+        else:
+            params = {"row_id": row_id, "project": project}
+            row = (await conn.execute(_by_id_in_project(table), params)).first()
     if row is None:
         raise NotFound(f"{kind} {row_id} not found", **{field: row_id})
     return aggregate_of(row, model)
@@ -106,6 +132,11 @@ def _by_id(table: Table) -> Select[Any]:
 
 
 @functools.cache
+def _by_id_in_project(table: Table) -> Select[Any]:
+    return _by_id(table).where(table.c.project_id == bindparam("project"))
+
+
+@functools.cache
 def _update_at_revision(table: Table, columns: tuple[str, ...]) -> Update:
     """UPDATE of ``columns`` and the version where id and version are as read."""
     return (
@@ -137,6 +168,7 @@ __all__ = [
     "compare_and_set",
     "delete_row",
     "from_db",
+    "in_scope",
     "read_bodies",
     "read_body",
     "to_utc",

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import builtins
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert
 from sqlalchemy.exc import IntegrityError
 
 from nubo.model.errors import Conflict, NotFound
 from nubo.model.subscriptions import Subscription
+from nubo.model.tenancy import SYSTEM, Scope
 from nubo.store.database import Database
+from nubo.store.rows import aggregate_of, in_scope, read_bodies, versioned
 from nubo.store.tables import notification_outbox, subscriptions
 
 
@@ -33,6 +35,7 @@ class SqlSubscriptionStore:
                 await conn.execute(
                     insert(subscriptions).values(
                         id=subscription.id,
+                        project_id=subscription.project_id,
                         callback_uri=subscription.callback_uri,
                         body=subscription.model_dump(mode="json"),
                         created_at=subscription.created_at,
@@ -43,23 +46,25 @@ class SqlSubscriptionStore:
                 f"subscription {subscription.id} already exists", subscription_id=subscription.id
             ) from exc
 
-    async def get(self, subscription_id: str) -> Subscription:
-        query = select(subscriptions.c.body).where(subscriptions.c.id == subscription_id)
+    async def get(self, subscription_id: str, scope: Scope = SYSTEM) -> Subscription:
+        query = versioned(subscriptions).where(subscriptions.c.id == subscription_id)
+        query = in_scope(query, subscriptions, scope)
         async with self._engine.connect() as conn:
             row = (await conn.execute(query)).first()
         if row is None:
             raise NotFound(
                 f"subscription {subscription_id} not found", subscription_id=subscription_id
             )
-        return Subscription.model_validate(row.body)
+        return aggregate_of(row, Subscription)
 
-    async def list(self, callback_uri: str | None = None) -> builtins.list[Subscription]:
+    async def list(
+        self, callback_uri: str | None = None, scope: Scope = SYSTEM
+    ) -> builtins.list[Subscription]:
         """Oldest first; only those of ``callback_uri`` when given."""
-        query = select(subscriptions.c.body)
+        query = in_scope(versioned(subscriptions), subscriptions, scope)
         if callback_uri is not None:
             query = query.where(subscriptions.c.callback_uri == callback_uri)
-        async with self._engine.connect() as conn:
-            found = [Subscription.model_validate(row.body) for row in await conn.execute(query)]
+        found = await read_bodies(self._engine, query, Subscription)
         return sorted(found, key=lambda s: (s.created_at, s.id))
 
     async def delete(self, subscription_id: str) -> None:

@@ -27,6 +27,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    UniqueConstraint,
     false,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -52,19 +53,23 @@ vims = Table(
     "vims",
     metadata,
     Column("id", String(ID_LENGTH), primary_key=True),
-    Column("name", String(NAME_LENGTH), nullable=False, unique=True),
+    Column("project_id", String(ID_LENGTH), nullable=False, index=True),
+    Column("name", String(NAME_LENGTH), nullable=False),
     Column("type", String(64), nullable=False),
     Column("endpoint", String(1024), nullable=False),
     Column("subnet_pool", String(64), nullable=False),
     Column("subnet_prefix", Integer, nullable=False),
     Column("is_default", Boolean, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    #: a VIM's name is unique in its project
+    UniqueConstraint("project_id", "name", name="uq_vims_project_id_name"),
 )
 
 nsds = Table(
     "nsds",
     metadata,
     Column("id", String(ID_LENGTH), primary_key=True),
+    Column("project_id", String(ID_LENGTH), nullable=False, index=True),
     Column("name", String(NAME_LENGTH), nullable=False),
     Column("vendor", String(NAME_LENGTH), nullable=False),
     Column("version", String(64), nullable=False),
@@ -84,6 +89,7 @@ nsrs = Table(
     "nsrs",
     metadata,
     Column("id", String(ID_LENGTH), primary_key=True),
+    Column("project_id", String(ID_LENGTH), nullable=False, index=True),
     Column("nsd_id", String(ID_LENGTH), nullable=False, index=True),
     Column("name", String(NAME_LENGTH), nullable=False),
     Column("status", String(32), nullable=False, index=True),
@@ -98,6 +104,7 @@ lcm_op_occs = Table(
     "lcm_op_occs",
     metadata,
     Column("id", String(ID_LENGTH), primary_key=True),
+    Column("project_id", String(ID_LENGTH), nullable=False, index=True),
     Column("nsr_id", String(ID_LENGTH), nullable=False, index=True),
     Column("operation", String(32), nullable=False),
     Column("state", String(32), nullable=False, index=True),
@@ -173,6 +180,7 @@ alarms = Table(
     "alarms",
     metadata,
     Column("id", String(ID_LENGTH), primary_key=True),
+    Column("project_id", String(ID_LENGTH), nullable=False, index=True),
     Column("managed_object_id", String(ID_LENGTH), nullable=False, index=True),
     Column("nsr_id", String(ID_LENGTH), nullable=True, index=True),
     Column("probable_cause", String(64), nullable=False),
@@ -227,6 +235,7 @@ kpis = Table(
     "kpis",
     metadata,
     Column("id", String(ID_LENGTH), primary_key=True),
+    Column("project_id", String(ID_LENGTH), nullable=False, index=True),
     Column("nsr_id", String(ID_LENGTH), nullable=False, index=True),
     Column("body", JSON_DOCUMENT, nullable=False),
 )
@@ -236,6 +245,7 @@ kpi_events = Table(
     "kpi_events",
     metadata,
     Column("id", String(ID_LENGTH), primary_key=True),
+    Column("project_id", String(ID_LENGTH), nullable=False, index=True),
     Column("kpi_id", String(ID_LENGTH), nullable=False, index=True),
     Column("nsr_id", String(ID_LENGTH), nullable=False, index=True),
     Column("time", Float, nullable=False, index=True),
@@ -247,6 +257,7 @@ vnf_packages = Table(
     "vnf_packages",
     metadata,
     Column("id", String(ID_LENGTH), primary_key=True),
+    Column("project_id", String(ID_LENGTH), nullable=False, index=True),
     Column("onboarding_state", String(32), nullable=False),
     Column("operational_state", String(16), nullable=False),
     Column("vnfd_id", String(NAME_LENGTH), nullable=True, index=True),
@@ -260,6 +271,7 @@ subscriptions = Table(
     "subscriptions",
     metadata,
     Column("id", String(ID_LENGTH), primary_key=True),
+    Column("project_id", String(ID_LENGTH), nullable=False, index=True),
     Column("callback_uri", String(2048), nullable=False),
     Column("body", JSON_DOCUMENT, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
@@ -288,7 +300,7 @@ notification_outbox = Table(
     sqlite_autoincrement=True,
 )
 
-#: projects: what members, API clients (and, later, every record) belong to
+#: projects: what members, API clients and every record belong to (``nubo.model.tenancy``)
 projects = Table(
     "projects",
     metadata,

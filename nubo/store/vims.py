@@ -9,8 +9,9 @@ from sqlalchemy.exc import IntegrityError
 
 from nubo.model.catalogue import VimRegistration
 from nubo.model.errors import Conflict, NotFound
+from nubo.model.tenancy import SYSTEM, Scope
 from nubo.store.database import Database
-from nubo.store.rows import from_db, to_utc
+from nubo.store.rows import from_db, in_scope, to_utc
 from nubo.store.tables import vims
 
 
@@ -29,17 +30,25 @@ class SqlVimRepository:
                 await conn.execute(insert(vims).values(**values))
         except IntegrityError as exc:
             raise Conflict(
-                f"a VIM named {vim.name!r} or with id {vim.id} already exists", field="name"
+                f"a VIM named {vim.name!r} or with id {vim.id} already exists in the project",
+                field="name",
             ) from exc
 
-    async def list_vims(self) -> list[VimRegistration]:
+    async def list_vims(self, scope: Scope = SYSTEM) -> list[VimRegistration]:
+        query = in_scope(select(vims).order_by(vims.c.created_at, vims.c.name), vims, scope)
         async with self._engine.connect() as conn:
-            rows = await conn.execute(select(vims).order_by(vims.c.created_at, vims.c.name))
-            return [_vim_of(row) for row in rows]
+            return [_vim_of(row) for row in await conn.execute(query)]
 
-    async def get_vim(self, id_or_name: str) -> VimRegistration:
-        """The VIM with that id or name; raise ``NotFound`` naming it."""
+    async def get_vim(self, id_or_name: str, scope: Scope = SYSTEM) -> VimRegistration:
+        """The VIM with that id, or that name in the scope's project; ``NotFound`` naming it.
+
+        A name is unique in a project only: across projects, the scope's own
+        project's VIM of that name comes first, then the oldest.
+        """
         query = select(vims).where(or_(vims.c.id == id_or_name, vims.c.name == id_or_name))
+        query = in_scope(query, vims, scope).order_by(
+            (vims.c.project_id != scope.project_id), vims.c.created_at
+        )
         async with self._engine.connect() as conn:
             row = (await conn.execute(query)).first()
         if row is None:

@@ -91,7 +91,11 @@ async def test_the_first_reads_and_writes_after_a_server_restart_succeed(
     await database.init()
     repos = build_repositories(database, "replica-1", 10)
     record = NetworkServiceRecord(
-        id="ns-1", name="svc", descriptor_reference="nsd-1", status=NsStatus.ACTIVE
+        project_id="default",
+        id="ns-1",
+        name="svc",
+        descriptor_reference="nsd-1",
+        status=NsStatus.ACTIVE,
     )
     try:
         await repos.nsrs.save_nsr(record)

@@ -24,6 +24,7 @@ from nubo.model.descriptors import HealMode, HealPolicy
 from nubo.model.errors import InvalidDescriptor, NotFound
 from nubo.vim.docker.events import server_event_of
 from nubo.vim.port import LABEL_NS, LABEL_SERVER, ServerStatus
+from tests.auth import DEFAULT_USER, ActingAs
 from tests.sol005 import asgi_client
 
 FAILED = ProbableCause.VNFC_FAILED
@@ -36,10 +37,16 @@ async def test_raise_is_idempotent_and_updates_only_on_change(store: Repositorie
         told.append(alarm)
 
     alarms = AlarmService(store.alarms, notify)
-    first = await alarms.raise_alarm("vnfc-1", FAILED, PerceivedSeverity.CRITICAL, ["x"])
-    again = await alarms.raise_alarm("vnfc-1", FAILED, PerceivedSeverity.CRITICAL, ["x"])
+    first = await alarms.raise_alarm(
+        "vnfc-1", FAILED, PerceivedSeverity.CRITICAL, ["x"], project_id="default"
+    )
+    again = await alarms.raise_alarm(
+        "vnfc-1", FAILED, PerceivedSeverity.CRITICAL, ["x"], project_id="default"
+    )
     assert again.id == first.id and again.alarm_changed_time == first.alarm_changed_time
-    changed = await alarms.raise_alarm("vnfc-1", FAILED, PerceivedSeverity.CRITICAL, ["y"])
+    changed = await alarms.raise_alarm(
+        "vnfc-1", FAILED, PerceivedSeverity.CRITICAL, ["y"], project_id="default"
+    )
     assert changed.id == first.id and changed.fault_details == ["y"]
     assert changed.alarm_changed_time > first.alarm_changed_time
     assert len(await alarms.list(active_only=True)) == 1
@@ -49,7 +56,9 @@ async def test_raise_is_idempotent_and_updates_only_on_change(store: Repositorie
     assert cleared is not None and cleared.perceived_severity == PerceivedSeverity.CLEARED
     assert cleared.alarm_cleared_time is not None and not cleared.active
     assert await alarms.clear("vnfc-1", FAILED) is None
-    fresh = await alarms.raise_alarm("vnfc-1", FAILED, PerceivedSeverity.CRITICAL, ["z"])
+    fresh = await alarms.raise_alarm(
+        "vnfc-1", FAILED, PerceivedSeverity.CRITICAL, ["z"], project_id="default"
+    )
     assert fresh.id != first.id  # a new occurrence after the clear
     assert [a.id for a in await alarms.list()] == [fresh.id, first.id]
 
@@ -57,10 +66,19 @@ async def test_raise_is_idempotent_and_updates_only_on_change(store: Repositorie
 async def test_acknowledge_list_and_filters(store: Repositories) -> None:
     alarms = AlarmService(store.alarms)
     a = await alarms.raise_alarm(
-        "vnfc-a", FAILED, PerceivedSeverity.CRITICAL, nsr_id="ns-1", vnfc_id="vnfc-a"
+        "vnfc-a",
+        FAILED,
+        PerceivedSeverity.CRITICAL,
+        nsr_id="ns-1",
+        vnfc_id="vnfc-a",
+        project_id="default",
     )
     await alarms.raise_alarm(
-        "vim-1", ProbableCause.VIM_UNREACHABLE, PerceivedSeverity.CRITICAL, vim_id="vim-1"
+        "vim-1",
+        ProbableCause.VIM_UNREACHABLE,
+        PerceivedSeverity.CRITICAL,
+        vim_id="vim-1",
+        project_id="default",
     )
     acked = await alarms.acknowledge(a.id)
     assert acked.ack_state == AckState.ACKNOWLEDGED and acked.active
@@ -79,6 +97,7 @@ async def http(store: Repositories) -> AsyncIterator[tuple[httpx.AsyncClient, Al
     app = FastAPI()
     install_problem_handlers(app)
     app.include_router(router)
+    app.add_middleware(ActingAs, principal=DEFAULT_USER)
     alarms = AlarmService(store.alarms)
     app.state.services = SimpleNamespace(alarms=alarms)
     async with asgi_client(app) as client:
@@ -98,8 +117,11 @@ async def test_api_lists_reads_and_acknowledges(
         vnfr_id="vnfr-1",
         vnfc_id="vnfc-a",
         vim_id="vim-1",
+        project_id="default",
     )
-    b = await alarms.raise_alarm("vim-2", ProbableCause.VIM_UNREACHABLE, PerceivedSeverity.MAJOR)
+    b = await alarms.raise_alarm(
+        "vim-2", ProbableCause.VIM_UNREACHABLE, PerceivedSeverity.MAJOR, project_id="default"
+    )
     await alarms.clear("vim-2", ProbableCause.VIM_UNREACHABLE)
 
     r = await client.get("/nsfm/v1/alarms")
@@ -141,7 +163,7 @@ async def test_api_errors_are_problem_details(
     http: tuple[httpx.AsyncClient, AlarmService],
 ) -> None:
     client, alarms = http
-    a = await alarms.raise_alarm("vnfc-a", FAILED, PerceivedSeverity.CRITICAL)
+    a = await alarms.raise_alarm("vnfc-a", FAILED, PerceivedSeverity.CRITICAL, project_id="default")
     assert_problem(await client.get("/nsfm/v1/alarms/nope"), 404, "NOT_FOUND")
     url = f"/nsfm/v1/alarms/{a.id}"
     for bad in ({"ackState": "UNACKNOWLEDGED"}, {}, {"ackState": "ACKNOWLEDGED", "x": 1}, [1]):
@@ -159,6 +181,7 @@ async def test_api_without_fault_management_says_so() -> None:
     app = FastAPI()
     install_problem_handlers(app)
     app.include_router(router)
+    app.add_middleware(ActingAs, principal=DEFAULT_USER)
     app.state.services = SimpleNamespace()
     async with asgi_client(app) as client:
         assert_problem(await client.get("/nsfm/v1/alarms"), 503, "FAULT_MANAGEMENT_DISABLED")

@@ -275,7 +275,7 @@ async def test_refreshes_count_against_their_own_user(tmp_path: Path) -> None:
 async def test_an_unexpected_error_answers_an_id_that_is_in_the_log(
     app: Nubo, http: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
 ) -> None:
-    async def broken() -> Any:
+    async def broken(*_args: Any) -> Any:
         raise RuntimeError("password=hunter2 in an exception")
 
     app.vims.list = broken  # type: ignore[method-assign]

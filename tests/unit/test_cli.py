@@ -290,6 +290,17 @@ def test_json_output_is_raw_json() -> None:
     assert json.loads(result.stdout)[0]["id"] == NSR_ID
 
 
+def test_all_projects_asks_for_every_projects_records_on_each_request() -> None:
+    api = FakeApi()
+    api.on("GET", "/ns-records", httpx.Response(200, json=[_nsr()]))
+
+    assert _run(api, "ns", "list", "--json").exit_code == 0
+    assert _run(api, "--all-projects", "ns", "list", "--json").exit_code == 0
+
+    own, every = (r.url.params for r in api.requests)
+    assert "allProjects" not in own and every["allProjects"] == "true"
+
+
 def test_instantiate_retries_a_lost_answer_with_the_same_idempotency_key() -> None:
     api = FakeApi()
     api.on("POST", "/ns-records/nsd-1", _accepted(_nsr("INITIALIZED"), "op-1"))

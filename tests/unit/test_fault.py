@@ -21,6 +21,7 @@ from nubo.model.descriptors import HealMode, HealPolicy
 from nubo.model.errors import VimUnreachable
 from nubo.model.records import NetworkServiceRecord, VnfcInstance
 from nubo.model.states import LcmOperationType, NsStatus, OpState, VnfcState
+from nubo.model.tenancy import DEFAULT_PROJECT, in_project
 from nubo.store.memory import SqlLoopMemory
 from nubo.vim.fake import FakeVimDriver
 from nubo.vim.port import Server, ServerStatus
@@ -569,3 +570,31 @@ async def test_passes_at_rest_list_nothing_while_events_are_followed(fm: Fm) -> 
     finally:
         await loops.stop()
         fm.fake.list_servers = list_servers  # type: ignore[method-assign]
+
+
+async def test_alarms_and_heals_belong_to_the_project_of_their_ns_and_vim(fm: Fm) -> None:
+    other = in_project("other")
+    vim = await fm.nubo.vims.register("b-vim", "fake", project_id="other")
+    entry = await fm.nubo.catalogue.onboard(NSD.read_bytes(), other)
+    nsr, op = await fm.nubo.ns.instantiate(entry.id, name="sipp", scope=other)
+    assert (await fm.nubo.runner.wait(op.id, timeout=10)).state == OpState.COMPLETED
+    assert nsr.vim_id == vim.id
+    fake = await fm.nubo.vims.driver(vim.id)
+    assert isinstance(fake, FakeVimDriver)
+    fake.crash((await fm.vnfc(nsr.id, "sipp-server")).vc_id)
+
+    await fm.watcher.run_once()
+    [alarm] = await fm.active()
+    assert alarm.project_id == "other"
+    assert await fm.alarms.list(scope=in_project(DEFAULT_PROJECT)) == []
+    [heal] = await fm.healer.run_once()
+    assert heal.project_id == "other" and heal.automatic
+    await fm.settle()
+
+    fake.unreachable = True
+    await fm.watcher.run_once()
+    unreachable = [
+        a for a in await fm.active() if a.probable_cause == ProbableCause.VIM_UNREACHABLE
+    ]
+    assert [a.project_id for a in unreachable] == ["other"]
+    fake.unreachable = False

@@ -72,7 +72,9 @@ def kpi(clear: float | None = None, nsr_id: str = "n1", **spec: Any) -> Kpi:
     values: dict[str, Any] = {"name": "cpu-high", "metric": "system.cpu.util", "threshold": 80.0}
     values.update(spec)
     values["clear_threshold"] = clear
-    return define_kpi(KpiSpec(**values), nsr_id=nsr_id, vnfr_id=None, vnf_name=None, now=T0)
+    return define_kpi(
+        KpiSpec(**values), nsr_id=nsr_id, project_id="default", vnfr_id=None, vnf_name=None, now=T0
+    )
 
 
 async def drive(

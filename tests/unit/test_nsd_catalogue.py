@@ -161,7 +161,9 @@ async def test_delete_refused_while_a_service_uses_it(
     catalogue: NsdCatalogue, store: Repositories
 ) -> None:
     entry = await catalogue.onboard(SIPP)
-    nsr = NetworkServiceRecord(id="nsr-1", name="sipp", descriptor_reference=entry.id)
+    nsr = NetworkServiceRecord(
+        project_id="default", id="nsr-1", name="sipp", descriptor_reference=entry.id
+    )
     nsr.set_status(NsStatus.ACTIVE)
     await store.nsrs.save_nsr(nsr)
 

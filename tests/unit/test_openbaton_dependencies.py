@@ -45,7 +45,7 @@ def problems_of(document: dict[str, Any]) -> list[FieldProblem]:
 
 def deployed(nsd: Nsd, addresses: dict[str, list[dict[str, str]]]) -> NetworkServiceRecord:
     """An NSR of ``nsd`` whose VNFs have VNFCs with these addresses (per VNF, per VNFC)."""
-    nsr = plan_nsr("nsd-1", nsd, nsd.name, "vim-1")
+    nsr = plan_nsr("nsd-1", nsd, nsd.name, "vim-1", project_id="default")
     for vnfr in nsr.vnfr:
         vdu = vnfr.vdu[0]
         for index, by_link in enumerate(addresses.get(vnfr.name, [])):

@@ -37,7 +37,7 @@ async def test_accepted_notifications_are_delivered_in_order_after_a_restart(
         async with running(fake_nubo(tmp_path, **PATIENT)) as first, api_client(first) as http:
             sub = await subscribe(http, callback.url)
             for n in range(1, 4):
-                first.events.publish(CREATED, nsInstanceId=f"ns-{n}")
+                first.events.publish(CREATED, nsInstanceId=f"ns-{n}", project_id="default")
 
             async def all_written() -> bool:
                 return await pending(first, sub["id"]) == 3
@@ -52,7 +52,7 @@ async def test_accepted_notifications_are_delivered_in_order_after_a_restart(
 
         callback.fail_always = False
         async with running(fake_nubo(tmp_path, **PATIENT)) as second:
-            second.events.publish(CREATED, nsInstanceId="ns-4")
+            second.events.publish(CREATED, nsInstanceId="ns-4", project_id="default")
             await callback.wait_for(4)
             await asyncio.sleep(0.3)  # nothing more may come
             got = callback.bodies()
@@ -81,7 +81,9 @@ async def test_two_replicas_on_one_database_deliver_each_notification_once(
             sub = await subscribe(on_a, callback.url)
             await eventually(lambda: sub["id"] in b.subscriptions.watched())
             for n in range(12):
-                (a if n % 2 else b).events.publish(CREATED, nsInstanceId=f"ns-{n:02}")
+                (a if n % 2 else b).events.publish(
+                    CREATED, nsInstanceId=f"ns-{n:02}", project_id="default"
+                )
 
             await callback.wait_for(12)
             await asyncio.sleep(1.5)  # more than a poll: a second sender would have sent by now
@@ -111,8 +113,10 @@ async def test_the_next_leader_delivers_what_a_stopped_replica_left(tmp_path: Pa
                 async with api_client(b) as on_b:
                     sub = await subscribe(on_b, callback.url)
                 await eventually(lambda: sub["id"] in a.subscriptions.watched())
-                b.events.publish(CREATED, nsInstanceId="ns-1")  # written by b, sent by a
-                b.events.publish(CREATED, nsInstanceId="ns-2")
+                b.events.publish(
+                    CREATED, nsInstanceId="ns-1", project_id="default"
+                )  # written by b, sent by a
+                b.events.publish(CREATED, nsInstanceId="ns-2", project_id="default")
                 await eventually(lambda: callback.posts >= 1)
                 await a.stop()  # resigns: b leads at its next look
                 stopped = True
@@ -133,7 +137,7 @@ async def test_deleting_a_subscription_deletes_its_pending_notifications(tmp_pat
             sub = await subscribe(http, callback.url)
             kept = await subscribe(http, callback.url, notificationTypes=[CREATED])
             for n in range(3):
-                app.events.publish(CREATED, nsInstanceId=f"ns-{n}")
+                app.events.publish(CREATED, nsInstanceId=f"ns-{n}", project_id="default")
 
             async def written() -> bool:
                 counts = await app.subscriptions.outbox.counts([sub["id"], kept["id"]])
@@ -155,10 +159,10 @@ async def test_a_full_outbox_drops_the_oldest_notification(tmp_path: Path) -> No
     with CallbackServer(fail_always=True) as callback:
         async with running(fake_nubo(tmp_path, **settings)) as app, api_client(app) as http:
             sub = await subscribe(http, callback.url)
-            app.events.publish(CREATED, nsInstanceId="ns-1")
+            app.events.publish(CREATED, nsInstanceId="ns-1", project_id="default")
             await eventually(lambda: callback.posts >= 1)  # ns-1 is being retried
             for n in range(2, 6):
-                app.events.publish(CREATED, nsInstanceId=f"ns-{n}")
+                app.events.publish(CREATED, nsInstanceId=f"ns-{n}", project_id="default")
 
             async def bounded() -> bool:
                 counters = (await app.subscriptions.counters([sub["id"]]))[sub["id"]]

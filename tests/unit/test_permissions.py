@@ -6,7 +6,10 @@ ADMIN of another project, the system administrator), the answer must be the
 one the operation's ``x-nubo-access`` documents: 401 without a valid token,
 403 when the role does not reach it, 404 for a project the caller does not
 administer, otherwise whatever the operation answers to a request with
-made-up ids and an empty body (never 401 or 403). The matrix is printed.
+made-up ids and a body it accepts (never 401 or 403). The ADMIN of another
+project is asked with the ids of real records of the ``default`` project
+(one of every kind): it gets 404 for each, and lists without them. The
+matrix is printed.
 """
 
 from __future__ import annotations
@@ -21,8 +24,11 @@ import pytest
 from nubo.app import Nubo
 from nubo.model.identity import Role
 from tests.auth import add_project, add_user, expired_token, revoked_token, token_for
+from tests.callback_server import CallbackServer
 from tests.conftest import fake_nubo, running
 from tests.sol005 import asgi_client
+from tests.tenancy import concrete as concrete_path
+from tests.tenancy import make_records, record_params, request_for
 
 RANK = {"GUEST": 1, "USER": 2, "ADMIN": 3}
 #: the callers, with their role in the ``default`` project (None: no valid token)
@@ -60,7 +66,7 @@ def expected(access: str, caller: str, path: str) -> str:
         return "ok" if caller == SELF_USER else "403"
     if RANK[role] < RANK[access]:
         return "403"
-    if caller == "other-admin" and "{project_id}" in path:
+    if caller == "other-admin" and ("{project_id}" in path or record_params(path)):
         return "404"
     return "ok"
 
@@ -81,6 +87,22 @@ async def app(tmp_path: Path) -> Any:
         yield nubo
 
 
+@pytest.fixture
+async def records(tmp_path: Path) -> Any:
+    """An orchestrator with monitoring, and records of every kind in ``default``."""
+    with CallbackServer() as callback:
+        async with running(fake_nubo(tmp_path, background=True)) as nubo:
+            await add_user(nubo, "guest", {"default": Role.GUEST})
+            await add_user(nubo, "user", {"default": Role.USER})
+            await add_user(nubo, "project-admin", {"default": Role.ADMIN})
+            await add_project(nubo, "other")
+            await add_user(nubo, "other-admin", {"other": Role.ADMIN})
+            token = await token_for(nubo, "project-admin")
+            async with asgi_client(nubo.api(), token=token) as http:
+                ids = await make_records(nubo, http, callback.url)
+            yield nubo, ids
+
+
 def token_makers(app: Nubo) -> dict[str, Callable[[], Awaitable[str | None]]]:
     async def none() -> None:
         return None
@@ -97,25 +119,23 @@ def token_makers(app: Nubo) -> dict[str, Callable[[], Awaitable[str | None]]]:
     }
 
 
-def concrete(path: str, access: str, project_id: str) -> str:
+def concrete(path: str, access: str, project_id: str, ids: dict[str, str]) -> str:
     values = {
         "project_id": project_id,
         # SELF operations ask about the "user" account; the others about nobody (so
         # that a system administrator's allowed DELETE removes nothing the test needs)
         "user_id": SELF_USER if access == "SELF" else "nobody",
         "user_name": "nobody",
+        **ids,
     }
-    for name in ("project_id", "user_id", "user_name"):
-        path = path.replace("{" + name + "}", values[name])
-    while "{" in path:
-        start = path.index("{")
-        path = path[:start] + "no-such-id" + path[path.index("}") + 1 :]
-    return path
+    return concrete_path(path, values)
 
 
 async def test_every_operation_answers_each_caller_as_documented(
-    app: Nubo, capsys: pytest.CaptureFixture[str]
+    records: tuple[Nubo, dict[str, str]], capsys: pytest.CaptureFixture[str]
 ) -> None:
+    app, ids = records
+    secret_ids = sorted(set(ids.values()) - {ids["artifact_path"]})
     project_id = (await app.repositories.identity.get_project("default")).id
     makers = token_makers(app)
     async with asgi_client(app.api()) as http:
@@ -128,14 +148,18 @@ async def test_every_operation_answers_each_caller_as_documented(
                 answers: dict[str, str] = {}
                 for caller in CALLERS:
                     token = await makers[caller]()
+                    # only the other project's ADMIN is given real records of "default"
+                    real = ids if caller == "other-admin" else {}
+                    kwargs = request_for(method, path, real)
+                    if (method, path) in BODIES:
+                        kwargs = {"json": BODIES[(method, path)]}
                     headers = {"Authorization": f"Bearer {token}"} if token else {}
+                    headers |= kwargs.pop("headers", {})
                     response = await http.request(
                         method.upper(),
-                        concrete(path, access, project_id),
+                        concrete(path, access, project_id, real),
                         headers=headers,
-                        json=BODIES.get((method, path), {})
-                        if method in ("post", "put", "patch")
-                        else None,
+                        **kwargs,
                     )
                     want = expected(access, caller, path)
                     answers[caller] = str(response.status_code)
@@ -144,6 +168,11 @@ async def test_every_operation_answers_each_caller_as_documented(
                             f"{method.upper()} {path} as {caller}: {want} expected, got "
                             f"{response.status_code} {response.text[:200]}"
                         )
+                    # ids it was not asked about (a 404 names the id it was given, as for any)
+                    sent = str(kwargs)
+                    shown = [i for i in secret_ids if i in response.text and i not in sent]
+                    if caller == "other-admin" and shown and not record_params(path):
+                        wrong.append(f"{method.upper()} {path} as {caller} shows {shown}")
                 rows.append((method.upper(), path, access, answers))
     with capsys.disabled():
         print("\n" + render(rows))
@@ -190,6 +219,19 @@ def test_the_table_covers_exactly_the_routes() -> None:
     with pytest.raises(RuntimeError, match="no route for"):
         check_permissions([])
     assert ("POST", "/oauth/token") in PERMISSIONS
+
+
+def test_only_token_issuance_health_and_the_openapi_document_need_no_token() -> None:
+    from nubo.api.permissions import public_paths
+
+    assert public_paths() == {
+        "/oauth/token",
+        "/health",
+        "/openapi.json",
+        "/docs",
+        "/docs/oauth2-redirect",
+        "/redoc",
+    }
 
 
 __all__ = ["httpx"]

@@ -8,11 +8,12 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection, inspect, text
+from sqlalchemy import Connection, bindparam, inspect, text
 
-from nubo.app import Repositories
+from nubo.app import Repositories, build_repositories
 from nubo.model.catalogue import NsdEntry, VimRegistration
 from nubo.model.errors import BadRequest, Conflict, NotFound
 from nubo.model.records import (
@@ -25,9 +26,11 @@ from nubo.model.records import (
     VnfRecord,
 )
 from nubo.model.states import LcmOperationType, NsStatus, OpState, VnfcState
+from nubo.model.tenancy import DEFAULT_PROJECT, in_project
 from nubo.store.database import Database
 from nubo.store.records import SqlNsRecordRepository
-from nubo.store.tables import metadata
+from nubo.store.schema import alembic_config
+from nubo.store.tables import JSON_DOCUMENT, metadata
 from tests.databases import current_databases
 
 T0 = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
@@ -47,6 +50,7 @@ def make_nsr(
     vdu = VduRecord(id="vdu-1", name="uas", image="sipp", scale_in_out=3, vnfc_instance=[vnfc])
     vnfr = VnfRecord(id="vnfr-1", name="sipp-uas", type="server", vdu=[vdu])
     return NetworkServiceRecord(
+        project_id="default",
         id=nsr_id,
         name="sipp",
         descriptor_reference=nsd_id,
@@ -63,6 +67,7 @@ def make_op(
 ) -> LcmOpOcc:
     start = T0 + timedelta(minutes=minutes)
     return LcmOpOcc(
+        project_id="default",
         id=op_id,
         nsr_id=nsr_id,
         operation=LcmOperationType.INSTANTIATE,
@@ -79,6 +84,7 @@ def make_op(
 
 async def test_vim_round_trip_by_id_and_name(store: Repositories) -> None:
     vim = VimRegistration(
+        project_id="default",
         id="vim-1",
         name="local",
         type="docker",
@@ -95,9 +101,13 @@ async def test_vim_round_trip_by_id_and_name(store: Repositories) -> None:
 
 
 async def test_duplicate_vim_name_is_a_conflict(store: Repositories) -> None:
-    await store.vims.add_vim(VimRegistration(id="vim-1", name="local", type="docker"))
+    await store.vims.add_vim(
+        VimRegistration(project_id="default", id="vim-1", name="local", type="docker")
+    )
     with pytest.raises(Conflict) as caught:
-        await store.vims.add_vim(VimRegistration(id="vim-2", name="local", type="docker"))
+        await store.vims.add_vim(
+            VimRegistration(project_id="default", id="vim-2", name="local", type="docker")
+        )
     assert "local" in caught.value.detail
     assert [v.id for v in await store.vims.list_vims()] == ["vim-1"]
 
@@ -109,7 +119,9 @@ async def test_unknown_vim_is_not_found(store: Repositories) -> None:
 
 async def test_times_come_back_as_utc_instants(store: Repositories) -> None:
     plus_two = datetime(2024, 6, 1, 14, 0, tzinfo=timezone(timedelta(hours=2)))
-    await store.vims.add_vim(VimRegistration(id="v", name="v", type="docker", created_at=plus_two))
+    await store.vims.add_vim(
+        VimRegistration(project_id="default", id="v", name="v", type="docker", created_at=plus_two)
+    )
     back = (await store.vims.get_vim("v")).created_at
     assert back == plus_two
     assert back.utcoffset() == timedelta(0)
@@ -120,7 +132,9 @@ async def test_times_come_back_as_utc_instants(store: Repositories) -> None:
 
 async def test_nsd_round_trip_and_delete(store: Repositories) -> None:
     body = {"name": "sipp", "vnfd": [{"name": "uas", "vdu": [{"vm_image": ["sipp"]}]}]}
-    entry = NsdEntry(id="nsd-1", name="sipp", vendor="fokus", version="1.0", body=body)
+    entry = NsdEntry(
+        project_id="default", id="nsd-1", name="sipp", vendor="fokus", version="1.0", body=body
+    )
     await store.nsds.add_nsd(entry)
     assert await store.nsds.get_nsd("nsd-1") == entry
     assert await store.nsds.list_nsds() == [entry]
@@ -134,18 +148,18 @@ async def test_nsd_round_trip_and_delete(store: Repositories) -> None:
 
 
 async def test_duplicate_nsd_id_is_a_conflict(store: Repositories) -> None:
-    await store.nsds.add_nsd(NsdEntry(id="nsd-1", name="a", body={}))
+    await store.nsds.add_nsd(NsdEntry(project_id="default", id="nsd-1", name="a", body={}))
     with pytest.raises(Conflict):
-        await store.nsds.add_nsd(NsdEntry(id="nsd-1", name="b", body={}))
+        await store.nsds.add_nsd(NsdEntry(project_id="default", id="nsd-1", name="b", body={}))
     assert (await store.nsds.get_nsd("nsd-1")).name == "a"
 
 
 async def test_values_postgresql_cannot_hold_are_bad_requests_there(store: Repositories) -> None:
     # NUL characters and over-long names come from users; SQLite keeps them as given
     entries = [
-        NsdEntry(id="nul-name", name="a\x00b", body={}),
-        NsdEntry(id="nul-body", name="b", body={"name": "a\x00b"}),
-        NsdEntry(id="long-name", name="n" * 300, body={}),
+        NsdEntry(project_id="default", id="nul-name", name="a\x00b", body={}),
+        NsdEntry(project_id="default", id="nul-body", name="b", body={"name": "a\x00b"}),
+        NsdEntry(project_id="default", id="long-name", name="n" * 300, body={}),
     ]
     for entry in entries:
         if current_databases().backend == "postgresql":
@@ -272,7 +286,7 @@ async def test_init_twice_is_a_no_op_at_head(tmp_path: Path) -> None:
             versions = (await conn.execute(text("SELECT version_num FROM alembic_version"))).all()
     finally:
         await second.close()
-    assert [v.version_num for v in versions] == ["0011"]
+    assert [v.version_num for v in versions] == ["0012"]
 
 
 async def test_sqlite_file_gets_its_directory_and_write_ahead_log(tmp_path: Path) -> None:
@@ -330,6 +344,73 @@ async def test_migrations_match_the_table_definitions(database: Database) -> Non
     }
 
 
+def _migrate(connection: Connection, revision: str) -> None:
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    command.upgrade(config, revision)
+
+
+async def test_upgrading_gives_existing_records_the_default_project(tmp_path: Path) -> None:
+    """A deployment made before tenancy keeps its records, members and clients in the
+    project named ``default``, which takes the fixed id ``default``."""
+    url = current_databases().empty_url(tmp_path)
+    old = Database(url)
+    now = datetime.now(UTC)
+    body = make_nsr().model_dump(mode="json", exclude={"project_id", "revision"})
+    try:
+        async with old.engine.begin() as conn:
+            await conn.run_sync(_migrate, "0011")
+            await conn.execute(
+                text(
+                    "INSERT INTO projects (id, name, description, created_at) VALUES "
+                    "('p-random', 'default', '', :now), ('p-other', 'other', '', :now)"
+                ),
+                {"now": now},
+            )
+            await conn.execute(
+                text(
+                    "INSERT INTO project_members (user_id, project_id, role) VALUES "
+                    "('u-1', 'p-random', 'ADMIN'), ('u-1', 'p-other', 'GUEST')"
+                )
+            )
+            await conn.execute(
+                text(
+                    "INSERT INTO vims (id, name, type, endpoint, subnet_pool, subnet_prefix, "
+                    "is_default, created_at) VALUES ('vim-1', 'local', 'docker', '', "
+                    "'10.137.0.0/16', 24, true, :now)"
+                ),
+                {"now": now},
+            )
+            await conn.execute(
+                text(
+                    "INSERT INTO nsrs (id, nsd_id, name, status, body, created_at, updated_at, "
+                    "version) VALUES ('nsr-1', 'nsd-1', 'sipp', 'ACTIVE', :body, :now, :now, 1)"
+                ).bindparams(bindparam("body", type_=JSON_DOCUMENT)),
+                {"body": body, "now": now},
+            )
+    finally:
+        await old.close()
+
+    upgraded = Database(url)
+    try:
+        await upgraded.init()
+        repositories = build_repositories(upgraded, "replica-1", 10.0)
+        default = in_project(DEFAULT_PROJECT)
+        nsr = await repositories.nsrs.get_nsr("nsr-1", default)
+        vim = await repositories.vims.get_vim("local", default)
+        with pytest.raises(NotFound):
+            await repositories.nsrs.get_nsr("nsr-1", in_project("p-other"))
+        async with upgraded.engine.connect() as conn:
+            projects = (await conn.execute(text("SELECT id, name FROM projects"))).all()
+            members = (await conn.execute(text("SELECT project_id FROM project_members"))).all()
+    finally:
+        await upgraded.close()
+    assert nsr.project_id == DEFAULT_PROJECT and nsr.name == "sipp"
+    assert vim.project_id == DEFAULT_PROJECT
+    assert sorted(projects) == [("default", "default"), ("p-other", "other")]
+    assert sorted(m.project_id for m in members) == ["default", "p-other"]
+
+
 async def test_concurrent_writes_and_reads_do_not_fail(store: Repositories) -> None:
     async def write(i: int) -> None:
         await store.nsrs.save_nsr(make_nsr(f"nsr-{i}"))
@@ -348,6 +429,7 @@ async def test_alarms_round_trip_and_active_lookup(store: Repositories) -> None:
     from nubo.model.alarms import Alarm, EventType, PerceivedSeverity, ProbableCause
 
     first = Alarm(
+        project_id="default",
         id="a1",
         managed_object_id="vnfc-1",
         nsr_id="ns-1",

@@ -43,7 +43,7 @@ def test_final_operation_states_allow_nothing() -> None:
 
 
 def test_ns_lifecycle_path_and_refusals() -> None:
-    nsr = NetworkServiceRecord(id="n", name="n", descriptor_reference="d")
+    nsr = NetworkServiceRecord(project_id="default", id="n", name="n", descriptor_reference="d")
     assert nsr.status == NsStatus.INITIALIZED
     for status in (
         NsStatus.ACTIVE,
@@ -62,7 +62,7 @@ def test_ns_lifecycle_path_and_refusals() -> None:
 
 
 def test_initialized_ns_cannot_scale() -> None:
-    nsr = NetworkServiceRecord(id="n", name="n", descriptor_reference="d")
+    nsr = NetworkServiceRecord(project_id="default", id="n", name="n", descriptor_reference="d")
     with pytest.raises(IllegalTransition, match="INITIALIZED to SCALING"):
         nsr.set_status(NsStatus.SCALING)
 
@@ -93,7 +93,7 @@ def test_same_state_is_not_a_transition() -> None:
 
 
 def test_operation_occurrence_records_when_state_changed() -> None:
-    op = LcmOpOcc(id="o", nsr_id="n", operation=LcmOperationType.INSTANTIATE)
+    op = LcmOpOcc(project_id="default", id="o", nsr_id="n", operation=LcmOperationType.INSTANTIATE)
     entered = op.state_entered_time
     op.set_state(OpState.ROLLING_BACK)
     op.set_state(OpState.ROLLED_BACK)
@@ -103,9 +103,9 @@ def test_operation_occurrence_records_when_state_changed() -> None:
 
 
 def test_no_code_can_assign_a_state_around_the_gate() -> None:
-    nsr = NetworkServiceRecord(id="n", name="n", descriptor_reference="d")
+    nsr = NetworkServiceRecord(project_id="default", id="n", name="n", descriptor_reference="d")
     vnfc = VnfcInstance(id="c", vdu_id="v", hostname="h")
-    op = LcmOpOcc(id="o", nsr_id="n", operation=LcmOperationType.HEAL)
+    op = LcmOpOcc(project_id="default", id="o", nsr_id="n", operation=LcmOperationType.HEAL)
     step = StepRecord(name="start")
     for record, field, value in (
         (nsr, "status", NsStatus.TERMINATED),

@@ -31,12 +31,18 @@ from nubo.store.tables import nsrs, virtual_links, vnfc_instances
 
 def nsr(nsr_id: str = "ns-1") -> NetworkServiceRecord:
     return NetworkServiceRecord(
-        id=nsr_id, name="svc", descriptor_reference="nsd-1", status=NsStatus.ACTIVE
+        project_id="default",
+        id=nsr_id,
+        name="svc",
+        descriptor_reference="nsd-1",
+        status=NsStatus.ACTIVE,
     )
 
 
 def occurrence(op_id: str = "op-1", nsr_id: str = "ns-1") -> LcmOpOcc:
-    return LcmOpOcc(id=op_id, nsr_id=nsr_id, operation=LcmOperationType.SCALE_OUT)
+    return LcmOpOcc(
+        project_id="default", id=op_id, nsr_id=nsr_id, operation=LcmOperationType.SCALE_OUT
+    )
 
 
 class Clock:

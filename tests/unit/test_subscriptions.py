@@ -153,7 +153,9 @@ async def test_filters_exclude_what_they_should(app: Nubo, http: httpx.AsyncClie
         alarms = await subscribe(http, url, notificationTypes=["AlarmNotification"])
         everything = await subscribe(http, url)
         nsr_id = await run_lifecycle(http)
-        app.events.publish("NsIdentifierCreationNotification", nsInstanceId="x")
+        app.events.publish(
+            "NsIdentifierCreationNotification", nsInstanceId="x", project_id="default"
+        )
 
         await callback.wait_for(6 + 2 + 3 + 1 + 1)
         await asyncio.sleep(0.2)
@@ -179,7 +181,9 @@ async def test_a_failing_callback_gets_the_notification_after_retries(
 ) -> None:
     with CallbackServer(fail_first=2) as callback:
         sub = await subscribe(http, callback.url)
-        app.events.publish("NsIdentifierCreationNotification", nsInstanceId="ns-1")
+        app.events.publish(
+            "NsIdentifierCreationNotification", nsInstanceId="ns-1", project_id="default"
+        )
         (got,) = await callback.wait_for(1)
         assert callback.posts == 3
     assert got["nsInstanceId"] == "ns-1" and got["subscriptionId"] == sub["id"]
@@ -221,10 +225,14 @@ async def test_deleting_a_subscription_stops_its_delivery(
 ) -> None:
     with CallbackServer() as callback:
         sub = await subscribe(http, callback.url)
-        app.events.publish("NsIdentifierCreationNotification", nsInstanceId="ns-1")
+        app.events.publish(
+            "NsIdentifierCreationNotification", nsInstanceId="ns-1", project_id="default"
+        )
         await callback.wait_for(1)
         assert (await http.delete(f"{SUBS}/{sub['id']}")).status_code == 204
-        app.events.publish("NsIdentifierDeletionNotification", nsInstanceId="ns-1")
+        app.events.publish(
+            "NsIdentifierDeletionNotification", nsInstanceId="ns-1", project_id="default"
+        )
         await asyncio.sleep(0.2)
         assert len(callback.bodies()) == 1
     assert_problem(await http.get(f"{SUBS}/{sub['id']}"), 404, "NOT_FOUND")
@@ -239,7 +247,9 @@ async def test_stop_ends_a_worker_waiting_between_retries(tmp_path: Path) -> Non
         with CallbackServer(fail_always=True) as dead:
             async with api_client(nubo) as http:
                 await subscribe(http, dead.url)
-            nubo.events.publish("NsIdentifierCreationNotification", nsInstanceId="ns-1")
+            nubo.events.publish(
+                "NsIdentifierCreationNotification", nsInstanceId="ns-1", project_id="default"
+            )
             await eventually(lambda: dead.posts >= 1)
             assert dead.posts == 1
     finally:
@@ -349,6 +359,7 @@ async def test_alarm_and_kpi_notifications_reach_their_subscribers(
             ["boom"],
             nsr_id="ns-1",
             vnfc_id="vnfc-1",
+            project_id="default",
         )
         await alarms.clear("vnfc-1", ProbableCause.VNFC_FAILED, "running again")
 
@@ -356,12 +367,14 @@ async def test_alarm_and_kpi_notifications_reach_their_subscribers(
         evaluator = app.kpis.evaluator
         evaluator.reader = reader
         spec = KpiSpec(name="cpu-high", metric="cpu.percent", threshold=80.0)
-        kpi = define_kpi(spec, nsr_id="ns-1", vnfr_id=None, vnf_name=None, now=time.time())
+        kpi = define_kpi(
+            spec, nsr_id="ns-1", project_id="default", vnfr_id=None, vnf_name=None, now=time.time()
+        )
         await app.kpis.store.add(kpi)
         for value in (85.0, 90.0, 50.0):
             reader.value = value
             await evaluator.run_once()
-        app.events.publish(OP_OCC, nsInstanceId="ns-1", operation="HEAL")
+        app.events.publish(OP_OCC, nsInstanceId="ns-1", operation="HEAL", project_id="default")
 
         raised, cleared, up, down = await callback.wait_for(4)
         await asyncio.sleep(0.1)
@@ -394,7 +407,9 @@ async def test_subscriptions_survive_a_restart(tmp_path: Path) -> None:
 
         async with running(fake_nubo(tmp_path, **FAST)) as second, api_client(second) as http:
             assert [s["id"] for s in (await http.get(SUBS)).json()] == [sub["id"]]
-            second.events.publish("NsIdentifierCreationNotification", nsInstanceId="n")
+            second.events.publish(
+                "NsIdentifierCreationNotification", nsInstanceId="n", project_id="default"
+            )
             second.events.publish(  # what the NFVO publishes for an occurrence's start
                 OP_OCC,
                 nsInstanceId="n",
@@ -403,6 +418,7 @@ async def test_subscriptions_survive_a_restart(tmp_path: Path) -> None:
                 notificationStatus="START",
                 operationState="PROCESSING",
                 isAutomaticInvocation=True,
+                project_id="default",
             )
             (got,) = await callback.wait_for(1)
             assert got["subscriptionId"] == sub["id"] and got["operation"] == "HEAL"

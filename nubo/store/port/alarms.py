@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from nubo.model.alarms import Alarm
+from nubo.model.tenancy import SYSTEM, Scope
 
 
 class AlarmRepository(Protocol):
@@ -12,10 +13,10 @@ class AlarmRepository(Protocol):
         """Insert or replace."""
         ...
 
-    async def get_alarm(self, alarm_id: str) -> Alarm: ...
+    async def get_alarm(self, alarm_id: str, scope: Scope = SYSTEM) -> Alarm: ...
 
     async def list_alarms(
-        self, active_only: bool = False, nsr_id: str | None = None
+        self, active_only: bool = False, nsr_id: str | None = None, scope: Scope = SYSTEM
     ) -> list[Alarm]:
         """Newest first."""
         ...

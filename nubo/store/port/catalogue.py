@@ -7,6 +7,7 @@ from typing import Protocol
 
 from nubo.model.catalogue import NsdEntry, VimRegistration
 from nubo.model.packages import VnfPackage
+from nubo.model.tenancy import SYSTEM, Scope
 
 
 class VimRepository(Protocol):
@@ -14,10 +15,10 @@ class VimRepository(Protocol):
         """Raise ``Conflict`` when the name is taken."""
         ...
 
-    async def list_vims(self) -> list[VimRegistration]: ...
+    async def list_vims(self, scope: Scope = SYSTEM) -> list[VimRegistration]: ...
 
-    async def get_vim(self, id_or_name: str) -> VimRegistration:
-        """Raise ``NotFound`` naming the id."""
+    async def get_vim(self, id_or_name: str, scope: Scope = SYSTEM) -> VimRegistration:
+        """Raise ``NotFound`` naming the id (also for a VIM ``scope`` does not see)."""
         ...
 
 
@@ -28,9 +29,9 @@ class NsdRepository(Protocol):
         """Replace the entry; raise ``NotFound`` when there is none."""
         ...
 
-    async def list_nsds(self) -> list[NsdEntry]: ...
+    async def list_nsds(self, scope: Scope = SYSTEM) -> list[NsdEntry]: ...
 
-    async def get_nsd(self, nsd_id: str) -> NsdEntry: ...
+    async def get_nsd(self, nsd_id: str, scope: Scope = SYSTEM) -> NsdEntry: ...
 
     async def delete_nsd(self, nsd_id: str) -> None: ...
 
@@ -42,13 +43,13 @@ class PackageRepository(Protocol):
         """Insert a new package (no archive yet); ``Conflict`` when its id is taken."""
         ...
 
-    async def get(self, package_id: str) -> VnfPackage: ...
+    async def get(self, package_id: str, scope: Scope = SYSTEM) -> VnfPackage: ...
 
-    async def list(self) -> builtins.list[VnfPackage]:
+    async def list(self, scope: Scope = SYSTEM) -> builtins.list[VnfPackage]:
         """Oldest first."""
         ...
 
-    async def archive(self, package_id: str) -> bytes | None:
+    async def archive(self, package_id: str, scope: Scope = SYSTEM) -> bytes | None:
         """The uploaded CSAR, None before it was onboarded."""
         ...
 

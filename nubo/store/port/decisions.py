@@ -9,6 +9,8 @@ from __future__ import annotations
 import builtins
 from typing import Any, Protocol
 
+from nubo.model.tenancy import SYSTEM, Scope
+
 
 class DecisionLike(Protocol):
     @property
@@ -40,6 +42,7 @@ class DecisionRepository(Protocol):
         vnfr_id: str | None = None,
         since: float | None = None,
         limit: int = 100,
+        scope: Scope = SYSTEM,
     ) -> builtins.list[dict[str, Any]]:
         """Bodies of the matching decisions, newest first, at most ``limit``."""
         ...

@@ -9,6 +9,7 @@ from typing import Protocol
 
 from nubo.model.kpis import Kpi, KpiEvent
 from nubo.model.metrics import Aggregate, Metric, Sample
+from nubo.model.tenancy import SYSTEM, Scope
 
 
 class SampleFeed:
@@ -93,6 +94,7 @@ class MetricsReader(Protocol):
         nsr_id: str | None = None,
         vnfr_id: str | None = None,
         vnfc_id: str | None = None,
+        scope: Scope = SYSTEM,
     ) -> list[Sample]:
         """Samples with ``since <= time <= until``, oldest first."""
         ...
@@ -107,6 +109,7 @@ class MetricsReader(Protocol):
         nsr_id: str | None = None,
         vnfr_id: str | None = None,
         vnfc_id: str | None = None,
+        scope: Scope = SYSTEM,
     ) -> float | None:
         """One value over the samples in the window, None when there are none."""
         ...
@@ -127,9 +130,9 @@ class KpiRepository(Protocol):
         """Insert a new KPI; ``Conflict`` when its id is taken."""
         ...
 
-    async def get(self, kpi_id: str) -> Kpi: ...
+    async def get(self, kpi_id: str, scope: Scope = SYSTEM) -> Kpi: ...
 
-    async def list(self, nsr_id: str | None = None) -> builtins.list[Kpi]:
+    async def list(self, nsr_id: str | None = None, scope: Scope = SYSTEM) -> builtins.list[Kpi]:
         """Oldest first."""
         ...
 
@@ -149,6 +152,7 @@ class KpiRepository(Protocol):
         since: float | None = None,
         until: float | None = None,
         limit: int = 100,
+        scope: Scope = SYSTEM,
     ) -> builtins.list[KpiEvent]:
         """The matching events, newest first, at most ``limit``."""
         ...

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from nubo.model.subscriptions import Subscription
+from nubo.model.tenancy import SYSTEM, Scope
 
 
 @dataclass(frozen=True)
@@ -28,9 +29,11 @@ class SubscriptionRepository(Protocol):
         """Insert a new subscription; ``Conflict`` when its id is taken."""
         ...
 
-    async def get(self, subscription_id: str) -> Subscription: ...
+    async def get(self, subscription_id: str, scope: Scope = SYSTEM) -> Subscription: ...
 
-    async def list(self, callback_uri: str | None = None) -> builtins.list[Subscription]:
+    async def list(
+        self, callback_uri: str | None = None, scope: Scope = SYSTEM
+    ) -> builtins.list[Subscription]:
         """Oldest first; only those of ``callback_uri`` when given."""
         ...
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from nubo.model.records import LcmOpOcc, NetworkServiceRecord
+from nubo.model.tenancy import SYSTEM, Scope
 
 
 class OperationRepository(Protocol):
@@ -33,9 +34,9 @@ class OperationRepository(Protocol):
         """Store a new NSR with its first occurrence and ``(key, request)``, all or nothing."""
         ...
 
-    async def get_op(self, op_id: str) -> LcmOpOcc: ...
+    async def get_op(self, op_id: str, scope: Scope = SYSTEM) -> LcmOpOcc: ...
 
-    async def list_ops(self, nsr_id: str | None = None) -> list[LcmOpOcc]:
+    async def list_ops(self, nsr_id: str | None = None, scope: Scope = SYSTEM) -> list[LcmOpOcc]:
         """Newest first."""
         ...
 

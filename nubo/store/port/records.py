@@ -7,6 +7,7 @@ from typing import Protocol
 
 from nubo.model.records import NetworkServiceRecord, VnfcLocation
 from nubo.model.states import NsStatus, VnfcState
+from nubo.model.tenancy import SYSTEM, Scope
 
 
 class NsRecordRepository(Protocol):
@@ -14,9 +15,13 @@ class NsRecordRepository(Protocol):
         """Insert (revision 0) or compare-and-set the whole aggregate; bumps ``revision``."""
         ...
 
-    async def get_nsr(self, nsr_id: str) -> NetworkServiceRecord: ...
+    async def get_nsr(self, nsr_id: str, scope: Scope = SYSTEM) -> NetworkServiceRecord:
+        """``NotFound`` also when the NSR belongs to a project ``scope`` does not see."""
+        ...
 
-    async def list_nsrs(self, include_terminated: bool = True) -> list[NetworkServiceRecord]: ...
+    async def list_nsrs(
+        self, include_terminated: bool = True, scope: Scope = SYSTEM
+    ) -> list[NetworkServiceRecord]: ...
 
     async def nsrs_using_nsd(self, nsd_id: str) -> list[NetworkServiceRecord]:
         """NSRs of that NSD whose status is not TERMINATED."""
