@@ -36,13 +36,13 @@ it costs nothing on that pass. The rules nubo follows:
 
 from __future__ import annotations
 
-import heapq
 import logging
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from nubo.autoscale.agenda import Agenda
 from nubo.autoscale.decisions import ACTIONS, DecisionLog, Outcome, ScalingDecision, decision_of
 from nubo.autoscale.newest import NewestValues
 from nubo.autoscale.policy import evaluate_policy, target_count, verdict
@@ -56,7 +56,7 @@ from nubo.autoscale.tracks import (
     reminded,
     waiting,
 )
-from nubo.autoscale.watched import WATCHED_NS, Watched, WatchedServices
+from nubo.autoscale.watched import WATCHED_NS, WatchedServices
 from nubo.model.descriptors import AutoScalePolicy
 from nubo.model.errors import Conflict, NotFound, NuboError
 from nubo.model.ids import new_id
@@ -96,17 +96,8 @@ class AutoScaler:
         #: seconds since the epoch, the time base of metric samples
         self.clock = clock
         self.repeat_after = repeat_after
-        self._tracks: dict[tuple[str, str], VnfTrack] = {}
-        #: what a pass looks at besides new values and changed records, kept as the
-        #: tracks change so that no pass scans every track: the VNFs with an action
-        #: under way or a busy NS, those in a cooldown, and (time, key) heaps of the
-        #: moments evaluations wait for and of holding periods' ends (entries a later
-        #: evaluation made stale are skipped when they come up)
-        self._active: set[tuple[str, str]] = set()
-        self._cooling: set[tuple[str, str]] = set()
-        self._wakes: list[tuple[float, tuple[str, str]]] = []
-        self._dues: list[tuple[float, tuple[str, str]]] = []
-        self._view: Watched | None = None
+        #: the tracks, and which the next passes look at
+        self.agenda = Agenda()
         self.newest = NewestValues(reader, max_age)
         self.watched = WatchedServices(ns, load_nsd)
         #: where cooldowns outlive the process (None: in memory only)
@@ -114,17 +105,14 @@ class AutoScaler:
 
     def scaling(self) -> bool:
         """Whether an action of several steps is under way."""
-        return any(self._tracks[key].plan is not None for key in self._active)
+        return self.agenda.scaling()
 
     def next_due(self, now: float) -> float | None:
         """The earliest time after ``now`` a holding policy's period ends (a pass is due)."""
-        dues = self._dues
-        while dues and dues[0][0] <= now:
-            heapq.heappop(dues)  # passed: the pass that came then looked
-        return dues[0][0] if dues else None
+        return self.agenda.next_due(now)
 
     def cooldown_until(self, nsr_id: str, vnfr_id: str) -> float | None:
-        track = self._tracks.get((nsr_id, vnfr_id))
+        track = self.agenda.tracks.get((nsr_id, vnfr_id))
         return track.cooldown_until if track and track.cooldown_until > -math.inf else None
 
     async def run_once(self) -> list[ScalingDecision]:
@@ -137,27 +125,23 @@ class AutoScaler:
         now = self.clock()
         recorded: list[ScalingDecision] = []
         stored = await self.memory.load(COOLDOWNS) if self.memory is not None else {}
-        following = {key[0] for key in self._active if self._tracks[key].plan is not None}
-        view = await self.watched.current(following)
+        view = await self.watched.current(self.agenda.following())
         try:
             fresh = await self.newest.refresh(view.metrics, now)
         except Exception:  # a metrics outage means "no new samples", not a dead loop
             log.exception("autoscale.metrics_failed")
             fresh = set()
-        if view is not self._view:  # rebuilt: an NS came, changed or left
-            self._view = view
-            for key in [key for key in self._tracks if key[0] not in view.services]:
-                self._forget(key)  # the NS is no longer watched
-        for nsr_id, vnfr_id in self._candidates(view, fresh, now):
+        self.agenda.follow(view)
+        for nsr_id, vnfr_id in self.agenda.candidates(view, fresh, now):
             nsr, nsd = view.services[nsr_id]
             try:
                 policies = nsd.vnfd(nsr.find_vnfr(vnfr_id).name).auto_scale_policies
             except (KeyError, NotFound):
                 policies = ()
             if not policies:
-                self._forget((nsr_id, vnfr_id))
+                self.agenda.forget((nsr_id, vnfr_id))
                 continue
-            track = self._tracks.setdefault((nsr_id, vnfr_id), VnfTrack())
+            track = self.agenda.track((nsr_id, vnfr_id))
             remembered = stored.get(memory_key(nsr_id, vnfr_id), {}).get("until")
             if isinstance(remembered, float | int):
                 track.cooldown_until = max(track.cooldown_until, float(remembered))
@@ -170,52 +154,9 @@ class AutoScaler:
                     )
                     track.wake_at = self._wake_at(track, vnfr_id, policies, now)
             finally:  # a pass that failed here looks again next time (wake_at not moved)
-                self._note((nsr_id, vnfr_id), track, now)
+                self.agenda.note((nsr_id, vnfr_id), track, now)
         await self._remember_cooldowns(stored, now)
         return recorded
-
-    def _note(self, key: tuple[str, str], track: VnfTrack, now: float) -> None:
-        """Keep what later passes look at in step with a track just looked at."""
-        if track.plan is not None or track.busy:
-            self._active.add(key)
-        else:
-            self._active.discard(key)
-        if track.cooldown_until > now:
-            self._cooling.add(key)
-        if track.wake_at < math.inf:
-            heapq.heappush(self._wakes, (track.wake_at, key))
-        for ptrack in track.policies.values():
-            if ptrack.due is not None and ptrack.due > now:
-                heapq.heappush(self._dues, (ptrack.due, key))
-
-    def _forget(self, key: tuple[str, str]) -> None:
-        self._tracks.pop(key, None)
-        self._active.discard(key)
-        self._cooling.discard(key)  # the heaps' entries are skipped when they come up
-
-    def _candidates(self, view: Watched, fresh: set[str], now: float) -> list[tuple[str, str]]:
-        """The VNFs (nsr id, vnfr id) ``_due`` may find due, in the NSs' order: those
-        with new values, of an NS whose record is new to the pass, or with a track
-        that waits for nothing but a pass (an action, a busy NS) or whose time came."""
-        keys = {(view.owners[vnfr_id], vnfr_id) for vnfr_id in fresh if vnfr_id in view.owners}
-        for nsr_id in view.changed:
-            if nsr_id in view.services:
-                keys.update((nsr_id, vnfr.id) for vnfr in view.services[nsr_id][0].vnfr)
-        keys.update(self._active)
-        wakes = self._wakes
-        while wakes and wakes[0][0] <= now:
-            when, key = heapq.heappop(wakes)
-            track = self._tracks.get(key)
-            if track is not None and track.wake_at == when:  # else a later one replaced it
-                keys.add(key)
-
-        def place(key: tuple[str, str]) -> tuple[int, int]:
-            vnfrs = view.services[key[0]][0].vnfr
-            return view.order[key[0]], next(
-                (i for i, vnfr in enumerate(vnfrs) if vnfr.id == key[1]), len(vnfrs)
-            )
-
-        return sorted((key for key in keys if key[0] in view.services), key=place)
 
     def _due(
         self,
@@ -276,13 +217,7 @@ class AutoScaler:
         """Write running cooldowns for whichever replica leads next; drop ended ones."""
         if self.memory is None:
             return
-        running: dict[str, float] = {}
-        for cooling in list(self._cooling):
-            track = self._tracks.get(cooling)
-            if track is None or track.cooldown_until <= now:
-                self._cooling.discard(cooling)
-            else:
-                running[memory_key(*cooling)] = track.cooldown_until
+        running = self.agenda.cooldowns(now)
         for key, until in running.items():
             if stored.get(key, {}).get("until") != until:
                 await self.memory.put(COOLDOWNS, key, {"until": until})
