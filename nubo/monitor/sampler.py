@@ -95,16 +95,15 @@ class MetricSampler:
         targets = [
             vnfc
             for vnfc in await self.ns.vnfc_locations(ns_statuses=SAMPLED_NS, states=_RUNNING)
-            if vnfc.state is VnfcState.RUNNING and vnfc.vc_id
+            if vnfc.vc_id  # RUNNING: the query asked for that state only
         ]
         report.vnfcs = len(targets)
         down = self.vims.unreachable()
+        by_vim: dict[str, list[VnfcLocation]] = {}
         for vnfc in targets:
             if vnfc.vim_id in down:
                 report.failed[vnfc.vnfc_id] = "VIM unreachable"
-        by_vim: dict[str, list[VnfcLocation]] = {}
-        for vnfc in targets:
-            if vnfc.vim_id not in down:
+            else:
                 by_vim.setdefault(vnfc.vim_id, []).append(vnfc)
         samples: list[Sample] = []
         # one batch per VIM, the VIMs at once: the driver reads what it can in one

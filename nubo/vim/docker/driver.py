@@ -388,10 +388,7 @@ class DockerVimDriver:
 
     async def server_stats(self, server_id: str) -> ServerStats:
         """One-shot stats of the server's container (see ``stats``)."""
-        record = self._records.get(server_id)
-        if record is not None and not record.container_id:
-            raise Conflict(f"server {server_id} is {record.status}: no stats")
-        return await self._stats.server_stats(server_id, record.container_id if record else "")
+        return await self._stats.server_stats(server_id, self._stats_container(server_id))
 
     async def servers_stats(
         self, server_ids: Sequence[str], timeout: float
@@ -401,17 +398,25 @@ class DockerVimDriver:
         answers: dict[str, ServerStats | NuboError] = {}
         asked = []
         for server_id in server_ids:
-            record = self._records.get(server_id)
-            if record is not None and not record.container_id:
-                answers[server_id] = Conflict(f"server {server_id} is {record.status}: no stats")
+            try:
+                counted = self._stats.counted(server_id, self._stats_container(server_id))
+            except Conflict as exc:
+                answers[server_id] = exc
                 continue
-            counted = self._stats.counted(server_id, record.container_id if record else "")
             if counted is not None:
                 answers[server_id] = counted
             else:
                 asked.append(server_id)
         answers.update(await each_bounded(self.server_stats, asked, timeout))
         return answers
+
+    def _stats_container(self, server_id: str) -> str:
+        """The container of a server this driver launched ("": not known, look it up);
+        ``Conflict`` when it has none, so no stats."""
+        record = self._records.get(server_id)
+        if record is not None and not record.container_id:
+            raise Conflict(f"server {server_id} is {record.status}: no stats")
+        return record.container_id if record else ""
 
     # -- exec: see execs ------------------------------------------------------------
     async def _running(self, server_id: str) -> Server:
