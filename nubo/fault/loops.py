@@ -57,6 +57,9 @@ class FaultManagement:
         self._followers: dict[str, asyncio.Task[None]] = {}
         #: followers cancelled because their VIM went away; ``stop`` still awaits them
         self._retired: set[asyncio.Task[None]] = set()
+        #: set by ``stop``: a pass still under way (a cancellation can be swallowed
+        #: by ``asyncio.wait_for`` on 3.11) starts no follower and no next pass
+        self._stopping = False
 
     @property
     def running(self) -> bool:
@@ -66,20 +69,32 @@ class FaultManagement:
         """Start the periodic pass and the event followers; a no-op when running."""
         if self._periodic is not None:
             return
+        self._stopping = False
         self._periodic = asyncio.create_task(self._loop(), name="fault-periodic")
         log.info("fault.started interval=%s", self.interval)
 
     async def stop(self) -> None:
-        """Cancel every task and wait for them to end."""
+        """Cancel every task and wait for them to end.
+
+        Collects again after each wait: a task that outlived its cancellation
+        for a moment must not leave a follower it started behind.
+        """
+        self._stopping = True
+        stopped = False
+        while tasks := self._tasks():
+            self._periodic = None
+            self._followers.clear()
+            self._retired.clear()
+            await cancel_and_wait(tasks)
+            stopped = True
+        if stopped:
+            log.info("fault.stopped")
+
+    def _tasks(self) -> list[asyncio.Task[None]]:
         tasks = [*self._followers.values(), *self._retired]
         if self._periodic is not None:
             tasks.append(self._periodic)
-        self._periodic = None
-        self._followers.clear()
-        self._retired.clear()
-        await cancel_and_wait(tasks)
-        if tasks:
-            log.info("fault.stopped")
+        return tasks
 
     async def pass_once(self) -> None:
         """One periodic pass: followers for new VIMs, the watcher, then the healer."""
@@ -92,7 +107,7 @@ class FaultManagement:
         await self.healer.run_once()
 
     async def _loop(self) -> None:
-        while True:
+        while not self._stopping:
             self._wake.clear()
             try:
                 await self.pass_once()
@@ -104,6 +119,8 @@ class FaultManagement:
 
     async def _ensure_followers(self) -> None:
         registered = {vim.id for vim in await self.watcher.vims.list()}
+        if self._stopping:
+            return
         self._retired = {task for task in self._retired if not task.done()}
         for vim_id, task in list(self._followers.items()):
             if task.done() or vim_id not in registered:

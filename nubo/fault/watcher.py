@@ -433,7 +433,7 @@ class FaultWatcher:
             log.info("fault.events_following vim=%s", vim_id)
             self.following.add(vim_id)
             self.full_due = True
-            checker = asyncio.create_task(check_pending(), name=f"fault-events-{vim_id}")
+            checker = asyncio.create_task(check_pending(), name=f"fault-checks-{vim_id}")
             try:
                 async for event in events:
                     self.events_seen[vim_id] = self.events_seen.get(vim_id, 0) + 1

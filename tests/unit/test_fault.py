@@ -598,3 +598,31 @@ async def test_alarms_and_heals_belong_to_the_project_of_their_ns_and_vim(fm: Fm
     ]
     assert [a.project_id for a in unreachable] == ["other"]
     fake.unreachable = False
+
+
+async def test_stop_leaves_no_follower_when_a_pass_outlives_its_cancellation(fm: Fm) -> None:
+    """asyncio.wait_for on 3.11 can swallow a cancellation that meets a result: the
+    pass under way then returns normally. Its loop must not go on to start a
+    follower that ``stop`` no longer knows of."""
+    loops = FaultManagement(fm.watcher, fm.healer, fm.alarms, interval=0.01)
+    entered = asyncio.Event()
+    real_run_once = fm.watcher.run_once
+    swallowed = False
+
+    async def run_once(full: bool = False) -> None:
+        nonlocal swallowed
+        await real_run_once(full=full)
+        if not swallowed:
+            entered.set()
+            try:
+                await asyncio.sleep(10)
+            except asyncio.CancelledError:
+                swallowed = True  # what the 3.11 wait_for race does
+
+    fm.watcher.run_once = run_once  # type: ignore[method-assign]
+    await loops.start()
+    await asyncio.wait_for(entered.wait(), 2)
+    await loops.stop()
+    assert swallowed
+    others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task() and not t.done()]
+    assert not [t.get_name() for t in others if t.get_name().startswith("fault-")]
