@@ -9,6 +9,7 @@ server ``scripts/postgres.sh`` starts, and drops it afterwards.
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import contextlib
 import itertools
@@ -241,8 +242,22 @@ async def fresh_postgres_database(server_url: str) -> AsyncIterator[str]:
     try:
         yield _with_database(server_url, name)
     finally:
+        await _drop_database(server_url, name)
+
+
+async def _drop_database(server_url: str, name: str, attempts: int = 10) -> None:
+    """Drop a bench database. FORCE ends the bench's own sessions, but not an
+    autovacuum worker that a large load started in it (a superuser's process):
+    that one ends on its own within moments, so the drop is tried again."""
+    for attempt in range(attempts):
         admin = await asyncpg.connect(server_url)
         try:
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            return
+        except asyncpg.InsufficientPrivilegeError:
+            if attempt == attempts - 1:
+                print(f"warning: database {name} could not be dropped (still in use)")
+                return
         finally:
             await admin.close()
+        await asyncio.sleep(1.0)
