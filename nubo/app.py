@@ -18,6 +18,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from nubo import collector
 from nubo.api.server import ApiServices, create_api
 from nubo.auth import Auth, HashCost, RateLimits, TokenPolicy, build_auth
 from nubo.autoscale.loops import AutoScaling, build_autoscaling
@@ -170,6 +171,7 @@ class Nubo:
     _replica_task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
+        collector.tune()  # before the records and the loops' bursts fill the heap
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         await self.database.init()
         generated = await self.auth.start(self.settings.initial_admin_password())
