@@ -99,7 +99,7 @@ class AutoScaler:
         #: the tracks, and which the next passes look at
         self.agenda = Agenda()
         self.newest = NewestValues(reader, max_age)
-        self.watched = WatchedServices(ns, load_nsd)
+        self.watched = WatchedServices(ns, load_nsd, clock=clock)
         #: where cooldowns outlive the process (None: in memory only)
         self.memory = memory
 

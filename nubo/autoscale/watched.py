@@ -4,6 +4,9 @@ A pass needs every ACTIVE (or SCALING) NS made from an NSD with policies.
 Loading and validating each of those records on every pass costs in
 proportion to the live NSs; instead one query gives the ids and revisions by
 NSD, and only records whose revision moved since the copy held are loaded.
+That query still returns a row per NS: a pass first asks for the watched
+NSs' fingerprint (``NsService.fingerprint``, one row), and compares the
+revisions only when it moved, or every ``resync`` seconds in any case.
 The pass is told which copies it got anew (``Watched.changed``): the other
 NSs are as the previous pass saw them, and what is built from all of them
 (their order, which NS owns a VNF, the policies' metrics) is built again only
@@ -12,7 +15,9 @@ when one came, changed or left.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import math
+import time
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
 from nubo.autoscale.tracks import metrics_of
@@ -46,17 +51,40 @@ class Watched:
 class WatchedServices:
     """Copies of the NSs with auto-scaling policies, each with its parsed NSD."""
 
-    def __init__(self, ns: NsService, load_nsd: NsdLoader) -> None:
+    def __init__(
+        self,
+        ns: NsService,
+        load_nsd: NsdLoader,
+        *,
+        resync: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.ns = ns
         self.load_nsd = load_nsd
+        self.resync = resync
+        self.clock = clock
         self._copies: dict[str, NetworkServiceRecord] = {}
         #: the revisions the copies were last compared with
         self._revisions: dict[str, int] = {}
+        #: the fingerprint read before that comparison, and when to compare anyway
+        self._fingerprint: tuple[int, int] | None = None
+        self._compare_by = -math.inf
         self._view = Watched()
 
     async def current(self, following: Collection[str]) -> Watched:
         """The watched NSs, and those of ``following`` (an action under way) whatever
         their status; loads only what changed since the last call."""
+        # read before the revisions: a write in between moves it for the next pass
+        fingerprint = await self.ns.fingerprint(WATCHED_NS)
+        now = self.clock()
+        if (
+            fingerprint == self._fingerprint
+            and now < self._compare_by
+            and all(nsr_id in self._revisions for nsr_id in following)
+        ):
+            self._view.changed = set()
+            return self._view
+        self._fingerprint, self._compare_by = fingerprint, now + self.resync
         nsds: dict[str, Nsd] = {}
         revisions: dict[str, int] = {}
         for nsd_id, by_id in (await self.ns.revisions_by_nsd(WATCHED_NS)).items():

@@ -2,9 +2,12 @@
 
 A reconciler: ``run_once`` asks each VIM for the stats of its RUNNING VNFCs
 of every NS that is not terminated, in one batch per VIM (the VIMs at once),
-and writes one sample per metric. The driver bounds each server's answer by
-``timeout`` (``VimDriver.servers_stats``), so a slow or hung container costs
-one missing sample, never a late round for the others. VIMs the fault watcher marked
+and writes one sample per metric. Which VNFCs run comes from the VNFC
+index, read again only when the sampled NSs' fingerprint moved
+(``NsService.fingerprint``: one row), and every ``reindex`` seconds in any
+case. The driver bounds each server's answer by ``timeout``
+(``VimDriver.servers_stats``), so a slow or hung container costs one missing
+sample, never a late round for the others. VIMs the fault watcher marked
 unreachable are skipped: their calls would only time out.
 """
 
@@ -12,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -80,6 +84,7 @@ class MetricSampler:
         clock: Clock = time.time,
         *,
         timeout: float = 3.0,
+        reindex: float = 30.0,
     ) -> None:
         self.ns = ns
         self.vims = vims
@@ -87,16 +92,15 @@ class MetricSampler:
         self.interval = interval
         self.clock = clock
         self.timeout = timeout
+        self.reindex = reindex
+        self._located: list[VnfcLocation] = []
+        self._fingerprint: tuple[int, int] | None = None
+        self._reindex_by = -math.inf
 
     async def run_once(self) -> SamplingReport:
         started = time.monotonic()
         report = SamplingReport()
-        # from the VNFC index: no NSR is loaded to find what runs
-        targets = [
-            vnfc
-            for vnfc in await self.ns.vnfc_locations(ns_statuses=SAMPLED_NS, states=_RUNNING)
-            if vnfc.vc_id  # RUNNING: the query asked for that state only
-        ]
+        targets = await self._targets(started)
         report.vnfcs = len(targets)
         down = self.vims.unreachable()
         by_vim: dict[str, list[VnfcLocation]] = {}
@@ -122,6 +126,20 @@ class MetricSampler:
                 len(report.failed),
             )
         return report
+
+    async def _targets(self, now: float) -> list[VnfcLocation]:
+        """The running VNFCs, from the VNFC index (no NSR is loaded); read again only
+        when the sampled NSs' fingerprint moved, or every ``reindex`` seconds."""
+        # read before the index: a write in between moves it for the next round
+        fingerprint = await self.ns.fingerprint(SAMPLED_NS)
+        if fingerprint != self._fingerprint or now >= self._reindex_by:
+            self._located = [
+                vnfc
+                for vnfc in await self.ns.vnfc_locations(ns_statuses=SAMPLED_NS, states=_RUNNING)
+                if vnfc.vc_id  # RUNNING: the query asked for that state only
+            ]
+            self._fingerprint, self._reindex_by = fingerprint, now + self.reindex
+        return self._located
 
     async def _sample_vim(
         self,

@@ -134,6 +134,11 @@ class NsService:
         load those NSs whose revision differs from the copy they hold."""
         return await self.nsrs.nsr_revisions_by_nsd(ns_statuses)
 
+    async def fingerprint(self, ns_statuses: Iterable[NsStatus]) -> tuple[int, int]:
+        """Moves whenever an NS in ``ns_statuses`` is written, enters or leaves them:
+        a loop holding copies reads again only when it moved."""
+        return await self.nsrs.nsr_fingerprint(ns_statuses)
+
     async def get_many(self, nsr_ids: Iterable[str]) -> builtins.list[NetworkServiceRecord]:
         return await self.nsrs.nsrs_with_ids(nsr_ids)
 

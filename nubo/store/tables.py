@@ -98,6 +98,9 @@ nsrs = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
     #: bumped by every write; a write names the version it read (compare-and-set)
     Column("version", Integer, nullable=False, server_default="0"),
+    #: a random number every write gives the row: with the count, the sum over some
+    #: statuses tells a reader holding copies whether any of those NSs changed
+    Column("stamp", Integer, nullable=False, server_default="0"),
 )
 
 lcm_op_occs = Table(

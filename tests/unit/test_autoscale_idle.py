@@ -207,3 +207,37 @@ async def test_a_pass_at_rest_looks_at_no_vnf(env: Env, monkeypatch: pytest.Monk
     assert (await env.app.runner.wait(op.id, timeout=10)).state.value == "COMPLETED"
     await env.tick(1)
     assert evaluated and set(evaluated) <= {v.id for v in nsrs[1].vnfr}
+
+
+async def test_a_pass_at_rest_compares_no_revisions_until_the_resync(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At rest a pass asks one fingerprint row, not a revision per NS; an NS written
+    behind the auto-scaler's back (another replica, a record repaired) is seen at the
+    next pass, and the revisions are compared in full every ``resync`` seconds anyway."""
+    policy = cpu_policy("in", "<=", 10, "SCALE_IN", "1", period=10)
+    nsrs = [await env.deploy([policy]) for _ in range(2)]
+    compared: list[int] = []
+    revisions = env.app.ns.revisions_by_nsd
+
+    async def counting(statuses: Any) -> Any:
+        compared.append(1)
+        return await revisions(statuses)
+
+    monkeypatch.setattr(env.app.ns, "revisions_by_nsd", counting)
+    env.reader.values[Metric.CPU_PERCENT] = 50.0
+    await env.tick()
+    assert compared == [1]
+    compared.clear()
+    for _ in range(10):
+        await env.tick(1)
+    assert compared == []
+    # another writer: the record changes without this process's operations
+    nsr = await env.app.ns.get(nsrs[0].id)
+    await env.app.repositories.nsrs.save_nsr(nsr)  # the record's revision moves on
+    await env.tick(1)
+    assert compared == [1]
+    assert env.scaler.watched._copies[nsr.id].revision == nsr.revision  # read again
+    compared.clear()
+    await env.tick(env.scaler.watched.resync)
+    assert compared == [1]

@@ -93,6 +93,34 @@ async def test_sampler_writes_every_metric_of_every_running_vnfc(env: Env) -> No
     }
 
 
+async def test_rounds_at_rest_read_the_vnfc_index_once(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The index is read again only when an NS changed (a new one here), and every
+    ``reindex`` seconds in any case; each round still samples every running VNFC."""
+    await env.deploy()
+    sampler = env.sampler()
+    read: list[int] = []
+    locations = env.nubo.ns.vnfc_locations
+
+    async def counting(**kwargs: Any) -> Any:
+        read.append(1)
+        return await locations(**kwargs)
+
+    monkeypatch.setattr(env.nubo.ns, "vnfc_locations", counting)
+    for _ in range(5):
+        assert (await sampler.run_once()).vnfcs == 2
+    assert read == [1]
+    await env.deploy()  # a new NS: its VNFCs are sampled from the next round
+    assert (await sampler.run_once()).vnfcs == 4
+    assert (await sampler.run_once()).vnfcs == 4
+    assert read == [1, 1]
+    always = MetricSampler(env.nubo.ns, env.nubo.vims, env.store, 1.0, lambda: T0, reindex=0)
+    await always.run_once()
+    await always.run_once()
+    assert read == [1, 1, 1, 1]
+
+
 async def test_a_vnfc_the_vim_cannot_sample_is_reported_not_fatal(env: Env) -> None:
     nsr = await env.deploy()
     server = nsr.vnfr_by_name("sipp-server").vnfcs()[0]

@@ -224,6 +224,30 @@ async def test_nsrs_using_nsd_ignores_terminated_and_other_nsds(store: Repositor
 # -- LCM operation occurrences ---------------------------------------------
 
 
+async def test_the_fingerprint_moves_with_every_write_entry_and_exit(store: Repositories) -> None:
+    live = {NsStatus.ACTIVE, NsStatus.SCALING}
+    assert await store.nsrs.nsr_fingerprint(live) == (0, 0)
+    first, second = make_nsr("nsr-1"), make_nsr("nsr-2")
+    await store.nsrs.save_nsr(first)
+    await store.nsrs.save_nsr(second)
+    seen = [await store.nsrs.nsr_fingerprint(live)]
+    assert seen[0][0] == 2
+    assert await store.nsrs.nsr_fingerprint(live) == seen[0]  # at rest it stays
+    await store.nsrs.save_nsr(first)  # the same content, written again
+    seen.append(await store.nsrs.nsr_fingerprint(live))
+    first.set_status(NsStatus.SCALING)  # moves within the statuses
+    await store.nsrs.save_nsr(first)
+    seen.append(await store.nsrs.nsr_fingerprint(live))
+    second.set_status(NsStatus.TERMINATING)  # leaves them
+    await store.nsrs.save_nsr(second)
+    seen.append(await store.nsrs.nsr_fingerprint(live))
+    assert seen[-1][0] == 1
+    await store.nsrs.save_nsr(make_nsr("nsr-3"))  # a new one enters
+    seen.append(await store.nsrs.nsr_fingerprint(live))
+    assert len(set(seen)) == len(seen)
+    assert (await store.nsrs.nsr_fingerprint({NsStatus.TERMINATED}))[0] == 0
+
+
 async def test_op_round_trip_and_replace(store: Repositories) -> None:
     op = make_op("op-1")
     await store.operations.save_op(op)
@@ -286,7 +310,7 @@ async def test_init_twice_is_a_no_op_at_head(tmp_path: Path) -> None:
             versions = (await conn.execute(text("SELECT version_num FROM alembic_version"))).all()
     finally:
         await second.close()
-    assert [v.version_num for v in versions] == ["0012"]
+    assert [v.version_num for v in versions] == ["0013"]
 
 
 async def test_sqlite_file_gets_its_directory_and_write_ahead_log(tmp_path: Path) -> None:

@@ -48,4 +48,9 @@ class NsRecordRepository(Protocol):
         self, ns_statuses: Iterable[NsStatus]
     ) -> dict[str, dict[str, int]]: ...
 
+    async def nsr_fingerprint(self, ns_statuses: Iterable[NsStatus]) -> tuple[int, int]:
+        """Two numbers that change whenever an NS in ``ns_statuses`` is written, or one
+        enters or leaves them (one row, whatever the number of NSs)."""
+        ...
+
     async def nsrs_with_ids(self, nsr_ids: Iterable[str]) -> list[NetworkServiceRecord]: ...
