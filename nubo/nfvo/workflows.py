@@ -216,7 +216,8 @@ class NsWorkflows:
             _, vdu, vnfc = nsr.find_vnfc(vnfc_id)
         except NotFound:
             vnfc = None  # removed before an interruption: nothing left to do
-        if vnfc is not None and vnfc.state != VnfcState.DELETED and self._has_scripts(nsd):
+        leaving_scripts = nsd.vnfd(vnfr.name).scripts_for(LifecycleEventType.SCALE_IN)
+        if vnfc is not None and vnfc.state != VnfcState.DELETED and leaving_scripts:
             async with ctx.step("scale-in scripts " + vnfc.hostname):
                 try:
                     await self.lifecycle.peers_of(
