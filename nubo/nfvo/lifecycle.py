@@ -25,7 +25,8 @@ running VNFCs, which get the new VNFC's ``hostname`` and its address on each
 link with the prefix ``scaled_`` (``scaled_hostname``, ``scaled_private``);
 before a scale-in removes a VNFC, the SCALE_IN scripts run in each of the
 others with the leaving VNFC's values prefixed ``removing_``; once a healed
-VNFC runs again (restarted or re-created), its HEAL scripts run in it. A
+VNFC runs again (restarted or re-created), its HEAL scripts run in it, with
+``cause``: why it was healed (the heal request's, or the fault's). A
 failing one fails its step like any other, and the scale-in then keeps the
 VNFC.
 """
@@ -210,6 +211,22 @@ class NsLifecycle:
                 )
             )
         raise_first(await settle(runs))
+
+    async def healed(
+        self, ctx: OperationContext, driver: VimDriver, nsd: Nsd, vnfc: VnfcInstance, cause: str
+    ) -> None:
+        """HEAL in a VNFC healing brought back, with ``cause``: why it was healed."""
+        vnfr = ctx.nsr.find_vnfc(vnfc.id)[0]
+        if vnfc.state != VnfcState.RUNNING:
+            return
+        event = LifecycleEventType.HEAL
+        calls = [
+            ScriptCall(c.script, c.environment | {"cause": cause})
+            for c in self.calls(nsd, ctx.nsr, vnfr, vnfc, event)
+        ]
+        await self.scripts.run_event(
+            driver, vnfr, vnfc, event, calls, ctx.op.record_script, again=True
+        )
 
     async def terminate(self, ctx: OperationContext, driver: VimDriver, nsd: Nsd) -> list[str]:
         """TERMINATE in every running VNFC; the failures, which do not stop the removal.

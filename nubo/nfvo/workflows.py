@@ -297,7 +297,8 @@ class NsWorkflows:
         if nsd.vnfd(vnfr.name).scripts_for(LifecycleEventType.HEAL):
             async with ctx.step("heal scripts " + vnfc.hostname):
                 try:
-                    await self.lifecycle.run(ctx, driver, nsd, vnfc, LifecycleEventType.HEAL)
+                    cause = str(ctx.op.params.get("cause") or "")
+                    await self.lifecycle.healed(ctx, driver, nsd, vnfc, cause)
                 finally:
                     await ctx.save()
         async with ctx.step("verify", pure=True):

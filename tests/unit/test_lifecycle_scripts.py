@@ -522,8 +522,9 @@ async def test_heal_runs_heal_in_the_healed_vnfc_only(nubo: Nubo) -> None:
     [client] = nsr.vnfr_by_name("iperf-client").vnfcs()
     fake.vanish(server.vc_id)
     fake.execs.clear()
-    healed = await finish(nubo, await nubo.ns.heal(nsr_id, server.id))
+    healed = await finish(nubo, await nubo.ns.heal(nsr_id, server.id, cause="container gone"))
     assert healed.state == OpState.COMPLETED, healed.error
+    assert fake.execs[-1].environment["cause"] == "container gone"
     scripts = [script_of(r) for r in fake.execs]
     assert scripts == ["install-srv.sh", "start-srv.sh", "healed.sh"]
     [again] = (await nubo.ns.get(nsr_id)).vnfr_by_name("iperf-server").vnfcs()
