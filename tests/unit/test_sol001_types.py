@@ -618,3 +618,22 @@ def test_an_nsd_with_ns_groups_and_policies_loads_and_warns_at_each() -> None:
             f"NS policy 'tosca.policies.nfv.{kind}' is not applied"
         )
     assert sorted(v.name for v in nsd.vnfds) == ["core-relay", "edge-relay"]
+
+
+@pytest.mark.parametrize(
+    ("version", "suffix"),
+    [("tosca_simple_yaml_1_2", "_2_6_1"), ("tosca_simple_yaml_1_3", "_v4_4_1")],
+)
+def test_templates_importing_the_versioned_standard_names_load(version: str, suffix: str) -> None:
+    def versioned(d: dict[str, Any]) -> None:
+        d["tosca_definitions_version"] = version
+        d["imports"] = [
+            i.replace("_types.yaml", f"{suffix}_types.yaml")
+            if isinstance(i, str) and i.startswith("etsi_nfv_sol001_")
+            else i
+            for i in d.get("imports", [])
+        ]
+
+    stems = [n.removesuffix(".yaml") for n in definitions()]
+    nsd = parse(definitions(**{stem: versioned for stem in stems}))
+    assert sorted(v.name for v in nsd.vnfds) == ["core-relay", "edge-relay"]
