@@ -26,7 +26,12 @@ from pydantic import Field
 
 from nubo.api.sol005 import NSLCM, Sol005Model, link
 from nubo.model.packages import OnboardingState, VnfPackage
-from nubo.model.records import NetworkServiceRecord, VnfcInstance, VnfRecord
+from nubo.model.records import (
+    NetworkServiceRecord,
+    VirtualLinkRecord,
+    VnfcInstance,
+    VnfRecord,
+)
 from nubo.model.states import VnfcState
 from nubo.nfvo.instances import NOT_INSTANTIATED
 
@@ -211,7 +216,7 @@ class NsInstanceView(Sol005Model):
                         cidr=vlr.cidr or None,
                     )
                     for vlr in nsr.vlr
-                    if not vlr.vnf
+                    if not _owner(nsr, vlr)
                 ],
             }
         )
@@ -258,8 +263,19 @@ def _internal_links(nsr: NetworkServiceRecord, vnfr: VnfRecord) -> list[VnfVirtu
             ),
         )
         for vlr in nsr.vlr
-        if vlr.vnf == vnfr.name and vlr.vim_network_id
+        if _owner(nsr, vlr) == vnfr.name and vlr.vim_network_id
     ]
+
+
+def _owner(nsr: NetworkServiceRecord, vlr: VirtualLinkRecord) -> str:
+    """The VNF a link is internal to ('' for an NS link).
+
+    Records written before links noted their VNF know an internal link by its
+    name alone, ``<vnf>.<link>``.
+    """
+    if vlr.vnf:
+        return vlr.vnf
+    return next((v.name for v in nsr.vnfr if vlr.name.startswith(f"{v.name}.")), "")
 
 
 def _vnfc_view(nsr: NetworkServiceRecord, vnfc: VnfcInstance) -> VnfcResourceInfo:

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from nubo.api.nslcm_ops import operation_params
+from nubo.api.nslcm_views import NsInstanceView, VnfOrigins
 from nubo.app import Nubo
 from nubo.model.errors import BadRequest, Conflict
 from nubo.model.states import NsStatus, OpState
@@ -199,3 +200,20 @@ async def test_the_ns_instance_shows_each_vnfs_flavour_and_its_internal_links_un
                 },
             }
         ]
+
+
+async def test_an_internal_link_of_a_record_older_than_its_owner_field_is_still_the_vnfs(
+    nubo: Nubo,
+) -> None:
+    files = definitions(media_df_pair=internal_pair, media_df_simple=external_cp)
+    nsd_id = await onboard_media(nubo, files, nsd_text())
+    nsr, op = await nubo.ns.instantiate(nsd_id, name="media")
+    assert (await nubo.runner.wait(op.id, timeout=10)).state == OpState.COMPLETED
+    nsr = await nubo.ns.get(nsr.id)
+    for vlr in nsr.vlr:
+        vlr.vnf = ""  # as records written before the field existed read
+    view = NsInstanceView.of(nsr, VnfOrigins(packages=[], nsd_ids={}, package_ids={}))
+    assert [v.ns_virtual_link_desc_id for v in view.virtual_link_info or []] == ["media"]
+    [core] = [v for v in view.vnf_instance or [] if v.vnf_instance_name == "core-relay"]
+    internal = core.instantiated_vnf_info.virtual_link_resource_info or []
+    assert [i.vnf_virtual_link_desc_id for i in internal] == ["INTERNAL"]
