@@ -7,6 +7,12 @@ has, or for a TOSCA NSD the package whose VNF node type the NSD's node template
 of that VNF has (among the NSD's ``vnfPkgIds`` when it names them). A VNF of an Open
 Baton NSD came inside the NSD, not in a package: its VNFD is the NSD's VNFD
 of that type, and the NsdInfo that carried it stands for its package.
+
+A VNF's internal virtual links (SOL001 VnfVirtualLink, networks private to
+it) are its own resources, not the NS's: they appear under its instance's
+``instantiatedVnfInfo.virtualLinkResourceInfo`` (the V2.6.1 name of what later
+versions call ``vnfVirtualLinkResourceInfo``), never among the NS's
+``virtualLinkInfo``.
 """
 
 from __future__ import annotations
@@ -20,7 +26,12 @@ from pydantic import Field
 
 from nubo.api.sol005 import NSLCM, Sol005Model, link
 from nubo.model.packages import OnboardingState, VnfPackage
-from nubo.model.records import NetworkServiceRecord, VnfcInstance, VnfRecord
+from nubo.model.records import (
+    NetworkServiceRecord,
+    VirtualLinkRecord,
+    VnfcInstance,
+    VnfRecord,
+)
 from nubo.model.states import VnfcState
 from nubo.nfvo.instances import NOT_INSTANTIATED
 
@@ -114,11 +125,18 @@ class ScaleInfo(Sol005Model):
     scale_level: int
 
 
+class VnfVirtualLinkResourceInfo(Sol005Model):
+    id: str
+    vnf_virtual_link_desc_id: str
+    network_resource: ResourceHandle
+
+
 class InstantiatedVnfInfo(Sol005Model):
     flavour_id: str
     vnf_state: Literal["STARTED", "STOPPED"]
     scale_status: list[ScaleInfo]
     vnfc_resource_info: list[VnfcResourceInfo]
+    virtual_link_resource_info: list[VnfVirtualLinkResourceInfo] | None = None
 
 
 class VnfInstanceView(Sol005Model):
@@ -198,6 +216,7 @@ class NsInstanceView(Sol005Model):
                         cidr=vlr.cidr or None,
                     )
                     for vlr in nsr.vlr
+                    if not _owner(nsr, vlr)
                 ],
             }
         )
@@ -218,15 +237,45 @@ def _vnf_view(nsr: NetworkServiceRecord, vnfr: VnfRecord, origin: VnfOrigin) -> 
         vim_id=nsr.vim_id or None,
         nubo_status=vnfr.status.value,
         instantiated_vnf_info=InstantiatedVnfInfo(
-            flavour_id="default",
+            flavour_id=vnfr.flavour_id or "default",
             vnf_state="STARTED" if running else "STOPPED",
             scale_status=[
                 ScaleInfo(aspect_id=vdu.name, scale_level=max(len(vdu.live_vnfcs()) - 1, 0))
                 for vdu in vnfr.vdu
             ],
             vnfc_resource_info=[_vnfc_view(nsr, c) for c in vnfcs],
+            virtual_link_resource_info=_internal_links(nsr, vnfr) or None,
         ),
     )
+
+
+def _internal_links(nsr: NetworkServiceRecord, vnfr: VnfRecord) -> list[VnfVirtualLinkResourceInfo]:
+    """The networks private to ``vnfr`` that exist on the VIM, by their VNFD's link name."""
+    prefix = f"{vnfr.name}."
+    return [
+        VnfVirtualLinkResourceInfo(
+            id=vlr.id,
+            vnf_virtual_link_desc_id=vlr.name.removeprefix(prefix),
+            network_resource=ResourceHandle(
+                vim_id=nsr.vim_id or None,
+                resource_id=vlr.vim_network_id,
+                vim_level_resource_type="network",
+            ),
+        )
+        for vlr in nsr.vlr
+        if _owner(nsr, vlr) == vnfr.name and vlr.vim_network_id
+    ]
+
+
+def _owner(nsr: NetworkServiceRecord, vlr: VirtualLinkRecord) -> str:
+    """The VNF a link is internal to ('' for an NS link).
+
+    Records written before links noted their VNF know an internal link by its
+    name alone, ``<vnf>.<link>``.
+    """
+    if vlr.vnf:
+        return vlr.vnf
+    return next((v.name for v in nsr.vnfr if vlr.name.startswith(f"{v.name}.")), "")
 
 
 def _vnfc_view(nsr: NetworkServiceRecord, vnfc: VnfcInstance) -> VnfcResourceInfo:

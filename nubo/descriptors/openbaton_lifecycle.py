@@ -9,8 +9,8 @@ NSD names the VNFD by id. Without it (a VNFD written inline, whose scripts
 Open Baton would fetch from ``vnfPackageLocation``) the scripts are not run,
 which is a warning; with it, a named script the package lacks is refused,
 as is one nubo cannot run (an Ansible playbook, a Mistral workflow).
-Scripts of events nubo does not go through (SCALE_IN, HEAL...) are warned
-about.
+Scripts of events nubo does not go through (ERROR, RELEASE, SCALE_UP,
+SCALE_DOWN) are warned about.
 """
 
 from __future__ import annotations

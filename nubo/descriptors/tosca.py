@@ -28,6 +28,7 @@ from nubo.descriptors.fields import FieldReader
 from nubo.descriptors.tosca_ns_flavours import choose_flavour, ns_flavour_files
 from nubo.descriptors.tosca_sources import NUBO_PREFIX, ROOT, ToscaFile, ToscaSources, located
 from nubo.descriptors.tosca_types import TypeIndex, vnf_requirements
+from nubo.descriptors.tosca_unused import report_ns_unused
 from nubo.descriptors.tosca_validation import tosca_parser_problems
 from nubo.descriptors.tosca_vnfd import VNF, VnfUse, read_vnfd, resolve_inputs
 from nubo.model.descriptors import Nsd, VirtualLinkDescriptor, Vnfd, VnfDependency
@@ -204,6 +205,7 @@ class _NsdReader:
         vlds = tuple(VirtualLinkDescriptor(n) for n, k in self.kinds.items() if k == NS_VL)
         for vld in vlds:
             self._warn_profile(vld.name)
+        report_ns_unused(lambda path, message: self.r.warn(self.at(path), message), self.topology)
         vnfds = tuple(self._vnfd(n) for n, k in self.kinds.items() if k == VNF)
         if not vnfds and self.nodes:
             self.report(_NODES, "at least one VNF node is required")

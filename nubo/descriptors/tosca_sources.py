@@ -19,10 +19,12 @@ of the template can keep them. Only YAML files are ever read as templates.
 
 from __future__ import annotations
 
+import copy
 import posixpath
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -210,6 +212,9 @@ class ToscaSources:
         return candidate.read_bytes() if candidate.is_file() else None
 
     def _parse(self, name: str, text: str) -> dict[str, Any] | None:
+        if name in _NUBO_FILES:
+            # a copy: tosca-parser may change the documents it is given
+            return copy.deepcopy(_own_types(name))
         try:
             document = yaml.safe_load(text)
             _check_expansion(document)
@@ -287,6 +292,18 @@ class ToscaSources:
             if self._text_of(candidate) is not None:
                 return candidate
         return _nubo_types(basename)
+
+
+@cache
+def _own_types(name: str) -> dict[str, Any]:
+    """One of nubo's SOL001 type files, parsed once per process.
+
+    They are large (every type of SOL001 v2.x-v4.x) and the same for every
+    template: parsing them again for each one would dominate its load time.
+    """
+    text = files("nubo.descriptors").joinpath(name.removeprefix(NUBO_PREFIX)).read_text()
+    document: dict[str, Any] = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    return document
 
 
 def _nubo_types(basename: str) -> str | None:

@@ -55,6 +55,7 @@ VNF_VL = "tosca.nodes.nfv.VnfVirtualLink"
 SW_IMAGE = "tosca.artifacts.nfv.SwImage"
 #: The artifact type of a VDU's Docker env file (a nubo extension of SOL001).
 ENV_FILE = "nubo.artifacts.EnvFile"
+_ADDITIONAL_BASE = "tosca.datatypes.nfv.VnfAdditionalConfigurableProperties"
 _NODES = "topology_template.node_templates"
 
 
@@ -174,8 +175,22 @@ class _VnfdReader:
         )
         definitions = self._additional_property_definitions()
         given = additional if isinstance(additional, dict) else {}
+        # the base type's own properties (is_writable_anytime) say how the VNFM may
+        # change the others: they are not configuration of the VNF
+        standard = self.index.merged("data_types", _ADDITIONAL_BASE, "properties")
         params: list[ConfigurationParameter] = []
         for key in [*definitions, *(k for k in given if k not in definitions)]:
+            if key in standard:
+                if key in given:
+                    self.r.warn(
+                        self.at(
+                            f"{_NODES}.{self.vnf_node or self.use.node_type}.properties."
+                            f"configurable_properties.additional_configurable_properties.{key}"
+                        ),
+                        f"{key} is not used: nubo's VNFCs get their configuration when they "
+                        "are created, and it is not modified afterwards",
+                    )
+                continue
             spec = definitions.get(key, {})
             value = given.get(key, spec.get("default") if isinstance(spec, dict) else None)
             if value is None:

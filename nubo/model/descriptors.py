@@ -39,6 +39,9 @@ RUN_EVENTS = (
     LifecycleEventType.START,
     LifecycleEventType.STOP,
     LifecycleEventType.TERMINATE,
+    LifecycleEventType.SCALE_OUT,
+    LifecycleEventType.SCALE_IN,
+    LifecycleEventType.HEAL,
 )
 
 

@@ -98,6 +98,9 @@ class VnfRecord(_Record):
     dependency_env: dict[str, str] = Field(
         default_factory=dict, description="variables resolved from VNF dependencies"
     )
+    flavour_id: str = Field(
+        default="default", description="the VNF's deployment flavour (its VNFD's, as deployed)"
+    )
 
     def set_status(self, new: VnfStatus) -> None:
         transition(self, "status", VNF_TRANSITIONS, new, f"VNF {self.name}")
@@ -115,6 +118,9 @@ class VnfRecord(_Record):
 class VirtualLinkRecord(_Record):
     id: str
     name: str
+    vnf: str = Field(
+        default="", description="the VNF a VNF-internal link is private to; empty: an NS link"
+    )
     vim_network_id: str = ""
     cidr: str = ""
     gateway: str = ""

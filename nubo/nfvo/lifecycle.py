@@ -17,6 +17,18 @@ source with that VNFC's values, as Open Baton runs it; any other once, with
 every source VNFC's values comma-separated. When a source scales out, the
 CONFIGURE scripts of its targets' VNFCs run again: the prefixed ones for the
 new VNFC only.
+
+Scaling and healing have their own events, run as Open Baton's generic VNFM
+runs them around a change of one VNFC: once a scale-out's new VNFC has run
+its own scripts, the VNF's SCALE_OUT scripts run in each of its other
+running VNFCs, which get the new VNFC's ``hostname`` and its address on each
+link with the prefix ``scaled_`` (``scaled_hostname``, ``scaled_private``);
+before a scale-in removes a VNFC, the SCALE_IN scripts run in each of the
+others with the leaving VNFC's values prefixed ``removing_``; once a healed
+VNFC runs again (restarted or re-created), its HEAL scripts run in it, with
+``cause``: why it was healed (the heal request's, or the fault's). A
+failing one fails its step like any other, and the scale-in then keeps the
+VNFC.
 """
 
 from __future__ import annotations
@@ -36,6 +48,10 @@ from nubo.vnfm.lifecycle import LifecycleScripts, ScriptCall
 
 log = logging.getLogger("nubo.nfvo")
 
+#: the prefixes of the changed VNFC's values in SCALE_OUT and SCALE_IN scripts
+SCALED_PREFIX = "scaled_"
+REMOVING_PREFIX = "removing_"
+
 #: the events a new VNFC goes through once it runs, in order
 BRING_UP = (
     LifecycleEventType.INSTANTIATE,
@@ -47,6 +63,12 @@ BRING_UP = (
 def ems_environment(vnfr: VnfRecord, vnfc: VnfcInstance) -> dict[str, str]:
     """What every script of the VNFC gets: configuration, ``hostname``, an address per link."""
     return dict(vnfr.configuration) | {"hostname": vnfc.hostname} | dict(vnfc.addresses)
+
+
+def peer_values(vnfc: VnfcInstance, prefix: str) -> dict[str, str]:
+    """The ``hostname`` and link addresses of a VNFC that scales, as its peers get them."""
+    values = {"hostname": vnfc.hostname} | dict(vnfc.addresses)
+    return {f"{prefix}{name}": value for name, value in values.items()}
 
 
 def _source_values(
@@ -158,6 +180,50 @@ class NsLifecycle:
         if vnfc.state != VnfcState.RUNNING:
             return
         calls = self.calls(nsd, ctx.nsr, vnfr, vnfc, event)
+        await self.scripts.run_event(
+            driver, vnfr, vnfc, event, calls, ctx.op.record_script, again=True
+        )
+
+    async def peers_of(
+        self,
+        ctx: OperationContext,
+        driver: VimDriver,
+        nsd: Nsd,
+        changed: VnfcInstance,
+        event: LifecycleEventType,
+    ) -> None:
+        """``event`` (SCALE_OUT, SCALE_IN) in every other running VNFC of ``changed``'s VNF,
+        each with ``changed``'s values under the event's prefix."""
+        vnfr = ctx.nsr.find_vnfc(changed.id)[0]
+        prefix = SCALED_PREFIX if event == LifecycleEventType.SCALE_OUT else REMOVING_PREFIX
+        values = peer_values(changed, prefix)
+        runs = []
+        for vnfc in vnfr.vnfcs():
+            if vnfc.id == changed.id or vnfc.state != VnfcState.RUNNING:
+                continue
+            calls = [
+                ScriptCall(c.script, c.environment | values)
+                for c in self.calls(nsd, ctx.nsr, vnfr, vnfc, event)
+            ]
+            runs.append(
+                self.scripts.run_event(
+                    driver, vnfr, vnfc, event, calls, ctx.op.record_script, again=True
+                )
+            )
+        raise_first(await settle(runs))
+
+    async def healed(
+        self, ctx: OperationContext, driver: VimDriver, nsd: Nsd, vnfc: VnfcInstance, cause: str
+    ) -> None:
+        """HEAL in a VNFC healing brought back, with ``cause``: why it was healed."""
+        vnfr = ctx.nsr.find_vnfc(vnfc.id)[0]
+        if vnfc.state != VnfcState.RUNNING:
+            return
+        event = LifecycleEventType.HEAL
+        calls = [
+            ScriptCall(c.script, c.environment | {"cause": cause})
+            for c in self.calls(nsd, ctx.nsr, vnfr, vnfc, event)
+        ]
         await self.scripts.run_event(
             driver, vnfr, vnfc, event, calls, ctx.op.record_script, again=True
         )

@@ -60,13 +60,14 @@ def plan_nsr(
             ],
             virtual_links=links_of(vnfd),
             configuration=vnfd.configuration.as_env(),
+            flavour_id=next((f.flavour_key for f in vnfd.deployment_flavours), "default"),
         )
         for vnfd in nsd.vnfds
     ]
     vlrs = [VirtualLinkRecord(id=new_id(), name=vld.name) for vld in nsd.vlds]
     # each VNF's internal links are networks of their own, which only its VNFCs join
     vlrs += [
-        VirtualLinkRecord(id=new_id(), name=link)
+        VirtualLinkRecord(id=new_id(), name=link, vnf=vnfd.name)
         for vnfd in nsd.vnfds
         for link in vnfd.internal_links
     ]

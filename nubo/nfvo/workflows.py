@@ -158,6 +158,9 @@ class NsWorkflows:
                 try:
                     await self.lifecycle.bring_up(ctx, driver, nsd, vnfr, [vnfc])
                     await self.lifecycle.source_added(ctx, driver, nsd, vnfc)
+                    await self.lifecycle.peers_of(
+                        ctx, driver, nsd, vnfc, LifecycleEventType.SCALE_OUT
+                    )
                 finally:
                     await ctx.save()
         async with ctx.step("verify", pure=True):
@@ -213,6 +216,15 @@ class NsWorkflows:
             _, vdu, vnfc = nsr.find_vnfc(vnfc_id)
         except NotFound:
             vnfc = None  # removed before an interruption: nothing left to do
+        leaving_scripts = nsd.vnfd(vnfr.name).scripts_for(LifecycleEventType.SCALE_IN)
+        if vnfc is not None and vnfc.state != VnfcState.DELETED and leaving_scripts:
+            async with ctx.step("scale-in scripts " + vnfc.hostname):
+                try:
+                    await self.lifecycle.peers_of(
+                        ctx, driver, nsd, vnfc, LifecycleEventType.SCALE_IN
+                    )
+                finally:
+                    await ctx.save()
         if vnfc is not None:
             async with ctx.step("remove " + vnfc.hostname):
                 await self.vnfm.remove(driver, vnfc)
@@ -281,6 +293,14 @@ class NsWorkflows:
                 nsd = await self.load_nsd(nsr.descriptor_reference, nsr.ns_flavour_id)
                 await self.lifecycle.bring_up(ctx, driver, nsd, vnfr, [vnfc])
                 await ctx.save()
+        nsd = await self.load_nsd(nsr.descriptor_reference, nsr.ns_flavour_id)
+        if nsd.vnfd(vnfr.name).scripts_for(LifecycleEventType.HEAL):
+            async with ctx.step("heal scripts " + vnfc.hostname):
+                try:
+                    cause = str(ctx.op.params.get("cause") or "")
+                    await self.lifecycle.healed(ctx, driver, nsd, vnfc, cause)
+                finally:
+                    await ctx.save()
         async with ctx.step("verify", pure=True):
             await self._verify_running(driver, nsr, only=vnfc)
         if vnfr.status != VnfStatus.ACTIVE and all(

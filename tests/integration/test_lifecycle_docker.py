@@ -117,3 +117,53 @@ async def test_a_failing_configure_script_rolls_the_ns_back_with_its_exit_code_a
     assert str(done.error["detail"]).endswith(run_.output.strip())
     containers, networks = labelled(docker_client, nsr.id)
     assert containers == [] and networks == []
+
+
+async def test_scale_out_and_in_scripts_tell_the_existing_vnfc_of_its_peer(
+    nubo: Nubo, docker_client: Any, stub_image: str
+) -> None:
+    vnfd = iperf.with_image(iperf.SERVER_VNFD, stub_image)
+    vnfd["lifecycle_event"] += [
+        {"event": "SCALE_OUT", "lifecycle_events": ["peer-joined.sh"]},
+        {"event": "SCALE_IN", "lifecycle_events": ["peer-left.sh"]},
+    ]
+    scripts = iperf.SERVER_SCRIPTS | {
+        "peer-joined.sh": "#!/bin/sh\nset -e\n"
+        f'echo "$scaled_hostname $scaled_private" >> {iperf.STATE_DIR}/peers\n',
+        "peer-left.sh": f'#!/bin/sh\necho "$removing_hostname" > {iperf.STATE_DIR}/left\n',
+    }
+    for archive in (
+        iperf.package(vnfd, scripts),
+        iperf.client_package(stub_image, iperf.CLIENT_SCRIPTS),
+    ):
+        package = await nubo.packages.create()
+        await nubo.packages.upload(package.id, archive)
+    entry = await nubo.catalogue.onboard(copy.deepcopy(iperf.NSD))
+    assert entry.warnings == []
+    nsr, op = await nubo.ns.instantiate(entry.id, name="iperf-peers")
+    done = await run(nubo, op)
+    assert done.state == OpState.COMPLETED, done.error
+    assert not [r for r in done.scripts if r.event in ("SCALE_OUT", "SCALE_IN")]
+    vnfr = (await nubo.ns.get(nsr.id)).vnfr_by_name("iperf-server")
+
+    out = await run(nubo, await nubo.ns.scale_out(nsr.id, vnfr.id, vnfr.vdu[0].id))
+    assert out.state == OpState.COMPLETED, out.error
+    nsr = await nubo.ns.get(nsr.id)
+    first, added = nsr.vnfr_by_name("iperf-server").vnfcs()
+    # written by the SCALE_OUT script in the VNFC that was already there
+    assert read(docker_client, nsr, "iperf-server", 0, "peers") == (
+        f"{added.hostname} {added.addresses['private']}\n"
+    )
+    [joined] = [r for r in out.scripts if r.script == "peer-joined.sh"]
+    assert (joined.vnfc, joined.event, joined.exit_code) == (first.hostname, "SCALE_OUT", 0)
+
+    scaled_in = await run(nubo, await nubo.ns.scale_in(nsr.id, vnfr.id, vnfr.vdu[0].id, added.id))
+    assert scaled_in.state == OpState.COMPLETED, scaled_in.error
+    nsr = await nubo.ns.get(nsr.id)
+    assert [c.id for c in nsr.vnfr_by_name("iperf-server").vnfcs()] == [first.id]
+    assert read(docker_client, nsr, "iperf-server", 0, "left") == f"{added.hostname}\n"
+
+    term = await run(nubo, await nubo.ns.terminate(nsr.id))
+    assert term.state == OpState.COMPLETED, term.error
+    containers, networks = labelled(docker_client, nsr.id)
+    assert containers == [] and networks == []

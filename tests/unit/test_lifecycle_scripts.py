@@ -17,6 +17,7 @@ from nubo.app import Nubo
 from nubo.cli import render
 from nubo.cli.main import main
 from nubo.descriptors.openbaton import parse_nsd
+from nubo.model.descriptors import LifecycleEventType
 from nubo.model.errors import InvalidDescriptor
 from nubo.model.records import LcmOpOcc
 from nubo.model.states import OpState, VnfcState
@@ -167,12 +168,17 @@ async def test_a_binary_script_and_a_link_in_the_tar_are_refused_at_their_names(
 
 def test_scripts_of_events_nubo_does_not_go_through_are_warned_about() -> None:
     vnfd = copy.deepcopy(iperf.SERVER_VNFD)
-    vnfd["lifecycle_event"].append({"event": "SCALE_IN", "lifecycle_events": ["gone.sh"]})
+    vnfd["lifecycle_event"].append({"event": "SCALE_UP", "lifecycle_events": ["gone.sh"]})
+    vnfd["lifecycle_event"].append({"event": "SCALE_IN", "lifecycle_events": ["stop-srv.sh"]})
     vnfd["nuboScripts"] = iperf.SERVER_SCRIPTS
     nsd = parse_nsd({"name": "ns", "vld": [{"name": "private"}], "vnfd": [vnfd]})
-    [warning] = nsd.warnings
+    [warning] = nsd.warnings  # SCALE_IN is run: only SCALE_UP is warned about
     assert warning.path == "$.vnfd[0].lifecycle_event[3]"
-    assert warning.message.startswith("SCALE_IN scripts are not run: nubo runs the scripts of")
+    assert warning.message.startswith("SCALE_UP scripts are not run: nubo runs the scripts of")
+    assert "SCALE_OUT, SCALE_IN, HEAL" in warning.message
+    assert [s.name for s in nsd.vnfd("iperf-server").scripts_for(LifecycleEventType.SCALE_IN)] == [
+        "stop-srv.sh"
+    ]
 
 
 def test_scripts_of_an_inline_vnfd_are_not_run_and_say_how_to_get_them_run() -> None:
@@ -409,3 +415,119 @@ async def test_the_package_route_takes_a_tar_as_a_tar(tmp_path: Path) -> None:
         )
         assert refused.status_code == 415
         assert "application/x-tar (an Open Baton package)" in refused.json()["detail"]
+
+
+# --- scaling and healing events --------------------------------------------------------
+
+PEER_SCRIPTS = {
+    "joined.sh": '#!/bin/sh\necho "$scaled_hostname $scaled_private" >> /tmp/peers\n',
+    "left.sh": '#!/bin/sh\necho "$removing_hostname $removing_private" >> /tmp/gone\n',
+    "healed.sh": '#!/bin/sh\necho "healed $hostname"\n',
+}
+
+
+async def deploy_with_peer_events(nubo: Nubo) -> str:
+    """The iperf NS whose server VNF has SCALE_OUT, SCALE_IN and HEAL scripts."""
+    vnfd = copy.deepcopy(iperf.SERVER_VNFD)
+    vnfd["lifecycle_event"] += [
+        {"event": "SCALE_OUT", "lifecycle_events": ["joined.sh"]},
+        {"event": "SCALE_IN", "lifecycle_events": ["left.sh"]},
+        {"event": "HEAL", "lifecycle_events": ["healed.sh"]},
+    ]
+    await onboard(nubo, iperf.package(vnfd, iperf.SERVER_SCRIPTS | PEER_SCRIPTS))
+    await onboard(nubo, iperf.client_package())
+    entry = await nubo.catalogue.onboard(copy.deepcopy(iperf.NSD))
+    assert entry.warnings == []
+    nsr, op = await nubo.ns.instantiate(entry.id, name="iperf")
+    done = await finish(nubo, op)
+    assert done.state == OpState.COMPLETED, done.error
+    return nsr.id
+
+
+async def test_scale_out_runs_scale_out_in_the_other_vnfcs_with_the_new_ones_values(
+    nubo: Nubo,
+) -> None:
+    fake = await fake_of(nubo)
+    nsr_id = await deploy_with_peer_events(nubo)
+    server_vnf = (await nubo.ns.get(nsr_id)).vnfr_by_name("iperf-server")
+    assert "joined.sh" not in [script_of(r) for r in fake.execs]  # not at instantiation
+    done = await finish(nubo, await nubo.ns.scale_out(nsr_id, server_vnf.id, server_vnf.vdu[0].id))
+    assert done.state == OpState.COMPLETED, done.error
+    fake.execs.clear()
+    done = await finish(nubo, await nubo.ns.scale_out(nsr_id, server_vnf.id, server_vnf.vdu[0].id))
+    assert done.state == OpState.COMPLETED, done.error
+    first, second, third = (await nubo.ns.get(nsr_id)).vnfr_by_name("iperf-server").vnfcs()
+    joined = [r for r in fake.execs if script_of(r) == "joined.sh"]
+    # in both VNFCs that were there, not in the new one, each with the new one's values
+    names = {s.id: s.name for s in await fake.list_servers()}
+    assert sorted(r.server_name for r in joined) == sorted(names[c.vc_id] for c in (first, second))
+    for run in joined:
+        assert run.environment["scaled_hostname"] == third.hostname
+        assert run.environment["scaled_private"] == third.addresses["private"]
+        assert run.environment["hostname"] in (first.hostname, second.hostname)
+    # the new VNFC ran its own scripts before its peers heard of it
+    scripts = [script_of(r) for r in fake.execs]
+    assert scripts.index("start-srv.sh") < scripts.index("joined.sh")
+
+
+async def test_scale_in_runs_scale_in_in_the_others_before_removing_and_a_failure_keeps_it(
+    nubo: Nubo,
+) -> None:
+    fake = await fake_of(nubo)
+    nsr_id = await deploy_with_peer_events(nubo)
+    server_vnf = (await nubo.ns.get(nsr_id)).vnfr_by_name("iperf-server")
+    done = await finish(nubo, await nubo.ns.scale_out(nsr_id, server_vnf.id, server_vnf.vdu[0].id))
+    assert done.state == OpState.COMPLETED, done.error
+    first, added = (await nubo.ns.get(nsr_id)).vnfr_by_name("iperf-server").vnfcs()
+
+    def handler(run: FakeExec) -> ExecResult:
+        if script_of(run) == "left.sh":
+            return ExecResult(3, "peer table locked\n")
+        return ExecResult(0, "")
+
+    fake.exec_handler = handler
+    fake.execs.clear()
+    failed = await finish(
+        nubo,
+        await nubo.ns.scale_in(
+            nsr_id, server_vnf.id, server_vnf.vdu[0].id, added.id, hold_on_failure=True
+        ),
+    )
+    assert failed.state == OpState.FAILED_TEMP
+    assert failed.error is not None and failed.error["exit_code"] == 3
+    assert str(failed.error["detail"]).endswith("peer table locked")
+    [step] = [s for s in failed.steps if s.status == "FAILED"]
+    assert step.name == f"scale-in scripts {added.hostname}"
+    assert len((await nubo.ns.get(nsr_id)).vnfr_by_name("iperf-server").vnfcs()) == 2
+    assert any(s.id == added.vc_id for s in await fake.list_servers())
+
+    fake.exec_handler = None
+    fake.execs.clear()
+    done = await finish(nubo, await nubo.instances.retry(failed.id))
+    assert done.state == OpState.COMPLETED, done.error
+    [left] = [r for r in fake.execs if script_of(r) == "left.sh"]
+    assert left.environment["removing_hostname"] == added.hostname
+    assert left.environment["removing_private"] == added.addresses["private"]
+    assert left.environment["hostname"] == first.hostname
+    assert [c.id for c in (await nubo.ns.get(nsr_id)).vnfr_by_name("iperf-server").vnfcs()] == [
+        first.id
+    ]
+
+
+async def test_heal_runs_heal_in_the_healed_vnfc_only(nubo: Nubo) -> None:
+    fake = await fake_of(nubo)
+    nsr_id = await deploy_with_peer_events(nubo)
+    nsr = await nubo.ns.get(nsr_id)
+    [server] = nsr.vnfr_by_name("iperf-server").vnfcs()
+    [client] = nsr.vnfr_by_name("iperf-client").vnfcs()
+    fake.vanish(server.vc_id)
+    fake.execs.clear()
+    healed = await finish(nubo, await nubo.ns.heal(nsr_id, server.id, cause="container gone"))
+    assert healed.state == OpState.COMPLETED, healed.error
+    assert fake.execs[-1].environment["cause"] == "container gone"
+    scripts = [script_of(r) for r in fake.execs]
+    assert scripts == ["install-srv.sh", "start-srv.sh", "healed.sh"]
+    [again] = (await nubo.ns.get(nsr_id)).vnfr_by_name("iperf-server").vnfcs()
+    assert fake.execs[-1].environment["hostname"] == again.hostname
+    # the client, not healed, ran nothing
+    assert all(client.hostname not in r.server_name for r in fake.execs)

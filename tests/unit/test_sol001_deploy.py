@@ -12,11 +12,12 @@ from typing import Any
 import pytest
 
 from nubo.api.nslcm_ops import operation_params
+from nubo.api.nslcm_views import NsInstanceView, VnfOrigins
 from nubo.app import Nubo
 from nubo.model.errors import BadRequest, Conflict
 from nubo.model.states import NsStatus, OpState
 from nubo.vim.fake import FakeVimDriver
-from tests.conftest import fake_nubo
+from tests.conftest import api_client, fake_nubo
 from tests.unit.test_sol001_layouts import (
     PACKAGE,
     definitions,
@@ -161,3 +162,58 @@ async def test_ns_flavour_id_must_be_the_nsds_flavour(nubo: Nubo) -> None:
     assert done.state == OpState.COMPLETED, done.error
     assert done.params["nsFlavourId"] == "gold"
     assert operation_params(done, {})["nsFlavourId"] == "gold"
+
+
+async def test_the_ns_instance_shows_each_vnfs_flavour_and_its_internal_links_under_it(
+    nubo: Nubo,
+) -> None:
+    files = definitions(media_df_pair=internal_pair, media_df_simple=external_cp)
+    nsd_id = await onboard_media(nubo, files, nsd_text())
+    nsr, op = await nubo.ns.instantiate(nsd_id, name="media")
+    done = await nubo.runner.wait(op.id, timeout=10)
+    assert done.state == OpState.COMPLETED, done.error
+    nsr = await nubo.ns.get(nsr.id)
+    networks = {v.name: v for v in nsr.vlr}
+    # every answer of this client is checked against ETSI's SOL005 schemas
+    async with api_client(nubo) as client:
+        answer = await client.get(f"/nslcm/v1/ns_instances/{nsr.id}")
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert [v["nsVirtualLinkDescId"] for v in body["virtualLinkInfo"]] == ["media"]
+    by_name = {v["vnfInstanceName"]: v for v in body["vnfInstance"]}
+    assert {n: v["instantiatedVnfInfo"]["flavourId"] for n, v in by_name.items()} == {
+        "core-relay": "pair",
+        "edge-relay": "simple",
+    }
+    for name in ("core-relay", "edge-relay"):
+        vnf = by_name[name]
+        assert vnf["vnfdId"] and vnf["vnfPkgId"] and vnf["vnfdVersion"] is not None
+        internal = networks[f"{name}.INTERNAL"]
+        assert vnf["instantiatedVnfInfo"]["virtualLinkResourceInfo"] == [
+            {
+                "id": internal.id,
+                "vnfVirtualLinkDescId": "INTERNAL",
+                "networkResource": {
+                    "vimId": nsr.vim_id,
+                    "resourceId": internal.vim_network_id,
+                    "vimLevelResourceType": "network",
+                },
+            }
+        ]
+
+
+async def test_an_internal_link_of_a_record_older_than_its_owner_field_is_still_the_vnfs(
+    nubo: Nubo,
+) -> None:
+    files = definitions(media_df_pair=internal_pair, media_df_simple=external_cp)
+    nsd_id = await onboard_media(nubo, files, nsd_text())
+    nsr, op = await nubo.ns.instantiate(nsd_id, name="media")
+    assert (await nubo.runner.wait(op.id, timeout=10)).state == OpState.COMPLETED
+    nsr = await nubo.ns.get(nsr.id)
+    for vlr in nsr.vlr:
+        vlr.vnf = ""  # as records written before the field existed read
+    view = NsInstanceView.of(nsr, VnfOrigins(packages=[], nsd_ids={}, package_ids={}))
+    assert [v.ns_virtual_link_desc_id for v in view.virtual_link_info or []] == ["media"]
+    [core] = [v for v in view.vnf_instance or [] if v.vnf_instance_name == "core-relay"]
+    internal = core.instantiated_vnf_info.virtual_link_resource_info or []
+    assert [i.vnf_virtual_link_desc_id for i in internal] == ["INTERNAL"]
