@@ -44,6 +44,7 @@ from nubo.nfvo.workflows import NsWorkflows
 from nubo.notify.subscriptions import Subscriptions
 from nubo.settings import Settings
 from nubo.store.alarms import SqlAlarmRepository
+from nubo.store.audit import SqlAuditStore
 from nubo.store.database import Database
 from nubo.store.database import probe as probe_database
 from nubo.store.decisions import SqlDecisionStore
@@ -58,6 +59,7 @@ from nubo.store.outbox import SqlOutbox
 from nubo.store.packages import SqlPackageStore
 from nubo.store.port import (
     AlarmRepository,
+    AuditRepository,
     DecisionRepository,
     IdentityRepository,
     KpiRepository,
@@ -112,6 +114,7 @@ class Repositories:
     memory: LoopMemory
     identity: IdentityRepository
     tokens: TokenRepository
+    audit: AuditRepository
     #: the per-NS locks this replica takes
     leases: NsLeases
     #: this replica's claims to lead background work (loops, notification delivery)
@@ -137,6 +140,7 @@ def build_repositories(database: Database, replica: str, lease_seconds: float) -
         memory=SqlLoopMemory(database),
         identity=SqlIdentityRepository(database),
         tokens=SqlTokenStore(database),
+        audit=SqlAuditStore(database),
         leases=SqlLeases(database, replica, ttl=lease_seconds),
         leadership=SqlLeadership(database, replica, ttl=lease_seconds),
     )
@@ -209,6 +213,8 @@ class Nubo:
                 if taken:
                     log.warning("replica.took_over operations=%d", len(taken))
                 await self._follow_leadership()
+                if self.leading:
+                    await self.auth.audit.prune_once()
             except Exception:
                 log.exception("replica.duties_failed replica=%s", self.settings.replica)
 
@@ -296,6 +302,7 @@ class Nubo:
                 packages=self.packages,
                 subscriptions=self.subscriptions,
                 page_size=self.settings.page_size,
+                replica=self.settings.replica,
                 on_startup=self.start,
                 on_shutdown=self.stop,
             )
@@ -392,6 +399,7 @@ def build(
     auth = build_auth(
         repos.identity,
         repos.tokens,
+        repos.audit,
         cost=HashCost(
             time_cost=settings.password_time_cost,
             memory_cost_kib=settings.password_memory_cost,
@@ -407,6 +415,7 @@ def build(
             per_address=settings.token_rate_per_address,
             period=settings.token_rate_period,
         ),
+        audit_retention=settings.audit_retention,
     )
     return Nubo(
         settings,

@@ -87,6 +87,11 @@ class Settings:
     token_rate_per_user: int = 10
     token_rate_per_address: int = 30
     token_rate_period: float = 60.0
+    #: seconds the audit trail keeps an event (then deleted, oldest first)
+    audit_retention: float = 90 * 86400.0
+    #: TLS for ``nubo serve``: a PEM certificate (chain) and its private key; both or neither
+    tls_cert_file: str = ""
+    tls_key_file: str = ""
 
     @property
     def replica(self) -> str:
@@ -157,6 +162,9 @@ class Settings:
             "token_rate_per_user": int,
             "token_rate_per_address": int,
             "token_rate_period": float,
+            "audit_retention": float,
+            "tls_cert_file": str,
+            "tls_key_file": str,
         }
         for name, cast in casts.items():
             raw = env.get("NUBO_" + name.upper())

@@ -16,6 +16,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Header, Request, Response
 from pydantic import BaseModel
 
+from nubo.api.audit import claim
 from nubo.api.security import bearer_token, caller
 from nubo.auth import Auth
 from nubo.auth.tokens import IssuedToken
@@ -96,6 +97,7 @@ async def token(
     grants = _auth(request).grants
     address = _address(request)
     if grant_type == "password":
+        claim(request, username)
         if not username or password is None:
             raise InvalidGrant(
                 "the password grant needs username and password", error="invalid_request"
@@ -103,6 +105,7 @@ async def token(
         issued = await grants.password(address, username, password, project or project_id)
     elif grant_type == "client_credentials":
         credentials = _basic(authorization) or (client_id or "", client_secret or "")
+        claim(request, credentials[0])
         if not credentials[0]:
             raise InvalidGrant(
                 "the client credentials grant needs client_id and client_secret",

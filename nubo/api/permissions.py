@@ -56,6 +56,7 @@ PERMISSIONS: dict[tuple[str, str], Access] = {
     ("POST", "/oauth/token"): PUBLIC,
     ("POST", "/oauth/revoke"): GUEST,
     ("GET", "/api/v1/whoami"): GUEST,
+    ("GET", "/api/v1/audit"): ADMIN,
     ("GET", "/api/v1/users"): SYSTEM_ADMIN,
     ("POST", "/api/v1/users"): SYSTEM_ADMIN,
     ("GET", "/api/v1/users/{user_id}"): SELF,

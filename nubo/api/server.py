@@ -11,6 +11,8 @@ from fastapi.routing import APIRoute
 
 import nubo
 from nubo.api.alarms import router as alarms_router
+from nubo.api.audit import AuditRecorder
+from nubo.api.audit import router as audit_router
 from nubo.api.autoscale import router as autoscale_router
 from nubo.api.identity import router as identity_router
 from nubo.api.kpis import router as kpis_router
@@ -62,6 +64,8 @@ class ApiServices:
     subscriptions: Subscriptions | None = None
     #: items per page of a SOL005 list (SOL013 §5.4)
     page_size: int = 100
+    #: this replica's name, on the audit trail's events
+    replica: str = ""
     on_startup: Callable[[], Awaitable[None]] | None = None
     on_shutdown: Callable[[], Awaitable[None]] | None = None
 
@@ -90,9 +94,12 @@ def create_api(services: ApiServices) -> FastAPI:
     # added first, so inside the negotiation: a 401 under a SOL005 prefix carries Version too
     app.add_middleware(Authentication, tokens=lambda: services.auth.tokens)
     app.add_middleware(VersionNegotiation)
+    # outermost: a call refused before any route is recorded too
+    app.add_middleware(AuditRecorder, trail=lambda: services.auth.audit, replica=services.replica)
     routers = [
         oauth_router,
         identity_router,
+        audit_router,
         versions_router,
         openbaton_router,
         alarms_router,

@@ -1,14 +1,17 @@
-"""Authentication and access control: password hashing, tokens, identity, rate limits."""
+"""Authentication and access control: password hashing, tokens, identity, rate limits,
+and the audit trail."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from nubo.auth.audit import RETENTION as AUDIT_RETENTION
+from nubo.auth.audit import AuditTrail
 from nubo.auth.grants import Grants, RateLimits
 from nubo.auth.identity import IdentityService
 from nubo.auth.passwords import HashCost, Passwords
 from nubo.auth.tokens import TokenPolicy, TokenService
-from nubo.store.port import IdentityRepository, TokenRepository
+from nubo.store.port import AuditRepository, IdentityRepository, TokenRepository
 
 
 @dataclass(frozen=True)
@@ -18,6 +21,8 @@ class Auth:
     tokens: TokenService
     grants: Grants
     identity: IdentityService
+    #: every mutating API call, for administrators (``nubo audit``)
+    audit: AuditTrail
 
     async def start(self, admin_password: str | None) -> str | None:
         """Ready the signing key and, on a first start, the initial administrator.
@@ -31,10 +36,12 @@ class Auth:
 def build_auth(
     identity: IdentityRepository,
     tokens: TokenRepository,
+    audit: AuditRepository,
     *,
     cost: HashCost | None = None,
     policy: TokenPolicy | None = None,
     limits: RateLimits | None = None,
+    audit_retention: float = AUDIT_RETENTION,
 ) -> Auth:
     passwords = Passwords(cost)
     token_service = TokenService(tokens, policy)
@@ -42,6 +49,7 @@ def build_auth(
         tokens=token_service,
         grants=Grants(identity, token_service, passwords, limits),
         identity=IdentityService(identity, token_service, passwords),
+        audit=AuditTrail(audit, audit_retention),
     )
 
 

@@ -16,6 +16,7 @@ import click
 import nubo
 from nubo.cli import render
 from nubo.cli.alarms import alarm
+from nubo.cli.audit import audit
 from nubo.cli.autoscale import autoscale
 from nubo.cli.client import (
     DEFAULT_URL,
@@ -72,6 +73,7 @@ main.add_command(kpi)
 main.add_command(history)
 main.add_command(package)
 main.add_command(subscription)
+main.add_command(audit)
 for _command in [*LOGIN_COMMANDS, *IDENTITY_COMMANDS]:
     main.add_command(_command)
 

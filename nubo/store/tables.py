@@ -366,3 +366,25 @@ revoked_tokens = Table(
     Column("id", String(ID_LENGTH), primary_key=True),
     Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
 )
+
+#: the audit trail: one row per mutating API call (see ``nubo.model.audit``); no body
+#: of a request or an answer is kept
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("time", Float, nullable=False, index=True),
+    Column("actor", String(NAME_LENGTH), nullable=False, index=True),
+    Column("actor_id", String(ID_LENGTH), nullable=False),
+    Column("actor_kind", String(16), nullable=False),
+    Column("project_id", String(ID_LENGTH), nullable=True, index=True),
+    Column("method", String(8), nullable=False),
+    Column("route", String(512), nullable=False),
+    Column("path", String(2048), nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("resource", String(2048), nullable=False),
+    Column("address", String(64), nullable=False),
+    Column("duration_ms", Float, nullable=False),
+    Column("replica", String(NAME_LENGTH), nullable=False),
+)

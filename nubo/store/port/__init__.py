@@ -11,6 +11,7 @@ revision it was read at (``StaleRecord`` otherwise).
 from __future__ import annotations
 
 from nubo.store.port.alarms import AlarmRepository
+from nubo.store.port.audit import AuditQuery, AuditRepository
 from nubo.store.port.catalogue import NsdRepository, PackageRepository, VimRepository
 from nubo.store.port.coordination import Leadership, LoopMemory, NsLeases
 from nubo.store.port.decisions import DecisionLike, DecisionRepository
@@ -22,6 +23,8 @@ from nubo.store.port.records import NsRecordRepository
 
 __all__ = [
     "AlarmRepository",
+    "AuditQuery",
+    "AuditRepository",
     "DecisionLike",
     "DecisionRepository",
     "IdentityRepository",
