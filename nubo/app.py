@@ -19,8 +19,10 @@ from typing import Any
 from fastapi import FastAPI
 
 from nubo.api.server import ApiServices, create_api
+from nubo.api.versions import SOL005_APIS
 from nubo.auth import Auth, HashCost, RateLimits, TokenPolicy, build_auth
 from nubo.autoscale.loops import AutoScaling, build_autoscaling
+from nubo.catalogue.events import CatalogueEvents
 from nubo.catalogue.nsd import NsdCatalogue
 from nubo.catalogue.packages import VnfPackageCatalogue
 from nubo.descriptors.openbaton import parse_nsd
@@ -40,6 +42,7 @@ from nubo.nfvo.service import NsService
 from nubo.nfvo.tasks import cancel_and_wait
 from nubo.nfvo.vims import VimService
 from nubo.nfvo.workflows import NsWorkflows
+from nubo.notify.sources import NsFactsReader
 from nubo.notify.subscriptions import Subscriptions
 from nubo.settings import Settings
 from nubo.store.alarms import SqlAlarmRepository
@@ -319,8 +322,6 @@ def build(
     def parse(document: dict[str, Any]) -> Nsd:
         return parse_nsd(document)
 
-    packages = VnfPackageCatalogue(repos.packages, repos.nsds)
-    catalogue = NsdCatalogue(repos.nsds, repos.nsrs, parse, packages=packages)
     events = EventBus()
     subscriptions = Subscriptions(
         repos.subscriptions,
@@ -332,6 +333,13 @@ def build(
         queue_size=settings.notification_queue_size,
         allowed_hosts=settings.notification_allowed_hosts,
         leadership=repos.leadership,
+        versions={api.name: api.current for api in SOL005_APIS},
+        describe_ns=NsFactsReader(repos.nsrs, repos.nsds, repos.packages),
+    )
+    catalogue_events = CatalogueEvents(subscriptions.publish_catalogue_event)
+    packages = VnfPackageCatalogue(repos.packages, repos.nsds, catalogue_events)
+    catalogue = NsdCatalogue(
+        repos.nsds, repos.nsrs, parse, packages=packages, events=catalogue_events
     )
     runner = OpRunner(
         repos.nsrs,

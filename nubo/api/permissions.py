@@ -46,7 +46,6 @@ _NSDS = "/nsd/v1/ns_descriptors"
 _PKGS = "/vnfpkgm/v1/vnf_packages"
 _NSI = "/nslcm/v1/ns_instances"
 _OCCS = "/nslcm/v1/ns_lcm_op_occs"
-_SUBS = "/nslcm/v1/subscriptions"
 _PROJECT = "/api/v1/projects/{project_id}"
 
 #: (method, route template) -> the least a caller needs
@@ -147,10 +146,17 @@ PERMISSIONS: dict[tuple[str, str], Access] = {
     ("POST", _OCCS + "/{op_id}/rollback"): USER,
     ("POST", _OCCS + "/{op_id}/fail"): USER,
     ("POST", _OCCS + "/{op_id}/cancel"): USER,
-    ("POST", _SUBS): USER,
-    ("GET", _SUBS): GUEST,
-    ("GET", _SUBS + "/{subscription_id}"): GUEST,
-    ("DELETE", _SUBS + "/{subscription_id}"): USER,
+    # SOL005 subscriptions, alike on every API
+    **{
+        (method, f"/{api}/v1/subscriptions{tail}"): access
+        for api in ("nsd", "vnfpkgm", "nslcm", "nsfm")
+        for method, tail, access in (
+            ("POST", "", USER),
+            ("GET", "", GUEST),
+            ("GET", "/{subscription_id}", GUEST),
+            ("DELETE", "/{subscription_id}", USER),
+        )
+    },
 }
 
 #: paths served without a token that are not API operations (the OpenAPI document, its UI)

@@ -29,7 +29,7 @@ from nubo.api.security import (
     check_permissions,
     document_permissions,
 )
-from nubo.api.subscriptions import router as subscriptions_router
+from nubo.api.subscriptions import ROUTERS as subscription_routers
 from nubo.api.vnfpkgm import router as vnfpkgm_router
 from nubo.auth import Auth
 from nubo.autoscale.loops import AutoScaling
@@ -103,7 +103,7 @@ def create_api(services: ApiServices) -> FastAPI:
         vnfpkgm_router,
         nslcm_router,
         nslcm_ops_router,
-        subscriptions_router,
+        *subscription_routers,
         system_router,
     ]
     check_permissions(
