@@ -12,7 +12,9 @@ Matching follows the GS: every attribute present must match (one of its
 values), absent ones match everything. An attribute constrains only the
 notifications about what it describes (the NSD attributes the NSD
 notifications, the PNFD ones the PNFD notifications, the alarm attributes
-the alarm notifications, not ``AlarmListRebuiltNotification``). The values
+the alarm notifications, not ``AlarmListRebuiltNotification``;
+``perceivedSeverities`` only ``AlarmNotification``, so that a subscriber of
+CRITICAL alarms hears of their clearing too). The values
 an event is matched against travel with it under ``MATCH_KEY``, a key that is
 never sent to a subscriber: a deletion notification carries no state, but
 its NSD's state at deletion can still be filtered on.
@@ -244,7 +246,8 @@ SPECS: Mapping[SubscriptionApi, FilterSpec] = {
                 ALARM_NOTIFICATIONS,
             ),
             *_attrs("faultyResourceTypes", ALARM_NOTIFICATIONS, ("COMPUTE", "STORAGE", "NETWORK")),
-            *_attrs("perceivedSeverities", ALARM_NOTIFICATIONS, _SEVERITIES),
+            # a clearing is matched on what cleared, not on its severity (CLEARED)
+            *_attrs("perceivedSeverities", ("AlarmNotification",), _SEVERITIES),
             *_attrs("eventTypes", ALARM_NOTIFICATIONS, _EVENT_TYPES),
             *_attrs("probableCauses", ALARM_NOTIFICATIONS),
         ),
