@@ -304,6 +304,10 @@ ROUTES = [
     _r("GET", f"/vnfpkgm/v1/vnf_packages/{_ID}/package_content", 200, None),
     _r("GET", f"/vnfpkgm/v1/vnf_packages/{_ID}/vnfd", 200, None),
     _r("GET", f"/vnfpkgm/v1/vnf_packages/{_ID}/artifacts/{{path}}", 200, None),
+    # a byte range of content (Range)
+    _r("GET", f"/nsd/v1/ns_descriptors/{_ID}/nsd_content", 206, None),
+    _r("GET", f"/vnfpkgm/v1/vnf_packages/{_ID}/package_content", 206, None),
+    _r("GET", f"/vnfpkgm/v1/vnf_packages/{_ID}/artifacts/{{path}}", 206, None),
 ]
 _FOLDERS = {"nsd": NSD, "vnfpkgm": PKG, "nslcm": LCM, "nsfm": FM}
 _SOL005 = re.compile(r"^/(nsd|vnfpkgm|nslcm|nsfm)/")

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Query, Request
+from fastapi import APIRouter, Body, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from nubo.api.conditions import check_if_match, etag_of
 from nubo.api.listing import Listing, ListQueryParams
 from nubo.api.tenancy import RequestScope
 from nubo.fault.alarms import AlarmService
-from nubo.model.alarms import AlarmView
-from nubo.model.errors import NuboError
+from nubo.model.alarms import AckState, AlarmView
+from nubo.model.errors import Conflict, NuboError
 
 PREFIX = "/nsfm/v1"
 
@@ -77,8 +78,17 @@ async def list_alarms(
     response_model_by_alias=True,
     response_model_exclude_none=True,
 )
-async def get_alarm(request: Request, scope: RequestScope, alarm_id: str) -> AlarmView:
-    return AlarmView.of(await alarm_service(request).get(alarm_id, scope))
+async def get_alarm(
+    request: Request, scope: RequestScope, response: Response, alarm_id: str
+) -> AlarmView:
+    """The alarm, with its ``ETag`` (for ``If-Match`` on a ``PATCH``)."""
+    view = AlarmView.of(await alarm_service(request).get(alarm_id, scope))
+    response.headers["ETag"] = _etag(view)
+    return view
+
+
+def _etag(view: AlarmView) -> str:
+    return etag_of(view.model_dump(by_alias=True, mode="json", exclude_none=True))
 
 
 @router.patch("/alarms/{alarm_id}", response_model=AlarmModifications, response_model_by_alias=True)
@@ -86,7 +96,19 @@ async def acknowledge_alarm(
     request: Request,
     scope: RequestScope,
     alarm_id: str,
+    response: Response,
     body: Annotated[AlarmModifications, Body()],
 ) -> AlarmModifications:
-    await alarm_service(request).acknowledge(alarm_id, scope)
+    """Acknowledge the alarm. ``If-Match`` that names another than the current ``ETag``:
+    412; an alarm acknowledged already: 409 (SOL005 §8.4.3.3.4)."""
+    service = alarm_service(request)
+    current = await service.get(alarm_id, scope)
+    check_if_match(request, _etag(AlarmView.of(current)), "the alarm")
+    if current.ack_state == AckState.ACKNOWLEDGED:
+        raise Conflict(
+            f"alarm {alarm_id} is ACKNOWLEDGED already: ackState changes nothing",
+            field="ackState",
+        )
+    acknowledged = await service.acknowledge(alarm_id, scope)
+    response.headers["ETag"] = _etag(AlarmView.of(acknowledged))
     return body

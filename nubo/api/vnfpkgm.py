@@ -17,12 +17,13 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from nubo.api.conditions import check_if_match, content_response, etag_of
 from nubo.api.listing import Listing, ListQueryParams
 from nubo.api.problems import PROBLEM_JSON
 from nubo.api.sol005 import read_body
 from nubo.api.tenancy import RequestScope
 from nubo.catalogue.packages import UnsupportedContent, VnfPackageCatalogue
-from nubo.model.errors import BadRequest, NuboError
+from nubo.model.errors import BadRequest, Conflict, NuboError
 from nubo.model.packages import OnboardingState, OperationalState, UsageState, VnfPackage
 from nubo.model.tenancy import Scope
 
@@ -219,10 +220,19 @@ async def list_vnf_packages(
     return VNF_PKG_INFOS.answer(request, query, views)
 
 
+def _document(view: VnfPkgInfo) -> dict[str, Any]:
+    return view.model_dump(by_alias=True, mode="json", exclude_none=True)
+
+
 @router.get("/vnf_packages/{package_id}", **_VIEW)
-async def get_vnf_package(request: Request, scope: RequestScope, package_id: str) -> VnfPkgInfo:
+async def get_vnf_package(
+    request: Request, scope: RequestScope, response: Response, package_id: str
+) -> VnfPkgInfo:
+    """The package, with its ``ETag`` (for ``If-Match`` on a ``PATCH``)."""
     packages = packages_of(request)
-    return await _view(packages, await packages.get(package_id, scope), scope)
+    view = await _view(packages, await packages.get(package_id, scope), scope)
+    response.headers["ETag"] = etag_of(_document(view))
+    return view
 
 
 @router.put(
@@ -263,8 +273,9 @@ async def upload_vnf_package_content(
 async def get_vnf_package_content(
     request: Request, scope: RequestScope, package_id: str
 ) -> Response:
+    """The CSAR as uploaded; a ``Range`` of it is answered 206."""
     archive = await packages_of(request).content(package_id, scope)
-    return Response(archive, media_type="application/zip")
+    return content_response(request, archive, "application/zip")
 
 
 @router.get(
@@ -284,9 +295,10 @@ async def get_vnfd(request: Request, scope: RequestScope, package_id: str) -> Pl
 async def get_artifact(
     request: Request, scope: RequestScope, package_id: str, artifact_path: str
 ) -> Response:
+    """One file of the package; a ``Range`` of it is answered 206."""
     content = await packages_of(request).artifact(package_id, artifact_path, scope)
     media, _ = mimetypes.guess_type(artifact_path)
-    return Response(content, media_type=media or "application/octet-stream")
+    return content_response(request, content, media or "application/octet-stream")
 
 
 @router.patch(
@@ -300,13 +312,31 @@ async def modify_vnf_package(
     request: Request,
     scope: RequestScope,
     package_id: str,
+    response: Response,
     body: Annotated[VnfPkgInfoModifications, Body()],
 ) -> VnfPkgInfoModifications:
+    """Enable or disable the package and/or merge-patch its userDefinedData.
+
+    ``If-Match`` that names another than the current ``ETag``: 412. Setting the
+    operational state it already has: 409 (SOL005 §9.4.3.3.4).
+    """
     if body.operational_state is None and body.user_defined_data is None:
         raise BadRequest("give operationalState and/or userDefinedData to change")
-    await packages_of(request).modify(
+    packages = packages_of(request)
+    current = await packages.get(package_id, scope)
+    check_if_match(
+        request, etag_of(_document(await _view(packages, current, scope))), "the package"
+    )
+    if body.operational_state is not None and body.operational_state == current.operational_state:
+        raise Conflict(
+            f"VNF package {package_id} is {current.operational_state.value} already: "
+            "operationalState changes nothing",
+            field="operationalState",
+        )
+    changed = await packages.modify(
         package_id, body.operational_state, body.user_defined_data, scope
     )
+    response.headers["ETag"] = etag_of(_document(await _view(packages, changed, scope)))
     return body
 
 
