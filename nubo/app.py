@@ -23,6 +23,7 @@ from nubo.api.versions import SOL005_APIS
 from nubo.auth import Auth, HashCost, RateLimits, TokenPolicy, build_auth
 from nubo.autoscale.loops import AutoScaling, build_autoscaling
 from nubo.catalogue.events import CatalogueEvents
+from nubo.catalogue.fetch import PackageFetcher
 from nubo.catalogue.nsd import NsdCatalogue
 from nubo.catalogue.packages import VnfPackageCatalogue
 from nubo.descriptors.openbaton import parse_nsd
@@ -166,6 +167,8 @@ class Nubo:
     autoscaling: AutoScaling
     kpis: Kpis
     auth: Auth
+    #: VNF package content fetched from URIs (upload_from_uri)
+    fetcher: PackageFetcher
     started: bool = field(default=False)
     #: whether this replica runs the background loops (one replica does at a time)
     leading: bool = field(default=False)
@@ -277,6 +280,7 @@ class Nubo:
             await cancel_and_wait([self._reconcile_task])
             self._reconcile_task = None
         await self.runner.shutdown()
+        await self.fetcher.stop()
         await self.subscriptions.stop()
         await self.vims.close()
         await self.database.close()
@@ -295,6 +299,7 @@ class Nubo:
                 kpis=self.kpis if self.settings.monitoring else None,
                 instances=self.instances,
                 packages=self.packages,
+                fetcher=self.fetcher,
                 subscriptions=self.subscriptions,
                 page_size=self.settings.page_size,
                 on_startup=self.start,
@@ -433,6 +438,12 @@ def build(
         autoscaling,
         kpis,
         auth,
+        PackageFetcher(
+            packages,
+            allowed_hosts=settings.package_fetch_allowed_hosts,
+            max_bytes=settings.package_fetch_max_bytes,
+            timeout=settings.package_fetch_timeout,
+        ),
     )
 
 

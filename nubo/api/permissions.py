@@ -129,6 +129,7 @@ PERMISSIONS: dict[tuple[str, str], Access] = {
     ("DELETE", _PKGS + "/{package_id}"): USER,
     ("PUT", _PKGS + "/{package_id}/package_content"): USER,
     ("GET", _PKGS + "/{package_id}/package_content"): GUEST,
+    ("POST", _PKGS + "/{package_id}/package_content/upload_from_uri"): USER,
     ("GET", _PKGS + "/{package_id}/vnfd"): GUEST,
     ("GET", _PKGS + "/{package_id}/artifacts/{artifact_path}"): GUEST,
     # SOL005 NS lifecycle management

@@ -33,6 +33,7 @@ from nubo.api.subscriptions import ROUTERS as subscription_routers
 from nubo.api.vnfpkgm import router as vnfpkgm_router
 from nubo.auth import Auth
 from nubo.autoscale.loops import AutoScaling
+from nubo.catalogue.fetch import PackageFetcher
 from nubo.catalogue.nsd import NsdCatalogue
 from nubo.catalogue.packages import VnfPackageCatalogue
 from nubo.fault.alarms import AlarmService
@@ -59,6 +60,8 @@ class ApiServices:
     kpis: Kpis | None = None
     instances: NsInstances | None = None
     packages: VnfPackageCatalogue | None = None
+    #: fetches VNF package content from URIs (upload_from_uri)
+    fetcher: PackageFetcher | None = None
     subscriptions: Subscriptions | None = None
     #: items per page of a SOL005 list (SOL013 §5.4)
     page_size: int = 100

@@ -22,6 +22,7 @@ from nubo.api.listing import Listing, ListQueryParams
 from nubo.api.problems import PROBLEM_JSON
 from nubo.api.sol005 import read_body
 from nubo.api.tenancy import RequestScope
+from nubo.catalogue.fetch import PackageFetcher
 from nubo.catalogue.packages import UnsupportedContent, VnfPackageCatalogue
 from nubo.model.errors import BadRequest, Conflict, NuboError
 from nubo.model.packages import OnboardingState, OperationalState, UsageState, VnfPackage
@@ -116,6 +117,8 @@ class VnfPkgInfo(_Camel):
     operational_state: OperationalState
     usage_state: UsageState
     user_defined_data: dict[str, Any] = Field(default_factory=dict)
+    #: nubo's: why the last fetch of the content from a URI failed (the package stays CREATED)
+    nubo_onboarding_failure: dict[str, Any] | None = None
     links: dict[str, dict[str, str]] = Field(alias="_links")
 
     @classmethod
@@ -128,6 +131,7 @@ class VnfPkgInfo(_Camel):
             operational_state=package.operational_state,
             usage_state=UsageState.IN_USE if package.id in users else UsageState.NOT_IN_USE,
             user_defined_data=package.user_defined_data,
+            nubo_onboarding_failure=package.onboarding_failure,
             _links={
                 "self": {"href": href},
                 "vnfd": {"href": f"{href}/vnfd"},
@@ -263,6 +267,46 @@ async def upload_vnf_package_content(
         raise BadRequest("the request body must be the package's CSAR (a zip archive)")
     await packages.upload(package_id, data, scope)
     return Response(status_code=204)
+
+
+class UploadVnfPkgFromUriRequest(_Camel):
+    """SOL005 ``UploadVnfPkgFromUriRequest``: where to fetch the package from."""
+
+    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True)
+
+    address_information: str
+    user_name: str | None = None
+    password: str | None = Field(None, repr=False)
+
+
+class PackageFetchDisabled(NuboError):
+    code = "PACKAGE_FETCH_DISABLED"
+    status = 503
+    title = "VNF package fetching is not running"
+
+
+@router.post(
+    "/vnf_packages/{package_id}/package_content/upload_from_uri",
+    status_code=202,
+    response_class=Response,
+    responses=_PROBLEMS,
+)
+async def upload_vnf_package_from_uri(
+    request: Request,
+    scope: RequestScope,
+    package_id: str,
+    body: Annotated[UploadVnfPkgFromUriRequest, Body()],
+) -> Response:
+    """Fetch the package's CSAR from a URI of an allowed host, then onboard it as an upload.
+
+    202 once the URI is accepted; the package becomes ONBOARDED when its content
+    is onboarded, or stays CREATED with ``nuboOnboardingFailure`` saying why not.
+    """
+    fetcher: Any = getattr(request.app.state.services, "fetcher", None)
+    if not isinstance(fetcher, PackageFetcher):
+        raise PackageFetchDisabled("this orchestrator runs without fetching VNF packages")
+    await fetcher.start(package_id, body.address_information, body.user_name, body.password, scope)
+    return Response(status_code=202)
 
 
 @router.get(

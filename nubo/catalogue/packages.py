@@ -124,6 +124,19 @@ class VnfPackageCatalogue:
         self._events.package_onboarded(onboarded)
         return onboarded
 
+    async def note_failure(self, package_id: str, problem: dict[str, Any] | None) -> None:
+        """Keep (or, with None, forget) why fetching the package's content failed; a package
+        no longer CREATED (onboarded meanwhile) or deleted is left alone."""
+        async with self._lock:
+            try:
+                package = await self._packages.get(package_id)
+            except NotFound:
+                return
+            if package.onboarding_state != OnboardingState.CREATED:
+                return
+            package.onboarding_failure = problem
+            await self._packages.update(package)
+
     async def content(self, package_id: str, scope: Scope = SYSTEM) -> bytes:
         """The CSAR as uploaded; ``Conflict`` before it was onboarded."""
         archive = await self._packages.archive(package_id, scope)
@@ -301,5 +314,6 @@ def _onboarded(package: VnfPackage, content: VnfPackageContent) -> VnfPackage:
             "entry_definitions": content.entry,
             "vnfd_file": content.vnfd_file,
             "definitions": content.definitions,
+            "onboarding_failure": None,
         }
     )
