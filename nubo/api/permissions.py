@@ -100,6 +100,7 @@ PERMISSIONS: dict[tuple[str, str], Access] = {
     ("GET", "/api/v1/vims"): GUEST,
     ("POST", "/api/v1/vims"): ADMIN,
     ("GET", "/api/v1/vims/{vim_id}"): GUEST,
+    ("GET", "/api/v1/vims/{vim_id}/alarms"): GUEST,
     # fault, monitoring, auto-scaling, KPIs
     ("GET", "/nsfm/v1/alarms"): GUEST,
     ("GET", "/nsfm/v1/alarms/{alarm_id}"): GUEST,

@@ -11,6 +11,7 @@ from fastapi.routing import APIRoute
 
 import nubo
 from nubo.api.alarms import router as alarms_router
+from nubo.api.alarms import vim_alarms_router
 from nubo.api.autoscale import router as autoscale_router
 from nubo.api.identity import router as identity_router
 from nubo.api.kpis import router as kpis_router
@@ -99,6 +100,7 @@ def create_api(services: ApiServices) -> FastAPI:
         versions_router,
         openbaton_router,
         alarms_router,
+        vim_alarms_router,
         metrics_router,
         autoscale_router,
         kpis_router,

@@ -9,6 +9,8 @@ own objects, which this module turns into SOL005-shaped bodies:
   renders it; the change that clears it is an ``AlarmClearedNotification``
   (``alarmId``, ``alarmClearedTime``, and the alarm too). Acknowledging an
   alarm after it cleared is an ``AlarmNotification`` again: the alarm changed.
+- an alarm about no NS instance (a VIM that does not answer) is not an NS
+  alarm and is not notified (SOL005's ``managedObjectId`` names an NS instance).
 - a KPI that turns VIOLATED is a ``ThresholdCrossedNotification`` with
   ``crossingDirection`` UP, one that turns OK again is one with DOWN (also
   after NO_DATA: the value is on the OK side). A KPI losing its data
@@ -24,7 +26,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from nubo.model.alarms import ALARMS_HREF, Alarm, sol005_alarm
+from nubo.model.alarms import ALARMS_HREF, Alarm, is_ns_alarm, sol005_alarm
 from nubo.model.errors import NotFound
 from nubo.model.kpis import KpiEvent, KpiState
 from nubo.model.subscription_filters import MATCH_KEY
@@ -39,12 +41,15 @@ KPIS_HREF = "/api/v1/ns-records/{nsr_id}/kpis/{kpi_id}"
 Notification = tuple[NotificationType, dict[str, Any]]
 
 
-def alarm_notification(alarm: Alarm, ns: Mapping[str, Any] | None = None) -> Notification:
+def alarm_notification(alarm: Alarm, ns: Mapping[str, Any] | None = None) -> Notification | None:
     """The notification of an alarm that was raised, changed or cleared.
 
     ``ns`` holds what fault management filters match the alarm's NS instance on
-    (``ns_facts``); the alarm's own attributes are added here.
+    (``ns_facts``); the alarm's own attributes are added here. An alarm about no NS
+    instance (a VIM's) is not an NS alarm: None.
     """
+    if not is_ns_alarm(alarm):
+        return None
     document = sol005_alarm(alarm)
     facts: dict[str, Any] = dict(ns or {})
     facts.update(

@@ -281,6 +281,16 @@ async def test_alarm_notifications_pass_the_fault_filter(
             http, "nsfm", elsewhere.url, nsInstanceSubscriptionFilter={"nsInstanceNames": ["other"]}
         )
         alarms = app.fault.alarms
+        # a VIM's own alarm is about no NS instance: no NS alarm, never notified here
+        vim = (await http.get("/api/v1/vims")).json()[0]
+        vim_alarm = await alarms.raise_alarm(
+            vim["id"],
+            ProbableCause.VIM_UNREACHABLE,
+            PerceivedSeverity.CRITICAL,
+            ["no answer"],
+            vim_id=vim["id"],
+            project_id="default",
+        )
         for severity, cause in (
             (PerceivedSeverity.MAJOR, ProbableCause.HEAL_FAILED),
             (PerceivedSeverity.CRITICAL, ProbableCause.VNFC_FAILED),
@@ -305,6 +315,13 @@ async def test_alarm_notifications_pass_the_fault_filter(
         ]
         assert elsewhere.bodies() == []
         assert by_name.versions == [SOL005_VERSION] * 3
+    listed = (await http.get(f"/api/v1/vims/{vim['id']}/alarms")).json()
+    assert [(a["id"], a["vimId"], a["probableCause"]) for a in listed] == [
+        (vim_alarm.id, vim["id"], "VIM_UNREACHABLE")
+    ]
+    ns_alarms = (await http.get("/nsfm/v1/alarms")).json()
+    assert vim_alarm.id not in {a["id"] for a in ns_alarms}
+    assert {a["managedObjectId"] for a in ns_alarms} == {nsr_id}
     first = by_name.bodies()[0]
     assert first["_links"]["subscription"] == {"href": f"/nsfm/v1/subscriptions/{sub['id']}"}
     assert first["alarm"]["perceivedSeverity"] == "MAJOR"
