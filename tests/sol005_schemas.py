@@ -238,8 +238,9 @@ OPEN_DEVIATIONS: tuple[Deviation, ...] = (
         f"{LCM}/subscription",
         r"\$\.filter\.notificationTypes\.\d+",
         r"^'(AlarmNotification|AlarmClearedNotification|ThresholdCrossedNotification)' is not",
-        "fault and threshold notifications are subscribed on /nslcm/v1/subscriptions until "
-        "/nsfm/v1/subscriptions and /nspm/v1/subscriptions exist",
+        "nubo's extension: /nslcm/v1/subscriptions also takes fault and threshold "
+        "notifications (kept for the clients that use it; /nsfm/v1/subscriptions is the "
+        "standard place of alarms, and threshold ones wait for /nspm/v1/subscriptions)",
     ),
     Deviation(
         f"{LCM}/subscriptions",

@@ -348,3 +348,22 @@ async def test_a_subscription_hears_of_its_own_project_only(
         await settle()
         assert [b["nsdInfoId"] for b in mine.bodies()] == [nsd_id]
         assert [b["nsdInfoId"] for b in theirs.bodies()] == [other_nsd]
+
+
+async def test_authentication_is_refused_as_on_every_api(http: httpx.AsyncClient) -> None:
+    with CallbackServer() as callback:
+        for api in ("nsd", "vnfpkgm", "nsfm"):
+            body = {"callbackUri": callback.url, "authentication": {"authType": ["BASIC"]}}
+            r = await http.post(f"/{api}/v1/subscriptions", json=body)
+            assert r.status_code >= 400 and "authentication" in r.json()["detail"], r.text
+        assert callback.gets == 0
+
+
+async def test_the_openapi_document_lists_the_new_routes(http: httpx.AsyncClient) -> None:
+    paths = (await http.get("/openapi.json")).json()["paths"]
+    for api in ("nsd", "vnfpkgm", "nslcm", "nsfm"):
+        assert set(paths[f"/{api}/v1/subscriptions"]) == {"get", "post"}
+        assert set(paths[f"/{api}/v1/subscriptions/{{subscription_id}}"]) == {"get", "delete"}
+    upload = "/vnfpkgm/v1/vnf_packages/{package_id}/package_content/upload_from_uri"
+    assert set(paths[upload]) == {"post"}
+    assert "/api/v1/vims/{vim_id}/alarms" in paths
