@@ -367,3 +367,28 @@ async def test_the_openapi_document_lists_the_new_routes(http: httpx.AsyncClient
     upload = "/vnfpkgm/v1/vnf_packages/{package_id}/package_content/upload_from_uri"
     assert set(paths[upload]) == {"post"}
     assert "/api/v1/vims/{vim_id}/alarms" in paths
+
+
+async def test_subscription_lists_are_filtered_and_paged(tmp_path: Path) -> None:
+    async with running(fake_nubo(tmp_path, page_size=3, **FAST)) as app, api_client(app) as http:
+        with CallbackServer() as callback:
+            ids = [
+                (await subscribe(http, "nsfm", callback.url, probableCauses=[f"CAUSE_{i}"]))["id"]
+                for i in range(7)
+            ]
+            r = await http.get("/nsfm/v1/subscriptions")
+            seen: list[str] = []
+            while True:
+                assert r.status_code == 200, r.text
+                page = r.json()
+                seen += [s["id"] for s in page]
+                if "next" not in r.links:
+                    break
+                assert len(page) == 3
+                r = await http.get(r.links["next"]["url"])
+            assert seen == ids
+            query = {"filter": "(cont,filter/probableCauses,CAUSE_4)"}
+            r = await http.get("/nsfm/v1/subscriptions", params=query)
+            assert [s["id"] for s in r.json()] == [ids[4]], r.text
+            r = await http.get("/nsfm/v1/subscriptions", params={"filter": "(eq,nope,1)"})
+            assert_problem(r, 400, "BAD_REQUEST")
