@@ -20,8 +20,11 @@ from fastapi import FastAPI
 
 from nubo import collector
 from nubo.api.server import ApiServices, create_api
+from nubo.api.versions import SOL005_APIS
 from nubo.auth import Auth, HashCost, RateLimits, TokenPolicy, build_auth
 from nubo.autoscale.loops import AutoScaling, build_autoscaling
+from nubo.catalogue.events import CatalogueEvents
+from nubo.catalogue.fetch import PackageFetcher
 from nubo.catalogue.nsd import NsdCatalogue
 from nubo.catalogue.packages import VnfPackageCatalogue
 from nubo.descriptors.openbaton import parse_nsd
@@ -41,6 +44,7 @@ from nubo.nfvo.service import NsService
 from nubo.nfvo.tasks import cancel_and_wait
 from nubo.nfvo.vims import VimService
 from nubo.nfvo.workflows import NsWorkflows
+from nubo.notify.sources import NsFactsReader
 from nubo.notify.subscriptions import Subscriptions
 from nubo.settings import Settings
 from nubo.store.alarms import SqlAlarmRepository
@@ -168,6 +172,8 @@ class Nubo:
     autoscaling: AutoScaling
     kpis: Kpis
     auth: Auth
+    #: VNF package content fetched from URIs (upload_from_uri)
+    fetcher: PackageFetcher
     started: bool = field(default=False)
     #: whether this replica runs the background loops (one replica does at a time)
     leading: bool = field(default=False)
@@ -282,6 +288,7 @@ class Nubo:
             await cancel_and_wait([self._reconcile_task])
             self._reconcile_task = None
         await self.runner.shutdown()
+        await self.fetcher.stop()
         await self.subscriptions.stop()
         await self.vims.close()
         await self.database.close()
@@ -300,6 +307,7 @@ class Nubo:
                 kpis=self.kpis if self.settings.monitoring else None,
                 instances=self.instances,
                 packages=self.packages,
+                fetcher=self.fetcher,
                 subscriptions=self.subscriptions,
                 page_size=self.settings.page_size,
                 replica=self.settings.replica,
@@ -328,8 +336,6 @@ def build(
     def parse(document: dict[str, Any]) -> Nsd:
         return parse_nsd(document)
 
-    packages = VnfPackageCatalogue(repos.packages, repos.nsds)
-    catalogue = NsdCatalogue(repos.nsds, repos.nsrs, parse, packages=packages)
     events = EventBus()
     subscriptions = Subscriptions(
         repos.subscriptions,
@@ -341,6 +347,13 @@ def build(
         queue_size=settings.notification_queue_size,
         allowed_hosts=settings.notification_allowed_hosts,
         leadership=repos.leadership,
+        versions={api.name: api.current for api in SOL005_APIS},
+        describe_ns=NsFactsReader(repos.nsrs, repos.nsds, repos.packages),
+    )
+    catalogue_events = CatalogueEvents(subscriptions.publish_catalogue_event)
+    packages = VnfPackageCatalogue(repos.packages, repos.nsds, catalogue_events)
+    catalogue = NsdCatalogue(
+        repos.nsds, repos.nsrs, parse, packages=packages, events=catalogue_events
     )
     runner = OpRunner(
         repos.nsrs,
@@ -436,6 +449,12 @@ def build(
         autoscaling,
         kpis,
         auth,
+        PackageFetcher(
+            packages,
+            allowed_hosts=settings.package_fetch_allowed_hosts,
+            max_bytes=settings.package_fetch_max_bytes,
+            timeout=settings.package_fetch_timeout,
+        ),
     )
 
 

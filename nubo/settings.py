@@ -67,6 +67,13 @@ class Settings:
     notification_queue_size: int = 1000
     #: hosts callbacks may name: names, addresses, CIDR networks, comma-separated; empty: any
     notification_allowed_hosts: str = ""
+    #: hosts VNF package content may be fetched from (upload_from_uri): names, addresses,
+    #: CIDR networks, comma-separated; empty: none (a fetch is refused)
+    package_fetch_allowed_hosts: str = ""
+    #: the largest VNF package content fetched from a URI, in bytes (as a PUT upload)
+    package_fetch_max_bytes: int = 64 * 1024 * 1024
+    #: seconds a fetch of VNF package content may take
+    package_fetch_timeout: float = 300.0
     #: items per page of a SOL005 list; the next page is linked (SOL013 §5.4)
     page_size: int = 100
     #: the password of the administrator ``admin`` made on a first start; else from the
@@ -150,6 +157,9 @@ class Settings:
             "notification_backoff": float,
             "notification_queue_size": int,
             "notification_allowed_hosts": str,
+            "package_fetch_allowed_hosts": str,
+            "package_fetch_max_bytes": int,
+            "package_fetch_timeout": float,
             "page_size": int,
             "admin_password": str,
             "admin_password_file": str,

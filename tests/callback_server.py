@@ -41,6 +41,8 @@ class CallbackServer:
         self.hang = hang
         self._closing = threading.Event()
         self.received: list[dict[str, Any]] = []
+        #: the SOL013 ``Version`` header of each accepted POST, in order
+        self.versions: list[str | None] = []
         self.posts = 0
         self.gets = 0
         self._lock = threading.Lock()
@@ -92,7 +94,7 @@ class CallbackServer:
             await asyncio.sleep(0.02)
         raise AssertionError(f"{self.url} got {len(self.bodies())} notifications, not {count}")
 
-    def _answer_post(self, body: bytes) -> int:
+    def _answer_post(self, body: bytes, version: str | None = None) -> int:
         with self._lock:
             self.posts += 1
         if self.hang:
@@ -102,6 +104,7 @@ class CallbackServer:
             if self.fail_always or self.posts <= self.fail_first:
                 return 500
             self.received.append(json.loads(body))
+            self.versions.append(version)
             return 204
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
@@ -115,7 +118,8 @@ class CallbackServer:
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
-                self._reply(server._answer_post(self.rfile.read(length)))
+                body = self.rfile.read(length)
+                self._reply(server._answer_post(body, self.headers.get("Version")))
 
             def _reply(self, status: int) -> None:
                 self.send_response(status)

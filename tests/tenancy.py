@@ -152,6 +152,9 @@ JSON_BODIES: dict[tuple[str, str], Any] = {
     ("patch", "/nsd/v1/ns_descriptors/{nsd_id}"): {"nsdOperationalState": "DISABLED"},
     ("patch", "/vnfpkgm/v1/vnf_packages/{package_id}"): {"operationalState": "DISABLED"},
     ("patch", "/nsfm/v1/alarms/{alarm_id}"): {"ackState": "ACKNOWLEDGED"},
+    ("post", "/vnfpkgm/v1/vnf_packages/{package_id}/package_content/upload_from_uri"): {
+        "addressInformation": "http://127.0.0.1:9/package.zip"
+    },
     ("post", "/api/v1/ns-records/{nsr_id}/kpis"): {
         "name": "cpu-b",
         "metric": "cpu.percent",

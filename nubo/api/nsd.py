@@ -16,14 +16,16 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from nubo.api.conditions import check_if_match, content_response, etag_of
 from nubo.api.listing import Listing, ListQueryParams
 from nubo.api.problems import PROBLEM_JSON
 from nubo.api.sol005 import read_body
 from nubo.api.tenancy import RequestScope
 from nubo.catalogue.nsd import NsdCatalogue
 from nubo.model.catalogue import DescriptorWarning, NsdEntry
-from nubo.model.errors import BadRequest
+from nubo.model.errors import BadRequest, Conflict
 from nubo.model.packages import OnboardingState, OperationalState, UsageState
+from nubo.model.tenancy import Scope
 
 PREFIX = "/nsd/v1"
 
@@ -154,12 +156,24 @@ async def list_nsds(request: Request, scope: RequestScope, query: ListQueryParam
     return NSD_INFOS.answer(request, query, views)
 
 
-@router.get("/ns_descriptors/{nsd_id}", **_VIEW)
-async def get_nsd(request: Request, scope: RequestScope, nsd_id: str) -> NsdInfo:
-    catalogue = _catalogue(request)
+async def _info(catalogue: NsdCatalogue, nsd_id: str, scope: Scope) -> NsdInfo:
     entry = await catalogue.get(nsd_id, scope)
     users = await catalogue.users(nsd_id)
     return NsdInfo.of(entry, {nsd_id: users} if users else {})
+
+
+def _etag(info: NsdInfo) -> str:
+    return etag_of(info.model_dump(by_alias=True, mode="json", exclude_none=True))
+
+
+@router.get("/ns_descriptors/{nsd_id}", **_VIEW)
+async def get_nsd(
+    request: Request, scope: RequestScope, response: Response, nsd_id: str
+) -> NsdInfo:
+    """The NsdInfo, with its ``ETag`` (for ``If-Match`` on a ``PATCH``)."""
+    info = await _info(_catalogue(request), nsd_id, scope)
+    response.headers["ETag"] = _etag(info)
+    return info
 
 
 @router.put(
@@ -193,8 +207,9 @@ async def upload_nsd_content(request: Request, scope: RequestScope, nsd_id: str)
     },
 )
 async def get_nsd_content(request: Request, scope: RequestScope, nsd_id: str) -> Response:
+    """What was uploaded; a ``Range`` of it is answered 206."""
     content, media_type = await _catalogue(request).content(nsd_id, scope)
-    return Response(content, media_type=media_type)
+    return content_response(request, content, media_type)
 
 
 @router.patch(
@@ -208,13 +223,29 @@ async def modify_nsd(
     request: Request,
     scope: RequestScope,
     nsd_id: str,
+    response: Response,
     body: Annotated[NsdInfoModifications, Body()],
 ) -> NsdInfoModifications:
+    """Enable or disable the NSD and/or merge-patch its userDefinedData.
+
+    ``If-Match`` that names another than the current ``ETag``: 412. Setting the
+    operational state it already has: 409 (SOL005 §5.4.3.3.4).
+    """
     if body.nsd_operational_state is None and body.user_defined_data is None:
         raise BadRequest("give nsdOperationalState and/or userDefinedData to change")
-    await _catalogue(request).modify(
-        nsd_id, body.nsd_operational_state, body.user_defined_data, scope
-    )
+    catalogue = _catalogue(request)
+    current = await _info(catalogue, nsd_id, scope)
+    check_if_match(request, _etag(current), "the NSD")
+    if body.nsd_operational_state is not None and (
+        body.nsd_operational_state == current.nsd_operational_state
+    ):
+        raise Conflict(
+            f"NSD {nsd_id} is {current.nsd_operational_state.value} already: "
+            "nsdOperationalState changes nothing",
+            field="nsdOperationalState",
+        )
+    await catalogue.modify(nsd_id, body.nsd_operational_state, body.user_defined_data, scope)
+    response.headers["ETag"] = _etag(await _info(catalogue, nsd_id, scope))
     return body
 
 

@@ -46,7 +46,6 @@ _NSDS = "/nsd/v1/ns_descriptors"
 _PKGS = "/vnfpkgm/v1/vnf_packages"
 _NSI = "/nslcm/v1/ns_instances"
 _OCCS = "/nslcm/v1/ns_lcm_op_occs"
-_SUBS = "/nslcm/v1/subscriptions"
 _PROJECT = "/api/v1/projects/{project_id}"
 
 #: (method, route template) -> the least a caller needs
@@ -102,6 +101,7 @@ PERMISSIONS: dict[tuple[str, str], Access] = {
     ("GET", "/api/v1/vims"): GUEST,
     ("POST", "/api/v1/vims"): ADMIN,
     ("GET", "/api/v1/vims/{vim_id}"): GUEST,
+    ("GET", "/api/v1/vims/{vim_id}/alarms"): GUEST,
     # fault, monitoring, auto-scaling, KPIs
     ("GET", "/nsfm/v1/alarms"): GUEST,
     ("GET", "/nsfm/v1/alarms/{alarm_id}"): GUEST,
@@ -131,6 +131,7 @@ PERMISSIONS: dict[tuple[str, str], Access] = {
     ("DELETE", _PKGS + "/{package_id}"): USER,
     ("PUT", _PKGS + "/{package_id}/package_content"): USER,
     ("GET", _PKGS + "/{package_id}/package_content"): GUEST,
+    ("POST", _PKGS + "/{package_id}/package_content/upload_from_uri"): USER,
     ("GET", _PKGS + "/{package_id}/vnfd"): GUEST,
     ("GET", _PKGS + "/{package_id}/artifacts/{artifact_path}"): GUEST,
     # SOL005 NS lifecycle management
@@ -148,10 +149,17 @@ PERMISSIONS: dict[tuple[str, str], Access] = {
     ("POST", _OCCS + "/{op_id}/rollback"): USER,
     ("POST", _OCCS + "/{op_id}/fail"): USER,
     ("POST", _OCCS + "/{op_id}/cancel"): USER,
-    ("POST", _SUBS): USER,
-    ("GET", _SUBS): GUEST,
-    ("GET", _SUBS + "/{subscription_id}"): GUEST,
-    ("DELETE", _SUBS + "/{subscription_id}"): USER,
+    # SOL005 subscriptions, alike on every API
+    **{
+        (method, f"/{api}/v1/subscriptions{tail}"): access
+        for api in ("nsd", "vnfpkgm", "nslcm", "nsfm")
+        for method, tail, access in (
+            ("POST", "", USER),
+            ("GET", "", GUEST),
+            ("GET", "/{subscription_id}", GUEST),
+            ("DELETE", "/{subscription_id}", USER),
+        )
+    },
 }
 
 #: paths served without a token that are not API operations (the OpenAPI document, its UI)

@@ -11,6 +11,7 @@ from fastapi.routing import APIRoute
 
 import nubo
 from nubo.api.alarms import router as alarms_router
+from nubo.api.alarms import vim_alarms_router
 from nubo.api.audit import AuditRecorder
 from nubo.api.audit import router as audit_router
 from nubo.api.autoscale import router as autoscale_router
@@ -31,10 +32,11 @@ from nubo.api.security import (
     check_permissions,
     document_permissions,
 )
-from nubo.api.subscriptions import router as subscriptions_router
+from nubo.api.subscriptions import ROUTERS as subscription_routers
 from nubo.api.vnfpkgm import router as vnfpkgm_router
 from nubo.auth import Auth
 from nubo.autoscale.loops import AutoScaling
+from nubo.catalogue.fetch import PackageFetcher
 from nubo.catalogue.nsd import NsdCatalogue
 from nubo.catalogue.packages import VnfPackageCatalogue
 from nubo.fault.alarms import AlarmService
@@ -61,6 +63,8 @@ class ApiServices:
     kpis: Kpis | None = None
     instances: NsInstances | None = None
     packages: VnfPackageCatalogue | None = None
+    #: fetches VNF package content from URIs (upload_from_uri)
+    fetcher: PackageFetcher | None = None
     subscriptions: Subscriptions | None = None
     #: items per page of a SOL005 list (SOL013 §5.4)
     page_size: int = 100
@@ -103,6 +107,7 @@ def create_api(services: ApiServices) -> FastAPI:
         versions_router,
         openbaton_router,
         alarms_router,
+        vim_alarms_router,
         metrics_router,
         autoscale_router,
         kpis_router,
@@ -110,7 +115,7 @@ def create_api(services: ApiServices) -> FastAPI:
         vnfpkgm_router,
         nslcm_router,
         nslcm_ops_router,
-        subscriptions_router,
+        *subscription_routers,
         system_router,
     ]
     check_permissions(

@@ -1,4 +1,11 @@
-"""SOL005 subscription routes (``/nslcm/v1/subscriptions``): webhooks for notifications.
+"""SOL005 subscription routes: webhooks for notifications, one set per API.
+
+``/nslcm/v1/subscriptions`` (``LccnSubscription``), ``/nsd/v1/subscriptions``
+(``NsdmSubscription``), ``/vnfpkgm/v1/subscriptions`` (``PkgmSubscription``)
+and ``/nsfm/v1/subscriptions`` (``FmSubscription``) are the same routes made
+by ``subscription_router`` over one service; each API has its own request
+body and filter (``nubo.model.subscription_filters``), and a subscription is
+seen only on the API it was created on.
 
 ``POST`` tests the callback (GET, 204 expected) and answers 201 with
 ``Location``, or 303 See Other pointing at the subscription that already has
@@ -24,14 +31,21 @@ from nubo.api.listing import Listing, ListQueryParams
 from nubo.api.problems import PROBLEM_JSON
 from nubo.api.tenancy import RequestScope
 from nubo.model.errors import NuboError
+from nubo.model.subscription_filters import (
+    FmSubscriptionFilter,
+    FmSubscriptionRequest,
+    NsdmSubscriptionFilter,
+    NsdmSubscriptionRequest,
+    PkgmSubscriptionFilter,
+    PkgmSubscriptionRequest,
+    SubscriptionApi,
+)
 from nubo.model.subscriptions import (
     LccnSubscriptionRequest,
     LifecycleChangeNotificationsFilter,
     Subscription,
 )
 from nubo.notify.subscriptions import Subscriptions
-
-router = APIRouter(prefix="/nslcm/v1", tags=["SOL005 subscriptions"])
 
 _PROBLEMS: dict[int | str, dict[str, Any]] = {
     code: {"description": "problem details", "content": {PROBLEM_JSON: {}}}
@@ -58,17 +72,40 @@ class DeliveryView(BaseModel):
     last_delivered_at: str | None = None
 
 
-class LccnSubscription(BaseModel):
-    """A subscription as SOL005 renders it, with nubo's ``createdAt`` and ``nuboDelivery``."""
+class _SubscriptionView(BaseModel):
+    """What every API's subscription renders, with nubo's ``createdAt`` and ``nuboDelivery``."""
 
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
 
     id: str
-    filter: LifecycleChangeNotificationsFilter
     callback_uri: str
     created_at: str
     links: dict[str, dict[str, str]] = Field(alias="_links")
     nubo_delivery: DeliveryView
+
+
+class LccnSubscription(_SubscriptionView):
+    """A subscription to NS lifecycle (and nubo's fault and KPI) notifications."""
+
+    filter: LifecycleChangeNotificationsFilter
+
+
+class NsdmSubscription(_SubscriptionView):
+    """A subscription to NSD management notifications."""
+
+    filter: NsdmSubscriptionFilter
+
+
+class PkgmSubscription(_SubscriptionView):
+    """A subscription to VNF package management notifications."""
+
+    filter: PkgmSubscriptionFilter
+
+
+class FmSubscription(_SubscriptionView):
+    """A subscription to NS fault management notifications."""
+
+    filter: FmSubscriptionFilter
 
 
 def _service(request: Request) -> Subscriptions:
@@ -93,64 +130,98 @@ async def _view(service: Subscriptions, subscription: Subscription) -> dict[str,
     return document
 
 
-_VIEW: dict[str, Any] = {
-    "response_model": LccnSubscription,
-    "response_model_by_alias": True,
-    "response_model_exclude_none": True,
-}
+def subscription_router(
+    api: SubscriptionApi, request_model: type[BaseModel], view_model: type[_SubscriptionView]
+) -> APIRouter:
+    """POST, GET (list and one) and DELETE of ``/{api}/v1/subscriptions``."""
+    router = APIRouter(prefix=f"/{api.value}/v1", tags=["SOL005 subscriptions"])
+    view: dict[str, Any] = {
+        "response_model": view_model,
+        "response_model_by_alias": True,
+        "response_model_exclude_none": True,
+    }
+    listing = Listing(view_model)
+
+    async def create_subscription(
+        request: Request, scope: RequestScope, response: Response, body: Any
+    ) -> Any:
+        """Subscribe a callback URI to the notifications its filter lets through."""
+        service = _service(request)
+        subscription, created = await service.create(body, scope, api)
+        if not created:
+            return Response(status_code=303, headers={"Location": subscription.href})
+        response.headers["Location"] = subscription.href
+        return await _view(service, subscription)
+
+    # the body's model is this API's; FastAPI reads it from the annotation
+    create_subscription.__annotations__["body"] = request_model
+
+    async def list_subscriptions(
+        request: Request,
+        scope: RequestScope,
+        query: ListQueryParams,
+        callback_uri: Annotated[
+            str | None, Query(alias="callbackUri", description="as filter=(eq,callbackUri,...)")
+        ] = None,
+    ) -> JSONResponse:
+        """Every subscription, oldest first; only those of one callback with ``callbackUri``."""
+        service = _service(request)
+        views = await _views(service, await service.list(callback_uri, scope, api))
+        return listing.answer(request, query, views)
+
+    async def get_subscription(request: Request, scope: RequestScope, subscription_id: str) -> Any:
+        service = _service(request)
+        return await _view(service, await service.get(subscription_id, scope, api))
+
+    async def delete_subscription(
+        request: Request, scope: RequestScope, subscription_id: str
+    ) -> Response:
+        """Unsubscribe: no notification is sent to it afterwards."""
+        await _service(request).delete(subscription_id, scope, api)
+        return Response(status_code=204)
+
+    name = api.value
+    router.add_api_route(
+        "/subscriptions",
+        create_subscription,
+        methods=["POST"],
+        status_code=201,
+        responses={303: {"description": "the same subscription exists: see Location"}, **_PROBLEMS},
+        name=f"create_{name}_subscription",
+        **view,
+    )
+    router.add_api_route(
+        "/subscriptions",
+        list_subscriptions,
+        methods=["GET"],
+        response_model=list[view_model],  # type: ignore[valid-type]
+        responses=_PROBLEMS,
+        name=f"list_{name}_subscriptions",
+    )
+    router.add_api_route(
+        "/subscriptions/{subscription_id}",
+        get_subscription,
+        methods=["GET"],
+        responses=_PROBLEMS,
+        name=f"get_{name}_subscription",
+        **view,
+    )
+    router.add_api_route(
+        "/subscriptions/{subscription_id}",
+        delete_subscription,
+        methods=["DELETE"],
+        status_code=204,
+        response_class=Response,
+        responses=_PROBLEMS,
+        name=f"delete_{name}_subscription",
+    )
+    return router
 
 
-@router.post(
-    "/subscriptions",
-    status_code=201,
-    responses={303: {"description": "the same subscription exists: see Location"}, **_PROBLEMS},
-    **_VIEW,
+#: the subscription routes of every SOL005 API nubo serves
+ROUTERS = (
+    subscription_router(SubscriptionApi.NSLCM, LccnSubscriptionRequest, LccnSubscription),
+    subscription_router(SubscriptionApi.NSD, NsdmSubscriptionRequest, NsdmSubscription),
+    subscription_router(SubscriptionApi.VNFPKGM, PkgmSubscriptionRequest, PkgmSubscription),
+    subscription_router(SubscriptionApi.NSFM, FmSubscriptionRequest, FmSubscription),
 )
-async def create_subscription(
-    request: Request, scope: RequestScope, response: Response, body: LccnSubscriptionRequest
-) -> Any:
-    """Subscribe a callback URI to the notifications its filter lets through."""
-    service = _service(request)
-    subscription, created = await service.create(body, scope)
-    if not created:
-        return Response(status_code=303, headers={"Location": subscription.href})
-    response.headers["Location"] = subscription.href
-    return await _view(service, subscription)
-
-
-SUBSCRIPTIONS = Listing(LccnSubscription)
-
-
-@router.get("/subscriptions", response_model=list[LccnSubscription], responses=_PROBLEMS)
-async def list_subscriptions(
-    request: Request,
-    scope: RequestScope,
-    query: ListQueryParams,
-    callback_uri: Annotated[
-        str | None, Query(alias="callbackUri", description="as filter=(eq,callbackUri,...)")
-    ] = None,
-) -> JSONResponse:
-    """Every subscription, oldest first; only those of one callback with ``callbackUri``."""
-    service = _service(request)
-    views = await _views(service, await service.list(callback_uri, scope))
-    return SUBSCRIPTIONS.answer(request, query, views)
-
-
-@router.get("/subscriptions/{subscription_id}", responses=_PROBLEMS, **_VIEW)
-async def get_subscription(request: Request, scope: RequestScope, subscription_id: str) -> Any:
-    service = _service(request)
-    return await _view(service, await service.get(subscription_id, scope))
-
-
-@router.delete(
-    "/subscriptions/{subscription_id}",
-    status_code=204,
-    response_class=Response,
-    responses=_PROBLEMS,
-)
-async def delete_subscription(
-    request: Request, scope: RequestScope, subscription_id: str
-) -> Response:
-    """Unsubscribe: no notification is sent to it afterwards."""
-    await _service(request).delete(subscription_id, scope)
-    return Response(status_code=204)

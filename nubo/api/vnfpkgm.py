@@ -17,12 +17,14 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from nubo.api.conditions import check_if_match, content_response, etag_of
 from nubo.api.listing import Listing, ListQueryParams
 from nubo.api.problems import PROBLEM_JSON
 from nubo.api.sol005 import read_body
 from nubo.api.tenancy import RequestScope
+from nubo.catalogue.fetch import PackageFetcher
 from nubo.catalogue.packages import UnsupportedContent, VnfPackageCatalogue
-from nubo.model.errors import BadRequest, NuboError
+from nubo.model.errors import BadRequest, Conflict, NuboError
 from nubo.model.packages import OnboardingState, OperationalState, UsageState, VnfPackage
 from nubo.model.tenancy import Scope
 
@@ -115,6 +117,8 @@ class VnfPkgInfo(_Camel):
     operational_state: OperationalState
     usage_state: UsageState
     user_defined_data: dict[str, Any] = Field(default_factory=dict)
+    #: nubo's: why the last fetch of the content from a URI failed (the package stays CREATED)
+    nubo_onboarding_failure: dict[str, Any] | None = None
     links: dict[str, dict[str, str]] = Field(alias="_links")
 
     @classmethod
@@ -127,6 +131,7 @@ class VnfPkgInfo(_Camel):
             operational_state=package.operational_state,
             usage_state=UsageState.IN_USE if package.id in users else UsageState.NOT_IN_USE,
             user_defined_data=package.user_defined_data,
+            nubo_onboarding_failure=package.onboarding_failure,
             _links={
                 "self": {"href": href},
                 "vnfd": {"href": f"{href}/vnfd"},
@@ -219,10 +224,19 @@ async def list_vnf_packages(
     return VNF_PKG_INFOS.answer(request, query, views)
 
 
+def _document(view: VnfPkgInfo) -> dict[str, Any]:
+    return view.model_dump(by_alias=True, mode="json", exclude_none=True)
+
+
 @router.get("/vnf_packages/{package_id}", **_VIEW)
-async def get_vnf_package(request: Request, scope: RequestScope, package_id: str) -> VnfPkgInfo:
+async def get_vnf_package(
+    request: Request, scope: RequestScope, response: Response, package_id: str
+) -> VnfPkgInfo:
+    """The package, with its ``ETag`` (for ``If-Match`` on a ``PATCH``)."""
     packages = packages_of(request)
-    return await _view(packages, await packages.get(package_id, scope), scope)
+    view = await _view(packages, await packages.get(package_id, scope), scope)
+    response.headers["ETag"] = etag_of(_document(view))
+    return view
 
 
 @router.put(
@@ -255,6 +269,46 @@ async def upload_vnf_package_content(
     return Response(status_code=204)
 
 
+class UploadVnfPkgFromUriRequest(_Camel):
+    """SOL005 ``UploadVnfPkgFromUriRequest``: where to fetch the package from."""
+
+    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True)
+
+    address_information: str
+    user_name: str | None = None
+    password: str | None = Field(None, repr=False)
+
+
+class PackageFetchDisabled(NuboError):
+    code = "PACKAGE_FETCH_DISABLED"
+    status = 503
+    title = "VNF package fetching is not running"
+
+
+@router.post(
+    "/vnf_packages/{package_id}/package_content/upload_from_uri",
+    status_code=202,
+    response_class=Response,
+    responses=_PROBLEMS,
+)
+async def upload_vnf_package_from_uri(
+    request: Request,
+    scope: RequestScope,
+    package_id: str,
+    body: Annotated[UploadVnfPkgFromUriRequest, Body()],
+) -> Response:
+    """Fetch the package's CSAR from a URI of an allowed host, then onboard it as an upload.
+
+    202 once the URI is accepted; the package becomes ONBOARDED when its content
+    is onboarded, or stays CREATED with ``nuboOnboardingFailure`` saying why not.
+    """
+    fetcher: Any = getattr(request.app.state.services, "fetcher", None)
+    if not isinstance(fetcher, PackageFetcher):
+        raise PackageFetchDisabled("this orchestrator runs without fetching VNF packages")
+    await fetcher.start(package_id, body.address_information, body.user_name, body.password, scope)
+    return Response(status_code=202)
+
+
 @router.get(
     "/vnf_packages/{package_id}/package_content",
     response_class=Response,
@@ -263,8 +317,9 @@ async def upload_vnf_package_content(
 async def get_vnf_package_content(
     request: Request, scope: RequestScope, package_id: str
 ) -> Response:
+    """The CSAR as uploaded; a ``Range`` of it is answered 206."""
     archive = await packages_of(request).content(package_id, scope)
-    return Response(archive, media_type="application/zip")
+    return content_response(request, archive, "application/zip")
 
 
 @router.get(
@@ -284,9 +339,10 @@ async def get_vnfd(request: Request, scope: RequestScope, package_id: str) -> Pl
 async def get_artifact(
     request: Request, scope: RequestScope, package_id: str, artifact_path: str
 ) -> Response:
+    """One file of the package; a ``Range`` of it is answered 206."""
     content = await packages_of(request).artifact(package_id, artifact_path, scope)
     media, _ = mimetypes.guess_type(artifact_path)
-    return Response(content, media_type=media or "application/octet-stream")
+    return content_response(request, content, media or "application/octet-stream")
 
 
 @router.patch(
@@ -300,13 +356,31 @@ async def modify_vnf_package(
     request: Request,
     scope: RequestScope,
     package_id: str,
+    response: Response,
     body: Annotated[VnfPkgInfoModifications, Body()],
 ) -> VnfPkgInfoModifications:
+    """Enable or disable the package and/or merge-patch its userDefinedData.
+
+    ``If-Match`` that names another than the current ``ETag``: 412. Setting the
+    operational state it already has: 409 (SOL005 §9.4.3.3.4).
+    """
     if body.operational_state is None and body.user_defined_data is None:
         raise BadRequest("give operationalState and/or userDefinedData to change")
-    await packages_of(request).modify(
+    packages = packages_of(request)
+    current = await packages.get(package_id, scope)
+    check_if_match(
+        request, etag_of(_document(await _view(packages, current, scope))), "the package"
+    )
+    if body.operational_state is not None and body.operational_state == current.operational_state:
+        raise Conflict(
+            f"VNF package {package_id} is {current.operational_state.value} already: "
+            "operationalState changes nothing",
+            field="operationalState",
+        )
+    changed = await packages.modify(
         package_id, body.operational_state, body.user_defined_data, scope
     )
+    response.headers["ETag"] = etag_of(_document(await _view(packages, changed, scope)))
     return body
 
 

@@ -24,6 +24,12 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from nubo.catalogue.events import (
+    NSD_CHANGE,
+    NSD_DELETION,
+    NSD_ONBOARDING,
+    CatalogueEvents,
+)
 from nubo.catalogue.packages import UnsupportedContent, VnfPackageCatalogue, merge_patch
 from nubo.descriptors.nsd_content import (
     SOL001,
@@ -39,7 +45,7 @@ from nubo.descriptors.openbaton_package import package_scripts
 from nubo.descriptors.openbaton_references import referenced_ids, vnfds_by_id, with_references
 from nubo.model.catalogue import DescriptorWarning, NsdEntry
 from nubo.model.descriptors import Nsd
-from nubo.model.errors import Conflict, FieldProblem, InvalidDescriptor
+from nubo.model.errors import Conflict, FieldProblem, InvalidDescriptor, NuboError
 from nubo.model.ids import new_id
 from nubo.model.packages import OnboardingState, OperationalState, VnfPackage
 from nubo.model.tenancy import SYSTEM, Scope, in_project
@@ -65,8 +71,10 @@ class NsdCatalogue:
         *,
         descriptor_format: str = "openbaton",
         packages: VnfPackageCatalogue | None = None,
+        events: CatalogueEvents | None = None,
     ):
         self._store = store
+        self._events = events or CatalogueEvents()
         self._nsrs = nsrs
         self._parse = parse
         self._format = descriptor_format
@@ -98,6 +106,7 @@ class NsdCatalogue:
         await self._store.add_nsd(entry)
         self._parsed[entry.id] = nsd
         log.info("nsd.onboarded nsd_id=%s name=%s version=%s", entry.id, nsd.name, nsd.version)
+        self._events.nsd(NSD_ONBOARDING, entry)
         return entry
 
     async def _read_document(
@@ -228,9 +237,18 @@ class NsdCatalogue:
     async def upload(
         self, nsd_id: str, data: bytes, media_type: str | None, scope: Scope = SYSTEM
     ) -> NsdEntry:
-        """Onboard the content of a CREATED NSD; on any problem nothing changes."""
+        """Onboard the content of a CREATED NSD; on any problem nothing changes (and
+        subscribers hear of the failure)."""
         async with self._uploads:
-            return await self._upload(nsd_id, data, media_type, scope)
+            created = await self._store.get_nsd(nsd_id, scope)
+            _ensure_created(created)  # refused before any upload was tried: no failure
+            try:
+                entry = await self._upload(nsd_id, data, media_type, scope)
+            except NuboError as exc:
+                self._events.nsd_onboarding_failed(created, exc)
+                raise
+        self._events.nsd(NSD_ONBOARDING, entry)
+        return entry
 
     async def _upload(
         self, nsd_id: str, data: bytes, media_type: str | None, scope: Scope
@@ -312,6 +330,7 @@ class NsdCatalogue:
     ) -> NsdEntry:
         """Enable or disable the NSD and/or merge-patch its userDefinedData."""
         entry = await self._store.get_nsd(nsd_id, scope)
+        was_enabled = entry.enabled
         if operational_state is not None:
             enabled = operational_state == OperationalState.ENABLED
             if enabled != entry.enabled and entry.onboarding_state != OnboardingState.ONBOARDED:
@@ -322,6 +341,8 @@ class NsdCatalogue:
             entry.info["userDefinedData"] = merge_patch(current, user_defined_data)
         await self._store.update_nsd(entry)
         log.info("nsd.modified nsd_id=%s enabled=%s", nsd_id, entry.enabled)
+        if entry.enabled != was_enabled:
+            self._events.nsd(NSD_CHANGE, entry, in_use=bool(await self.users(nsd_id)))
         return entry
 
     async def instances(self, scope: Scope = SYSTEM) -> dict[str, builtins.list[str]]:
@@ -359,6 +380,7 @@ class NsdCatalogue:
             self._parsed.pop(key, None)
         await self._store.delete_nsd(nsd_id)
         log.info("nsd.deleted nsd_id=%s", nsd_id)
+        self._events.nsd(NSD_DELETION, entry)
 
 
 def _ensure_created(entry: NsdEntry) -> None:

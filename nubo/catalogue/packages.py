@@ -24,6 +24,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from nubo.catalogue.events import CatalogueEvents
 from nubo.descriptors.csar import read_csar
 from nubo.descriptors.vnf_package import VnfPackageContent, read_package
 from nubo.model.errors import BadRequest, Conflict, NotFound
@@ -50,7 +51,13 @@ class UnsupportedContent(BadRequest):
 class VnfPackageCatalogue:
     """VNF packages: create, upload content, read, enable/disable, delete."""
 
-    def __init__(self, packages: PackageRepository, store: NsdRepository) -> None:
+    def __init__(
+        self,
+        packages: PackageRepository,
+        store: NsdRepository,
+        events: CatalogueEvents | None = None,
+    ) -> None:
+        self._events = events or CatalogueEvents()
         self._packages = packages
         self._store = store
         self._lock = asyncio.Lock()
@@ -114,7 +121,21 @@ class VnfPackageCatalogue:
             onboarded = _onboarded(package, content)
             await self._packages.onboard(onboarded, archive)
         log.info("vnf_package.onboarded vnf_pkg_id=%s vnfd_id=%s", package_id, onboarded.vnfd_id)
+        self._events.package_onboarded(onboarded)
         return onboarded
+
+    async def note_failure(self, package_id: str, problem: dict[str, Any] | None) -> None:
+        """Keep (or, with None, forget) why fetching the package's content failed; a package
+        no longer CREATED (onboarded meanwhile) or deleted is left alone."""
+        async with self._lock:
+            try:
+                package = await self._packages.get(package_id)
+            except NotFound:
+                return
+            if package.onboarding_state != OnboardingState.CREATED:
+                return
+            package.onboarding_failure = problem
+            await self._packages.update(package)
 
     async def content(self, package_id: str, scope: Scope = SYSTEM) -> bytes:
         """The CSAR as uploaded; ``Conflict`` before it was onboarded."""
@@ -151,6 +172,7 @@ class VnfPackageCatalogue:
         """Enable or disable the package and/or merge-patch its userDefinedData."""
         async with self._lock:
             package = await self._packages.get(package_id, scope)
+            was = package.operational_state
             if operational_state is not None and operational_state != package.operational_state:
                 if package.onboarding_state != OnboardingState.ONBOARDED:
                     raise _no_content(package_id)
@@ -168,6 +190,9 @@ class VnfPackageCatalogue:
             package_id,
             package.operational_state.value,
         )
+        if package.operational_state != was:
+            in_use = bool((await self.users(in_project(package.project_id))).get(package_id))
+            self._events.package_changed(package, "OP_STATE_CHANGE", in_use=in_use)
         return package
 
     async def delete(self, package_id: str, scope: Scope = SYSTEM) -> None:
@@ -189,6 +214,7 @@ class VnfPackageCatalogue:
                 )
             await self._packages.delete(package_id)
         log.info("vnf_package.deleted vnf_pkg_id=%s", package_id)
+        self._events.package_changed(package, "PKG_DELETE", in_use=False)
 
     async def _onboarded(self, package_id: str, scope: Scope) -> VnfPackage:
         package = await self._packages.get(package_id, scope)
@@ -288,5 +314,6 @@ def _onboarded(package: VnfPackage, content: VnfPackageContent) -> VnfPackage:
             "entry_definitions": content.entry,
             "vnfd_file": content.vnfd_file,
             "definitions": content.definitions,
+            "onboarding_failure": None,
         }
     )

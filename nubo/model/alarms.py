@@ -63,7 +63,8 @@ class ProbableCause(StrEnum):
 
 
 class Alarm(BaseModel):
-    """One alarm; ``managed_object_id`` is the VNFC instance id or the VIM id."""
+    """One alarm; ``managed_object_id`` is the VNFC instance id or the VIM id: what it is
+    raised and cleared by (SOL005's ``managedObjectId`` is the NS instance, see ``AlarmView``)."""
 
     id: str
     #: the project of the NS (or VIM) it is about
@@ -113,14 +114,27 @@ class AlarmView(BaseModel):
     is_root_cause: bool = True
     #: SOL005 FaultyComponentInfo: the VNF instance at fault, when it is one
     root_cause_faulty_component: dict[str, str] = Field(default_factory=dict)
+    #: SOL005 FaultyResourceInfo: the VIM's compute resource (the VNFC's server) at fault
+    root_cause_faulty_resource: dict[str, Any] | None = None
     fault_details: list[str]
     links: dict[str, dict[str, str]] = Field(alias="_links")
 
     @classmethod
     def of(cls, alarm: Alarm) -> AlarmView:
+        """The SOL005 rendering of an NS alarm; ``ValueError`` for one about no NS instance."""
+        if not alarm.nsr_id:
+            raise ValueError(f"alarm {alarm.id} is about no NS instance: not an NS alarm")
+        resource = None
+        if alarm.vnfc_id:
+            faulty: dict[str, str] = {"resourceId": alarm.vnfc_id}
+            if alarm.vim_id:
+                faulty["vimId"] = alarm.vim_id
+            resource = {"faultyResource": faulty, "faultyResourceType": "COMPUTE"}
         return cls(
             id=alarm.id,
-            managed_object_id=alarm.managed_object_id,
+            # SOL005: the NS instance the alarm affects (the VNFC is the faulty resource)
+            managed_object_id=alarm.nsr_id,
+            root_cause_faulty_resource=resource,
             ns_instance_id=alarm.nsr_id,
             vnf_instance_id=alarm.vnfr_id,
             vnfc_instance_id=alarm.vnfc_id,
@@ -139,6 +153,15 @@ class AlarmView(BaseModel):
             fault_details=list(alarm.fault_details),
             _links={"self": {"href": f"{ALARMS_HREF}/{alarm.id}"}},
         )
+
+
+def is_ns_alarm(alarm: Alarm) -> bool:
+    """Whether SOL005's NS fault management shows the alarm: it is about an NS instance.
+
+    A VIM that does not answer is about no NS instance (``managedObjectId`` must
+    name one): nubo keeps that alarm for itself (``/api/v1/vims/{id}/alarms``).
+    """
+    return bool(alarm.nsr_id)
 
 
 def sol005_alarm(alarm: Alarm) -> dict[str, Any]:

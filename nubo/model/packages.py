@@ -82,6 +82,8 @@ class VnfPackage(BaseModel):
     vnfd_file: str = ""
     #: the YAML definitions by name relative to the entry's folder
     definitions: dict[str, str] = Field(default_factory=dict)
+    #: why the last fetch of its content from a URI failed (a problem document), if it did
+    onboarding_failure: dict[str, Any] | None = None
 
     def set_operational_state(self, new: OperationalState) -> None:
         transition(

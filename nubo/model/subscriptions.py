@@ -10,6 +10,10 @@ events; nubo adds fault (``AlarmNotification``, ``AlarmClearedNotification``)
 and KPI (``ThresholdCrossedNotification``) notifications to the same
 subscriptions, which SOL005 spreads over its FM and PM interfaces.
 
+The NSD, VNF package and fault management APIs have subscriptions of their
+own, with their own filters (``nubo.model.subscription_filters``); a
+``Subscription`` names its API, one mechanism for all four.
+
 This module is pure: parsing, validation and matching. The filter is stored
 normalised (sorted, without repeats), so two requests that differ only in
 the order of their lists are the same subscription.
@@ -21,7 +25,7 @@ import ipaddress
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -31,6 +35,7 @@ from nubo.model.errors import BadRequest, NotSupported
 from nubo.model.ids import new_id
 from nubo.model.records import utcnow
 from nubo.model.states import SOL005_OPERATION, OpState
+from nubo.model.subscription_filters import SubscriptionApi, filter_matches, normalised_filter
 
 SUBSCRIPTIONS_HREF = "/nslcm/v1/subscriptions"
 #: the longest callback URI the store keeps
@@ -47,6 +52,8 @@ class NotificationType(StrEnum):
     ALARM_CLEARED = "AlarmClearedNotification"
     THRESHOLD_CROSSED = "ThresholdCrossedNotification"
 
+
+_NSLCM_TYPES = frozenset(t.value for t in NotificationType)
 
 #: SOL005's ``NsLcmOpType`` values nubo's operations map to
 OPERATION_TYPES: tuple[str, ...] = tuple(sorted(set(SOL005_OPERATION.values())))
@@ -131,29 +138,61 @@ class Subscription(BaseModel):
     callback_uri: str
     filter: SubscriptionFilter = Field(default_factory=SubscriptionFilter)
     created_at: datetime = Field(default_factory=utcnow)
+    #: the API it was created on, which decides its filter and its notifications
+    api: SubscriptionApi = SubscriptionApi.NSLCM
+    #: the normalised SOL005 filter of the other APIs (``nubo.model.subscription_filters``)
+    criteria: dict[str, Any] = Field(default_factory=dict)
 
     @property
     def href(self) -> str:
-        return f"{SUBSCRIPTIONS_HREF}/{self.id}"
+        return f"{self.api.href}/{self.id}"
 
     def same_as(self, other: Subscription) -> bool:
-        """SOL005's duplicate: the same callback URI and the same filter."""
-        return self.callback_uri == other.callback_uri and self.filter == other.filter
+        """SOL005's duplicate: the same API, callback URI and filter."""
+        return (
+            self.api == other.api
+            and self.callback_uri == other.callback_uri
+            and self.filter == other.filter
+            and self.criteria == other.criteria
+        )
+
+    def matches(self, event: Mapping[str, Any]) -> bool:
+        """Whether a notification (an ``EventBus`` event) is for this subscription."""
+        if self.api is SubscriptionApi.NSLCM:
+            # the other APIs' notifications (NSD, VNF package) are not the NS LCM API's
+            kind = event.get("notificationType")
+            return kind in _NSLCM_TYPES and self.filter.matches(event)
+        return filter_matches(self.api, self.criteria, event)
 
     def sol005(self) -> dict[str, Any]:
-        """The ``LccnSubscription`` rendering (``createdAt`` is nubo's)."""
+        """The SOL005 rendering (``LccnSubscription``, ``NsdmSubscription`` ...);
+        ``createdAt`` is nubo's."""
+        flt = self.filter.sol005() if self.api is SubscriptionApi.NSLCM else self.criteria
         return {
             "id": self.id,
-            "filter": self.filter.sol005(),
+            "filter": flt,
             "callbackUri": self.callback_uri,
             "createdAt": self.created_at.isoformat().replace("+00:00", "Z"),
             "_links": {"self": {"href": self.href}},
         }
 
 
-def new_subscription(request: LccnSubscriptionRequest, project_id: str) -> Subscription:
-    """A subscription of ``project_id`` from a client's request; ``BadRequest`` names the
-    value in error."""
+class SubscriptionRequest(Protocol):
+    """What every API's subscription request has."""
+
+    @property
+    def callback_uri(self) -> str: ...
+    @property
+    def authentication(self) -> dict[str, Any] | None: ...
+    @property
+    def filter(self) -> BaseModel | None: ...
+
+
+def new_subscription(
+    request: SubscriptionRequest, project_id: str, api: SubscriptionApi = SubscriptionApi.NSLCM
+) -> Subscription:
+    """A subscription of ``project_id`` on ``api`` from a client's request; ``BadRequest``
+    names the value in error."""
     if request.authentication is not None:
         raise NotSupported(
             "authentication of notifications is not supported: send the request without "
@@ -161,10 +200,22 @@ def new_subscription(request: LccnSubscriptionRequest, project_id: str) -> Subsc
             field="authentication",
         )
     check_callback_uri(request.callback_uri)
+    if api is not SubscriptionApi.NSLCM:
+        return Subscription(
+            project_id=project_id,
+            callback_uri=request.callback_uri,
+            api=api,
+            criteria=normalised_filter(api, request.filter),
+        )
+    lccn = request.filter
+    if lccn is not None and not isinstance(lccn, LifecycleChangeNotificationsFilter):
+        raise TypeError(
+            f"an NS LCM subscription takes a LifecycleChangeNotificationsFilter, not {lccn!r}"
+        )
     return Subscription(
         project_id=project_id,
         callback_uri=request.callback_uri,
-        filter=subscription_filter(request.filter),
+        filter=subscription_filter(lccn),
     )
 
 

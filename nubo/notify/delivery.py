@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -138,11 +138,13 @@ class CallbackClient:
                 callbackStatus=response.status_code,
             )
 
-    async def post(self, uri: str, body: dict[str, Any]) -> None:
+    async def post(
+        self, uri: str, body: dict[str, Any], headers: Mapping[str, str] | None = None
+    ) -> None:
         """POST one notification; ``DeliveryFailed`` unless the answer is 2xx in time."""
         try:
             async with asyncio.timeout(self.timeout):
-                response = await self._client().post(uri, json=body)
+                response = await self._client().post(uri, json=body, headers=headers)
         except (TimeoutError, httpx.TimeoutException):
             raise DeliveryFailed(f"no answer within {self.timeout:g} s") from None
         except httpx.HTTPError as exc:
@@ -165,7 +167,8 @@ def _quote(response: httpx.Response) -> str:
     return f": {text[:_QUOTE]}" + ("..." if len(text) > _QUOTE else "")
 
 
-Post = Callable[[str, dict[str, Any]], Awaitable[None]]
+#: POST a notification: the callback URI, the body, the headers (SOL013's ``Version``)
+Post = Callable[[str, dict[str, Any], Mapping[str, str]], Awaitable[None]]
 
 
 def describe(entry: OutboxEntry) -> str:
@@ -187,8 +190,11 @@ class Subscriber:
         policy: DeliveryPolicy,
         outbox: Outbox,
         counters: DeliveryCounters | None = None,
+        version: str | None = None,
     ) -> None:
         self.subscription = subscription
+        #: SOL013 §4.6: a notification names the version of its API, as a response does
+        self.headers = {"Version": version} if version else {}
         self.policy = policy
         self.counters = counters if counters is not None else DeliveryCounters()
         self._post = post
@@ -237,7 +243,7 @@ class Subscriber:
         uri = self.subscription.callback_uri
         self.in_flight = row.seq
         try:
-            await self._post(uri, row.body)
+            await self._post(uri, row.body, self.headers)
         except DeliveryFailed as exc:
             return await self._failed(row, attempt, str(exc))
         finally:

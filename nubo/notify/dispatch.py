@@ -45,8 +45,12 @@ class Dispatcher:
         post: Post,
         policy: DeliveryPolicy,
         leadership: Leadership | None = None,
+        *,
+        versions: Mapping[str, str] | None = None,
     ) -> None:
         self.outbox = outbox
+        #: the SOL005 version of each API by name, sent with its notifications
+        self.versions = dict(versions or {})
         self.policy = policy
         self.leadership = leadership
         self.leading = False
@@ -118,6 +122,7 @@ class Dispatcher:
                 self.policy,
                 self.outbox,
                 self.counters_of(subscription.id),
+                self.versions.get(subscription.api.value),
             )
             self._workers[subscription.id] = worker
         worker.start()

@@ -27,19 +27,21 @@ from __future__ import annotations
 import asyncio
 import builtins
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import replace
 from typing import Any, NamedTuple
 
 import httpx
 
 from nubo.model.alarms import Alarm
+from nubo.model.errors import NotFound
 from nubo.model.ids import new_id
 from nubo.model.kpis import KpiEvent
+from nubo.model.subscription_filters import MATCH_KEY, SubscriptionApi
 from nubo.model.subscriptions import (
     CallbackHosts,
-    LccnSubscriptionRequest,
     Subscription,
+    SubscriptionRequest,
     new_subscription,
 )
 from nubo.model.tenancy import SYSTEM, Scope, in_project
@@ -57,6 +59,9 @@ from nubo.notify.writer import OutboxWriter
 from nubo.store.port import Leadership, Outbox, OutboxEntry, SubscriptionRepository
 
 log = logging.getLogger("nubo.notify")
+
+#: an NS instance id -> what fault filters match on (``nubo.notify.sources.ns_facts``)
+NsFacts = Callable[[str], Awaitable[Mapping[str, Any]]]
 
 
 class Created(NamedTuple):
@@ -83,6 +88,8 @@ class Subscriptions:
         allowed_hosts: str = "",
         leadership: Leadership | None = None,
         poll: float = 1.0,
+        versions: Mapping[str, str] | None = None,
+        describe_ns: NsFacts | None = None,
     ) -> None:
         self.store = store
         self.outbox = outbox
@@ -95,7 +102,11 @@ class Subscriptions:
             queue_size=max(1, queue_size),
         )
         self.client = CallbackClient(timeout, transport)
-        self.dispatcher = Dispatcher(self.outbox, self.client.post, self.policy, leadership)
+        self.dispatcher = Dispatcher(
+            self.outbox, self.client.post, self.policy, leadership, versions=versions
+        )
+        #: what fault filters match an alarm's NS on (its NSD, VNFDs, name)
+        self.describe_ns = describe_ns
         self.writer = OutboxWriter(
             self.outbox, self.policy.queue_size, self._written, self._dropped
         )
@@ -161,14 +172,19 @@ class Subscriptions:
             self._known = {s.id: s for s in await self.store.list()}
 
     # -- the resource -----------------------------------------------------------------
-    async def create(self, request: LccnSubscriptionRequest, scope: Scope = SYSTEM) -> Created:
-        """A new subscription of the scope's project, or the stored one of that project
-        with the same callback and filter.
+    async def create(
+        self,
+        request: SubscriptionRequest,
+        scope: Scope = SYSTEM,
+        api: SubscriptionApi = SubscriptionApi.NSLCM,
+    ) -> Created:
+        """A new subscription on ``api`` of the scope's project, or the stored one of that
+        project and API with the same callback and filter.
 
         ``BadRequest`` names a bad value, ``NotSupported`` refuses authentication,
         ``CallbackTestFailed`` says what the callback answered; nothing is stored then.
         """
-        candidate = new_subscription(request, scope.project_id)
+        candidate = new_subscription(request, scope.project_id, api)
         self.allowed_hosts.check(candidate.callback_uri)
         existing = await self._duplicate_of(candidate)
         if existing is not None:
@@ -196,17 +212,38 @@ class Subscriptions:
         return None
 
     async def list(
-        self, callback_uri: str | None = None, scope: Scope = SYSTEM
+        self,
+        callback_uri: str | None = None,
+        scope: Scope = SYSTEM,
+        api: SubscriptionApi = SubscriptionApi.NSLCM,
     ) -> builtins.list[Subscription]:
-        """Oldest first; only those of ``callback_uri`` when given."""
-        return await self.store.list(callback_uri, scope)
+        """The subscriptions of ``api``, oldest first; only those of ``callback_uri`` when
+        given."""
+        return [s for s in await self.store.list(callback_uri, scope) if s.api is api]
 
-    async def get(self, subscription_id: str, scope: Scope = SYSTEM) -> Subscription:
-        return await self.store.get(subscription_id, scope)
+    async def get(
+        self,
+        subscription_id: str,
+        scope: Scope = SYSTEM,
+        api: SubscriptionApi = SubscriptionApi.NSLCM,
+    ) -> Subscription:
+        """One subscription of ``api``; ``NotFound`` for another API's (its URI is not this)."""
+        found = await self.store.get(subscription_id, scope)
+        if found.api is not api:
+            raise NotFound(
+                f"subscription {subscription_id} not found in {api.href} (it is {found.href})",
+                subscription_id=subscription_id,
+            )
+        return found
 
-    async def delete(self, subscription_id: str, scope: Scope = SYSTEM) -> None:
+    async def delete(
+        self,
+        subscription_id: str,
+        scope: Scope = SYSTEM,
+        api: SubscriptionApi = SubscriptionApi.NSLCM,
+    ) -> None:
         """Delete the subscription with its pending notifications, and stop its deliveries."""
-        await self.store.get(subscription_id, scope)  # another project's: not found
+        await self.get(subscription_id, scope, api)  # another project's or API's: not found
         async with self._known_lock:
             await self.store.delete(subscription_id)
             self._known.pop(subscription_id, None)
@@ -234,7 +271,17 @@ class Subscriptions:
     # -- sources ------------------------------------------------------------------------
     async def publish_alarm(self, alarm: Alarm) -> None:
         """The ``notify`` hook of fault management: an alarm raised, changed or cleared."""
-        self._publish(alarm.project_id, alarm_notification(alarm))
+        facts: dict[str, Any] = {}
+        if alarm.nsr_id and self.describe_ns is not None:
+            try:
+                facts = dict(await self.describe_ns(alarm.nsr_id))
+            except Exception:  # a deleted NS, or the database: the alarm is notified anyway
+                log.warning("notify.ns_facts_failed ns=%s", alarm.nsr_id, exc_info=True)
+        self._publish(alarm.project_id, alarm_notification(alarm, facts))
+
+    def publish_catalogue_event(self, kind: str, project_id: str, body: dict[str, Any]) -> None:
+        """The hook of the NSD and VNF package catalogues: onboarded, changed, deleted."""
+        self.events.publish(kind, project_id=project_id, **body)
 
     async def publish_kpi_event(self, event: KpiEvent) -> None:
         """The ``notify`` hook of KPI evaluation: a KPI's change of state."""
@@ -250,7 +297,7 @@ class Subscriptions:
         """Accept the event for every matching subscriber of its project; never blocks."""
         project = project_of(event)
         for subscription in list(self._known.values()):
-            if subscription.project_id == project and subscription.filter.matches(event):
+            if subscription.project_id == project and subscription.matches(event):
                 self.writer.accept(subscription.id, notification_for(event, subscription))
 
     def _written(self, subscription_ids: set[str]) -> None:
@@ -278,8 +325,9 @@ def notification_for(event: Event, subscription: Subscription) -> dict[str, Any]
         "subscriptionId": subscription.id,
         "timeStamp": event.get("timeStamp"),
     }
+    hidden = (PROJECT_KEY, MATCH_KEY)
     body.update(
-        (key, value) for key, value in event.items() if key not in body and key != PROJECT_KEY
+        (key, value) for key, value in event.items() if key not in body and key not in hidden
     )
     body["_links"] = notification_links(event, subscription.href)
     return body

@@ -120,16 +120,31 @@ async def test_api_lists_reads_and_acknowledges(
         project_id="default",
     )
     b = await alarms.raise_alarm(
+        "vnfc-b", FAILED, PerceivedSeverity.MAJOR, nsr_id="ns-2", project_id="default"
+    )
+    await alarms.clear("vnfc-b", FAILED)
+    # a VIM's alarm is about no NS instance: not one of SOL005's NS alarms
+    vim = await alarms.raise_alarm(
         "vim-2", ProbableCause.VIM_UNREACHABLE, PerceivedSeverity.MAJOR, project_id="default"
     )
-    await alarms.clear("vim-2", ProbableCause.VIM_UNREACHABLE)
+    assert_problem(await client.get(f"/nsfm/v1/alarms/{vim.id}"), 404, "NOT_FOUND")
+    assert_problem(
+        await client.patch(f"/nsfm/v1/alarms/{vim.id}", json={"ackState": "ACKNOWLEDGED"}),
+        404,
+        "NOT_FOUND",
+    )
 
     r = await client.get("/nsfm/v1/alarms")
     assert r.status_code == 200 and [x["id"] for x in r.json()] == [b.id, a.id]
     body = (await client.get("/nsfm/v1/alarms", params={"active": "true"})).json()
     assert [x["id"] for x in body] == [a.id]
     [doc] = body
-    assert doc["managedObjectId"] == "vnfc-a" and doc["nsInstanceId"] == "ns-1"
+    # SOL005: managedObjectId is the NS instance; the VNFC's server is the faulty resource
+    assert doc["managedObjectId"] == "ns-1" and doc["nsInstanceId"] == "ns-1"
+    assert doc["rootCauseFaultyResource"] == {
+        "faultyResource": {"resourceId": "vnfc-a", "vimId": "vim-1"},
+        "faultyResourceType": "COMPUTE",
+    }
     assert doc["vnfInstanceId"] == "vnfr-1" and doc["vnfcInstanceId"] == "vnfc-a"
     assert doc["perceivedSeverity"] == "CRITICAL" and doc["probableCause"] == "VNFC_FAILED"
     assert doc["eventType"] == "PROCESSING_ERROR_ALARM" and doc["ackState"] == "UNACKNOWLEDGED"
@@ -145,12 +160,22 @@ async def test_api_lists_reads_and_acknowledges(
     r = await client.patch(f"/nsfm/v1/alarms/{a.id}", json={"ackState": "ACKNOWLEDGED"})
     assert r.status_code == 200 and r.json() == {"ackState": "ACKNOWLEDGED"}
     assert (await alarms.get(a.id)).ack_state == AckState.ACKNOWLEDGED
+    # acknowledging it again changes nothing: 409 (SOL005 §8.4.3.3.4)
     r = await client.patch(
         f"/nsfm/v1/alarms/{a.id}",
         content=json.dumps({"ackState": "ACKNOWLEDGED"}),
         headers={"content-type": "application/merge-patch+json"},
     )
-    assert r.status_code == 200
+    assert_problem(r, 409, "CONFLICT")
+    c = await alarms.raise_alarm(
+        "vnfc-c", FAILED, PerceivedSeverity.MINOR, nsr_id="ns-1", project_id="default"
+    )
+    r = await client.patch(
+        f"/nsfm/v1/alarms/{c.id}",
+        content=json.dumps({"ackState": "ACKNOWLEDGED"}),
+        headers={"content-type": "application/merge-patch+json"},
+    )
+    assert r.status_code == 200, r.text
 
 
 def assert_problem(response: httpx.Response, status: int, code: str) -> None:
@@ -163,7 +188,9 @@ async def test_api_errors_are_problem_details(
     http: tuple[httpx.AsyncClient, AlarmService],
 ) -> None:
     client, alarms = http
-    a = await alarms.raise_alarm("vnfc-a", FAILED, PerceivedSeverity.CRITICAL, project_id="default")
+    a = await alarms.raise_alarm(
+        "vnfc-a", FAILED, PerceivedSeverity.CRITICAL, nsr_id="ns-1", project_id="default"
+    )
     assert_problem(await client.get("/nsfm/v1/alarms/nope"), 404, "NOT_FOUND")
     url = f"/nsfm/v1/alarms/{a.id}"
     for bad in ({"ackState": "UNACKNOWLEDGED"}, {}, {"ackState": "ACKNOWLEDGED", "x": 1}, [1]):
