@@ -84,6 +84,7 @@ from nubo.store.records import SqlNsRecordRepository
 from nubo.store.subscriptions import SqlSubscriptionStore
 from nubo.store.tokens import SqlTokenStore
 from nubo.store.vims import SqlVimRepository
+from nubo.tls import server_tls
 from nubo.vim import docker as docker_vim
 from nubo.vim.registry import DriverRegistry
 
@@ -497,6 +498,14 @@ def run_server(
     """Serve the HTTP API until interrupted (``nubo serve``); the rest as for ``build``."""
     import uvicorn
 
+    tls = server_tls(settings)  # checked by ``nubo serve`` already: here for other callers
     configure_logging(settings.log_level)
     nubo = build(settings, registry=registry, fault_hook=fault_hook)
-    uvicorn.run(nubo.api(), host=settings.host, port=settings.port, log_level="warning")
+    uvicorn.run(
+        nubo.api(),
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        ssl_certfile=str(tls.certificate) if tls else None,
+        ssl_keyfile=str(tls.key) if tls else None,
+    )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -43,12 +44,19 @@ class NuboProcess:
         *,
         test_server: bool = False,
         database_url: str | None = None,
+        tls: tuple[Path, Path] | None = None,
     ) -> None:
         self.data_dir = data_dir
+        #: (certificate, key): serve HTTPS; the certificate is self-signed, its own CA
+        self.tls = tls
+        self.ca_file = str(tls[0]) if tls else ""
+        self.verify: ssl.SSLContext | bool = (
+            ssl.create_default_context(cafile=self.ca_file) if tls else True
+        )
         self.test_server = test_server
         self.database_url = database_url or database_url_for(data_dir)
         self.port = port or free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None
         self.log_path = data_dir / "nubo.log"
         #: the administrator's access token, got at each start
@@ -71,6 +79,7 @@ class NuboProcess:
                 CRASH_AT_VARIABLE: crash_at,
             }
             | TEST_AUTH_ENV
+            | self._tls_env()
             | env,
         )
         log.close()
@@ -79,7 +88,8 @@ class NuboProcess:
             if self.proc.poll() is not None:
                 raise AssertionError(f"nubo serve exited: {self.log()}")
             try:
-                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
+                health = httpx.get(f"{self.url}/health", timeout=1, verify=self.verify)
+                if health.status_code == 200:
                     self.token = self.login()
                     return self
             except httpx.TransportError:
@@ -92,10 +102,16 @@ class NuboProcess:
             f"{self.url}/oauth/token",
             data={"grant_type": "password", "username": user, "password": password, **params},
             timeout=30,
+            verify=self.verify,
         )
         assert answer.status_code == 200, answer.text
         token: str = answer.json()["access_token"]
         return token
+
+    def _tls_env(self) -> dict[str, str]:
+        if self.tls is None:
+            return {}
+        return {"NUBO_TLS_CERT_FILE": str(self.tls[0]), "NUBO_TLS_KEY_FILE": str(self.tls[1])}
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")[-3000:]
@@ -121,7 +137,9 @@ class NuboProcess:
     def api(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """A request as the administrator (``headers`` may override the token)."""
         headers = bearer(self.token) | kwargs.pop("headers", {})
-        return httpx.request(method, f"{self.url}{path}", timeout=30, headers=headers, **kwargs)
+        return httpx.request(
+            method, f"{self.url}{path}", timeout=30, headers=headers, verify=self.verify, **kwargs
+        )
 
     def wait_op(self, location: str, timeout: float = 120) -> dict[str, Any]:
         deadline = time.monotonic() + timeout

@@ -8,6 +8,7 @@ place that knows about transport failures and RFC 9457 bodies. Tests inject an
 from __future__ import annotations
 
 import json
+import ssl
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -145,13 +146,16 @@ class NuboClient:
         prefix: str = API,
         tokens: TokenSource | None = None,
         all_projects: bool = False,
+        verify: ssl.SSLContext | bool = True,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.prefix = prefix
         self._tokens = tokens
         #: every request asks for every project's records (a system administrator's)
         self._scope = {"allProjects": "true"} if all_projects else {}
-        self._http = httpx.Client(base_url=self.base_url, transport=transport, timeout=timeout)
+        self._http = httpx.Client(
+            base_url=self.base_url, transport=transport, timeout=timeout, verify=verify
+        )
 
     def close(self) -> None:
         self._http.close()
@@ -265,14 +269,21 @@ class CliConfig:
     sleep: Callable[[float], None] = time.sleep
     #: ask for every project's records (``--all-projects``, system administrators)
     all_projects: bool = False
+    #: a PEM file of the CA that signed an HTTPS server's certificate (``--ca-file``)
+    ca_file: str | None = None
     _client: NuboClient | None = field(default=None, repr=False)
     _root: NuboClient | None = field(default=None, repr=False)
     _tokens: TokenSource | None = field(default=None, repr=False)
 
+    @property
+    def verify(self) -> ssl.SSLContext | bool:
+        """How HTTPS servers are verified: by the given CA file, else the system's CAs."""
+        return ssl.create_default_context(cafile=self.ca_file) if self.ca_file else True
+
     def tokens(self) -> TokenSource:
         """The saved session of this URL (or ``NUBO_TOKEN``) that every request sends."""
         if self._tokens is None or self._tokens.credentials.url != self.url.rstrip("/"):
-            self._tokens = TokenSource(self.url, transport=self.transport)
+            self._tokens = TokenSource(self.url, transport=self.transport, verify=self.verify)
         return self._tokens
 
     def client(self) -> NuboClient:
@@ -283,6 +294,7 @@ class CliConfig:
                 transport=self.transport,
                 tokens=self.tokens(),
                 all_projects=self.all_projects,
+                verify=self.verify,
             )
         return self._client
 
@@ -295,6 +307,7 @@ class CliConfig:
                 prefix="",
                 tokens=self.tokens(),
                 all_projects=self.all_projects,
+                verify=self.verify,
             )
         return self._root
 
@@ -308,6 +321,7 @@ class CliConfig:
             prefix=prefix,
             tokens=self.tokens(),
             all_projects=self.all_projects,
+            verify=self.verify,
         )
         try:
             yield client

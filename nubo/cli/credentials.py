@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import ssl
 import time
 from pathlib import Path
 from typing import Any
@@ -91,9 +92,15 @@ class Credentials:
 class TokenSource:
     """What every request of the CLI authenticates with; refreshes a saved session."""
 
-    def __init__(self, url: str, transport: httpx.BaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        transport: httpx.BaseTransport | None = None,
+        verify: ssl.SSLContext | bool = True,
+    ) -> None:
         self.credentials = Credentials(url)
         self._transport = transport
+        self._verify = verify
         self._fixed = os.environ.get("NUBO_TOKEN") or None
 
     def header(self) -> dict[str, str]:
@@ -107,7 +114,9 @@ class TokenSource:
         session = self.credentials.session()
         if not session or not session.get("refresh_token"):
             return False
-        with httpx.Client(base_url=self.credentials.url, transport=self._transport) as http:
+        with httpx.Client(
+            base_url=self.credentials.url, transport=self._transport, verify=self._verify
+        ) as http:
             try:
                 answer = http.post(
                     "/oauth/token",

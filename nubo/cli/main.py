@@ -54,13 +54,22 @@ if TYPE_CHECKING:  # the settings module is imported by ``serve`` only: the CLI 
     help="System administrators: see and act on the records of every project, not only "
     "the logged-in project's.",
 )
+@click.option(
+    "--ca-file",
+    envvar="NUBO_CA_FILE",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="PEM file of the CA that signed an https:// server's certificate (a self-signed "
+    "certificate is its own CA) [env NUBO_CA_FILE; default: the system's CAs].",
+)
 @click.version_option(nubo.__version__, prog_name="nubo")
 @click.pass_context
-def main(ctx: click.Context, url: str, all_projects: bool) -> None:
+def main(ctx: click.Context, url: str, all_projects: bool, ca_file: str | None) -> None:
     """nubo: orchestrate containerised network services (ETSI NFV MANO)."""
     config = ctx.obj if isinstance(ctx.obj, CliConfig) else CliConfig()
     config.url = url
     config.all_projects = all_projects
+    config.ca_file = ca_file or config.ca_file
     ctx.obj = config
     ctx.call_on_close(config.close)
 
@@ -96,6 +105,18 @@ _SERVE_OPTIONS = (
         help="postgresql://USER:PASSWORD@HOST/DB, or a SQLite file as sqlite+aiosqlite:///PATH"
         " [default: nubo.db in the data directory; env NUBO_DATABASE_URL].",
     ),
+    click.option(
+        "--tls-cert",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="Serve HTTPS with this PEM certificate (chain) [env NUBO_TLS_CERT_FILE].",
+    ),
+    click.option(
+        "--tls-key",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="The certificate's PEM private key [env NUBO_TLS_KEY_FILE].",
+    ),
 )
 
 _Command = TypeVar("_Command", bound=Callable[..., Any])
@@ -109,7 +130,12 @@ def serve_options(command: _Command) -> _Command:
 
 
 def serve_settings(
-    host: str | None, port: int | None, data_dir: Path | None, database_url: str | None
+    host: str | None,
+    port: int | None,
+    data_dir: Path | None,
+    database_url: str | None,
+    tls_cert: Path | None = None,
+    tls_key: Path | None = None,
 ) -> Settings:
     """The settings of a server from its options and ``NUBO_*``, its database checked first.
 
@@ -119,8 +145,20 @@ def serve_settings(
     from nubo.app import check_database
     from nubo.model.errors import DatabaseUnavailable, InvalidDatabaseUrl
     from nubo.settings import Settings
+    from nubo.tls import TlsSettingsError, server_tls
 
-    settings = Settings.from_env(host=host, port=port, data_dir=data_dir, database_url=database_url)
+    settings = Settings.from_env(
+        host=host,
+        port=port,
+        data_dir=data_dir,
+        database_url=database_url,
+        tls_cert_file=str(tls_cert) if tls_cert else None,
+        tls_key_file=str(tls_key) if tls_key else None,
+    )
+    try:
+        server_tls(settings)
+    except TlsSettingsError as exc:
+        raise click.ClickException(str(exc)) from None
     try:
         check_database(settings)
     except (InvalidDatabaseUrl, DatabaseUnavailable) as exc:
@@ -128,19 +166,27 @@ def serve_settings(
     return settings
 
 
+def served_url(settings: Settings) -> str:
+    scheme = "https" if settings.tls_cert_file else "http"
+    return f"{scheme}://{settings.host}:{settings.port}"
+
+
 @main.command()
 @serve_options
 def serve(
-    host: str | None, port: int | None, data_dir: Path | None, database_url: str | None
+    host: str | None,
+    port: int | None,
+    data_dir: Path | None,
+    database_url: str | None,
+    tls_cert: Path | None,
+    tls_key: Path | None,
 ) -> None:
     """Run the orchestrator and its HTTP API in the foreground."""
     # Imported here: every other command is a thin HTTP client and must start fast.
     from nubo.app import run_server
 
-    settings = serve_settings(host, port, data_dir, database_url)
-    click.echo(
-        f"nubo {nubo.__version__} serving on http://{settings.host}:{settings.port}", err=True
-    )
+    settings = serve_settings(host, port, data_dir, database_url, tls_cert, tls_key)
+    click.echo(f"nubo {nubo.__version__} serving on {served_url(settings)}", err=True)
     run_server(settings)
 
 

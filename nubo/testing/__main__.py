@@ -15,7 +15,7 @@ import click
 
 import nubo
 from nubo.app import configure_logging, run_server
-from nubo.cli.main import serve_options, serve_settings
+from nubo.cli.main import serve_options, serve_settings, served_url
 from nubo.testing.seams import CRASH_AT_VARIABLE, crash_hook_from_env, registry_with_fake
 
 log = logging.getLogger("nubo.testing")
@@ -29,10 +29,15 @@ def main() -> None:
 @main.command()
 @serve_options
 def serve(
-    host: str | None, port: int | None, data_dir: Path | None, database_url: str | None
+    host: str | None,
+    port: int | None,
+    data_dir: Path | None,
+    database_url: str | None,
+    tls_cert: Path | None,
+    tls_key: Path | None,
 ) -> None:
     """Run a TEST orchestrator: ``nubo serve`` plus the fake VIM and crash injection."""
-    settings = serve_settings(host, port, data_dir, database_url)
+    settings = serve_settings(host, port, data_dir, database_url, tls_cert, tls_key)
     configure_logging(settings.log_level)
     log.warning(
         "test.server: this is a TEST SERVER with test seams (VIM type fake, %s);"
@@ -44,7 +49,7 @@ def serve(
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     click.echo(
-        f"nubo {nubo.__version__} TEST SERVER serving on http://{settings.host}:{settings.port}",
+        f"nubo {nubo.__version__} TEST SERVER serving on {served_url(settings)}",
         err=True,
     )
     run_server(settings, registry=registry_with_fake(), fault_hook=fault_hook)

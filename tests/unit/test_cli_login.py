@@ -99,3 +99,18 @@ def test_users_projects_members_and_clients(server: NuboProcess, tmp_path: Path)
     )
     assert "oss: USER" in ok(cli(server, "whoami")).output
     ok(cli(server, "logout"))
+
+
+def test_audit_shows_who_changed_what(server: NuboProcess) -> None:
+    refused = cli(server, "login", "--password-stdin", stdin="not-it\n")
+    assert refused.exit_code == 1
+    ok(cli(server, "login", "--password-stdin", stdin=ADMIN_PASSWORD + "\n"))
+    ok(cli(server, "project", "create", "audited"))
+    mine = ok(cli(server, "audit")).output
+    assert "POST /api/v1/projects" in mine and "admin" in mine
+    every = ok(cli(server, "--all-projects", "audit", "--outcome", "refused")).output
+    assert "POST /oauth/token" in every and "(anonymous)" in every
+    assert "not-it" not in every and ADMIN_PASSWORD not in every
+    events = json.loads(ok(cli(server, "--all-projects", "audit", "--json")).output)
+    assert {e["route"] for e in events} >= {"/oauth/token", "/api/v1/projects"}
+    ok(cli(server, "logout"))
