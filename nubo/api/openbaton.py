@@ -13,6 +13,7 @@ from fastapi import APIRouter, Header, Request, Response
 from pydantic import BaseModel, Field
 
 from nubo.api.problems import PROBLEM_JSON
+from nubo.api.redaction import redacted, redacted_nsd
 from nubo.api.sol005 import read_body
 from nubo.api.tenancy import RequestScope
 from nubo.catalogue.nsd import NsdCatalogue
@@ -105,7 +106,7 @@ async def onboard_nsd(request: Request, scope: RequestScope, response: Response)
     body = await _json_body(request, required=True)
     entry = await _catalogue(request).onboard(body or {}, scope)
     response.headers["Location"] = f"/api/v1/ns-descriptors/{entry.id}"
-    return entry
+    return redacted_nsd(entry)
 
 
 @router.get("/ns-descriptors", response_model=list[NsdSummary], tags=["ns-descriptors"])
@@ -120,7 +121,7 @@ async def list_nsds(request: Request, scope: RequestScope) -> list[NsdSummary]:
     responses=_PROBLEMS,
 )
 async def get_nsd(nsd_id: str, request: Request, scope: RequestScope) -> NsdEntry:
-    return await _catalogue(request).get(nsd_id, scope)
+    return redacted_nsd(await _catalogue(request).get(nsd_id, scope))
 
 
 @router.delete(
@@ -171,14 +172,14 @@ async def deploy_nsr(
         scope=scope,
     )
     _accepted(response, op)
-    return nsr
+    return redacted(nsr)
 
 
 @router.get("/ns-records", response_model=list[NetworkServiceRecord], tags=["ns-records"])
 async def list_nsrs(
     request: Request, scope: RequestScope, all: bool = False
 ) -> list[NetworkServiceRecord]:
-    return await _ns(request).list(include_terminated=all, scope=scope)
+    return [redacted(nsr) for nsr in await _ns(request).list(include_terminated=all, scope=scope)]
 
 
 @router.get(
@@ -188,7 +189,7 @@ async def list_nsrs(
     responses=_PROBLEMS,
 )
 async def get_nsr(nsr_id: str, request: Request, scope: RequestScope) -> NetworkServiceRecord:
-    return await _ns(request).get(nsr_id, scope)
+    return redacted(await _ns(request).get(nsr_id, scope))
 
 
 @router.delete(

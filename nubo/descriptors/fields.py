@@ -130,6 +130,18 @@ class FieldReader:
             return None
         return value
 
+    def flag(self, obj: JsonObject, key: str, path: str) -> bool:
+        """An optional boolean field (false when absent); ``"true"``/``"false"`` accepted."""
+        value = obj.get(key)
+        if value is None:
+            return False
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        self.report(f"{path}.{key}", f"expected true or false, got {value!r}")
+        return False
+
     def number(self, obj: JsonObject, key: str, path: str, default: float | None = None) -> float:
         """A number field (int, float or numeric string); required unless a default is given."""
         where = f"{path}.{key}"

@@ -241,7 +241,9 @@ def _read_configuration(r: FieldReader, raw: JsonObject, path: str) -> Configura
         if key and key in {p.key for p in params}:
             r.report(f"{p_where}.confKey", f"duplicate configuration key {key!r}")
         value = r.text(item, "value", p_where, scalars=True)
-        params.append(ConfigurationParameter(key, value, r.text(item, "description", p_where)))
+        description = r.text(item, "description", p_where)
+        secret = r.flag(item, "secret", p_where)
+        params.append(ConfigurationParameter(key, value, description, secret))
     return Configuration(r.text(conf, "name", where), tuple(params))
 
 

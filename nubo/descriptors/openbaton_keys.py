@@ -115,7 +115,7 @@ _KINDS: dict[str, _Keys] = {
     ),
     "virtual_link": _Keys(frozenset({"name"})),
     "configurations": _Keys(frozenset({"name", "configurationParameters"})),
-    "configurationParameters": _Keys(frozenset({"confKey", "value", "description"})),
+    "configurationParameters": _Keys(frozenset({"confKey", "value", "description", "secret"})),
     "lifecycle_event": _Keys(frozenset({"event", "lifecycle_events"})),
     "deployment_flavour": _Keys(
         frozenset({"flavour_key"}), {"df_constraint": _VM_ONLY, "ram": _VM_ONLY}

@@ -64,6 +64,8 @@ class ConfigurationParameter:
     key: str
     value: str
     description: str = ""
+    #: never shown by the API (nubo's ``"secret": true`` on an Open Baton parameter)
+    secret: bool = False
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,9 @@ class Configuration:
     def as_env(self) -> dict[str, str]:
         """The parameters as environment variables, in descriptor order."""
         return {p.key: p.value for p in self.parameters}
+
+    def secret_keys(self) -> list[str]:
+        return [p.key for p in self.parameters if p.secret]
 
 
 @dataclass(frozen=True)

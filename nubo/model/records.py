@@ -95,6 +95,9 @@ class VnfRecord(_Record):
     vdu: list[VduRecord] = Field(default_factory=list)
     virtual_links: list[str] = Field(default_factory=list)
     configuration: dict[str, str] = Field(default_factory=dict)
+    #: the keys whose values the API never shows: secret configuration parameters and
+    #: the variables of the VDUs' env files (see ``nubo.api.redaction``)
+    secret_keys: list[str] = Field(default_factory=list)
     dependency_env: dict[str, str] = Field(
         default_factory=dict, description="variables resolved from VNF dependencies"
     )

@@ -60,6 +60,12 @@ def plan_nsr(
             ],
             virtual_links=links_of(vnfd),
             configuration=vnfd.configuration.as_env(),
+            secret_keys=sorted(
+                {
+                    *vnfd.configuration.secret_keys(),
+                    *(k for v in vnfd.vdus for k, _ in v.environment),
+                }
+            ),
             flavour_id=next((f.flavour_key for f in vnfd.deployment_flavours), "default"),
         )
         for vnfd in nsd.vnfds

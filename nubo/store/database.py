@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -69,6 +70,20 @@ POOL_OVERFLOW = 10
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 
+#: drivers that log each statement with its parameters at DEBUG: password hashes,
+#: secret configuration values and token ids would reach the log with them
+STATEMENT_LOGGERS = ("aiosqlite",)
+
+
+def quiet_statement_loggers() -> None:
+    """Keep the drivers' statement logs out of a DEBUG log (SQLAlchemy's own echo,
+    ``echo=True``, remains for debugging the store on purpose)."""
+    for name in STATEMENT_LOGGERS:
+        logger = logging.getLogger(name)
+        if logger.level == logging.NOTSET or logger.level < logging.INFO:
+            logger.setLevel(logging.INFO)
+
+
 class Database:
     """One SQL database (SQLite or PostgreSQL): its engine, its schema, its end.
 
@@ -77,6 +92,7 @@ class Database:
     """
 
     def __init__(self, url: str | URL, *, echo: bool = False) -> None:
+        quiet_statement_loggers()
         self._url = database_url(url)
         self._engine = create_engine(self._url, echo=echo)
         refuse_unstorable_values(self._engine)
