@@ -116,7 +116,7 @@ async def run(args: argparse.Namespace) -> list[Point]:
             )
             print("nubo settings (shipped defaults but the VIM, its pool and the database):")
             for name, value in sorted(dataclasses.asdict(settings).items()):
-                if "password" not in name:
+                if "password" not in name and "key" not in name:
                     print(f"  {name} = {value}")
             app = build(settings, registry=registry_with_fake())
             await app.start()

@@ -44,6 +44,7 @@ from nubo.nfvo.service import NsService
 from nubo.nfvo.tasks import cancel_and_wait
 from nubo.nfvo.vims import VimService
 from nubo.nfvo.workflows import NsWorkflows
+from nubo.notify.sealing import Seal
 from nubo.notify.sources import NsFactsReader
 from nubo.notify.subscriptions import Subscriptions
 from nubo.settings import Settings
@@ -350,6 +351,7 @@ def build(
         leadership=repos.leadership,
         versions={api.name: api.current for api in SOL005_APIS},
         describe_ns=NsFactsReader(repos.nsrs, repos.nsds, repos.packages),
+        seal=Seal(settings.callback_credentials_key),
     )
     catalogue_events = CatalogueEvents(subscriptions.publish_catalogue_event)
     packages = VnfPackageCatalogue(repos.packages, repos.nsds, catalogue_events)

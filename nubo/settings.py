@@ -99,6 +99,8 @@ class Settings:
     #: TLS for ``nubo serve``: a PEM certificate (chain) and its private key; both or neither
     tls_cert_file: str = ""
     tls_key_file: str = ""
+    #: the Fernet key that seals subscriptions' callback credentials (``nubo.notify.sealing``)
+    callback_credentials_key: str = field(default="", repr=False)
 
     @property
     def replica(self) -> str:
@@ -175,6 +177,7 @@ class Settings:
             "audit_retention": float,
             "tls_cert_file": str,
             "tls_key_file": str,
+            "callback_credentials_key": str,
         }
         for name, cast in casts.items():
             raw = env.get("NUBO_" + name.upper())

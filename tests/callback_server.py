@@ -14,9 +14,11 @@ runs on.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
@@ -34,7 +36,17 @@ class CallbackServer:
         fail_first: int = 0,
         fail_always: bool = False,
         hang: float = 0.0,
+        authorization: Callable[[str | None], bool] | None = None,
+        token_client: tuple[str, str] | None = None,
     ) -> None:
+        #: which ``Authorization`` headers the callback accepts (None: any); else 401
+        self.authorization = authorization
+        #: (client id, password) the token endpoint ``/token`` accepts as HTTP Basic;
+        #: it issues ``tok-1``, ``tok-2`` ... (``tokens``)
+        self.token_client = token_client
+        self.tokens: list[str] = []
+        #: the ``Authorization`` header of every request to the callback, in order
+        self.authorizations: list[str | None] = []
         self.get_status = get_status
         self.fail_first = fail_first
         self.fail_always = fail_always
@@ -56,6 +68,10 @@ class CallbackServer:
     def url(self) -> str:
         host, port = self._server.server_address[:2]
         return f"http://{host!s}:{port}/notify"
+
+    @property
+    def token_url(self) -> str:
+        return self.url.replace("/notify", "/token")
 
     def __enter__(self) -> CallbackServer:
         self._thread.start()
@@ -114,16 +130,44 @@ class CallbackServer:
             def do_GET(self) -> None:
                 with server._lock:
                     server.gets += 1
+                if not self._authorized():
+                    return
                 self._reply(server.get_status)
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
+                if self.path == "/token":
+                    self._token()
+                    return
+                if not self._authorized():
+                    return
                 self._reply(server._answer_post(body, self.headers.get("Version")))
 
-            def _reply(self, status: int) -> None:
+            def _authorized(self) -> bool:
+                header = self.headers.get("Authorization")
+                with server._lock:
+                    server.authorizations.append(header)
+                if server.authorization is None or server.authorization(header):
+                    return True
+                self._reply(401)
+                return False
+
+            def _token(self) -> None:
+                client = server.token_client
+                expected = "Basic " + base64.b64encode(":".join(client or ()).encode()).decode()
+                if client is None or self.headers.get("Authorization") != expected:
+                    self._reply(401)
+                    return
+                with server._lock:
+                    server.tokens.append(f"tok-{len(server.tokens) + 1}")
+                    token = server.tokens[-1]
+                self._reply(200, json.dumps({"access_token": token, "expires_in": 3600}).encode())
+
+            def _reply(self, status: int, payload: bytes | None = None) -> None:
                 self.send_response(status)
-                payload = b"" if status == 204 else b'{"error": "test says no"}'
+                if payload is None:
+                    payload = b"" if status == 204 else b'{"error": "test says no"}'
                 if payload:
                     self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))

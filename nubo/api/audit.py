@@ -151,7 +151,9 @@ async def list_audit(
     path: Annotated[
         str | None, Query(description="paths starting with this", max_length=2048)
     ] = None,
-    before: Annotated[int | None, Query(alias="beforeId", description="older than this id")] = None,
+    before: Annotated[
+        int | None, Query(alias="beforeId", ge=1, le=2**63 - 1, description="older than this id")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[AuditEventView]:
     """The project's mutating calls, newest first (``allProjects=true``: every project's,

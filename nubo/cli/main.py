@@ -144,6 +144,7 @@ def serve_settings(
     """
     from nubo.app import check_database
     from nubo.model.errors import DatabaseUnavailable, InvalidDatabaseUrl
+    from nubo.notify.sealing import CredentialsKeyError, Seal
     from nubo.settings import Settings
     from nubo.tls import TlsSettingsError, server_tls
 
@@ -157,7 +158,8 @@ def serve_settings(
     )
     try:
         server_tls(settings)
-    except TlsSettingsError as exc:
+        Seal(settings.callback_credentials_key)
+    except (TlsSettingsError, CredentialsKeyError) as exc:
         raise click.ClickException(str(exc)) from None
     try:
         check_database(settings)

@@ -22,7 +22,7 @@ the order of their lists are the same subscription.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol, TypeVar
@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from nubo.model.callback_auth import CallbackAuth, callback_auth
 from nubo.model.errors import BadRequest, NotSupported
 from nubo.model.ids import new_id
 from nubo.model.records import utcnow
@@ -86,7 +87,9 @@ class LccnSubscriptionRequest(_Camel):
     callback_uri: str
     filter: LifecycleChangeNotificationsFilter | None = None
     authentication: dict[str, Any] | None = Field(
-        None, description="not supported: a request carrying it is refused"
+        None,
+        description="SOL013 SubscriptionAuthentication: BASIC or OAUTH2_CLIENT_CREDENTIALS "
+        "(stored encrypted, never shown)",
     )
 
 
@@ -142,6 +145,8 @@ class Subscription(BaseModel):
     api: SubscriptionApi = SubscriptionApi.NSLCM
     #: the normalised SOL005 filter of the other APIs (``nubo.model.subscription_filters``)
     criteria: dict[str, Any] = Field(default_factory=dict)
+    #: how nubo authenticates to the callback, sealed (``nubo.notify.sealing``); never shown
+    credentials: str = Field(default="", repr=False)
 
     @property
     def href(self) -> str:
@@ -189,16 +194,24 @@ class SubscriptionRequest(Protocol):
 
 
 def new_subscription(
-    request: SubscriptionRequest, project_id: str, api: SubscriptionApi = SubscriptionApi.NSLCM
+    request: SubscriptionRequest,
+    project_id: str,
+    api: SubscriptionApi = SubscriptionApi.NSLCM,
+    seal: Callable[[CallbackAuth], str] | None = None,
 ) -> Subscription:
     """A subscription of ``project_id`` on ``api`` from a client's request; ``BadRequest``
-    names the value in error."""
+    names the value in error. Its ``authentication`` is validated and sealed by ``seal``
+    (``NotSupported`` without one)."""
+    credentials = ""
     if request.authentication is not None:
-        raise NotSupported(
-            "authentication of notifications is not supported: send the request without "
-            "'authentication' (nubo POSTs notifications without credentials)",
-            field="authentication",
-        )
+        auth = callback_auth(request.authentication)
+        if seal is None:
+            raise NotSupported(
+                "authentication of notifications is not configured on this server: send "
+                "the request without 'authentication'",
+                field="authentication",
+            )
+        credentials = seal(auth)
     check_callback_uri(request.callback_uri)
     if api is not SubscriptionApi.NSLCM:
         return Subscription(
@@ -206,6 +219,7 @@ def new_subscription(
             callback_uri=request.callback_uri,
             api=api,
             criteria=normalised_filter(api, request.filter),
+            credentials=credentials,
         )
     lccn = request.filter
     if lccn is not None and not isinstance(lccn, LifecycleChangeNotificationsFilter):
@@ -216,6 +230,7 @@ def new_subscription(
         project_id=project_id,
         callback_uri=request.callback_uri,
         filter=subscription_filter(lccn),
+        credentials=credentials,
     )
 
 

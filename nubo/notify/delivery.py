@@ -26,7 +26,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
@@ -91,6 +91,21 @@ class DeliveryCounters:
 class DeliveryFailed(Exception):
     """One POST of a notification did not succeed; the message says why."""
 
+    def __init__(self, reason: str, status: int | None = None) -> None:
+        super().__init__(reason)
+        #: the callback's HTTP status, when it answered
+        self.status = status
+
+
+class Authenticator(Protocol):
+    """The credentials of a subscription's callback, as request headers."""
+
+    async def headers(self, subscription: Subscription) -> dict[str, str]: ...
+
+    def refused(self, subscription: Subscription) -> None:
+        """The callback answered 401: credentials cached for it are stale."""
+        ...
+
 
 class CallbackClient:
     """The HTTP side: the SOL005 endpoint test and notification POSTs."""
@@ -116,11 +131,11 @@ class CallbackClient:
         if client is not None:
             await client.aclose()
 
-    async def test(self, uri: str) -> None:
+    async def test(self, uri: str, headers: Mapping[str, str] | None = None) -> None:
         """GET the callback URI, which must answer 204 (SOL005); else ``CallbackTestFailed``."""
         try:
             async with asyncio.timeout(self.timeout):
-                response = await self._client().get(uri)
+                response = await self._client().get(uri, headers=headers)
         except (TimeoutError, httpx.TimeoutException):
             raise CallbackTestFailed(
                 f"the callback {uri} did not answer the test GET within {self.timeout:g} s",
@@ -151,8 +166,36 @@ class CallbackClient:
             raise DeliveryFailed(_reason(exc)) from None
         if not response.is_success:
             raise DeliveryFailed(
-                f"answered {response.status_code} {response.reason_phrase}{_quote(response)}"
+                f"answered {response.status_code} {response.reason_phrase}{_quote(response)}",
+                response.status_code,
             )
+
+    async def token(self, endpoint: str, client_id: str, secret: str) -> tuple[str, float]:
+        """An access token by the client credentials grant (RFC 6749 §4.4, the client's
+        id and password as HTTP Basic) and its lifetime in seconds; ``DeliveryFailed``."""
+        try:
+            async with asyncio.timeout(self.timeout):
+                response = await self._client().post(
+                    endpoint,
+                    data={"grant_type": "client_credentials"},
+                    auth=(client_id, secret),
+                )
+        except (TimeoutError, httpx.TimeoutException):
+            raise DeliveryFailed(f"the token endpoint {endpoint} did not answer in time") from None
+        except httpx.HTTPError as exc:
+            raise DeliveryFailed(f"the token endpoint {endpoint}: {_reason(exc)}") from None
+        try:
+            answer = response.json() if response.is_success else {}
+        except ValueError:
+            answer = {}
+        token = answer.get("access_token") if isinstance(answer, dict) else None
+        if not isinstance(token, str) or not token:
+            raise DeliveryFailed(
+                f"the token endpoint {endpoint} gave no access token (answered "
+                f"{response.status_code} {response.reason_phrase})"
+            )
+        lifetime = answer.get("expires_in")
+        return token, float(lifetime) if isinstance(lifetime, int | float) else 300.0
 
 
 def _reason(exc: Exception) -> str:
@@ -191,8 +234,10 @@ class Subscriber:
         outbox: Outbox,
         counters: DeliveryCounters | None = None,
         version: str | None = None,
+        authenticator: Authenticator | None = None,
     ) -> None:
         self.subscription = subscription
+        self.authenticator = authenticator
         #: SOL013 §4.6: a notification names the version of its API, as a response does
         self.headers = {"Version": version} if version else {}
         self.policy = policy
@@ -243,8 +288,13 @@ class Subscriber:
         uri = self.subscription.callback_uri
         self.in_flight = row.seq
         try:
-            await self._post(uri, row.body, self.headers)
+            headers = self.headers
+            if self.authenticator is not None and self.subscription.credentials:
+                headers = headers | await self.authenticator.headers(self.subscription)
+            await self._post(uri, row.body, headers)
         except DeliveryFailed as exc:
+            if exc.status == 401 and self.authenticator is not None:
+                self.authenticator.refused(self.subscription)
             return await self._failed(row, attempt, str(exc))
         finally:
             self.in_flight = None

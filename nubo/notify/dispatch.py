@@ -25,7 +25,13 @@ from collections.abc import Mapping
 
 from nubo.model.subscriptions import Subscription
 from nubo.nfvo.tasks import cancel_and_wait
-from nubo.notify.delivery import DeliveryCounters, DeliveryPolicy, Post, Subscriber
+from nubo.notify.delivery import (
+    Authenticator,
+    DeliveryCounters,
+    DeliveryPolicy,
+    Post,
+    Subscriber,
+)
 from nubo.store.port import Leadership, Outbox
 
 log = logging.getLogger("nubo.notify")
@@ -47,8 +53,10 @@ class Dispatcher:
         leadership: Leadership | None = None,
         *,
         versions: Mapping[str, str] | None = None,
+        authenticator: Authenticator | None = None,
     ) -> None:
         self.outbox = outbox
+        self.authenticator = authenticator
         #: the SOL005 version of each API by name, sent with its notifications
         self.versions = dict(versions or {})
         self.policy = policy
@@ -123,6 +131,7 @@ class Dispatcher:
                 self.outbox,
                 self.counters_of(subscription.id),
                 self.versions.get(subscription.api.value),
+                self.authenticator,
             )
             self._workers[subscription.id] = worker
         worker.start()

@@ -34,7 +34,7 @@ from typing import Any, NamedTuple
 import httpx
 
 from nubo.model.alarms import Alarm
-from nubo.model.errors import NotFound
+from nubo.model.errors import CallbackTestFailed, NotFound
 from nubo.model.ids import new_id
 from nubo.model.kpis import KpiEvent
 from nubo.model.subscription_filters import MATCH_KEY, SubscriptionApi
@@ -47,8 +47,10 @@ from nubo.model.subscriptions import (
 from nubo.model.tenancy import SYSTEM, Scope, in_project
 from nubo.nfvo.events import PROJECT_KEY, Event, EventBus, project_of
 from nubo.nfvo.tasks import cancel_and_wait
-from nubo.notify.delivery import CallbackClient, DeliveryCounters, DeliveryPolicy
+from nubo.notify.authentication import CallbackCredentials
+from nubo.notify.delivery import CallbackClient, DeliveryCounters, DeliveryFailed, DeliveryPolicy
 from nubo.notify.dispatch import Dispatcher
+from nubo.notify.sealing import Seal
 from nubo.notify.sources import (
     Notification,
     alarm_notification,
@@ -90,6 +92,7 @@ class Subscriptions:
         poll: float = 1.0,
         versions: Mapping[str, str] | None = None,
         describe_ns: NsFacts | None = None,
+        seal: Seal | None = None,
     ) -> None:
         self.store = store
         self.outbox = outbox
@@ -102,8 +105,16 @@ class Subscriptions:
             queue_size=max(1, queue_size),
         )
         self.client = CallbackClient(timeout, transport)
+        #: seals the callback credentials of new subscriptions (no key: refused)
+        self.seal = seal if seal is not None else Seal()
+        self.credentials = CallbackCredentials(self.seal, self.client)
         self.dispatcher = Dispatcher(
-            self.outbox, self.client.post, self.policy, leadership, versions=versions
+            self.outbox,
+            self.client.post,
+            self.policy,
+            leadership,
+            versions=versions,
+            authenticator=self.credentials,
         )
         #: what fault filters match an alarm's NS on (its NSD, VNFDs, name)
         self.describe_ns = describe_ns
@@ -181,15 +192,23 @@ class Subscriptions:
         """A new subscription on ``api`` of the scope's project, or the stored one of that
         project and API with the same callback and filter.
 
-        ``BadRequest`` names a bad value, ``NotSupported`` refuses authentication,
-        ``CallbackTestFailed`` says what the callback answered; nothing is stored then.
+        ``BadRequest`` names a bad value, ``NotSupported`` refuses authentication a server
+        without a credentials key cannot store, ``CallbackTestFailed`` says what the
+        callback (or its token endpoint) answered; nothing is stored then.
         """
-        candidate = new_subscription(request, scope.project_id, api)
+        candidate = new_subscription(request, scope.project_id, api, self.seal.seal)
         self.allowed_hosts.check(candidate.callback_uri)
         existing = await self._duplicate_of(candidate)
         if existing is not None:
             return Created(existing, False)
-        await self.client.test(candidate.callback_uri)
+        try:
+            headers = await self.credentials.headers(candidate)
+        except DeliveryFailed as exc:  # the token endpoint refused the client
+            raise CallbackTestFailed(
+                f"the callback {candidate.callback_uri} was not tested: {exc}",
+                callbackUri=candidate.callback_uri,
+            ) from None
+        await self.client.test(candidate.callback_uri, headers)
         async with self._known_lock:
             existing = await self._duplicate_of(candidate)
             if existing is not None:

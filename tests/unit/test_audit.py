@@ -150,3 +150,23 @@ async def test_a_trail_that_cannot_be_written_does_not_fail_the_call(
         answer = await http.delete("/api/v1/ns-descriptors/x")
     assert answer.status_code == 404
     assert "audit.not_recorded" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"beforeId": str(10**30)},
+        {"beforeId": str(-(10**30))},
+        {"since": "1e400"},
+        {"since": "nan"},
+        {"until": "-1e308"},
+        {"since": "99999999999999999999999d"},
+        {"path": "\x00"},
+        {"actor": "a\x00b"},
+    ],
+)
+async def test_odd_queries_are_answered_without_a_server_error(
+    world: World, params: dict[str, str]
+) -> None:
+    answer = await audit(world.app, "a-admin", **params)
+    assert answer.status_code in (200, 400, 422), answer.text

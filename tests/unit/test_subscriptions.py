@@ -294,7 +294,13 @@ async def test_bad_requests_are_refused_and_store_nothing(http: httpx.AsyncClien
         }
         assert "NsLcmOperationOccurrenceNotification" in await refused(400, "BAD_REQUEST", mixed)
         auth = {"callbackUri": ok.url, "authentication": {"authType": ["BASIC"]}}
-        assert "not supported" in await refused(422, "NOT_SUPPORTED", auth)
+        assert "paramsBasic is required" in await refused(400, "BAD_REQUEST", auth)
+        basic = {"userName": "u", "password": "p"}
+        auth["authentication"] = {"authType": ["BASIC"], "paramsBasic": basic}
+        # this server has no key to store credentials with
+        assert "NUBO_CALLBACK_CREDENTIALS_KEY" in await refused(422, "NOT_SUPPORTED", auth)
+        auth["authentication"] = {"authType": ["TLS_CERT"]}
+        assert "TLS_CERT" in await refused(422, "NOT_SUPPORTED", auth)
         await refused(400, "BAD_REQUEST", {"callbackUri": ok.url, "verbosity": "SHORT"})
         await refused(400, "BAD_REQUEST", {"filter": {}})
         assert ok.gets == 0  # nothing invalid reaches the endpoint test
