@@ -18,25 +18,12 @@ import copy
 from typing import Any
 
 from nubo.model.catalogue import NsdEntry
-from nubo.model.records import NetworkServiceRecord
-
-REDACTED = "********"
-
-
-def secret_values(nsr: NetworkServiceRecord) -> set[str]:
-    """The values of the NS's secrets (empty ones reveal nothing and are left)."""
-    values: set[str] = set()
-    for vnfr in nsr.vnfr:
-        keys = set(vnfr.secret_keys)
-        values |= {v for k, v in vnfr.configuration.items() if k in keys and v}
-        for vdu in vnfr.vdu:
-            values |= {v for v in vdu.environment.values() if v}
-    return values
+from nubo.model.records import REDACTED, NetworkServiceRecord
 
 
 def redacted(nsr: NetworkServiceRecord) -> NetworkServiceRecord:
     """A copy of ``nsr`` without its secrets' values (``nsr`` itself when it has none)."""
-    secrets = secret_values(nsr)
+    secrets = nsr.secret_values()
     if not secrets and not any(vnfr.secret_keys for vnfr in nsr.vnfr):
         return nsr
     copy = nsr.model_copy(deep=True)

@@ -10,6 +10,7 @@ The JSON shape follows Open Baton's records (``status``, ``vnfr[]``,
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import NamedTuple
 
@@ -34,6 +35,18 @@ from nubo.model.states import (
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+#: what the API, and what nubo keeps of scripts' output, show instead of a secret value
+REDACTED = "********"
+
+
+def mask(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every occurrence of a secret value replaced by ``REDACTED``."""
+    for secret in sorted(secrets, key=len, reverse=True):  # a longer one may hold a shorter
+        if secret and secret in text:
+            text = text.replace(secret, REDACTED)
+    return text
 
 
 class _Record(BaseModel):
@@ -152,6 +165,17 @@ class NetworkServiceRecord(_Record):
     def set_status(self, new: NsStatus) -> None:
         transition(self, "status", NS_TRANSITIONS, new, f"NS {self.name}")
         self.updated_at = utcnow()
+
+    def secret_values(self) -> set[str]:
+        """The values of its VNFs' secrets (``VnfRecord.secret_keys``; the VDUs' env-file
+        variables), empty ones left out: they reveal nothing."""
+        values: set[str] = set()
+        for vnfr in self.vnfr:
+            keys = set(vnfr.secret_keys)
+            values |= {v for k, v in vnfr.configuration.items() if k in keys and v}
+            for vdu in vnfr.vdu:
+                values |= {v for v in vdu.environment.values() if v}
+        return values
 
     def find_vnfr(self, vnfr_id: str) -> VnfRecord:
         for vnfr in self.vnfr:

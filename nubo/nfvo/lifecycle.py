@@ -114,16 +114,19 @@ class NsLifecycle:
         """The script runs of ``event`` in ``vnfc``; ``source_vnfc``: one new source VNFC."""
         scripts = nsd.vnfd(vnfr.name).scripts_for(event)
         base = ems_environment(vnfr, vnfc)
+        secrets = frozenset(nsr.secret_values())
         if event != LifecycleEventType.CONFIGURE:
-            return [ScriptCall(s, base) for s in scripts]
+            return [ScriptCall(s, base, secrets) for s in scripts]
         per_vnfc, joined = _source_values(nsd, nsr, vnfr.name, source_vnfc)
         calls: list[ScriptCall] = []
         for script in scripts:
             prefix = next((t for t in per_vnfc if script.name.startswith(f"{t}_")), None)
             if prefix is None:
-                calls.append(ScriptCall(script, base | joined))
+                calls.append(ScriptCall(script, base | joined, secrets))
             else:
-                calls.extend(ScriptCall(script, base | values) for values in per_vnfc[prefix])
+                calls.extend(
+                    ScriptCall(script, base | values, secrets) for values in per_vnfc[prefix]
+                )
         return calls
 
     async def bring_up(
@@ -202,7 +205,7 @@ class NsLifecycle:
             if vnfc.id == changed.id or vnfc.state != VnfcState.RUNNING:
                 continue
             calls = [
-                ScriptCall(c.script, c.environment | values)
+                ScriptCall(c.script, c.environment | values, c.secrets)
                 for c in self.calls(nsd, ctx.nsr, vnfr, vnfc, event)
             ]
             runs.append(
@@ -221,7 +224,7 @@ class NsLifecycle:
             return
         event = LifecycleEventType.HEAL
         calls = [
-            ScriptCall(c.script, c.environment | {"cause": cause})
+            ScriptCall(c.script, c.environment | {"cause": cause}, c.secrets)
             for c in self.calls(nsd, ctx.nsr, vnfr, vnfc, event)
         ]
         await self.scripts.run_event(

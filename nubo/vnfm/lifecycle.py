@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from nubo.model.descriptors import LifecycleEventType, LifecycleScript
 from nubo.model.errors import LifecycleScriptFailed
-from nubo.model.records import ScriptRun, VnfcInstance, VnfRecord, utcnow
+from nubo.model.records import ScriptRun, VnfcInstance, VnfRecord, mask, utcnow
 from nubo.vim.port import VimDriver
 
 log = logging.getLogger("nubo.vnfm")
@@ -41,6 +41,8 @@ class ScriptCall:
 
     script: LifecycleScript
     environment: dict[str, str] = field(default_factory=dict)
+    #: values its output must not keep (the NS's secrets): masked before it is recorded
+    secrets: frozenset[str] = frozenset()
 
 
 def command_of(script: LifecycleScript) -> list[str]:
@@ -91,6 +93,7 @@ class LifecycleScripts:
         result = await driver.exec_in_server(
             vnfc.vc_id, command_of(call.script), call.environment, self.timeout
         )
+        output = mask(result.output, call.secrets)
         record(
             ScriptRun(
                 vnf=vnfr.name,
@@ -98,7 +101,7 @@ class LifecycleScripts:
                 event=event.value,
                 script=name,
                 exit_code=result.exit_code,
-                output=result.output,
+                output=output,
                 truncated=result.truncated,
                 started_at=started,
             )
@@ -112,7 +115,7 @@ class LifecycleScripts:
             result.exit_code,
         )
         if result.exit_code != 0:
-            tail = result.output[-ERROR_TAIL:]
+            tail = output[-ERROR_TAIL:]
             raise LifecycleScriptFailed(
                 f"{event.value} script {name!r} of VNF {vnfr.name} failed in VNFC "
                 f"{vnfc.hostname} with exit code {result.exit_code}"

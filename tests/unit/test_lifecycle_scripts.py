@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import io
+import json
 import tarfile
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -531,3 +532,31 @@ async def test_heal_runs_heal_in_the_healed_vnfc_only(nubo: Nubo) -> None:
     assert fake.execs[-1].environment["hostname"] == again.hostname
     # the client, not healed, ran nothing
     assert all(client.hostname not in r.server_name for r in fake.execs)
+
+
+async def test_a_script_that_prints_a_secret_is_recorded_without_it(nubo: Nubo) -> None:
+    """The server's ``port`` is secret here: its value is masked in what nubo keeps of
+    every script's output, and in the error of a script that failed."""
+    fake = await fake_of(nubo)
+    secret = "52O1-s3cret"
+
+    def handler(run: FakeExec) -> ExecResult:
+        value = run.environment.get("server_port") or run.environment.get("port") or ""
+        code = 3 if script_of(run) == "server_configure.sh" else 0
+        return ExecResult(code, f"using {value} now\n")
+
+    fake.exec_handler = handler
+    vnfd = copy.deepcopy(iperf.SERVER_VNFD)
+    vnfd["configurations"]["configurationParameters"] = [
+        {"confKey": "port", "value": secret, "secret": True}
+    ]
+    await onboard(nubo, iperf.package(vnfd, iperf.SERVER_SCRIPTS))
+    await onboard(nubo, iperf.client_package())
+    entry = await nubo.catalogue.onboard(copy.deepcopy(iperf.NSD))
+    nsr = await nubo.instances.create_instance(entry.id, "iperf")
+    done = await finish(nubo, await nubo.instances.instantiate_instance(nsr.id))
+    assert done.state == OpState.FAILED_TEMP
+    assert any(e.environment.get("server_port") == secret for e in fake.execs)  # it was given
+    assert done.scripts and all(secret not in s.output for s in done.scripts)
+    assert any("using ******** now" in s.output for s in done.scripts)
+    assert done.error is not None and secret not in json.dumps(done.error)

@@ -13,8 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
-from nubo.api.redaction import REDACTED, redacted
-from nubo.model.records import NetworkServiceRecord, VduRecord, VnfRecord
+from nubo.api.redaction import redacted
+from nubo.model.records import REDACTED, NetworkServiceRecord, VduRecord, VnfRecord
 from tests.auth import ADMIN, ADMIN_PASSWORD
 from tests.callback_server import CallbackServer
 from tests.conftest import fake_nubo, running
