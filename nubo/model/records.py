@@ -108,8 +108,8 @@ class VnfRecord(_Record):
     vdu: list[VduRecord] = Field(default_factory=list)
     virtual_links: list[str] = Field(default_factory=list)
     configuration: dict[str, str] = Field(default_factory=dict)
-    #: the keys whose values the API never shows: secret configuration parameters and
-    #: the variables of the VDUs' env files (see ``nubo.api.redaction``)
+    #: its secret configuration parameters: the API never shows their values, nor those
+    #: of the VDUs' env files (see ``secret_values`` and ``nubo.api.redaction``)
     secret_keys: list[str] = Field(default_factory=list)
     dependency_env: dict[str, str] = Field(
         default_factory=dict, description="variables resolved from VNF dependencies"

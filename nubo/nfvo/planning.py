@@ -60,12 +60,7 @@ def plan_nsr(
             ],
             virtual_links=links_of(vnfd),
             configuration=vnfd.configuration.as_env(),
-            secret_keys=sorted(
-                {
-                    *vnfd.configuration.secret_keys(),
-                    *(k for v in vnfd.vdus for k, _ in v.environment),
-                }
-            ),
+            secret_keys=vnfd.configuration.secret_keys(),
             flavour_id=next((f.flavour_key for f in vnfd.deployment_flavours), "default"),
         )
         for vnfd in nsd.vnfds

@@ -19,6 +19,7 @@ from nubo.catalogue.nsd import NsdCatalogue
 from nubo.cli.main import main
 from nubo.cli.packages import zip_directory
 from nubo.descriptors.openbaton import parse_nsd
+from nubo.model.records import REDACTED
 from nubo.model.states import OpState
 from nubo.vim.fake import FakeVimDriver
 from tests.conftest import api_client, fake_nubo, running
@@ -134,9 +135,15 @@ def address(nsr: dict[str, Any], vnf: str, link: str) -> str:
 
 
 def environment(nsr: dict[str, Any], vnf: str) -> dict[str, str]:
+    """The first VNFC's environment as the API shows it (env-file values hidden)."""
     vnfr = next(v for v in nsr["vnfr"] if v["name"] == vnf)
     found: dict[str, str] = vnfr["vdu"][0]["vnfc_instance"][0]["environment"]
     return found
+
+
+async def recorded_environment(app: Nubo, nsr: dict[str, Any], vnf: str) -> dict[str, str]:
+    """The first VNFC's environment as the record keeps it, and the VNFC got it."""
+    return dict((await app.ns.get(nsr["id"])).vnfr_by_name(vnf).vnfcs()[0].environment)
 
 
 # --- the SIPp example as TOSCA ---------------------------------------------------------------
@@ -173,8 +180,11 @@ async def test_tosca_nsd_over_the_example_packages_deploys_like_the_json_one(
     json_id = (await http.post("/api/v1/ns-descriptors", content=NSD_JSON.read_bytes())).json()
     openbaton = await instantiate(http, json_id["id"])
 
-    # the same, but for the variable of the client package's env file
-    assert environment(tosca, "sipp-client").pop("SIPP_EXTRA_NOTE") == "from-env-file"
+    # the same, but for the variable of the client package's env file (hidden by the API)
+    assert environment(tosca, "sipp-client").pop("SIPP_EXTRA_NOTE") == REDACTED
+    assert (await recorded_environment(app, tosca, "sipp-client"))["SIPP_EXTRA_NOTE"] == (
+        "from-env-file"
+    )
     assert shape(tosca) == shape(openbaton)
     server_ip = address(tosca, "sipp-server", "private")
     assert environment(tosca, "sipp-client")["SERVER_PRIVATE"] == server_ip
@@ -206,7 +216,7 @@ async def test_a_disabled_package_keeps_its_nsds_from_instantiating(
     await instantiate(http, nsd["id"])
 
 
-async def test_an_nsd_csar_brings_its_own_definitions(http: httpx.AsyncClient) -> None:
+async def test_an_nsd_csar_brings_its_own_definitions(http: httpx.AsyncClient, app: Nubo) -> None:
     # No package onboarded: the NSD CSAR ships the VNFDs it imports.
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
@@ -228,7 +238,8 @@ async def test_an_nsd_csar_brings_its_own_definitions(http: httpx.AsyncClient) -
     r = await http.get(f"{ROOT}/{info['id']}/nsd_content")
     assert r.content == csar and r.headers["content-type"] == "application/zip"
     nsr = await instantiate(http, info["id"])
-    assert environment(nsr, "sipp-client")["SIPP_EXTRA_NOTE"] == "from-the-nsd-csar"
+    recorded = await recorded_environment(app, nsr, "sipp-client")
+    assert recorded["SIPP_EXTRA_NOTE"] == "from-the-nsd-csar"
 
 
 # --- VDU env files ---------------------------------------------------------------------------
@@ -251,13 +262,18 @@ async def test_env_file_variables_reach_every_vnfc_under_everything_else(
     info = await onboard_nsd(http, NSD_YAML.read_bytes(), "application/yaml")
     nsr = await instantiate(http, info["id"])
 
-    env = environment(nsr, "sipp-client")
+    env = await recorded_environment(app, nsr, "sipp-client")
     assert env["ENV_ONLY"] == "kept"  # env file
     assert env["SIPP_RATE"] == "10"  # < configuration parameter
     assert env["SERVER_PRIVATE"] == address(nsr, "sipp-server", "private")  # < dependency
     assert env["NUBO_NS_ID"] == nsr["id"]  # < nubo's own
+    record = await app.ns.get(nsr["id"])
+    assert record.vnfr_by_name("sipp-client").vdu[0].environment["SIPP_RATE"] == "99"
+    # the API shows the env file's variables without their values
     client_vdu = next(v for v in nsr["vnfr"] if v["name"] == "sipp-client")["vdu"][0]
-    assert client_vdu["environment"]["SIPP_RATE"] == "99"  # the VDU keeps the file's values
+    assert client_vdu["environment"]["SIPP_RATE"] == REDACTED
+    assert environment(nsr, "sipp-client")["ENV_ONLY"] == REDACTED
+    assert environment(nsr, "sipp-client")["SIPP_RATE"] == "10"  # not the file's: shown
     assert "ENV_ONLY" not in environment(nsr, "sipp-server")
     vim = await app.vims.driver((await app.vims.default()).id)
     assert isinstance(vim, FakeVimDriver)
