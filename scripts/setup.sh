@@ -15,6 +15,8 @@ command -v debootstrap >/dev/null 2>&1 || need_pkgs+=(debootstrap)
 command -v ip >/dev/null 2>&1 || need_pkgs+=(iproute2)
 command -v curl >/dev/null 2>&1 || need_pkgs+=(curl ca-certificates)
 command -v python3 >/dev/null 2>&1 || need_pkgs+=(python3)
+# the TLS tests make their certificates with openssl
+command -v openssl >/dev/null 2>&1 || need_pkgs+=(openssl)
 # bench/instantiate.py compares with `docker-compose up -d` (Debian's 1.29)
 command -v docker-compose >/dev/null 2>&1 || need_pkgs+=(docker-compose)
 python3 -m venv --help >/dev/null 2>&1 && python3 -c 'import ensurepip' >/dev/null 2>&1 \
