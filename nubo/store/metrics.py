@@ -34,20 +34,9 @@ ROLLUP_STEP = 60
 #: each metric by its stored name (a dict lookup costs less than the enum's own)
 _METRICS = {metric.value: metric for metric in Metric}
 
-#: the columns of a raw sample, in the order ``write`` gives them
-_RAW_COLUMNS = (
-    "time",
-    "nsr_id",
-    "vnfr_id",
-    "vnfc_id",
-    "metric",
-    "value",
-    "min_value",
-    "max_value",
-    "resolution",
-)
-#: min_value, max_value and resolution of a raw sample
-_RAW_TAIL = (None, None, 0)
+#: the columns of a raw sample: a ``Sample``'s fields, in their order; the database
+#: fills ``resolution`` (0) and leaves the extremes NULL
+_RAW_COLUMNS = ("time", "nsr_id", "vnfr_id", "vnfc_id", "metric", "value")
 _INSERT_RAW = (
     f"INSERT INTO {t.name} ({', '.join(_RAW_COLUMNS)}) "
     f"VALUES ({', '.join('?' for _ in _RAW_COLUMNS)})"
@@ -83,17 +72,16 @@ class SqlMetricStore:
         """
         if not samples:
             return
-        # a sample's fields are the row's first six columns (its metric a str enum,
-        # which the drivers take as the string it is): no per-field copying
-        rows = [sample + _RAW_TAIL for sample in samples]
+        # a sample is its row (its metric a str enum, which the drivers take as the
+        # string it is): no tuple is built per row
         if self._engine.dialect.name == "postgresql":
             async with self._engine.connect() as conn:  # one COPY is atomic by itself
                 raw = await conn.get_raw_connection()
                 copy = raw.driver_connection.copy_records_to_table  # type: ignore[union-attr]
-                await copy(t.name, records=rows, columns=_RAW_COLUMNS)
+                await copy(t.name, records=samples, columns=_RAW_COLUMNS)
         else:
             async with self._engine.begin() as conn:
-                await conn.exec_driver_sql(_INSERT_RAW, rows)
+                await conn.exec_driver_sql(_INSERT_RAW, list(samples))
         for feed in self._feeds:
             feed.put(samples)
 

@@ -217,7 +217,8 @@ metric_samples = Table(
     Column("value", Float, nullable=False),
     Column("min_value", Float, nullable=True),
     Column("max_value", Float, nullable=True),
-    Column("resolution", Integer, nullable=False),
+    #: raw rows are written without it (see migration 0015)
+    Column("resolution", Integer, nullable=False, server_default="0"),
 )
 
 #: every auto-scaling decision with its inputs, including "would scale but ..."

@@ -310,7 +310,7 @@ async def test_init_twice_is_a_no_op_at_head(tmp_path: Path) -> None:
             versions = (await conn.execute(text("SELECT version_num FROM alembic_version"))).all()
     finally:
         await second.close()
-    assert [v.version_num for v in versions] == ["0014"]
+    assert [v.version_num for v in versions] == ["0015"]
 
 
 async def test_sqlite_file_gets_its_directory_and_write_ahead_log(tmp_path: Path) -> None:
