@@ -14,6 +14,12 @@ alarmed and healed; one the operator stopped is left alone (and its alarms,
 if it had any, clear). The history is read only for an NS that has a VNFC
 which is not RUNNING.
 
+A VNFC whose server the VIM restarts by itself (a restart policy: the
+server is ``restarting``) is alarmed as soon as it is seen so, at the
+engine's ``die``; once it runs again (the ``start``) the watcher records the
+restart as a COMPLETED HEAL occurrence with the VIM's restart count and
+clears the alarm (see ``restarts``).
+
 A check never acts on a stale view: it skips an NS while an LCM operation
 holds it, and gives up for this pass when the record changed while it was
 listing the VIM's servers.
@@ -29,8 +35,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from nubo.fault.alarms import AlarmService
+from nubo.fault.restarts import VimRestarts
 from nubo.model.alarms import Alarm, PerceivedSeverity, ProbableCause
-from nubo.model.errors import NotFound, VimError
+from nubo.model.errors import Busy, Conflict, NotFound, VimError
 from nubo.model.records import NetworkServiceRecord, VnfcInstance, VnfcLocation, VnfRecord
 from nubo.model.states import LcmOperationType, NsStatus, VnfcState
 from nubo.nfvo.service import NsService
@@ -89,6 +96,13 @@ def fault_of(vnfc: VnfcInstance, server: Server | None) -> Fault | None:
             f"server {vnfc.vc_id or '?'} is gone from the VIM",
         )
     why = f" ({server.detail})" if server.detail else ""
+    if server.restarting:  # the process died; the VIM starts it again (see restarts)
+        return Fault(
+            ProbableCause.VNFC_FAILED,
+            PerceivedSeverity.CRITICAL,
+            VnfcState.FAILED,
+            f"server {server.name} failed{why}",
+        )
     if server.status is ServerStatus.EXITED:
         return Fault(
             ProbableCause.VNFC_EXITED,
@@ -137,6 +151,8 @@ class FaultWatcher:
         self.full_due = True
         #: called when a check finds a VNFC down (the loops use it to heal at once)
         self.on_fault: Callable[[], None] | None = None
+        #: the VNFCs the VIM is restarting by itself (the healer waits for them)
+        self.restarts = VimRestarts(clock)
 
     # -- passes ---------------------------------------------------------------------
 
@@ -280,6 +296,7 @@ class FaultWatcher:
         live = {vnfc.id: (vnfr, vnfc) for vnfr in nsr.vnfr for vnfc in vnfr.vnfcs()}
         for vnfc_id, held in alarms.items():
             if vnfc_id not in live:
+                self.restarts.forget(vnfc_id)
                 await self._clear(vnfc_id, held, "the VNFC was removed from the NS")
         stopped = await self._stopped_on_purpose(nsr)
         for vnfr, vnfc in live.values():
@@ -287,6 +304,7 @@ class FaultWatcher:
             if vnfc.state not in SETTLED:
                 continue  # not started yet, or the VIM is in the middle of something
             if vnfc.id in stopped:
+                self.restarts.drop(vnfc.id)
                 await self._clear(vnfc.id, held, "the VNFC was stopped by an LCM operation")
                 continue
             await self._check_vnfc(nsr, vnfr, vnfc, servers.get(vnfc.vc_id), held)
@@ -301,6 +319,12 @@ class FaultWatcher:
     ) -> None:
         """Compare one VNFC that should run with its server: raise, or clear, its alarms."""
         if server is not None and server.status is ServerStatus.RUNNING:
+            if vnfc.state != VnfcState.RUNNING and vnfc.id in self.restarts:
+                if not await self._record_restart(nsr, vnfc):
+                    return  # an operation holds the NS: looked at again next time
+                await self._clear(vnfc.id, held, "the VIM restarted the VNFC")
+                return
+            self.restarts.drop(vnfc.id)
             if held and (
                 vnfc.state == VnfcState.RUNNING
                 or await self.ns.observe_vnfc(nsr.id, vnfc.id, VnfcState.RUNNING)
@@ -312,6 +336,12 @@ class FaultWatcher:
         fault = fault_of(vnfc, server)
         if fault is None:
             return  # CREATED or STOPPING: the VIM is in the middle of something
+        if server is not None:
+            self.restarts.observe(vnfc.id, server.restart_count)
+        if server is not None and server.restarting:
+            self.restarts.note(vnfc.id, server.restart_count, fault.cause, fault.detail)
+        else:
+            self.restarts.drop(vnfc.id)  # gone, or the VIM gave up: the healer's now
         down = VNFC_CAUSES & held.keys()
         await self.alarms.raise_alarm(
             vnfc.id,
@@ -331,9 +361,41 @@ class FaultWatcher:
         if self.on_fault is not None and fault.cause not in down:
             self.on_fault()
 
+    async def _record_restart(self, nsr: NetworkServiceRecord, vnfc: VnfcInstance) -> bool:
+        """Record the VIM's restart of a VNFC seen running again; False when the NS is busy."""
+        restart = self.restarts.get(vnfc.id)
+        assert restart is not None
+        try:
+            op = await self.ns.record_vim_restart(
+                nsr.id,
+                vnfc.id,
+                cause=restart.cause.value,
+                detail=restart.detail,
+                restart_count=restart.restart_count,
+                died_at=restart.died_at,
+            )
+        except Busy:
+            return False
+        except Conflict as exc:  # recorded meanwhile, or no longer down
+            log.info("fault.restart_not_recorded vnfc=%s reason=%s", vnfc.id, exc.detail)
+        else:
+            log.info(
+                "fault.vim_restarted ns=%s vnfc=%s op=%s restart_count=%d",
+                nsr.id,
+                vnfc.id,
+                op.id,
+                restart.restart_count,
+            )
+        self.restarts.drop(vnfc.id)
+        return True
+
     async def _stopped_on_purpose(self, nsr: NetworkServiceRecord) -> set[str]:
-        """VNFCs (not RUNNING) whose newest LCM operation is STOP_VNFC."""
-        if all(vnfc.state == VnfcState.RUNNING for vnfc in nsr.all_vnfcs()):
+        """VNFCs (not RUNNING) whose newest LCM operation is STOP_VNFC.
+
+        A VNFC the VIM is restarting was not stopped on purpose (a stop cancels
+        the restart): while only such VNFCs are down, the history is not read.
+        """
+        if all(c.state == VnfcState.RUNNING or c.id in self.restarts for c in nsr.all_vnfcs()):
             return set()
         newest: dict[str, LcmOperationType] = {}
         for op in await self.ns.operations(nsr.id):  # newest first

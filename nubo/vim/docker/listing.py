@@ -23,6 +23,10 @@ a consumer (before the consumer sees it), and a container whose last event
 disagrees with the list (ended or not) is inspected until the list agrees.
 With nobody following events, a listing tells an exit as late as the list.
 
+A container the engine is restarting (its restart policy) is inspected on
+every listing while it is: the list tells neither its restart count nor,
+as it lags, whether the restart the ``start`` event announced has happened.
+
 At rest a listing is one request, and each container that ends costs an
 inspect or two. A cache of states fed by the event stream instead of the
 list would save that one request without being right more often: after an
@@ -119,6 +123,8 @@ class ServerListing:
 
     def _known(self, item: RawContainerSummary, launched: Mapping[str, PopServer]) -> Server | None:
         """The item's Server without another request, or None when it needs an inspect."""
+        if item.get("State", "") == "restarting":
+            return None  # short-lived: see the module docstring
         seen = self._seen.get(item["Id"])
         ended = item.get("State", "") in ENDED_STATES
         server_id = (item.get("Labels") or {})[LABEL_SERVER]
@@ -147,7 +153,8 @@ class ServerListing:
         server = server_of(payload)
         state = payload.get("State") or {}
         ended = state.get("Status") in ENDED_STATES
-        if self._told_ended.get(server.id, ended) != ended:
+        down = ended or server.restarting  # as a ``die`` event tells it
+        if self._told_ended.get(server.id, down) != down:
             # the container itself says otherwise: an event since was missed (stream down)
             del self._told_ended[server.id]
         self._seen[item["Id"]] = _Seen(

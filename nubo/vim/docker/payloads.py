@@ -144,8 +144,13 @@ def _server(
     networks: dict[str, RawEndpoint],
     state: dict[str, Any],
     env: dict[str, str],
+    restart_count: int = 0,
 ) -> Server:
-    """The Server of one container, however the engine described it (list or inspect)."""
+    """The Server of one container, however the engine described it (list or inspect).
+
+    A container the engine is restarting (its restart policy, after its process
+    died) is STOPPING and ``restarting``, its detail the exit code it died with.
+    """
     pop = json.loads(labels.get(LABEL_POP, "{}"))
     attached = {ep.get("NetworkID"): ep.get("IPAddress") for ep in networks.values()}
     addresses = {
@@ -159,6 +164,9 @@ def _server(
             ", OOM killed" if state.get("OOMKilled") else ""
         )
         detail += f": {state['Error']}" if state.get("Error") else ""
+    restarting = str(state.get("Status", "")) == "restarting"
+    if restarting:
+        detail = f"exit code {state.get('ExitCode')}, the engine restarts it"
     return Server(
         id=labels.get(LABEL_SERVER, ""),
         name=name,
@@ -169,6 +177,8 @@ def _server(
         metadata={k: env[k] for k in pop.get("env", []) if k in env},
         ext_id=container_id,
         detail=detail,
+        restarting=restarting,
+        restart_count=restart_count,
     )
 
 
@@ -184,6 +194,7 @@ def server_of(payload: dict[str, Any]) -> Server:
         networks=(payload.get("NetworkSettings") or {}).get("Networks") or {},
         state=payload.get("State") or {},
         env=env,
+        restart_count=int(payload.get("RestartCount") or 0),
     )
 
 
