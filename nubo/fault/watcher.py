@@ -35,7 +35,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from nubo.fault.alarms import AlarmService
-from nubo.fault.restarts import VimRestarts
+from nubo.fault.restarts import VimRestart, VimRestarts
 from nubo.model.alarms import Alarm, PerceivedSeverity, ProbableCause
 from nubo.model.errors import Busy, Conflict, NotFound, VimError
 from nubo.model.records import NetworkServiceRecord, VnfcInstance, VnfcLocation, VnfRecord
@@ -319,8 +319,9 @@ class FaultWatcher:
     ) -> None:
         """Compare one VNFC that should run with its server: raise, or clear, its alarms."""
         if server is not None and server.status is ServerStatus.RUNNING:
-            if vnfc.state != VnfcState.RUNNING and vnfc.id in self.restarts:
-                if not await self._record_restart(nsr, vnfc):
+            down = VNFC_CAUSES & held.keys()
+            if vnfc.state != VnfcState.RUNNING and (vnfc.id in self.restarts or down):
+                if not await self._record_restart(nsr, vnfc, server, held):
                     return  # an operation holds the NS: looked at again next time
                 await self._clear(vnfc.id, held, "the VIM restarted the VNFC")
                 return
@@ -361,10 +362,30 @@ class FaultWatcher:
         if self.on_fault is not None and fault.cause not in down:
             self.on_fault()
 
-    async def _record_restart(self, nsr: NetworkServiceRecord, vnfc: VnfcInstance) -> bool:
-        """Record the VIM's restart of a VNFC seen running again; False when the NS is busy."""
+    async def _record_restart(
+        self,
+        nsr: NetworkServiceRecord,
+        vnfc: VnfcInstance,
+        server: Server,
+        held: dict[ProbableCause, Alarm],
+    ) -> bool:
+        """Record the VIM's restart of a VNFC seen running again; False when the NS is busy.
+
+        Without a restart noted under way (the watcher started anew, or the
+        VIM brought its servers back itself after its own restart), a VNFC
+        alarmed down and found running, with no operation of nubo's, was
+        restarted by the VIM all the same.
+        """
         restart = self.restarts.get(vnfc.id)
-        assert restart is not None
+        if restart is None:
+            alarm = next(a for c, a in held.items() if c in VNFC_CAUSES)
+            restart = VimRestart(
+                self.clock(),
+                alarm.alarm_raised_time,
+                server.restart_count,
+                alarm.probable_cause,
+                "found running again without a heal of nubo's",
+            )
         try:
             op = await self.ns.record_vim_restart(
                 nsr.id,

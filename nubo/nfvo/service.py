@@ -442,7 +442,9 @@ class NsService:
         step = StepRecord(
             name="restarted by the VIM",
             started_at=died_at,
-            detail=f"{detail}; restart {restart_count} of the VIM's restart policy",
+            detail=f"{detail}; restart {restart_count} of the VIM's restart policy"
+            if restart_count
+            else detail,
         )
         step.finish(StepStatus.DONE)
         params = {

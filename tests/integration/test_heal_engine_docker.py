@@ -191,9 +191,7 @@ async def test_a_crash_loop_gets_the_engine_s_restarts_then_heal_failed(
 
     # 4 lives of CRASH_AFTER s, the engine's delays (0.1 + 0.2 + 0.4 s), the healer's backoff
     await wait_for(gave_up, 4 * CRASH_AFTER + 15, "a crash loop did not end in HEAL_FAILED")
-    [box] = docker_client.containers.list(
-        all=True, filters={"label": f"io.nubo.vnfc-id={vnfc.id}"}
-    )
+    [box] = docker_client.containers.list(all=True, filters={"label": f"io.nubo.vnfc-id={vnfc.id}"})
     assert box.status == "exited" and box.attrs["RestartCount"] == 3
     recorded = await heals(nubo, nsr_id)
     assert 1 <= len(recorded) <= 3  # one per engine restart seen running, none of nubo's

@@ -175,6 +175,24 @@ async def test_a_crash_loop_the_vim_restarts_ends_in_heal_failed(fm: Fm) -> None
     assert len(alarms) <= 4  # each restart raised and cleared once; no flapping beyond
 
 
+async def test_a_vnfc_the_vim_brought_back_by_itself_is_recorded_healed(fm: Fm) -> None:
+    """As after the engine's own restart: nubo saw it die, the engine started it again."""
+    nsr = await fm.deploy()
+    server = await fm.vnfc(nsr.id)
+    fm.fake.crash(server.vc_id, exit_code=143)  # no restart under way
+    await fm.watcher.run_once()
+    [alarm] = await fm.active()
+    await (await fm.nubo.vims.driver(nsr.vim_id)).start_server(server.vc_id, 1)
+    await fm.watcher.run_once()
+    [heal] = await fm.heals(nsr.id)
+    assert heal.state == OpState.COMPLETED and heal.params["restartedBy"] == "VIM"
+    assert heal.params["restartCount"] == 0
+    assert heal.steps[0].detail == "found running again without a heal of nubo's"
+    assert heal.start_time == alarm.alarm_raised_time
+    assert (await fm.vnfc(nsr.id)).state == VnfcState.RUNNING
+    assert await fm.active() == []
+
+
 async def test_die_and_start_events_alone_alarm_and_record_the_restart(fm: Fm) -> None:
     nsr = await fm.deploy()
     server = await fm.vnfc(nsr.id)

@@ -302,7 +302,9 @@ class DockerVimDriver:
                 if labels.get(LABEL_SERVER):
                     self._stats.prime(str(labels[LABEL_SERVER]), container_id, payload)
                 return
-            if status in _FINAL:
+            # died already: the engine's restart policy may be restarting it (or
+            # have restarted it: a start through the API resets its restart count)
+            if status in _FINAL or state.get("Restarting") or payload.get("RestartCount"):
                 tail = await self._log_tail(container_id)
                 raise early_exit_error(name, state, tail)
             if now >= deadline:
