@@ -32,9 +32,9 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from nubo.fault.alarms import AlarmService
+from nubo.fault.faults import Fault, fault_of, fault_of_death
 from nubo.fault.restarts import VimRestart, VimRestarts
 from nubo.model.alarms import Alarm, PerceivedSeverity, ProbableCause
 from nubo.model.errors import Busy, Conflict, NotFound, VimError
@@ -43,7 +43,7 @@ from nubo.model.states import LcmOperationType, NsStatus, VnfcState
 from nubo.nfvo.service import NsService
 from nubo.nfvo.tasks import cancel_and_wait
 from nubo.nfvo.vims import VimService
-from nubo.vim.port import LABEL_MANAGED, LABEL_NS, Server, ServerStatus
+from nubo.vim.port import LABEL_MANAGED, LABEL_NS, LABEL_VNFC, Server, ServerEvent, ServerStatus
 
 log = logging.getLogger("nubo.fault")
 
@@ -63,16 +63,6 @@ SETTLED = frozenset({VnfcState.RUNNING, VnfcState.EXITED, VnfcState.FAILED})
 WATCHED_NS = frozenset({NsStatus.INITIALIZED, NsStatus.ACTIVE, NsStatus.SCALING, NsStatus.ERROR})
 
 
-@dataclass(frozen=True)
-class Fault:
-    """What a server's state means for its VNFC."""
-
-    cause: ProbableCause
-    severity: PerceivedSeverity
-    observed: VnfcState
-    detail: str
-
-
 def _worth_a_look(vnfc: VnfcLocation, server: Server | None) -> bool:
     """Whether a settled VNFC is not plainly fine: recorded or found not running, or gone.
 
@@ -84,40 +74,6 @@ def _worth_a_look(vnfc: VnfcLocation, server: Server | None) -> bool:
     return (
         server is None or vnfc.state != VnfcState.RUNNING or server.status != ServerStatus.RUNNING
     )
-
-
-def fault_of(vnfc: VnfcInstance, server: Server | None) -> Fault | None:
-    """The fault a server shows, or None when it runs or is in a transient state."""
-    if server is None:
-        return Fault(
-            ProbableCause.VNFC_VANISHED,
-            PerceivedSeverity.CRITICAL,
-            VnfcState.FAILED,
-            f"server {vnfc.vc_id or '?'} is gone from the VIM",
-        )
-    why = f" ({server.detail})" if server.detail else ""
-    if server.restarting:  # the process died; the VIM starts it again (see restarts)
-        return Fault(
-            ProbableCause.VNFC_FAILED,
-            PerceivedSeverity.CRITICAL,
-            VnfcState.FAILED,
-            f"server {server.name} failed{why}",
-        )
-    if server.status is ServerStatus.EXITED:
-        return Fault(
-            ProbableCause.VNFC_EXITED,
-            PerceivedSeverity.MAJOR,
-            VnfcState.EXITED,
-            f"server {server.name} exited{why}",
-        )
-    if server.status is ServerStatus.FAILED:
-        return Fault(
-            ProbableCause.VNFC_FAILED,
-            PerceivedSeverity.CRITICAL,
-            VnfcState.FAILED,
-            f"server {server.name} failed{why}",
-        )
-    return None
 
 
 class FaultWatcher:
@@ -321,7 +277,7 @@ class FaultWatcher:
         if server is not None and server.status is ServerStatus.RUNNING:
             down = VNFC_CAUSES & held.keys()
             if vnfc.state != VnfcState.RUNNING and (vnfc.id in self.restarts or down):
-                if not await self._record_restart(nsr, vnfc, server, held):
+                if not await self._record_restart(nsr, vnfc, server.restart_count, held):
                     return  # an operation holds the NS: looked at again next time
                 await self._clear(vnfc.id, held, "the VIM restarted the VNFC")
                 return
@@ -339,11 +295,23 @@ class FaultWatcher:
             return  # CREATED or STOPPING: the VIM is in the middle of something
         if server is not None:
             self.restarts.observe(vnfc.id, server.restart_count)
+        released = False
         if server is not None and server.restarting:
             self.restarts.note(vnfc.id, server.restart_count, fault.cause, fault.detail)
-        else:
-            self.restarts.drop(vnfc.id)  # gone, or the VIM gave up: the healer's now
+        else:  # gone, or the VIM gave up (or never meant to): the healer's now
+            released = self.restarts.drop(vnfc.id) is not None
         down = VNFC_CAUSES & held.keys()
+        await self._raise(nsr, vnfr, vnfc, fault)
+        for cause in down - {fault.cause}:
+            await self.alarms.clear(vnfc.id, cause, f"superseded by {fault.cause.value}")
+        if vnfc.state != fault.observed:
+            await self.ns.observe_vnfc(nsr.id, vnfc.id, fault.observed)
+        if self.on_fault is not None and (fault.cause not in down or released):
+            self.on_fault()
+
+    async def _raise(
+        self, nsr: NetworkServiceRecord, vnfr: VnfRecord, vnfc: VnfcInstance, fault: Fault
+    ) -> None:
         await self.alarms.raise_alarm(
             vnfc.id,
             fault.cause,
@@ -355,18 +323,74 @@ class FaultWatcher:
             vnfc_id=vnfc.id,
             vim_id=nsr.vim_id,
         )
-        for cause in down - {fault.cause}:
-            await self.alarms.clear(vnfc.id, cause, f"superseded by {fault.cause.value}")
-        if vnfc.state != fault.observed:
+
+    async def alarm_death(self, event: ServerEvent) -> None:
+        """Raise the alarm of a VNFC whose server's end an event tells, before any listing.
+
+        Listing right after Docker's ``die`` waits for the engine (its inspect
+        of the dying container takes tens of milliseconds), so the event's own
+        word raises the alarm; the check that follows updates it. Only a VNFC
+        RUNNING in its record on that very server, in an NS no operation holds
+        (an operation's own stops and removals are no faults). Until that check
+        tells whether the VIM restarts the server, the VNFC counts as
+        restarting for the healer, so a heal of nubo's never races the VIM's.
+        """
+        fault = fault_of_death(event)
+        nsr_id, vnfc_id = event.labels.get(LABEL_NS), event.labels.get(LABEL_VNFC)
+        if fault is None or not nsr_id or not vnfc_id:
+            return
+        async with self._ns_locks.setdefault(nsr_id, asyncio.Lock()):
+            try:
+                if await self._busy(nsr_id):
+                    return
+                nsr = await self.ns.get(nsr_id)
+                vnfr, _, vnfc = nsr.find_vnfc(vnfc_id)
+            except NotFound:
+                return
+            if nsr.status not in WATCHED_NS or nsr.vim_id in self.vims.unreachable():
+                return
+            if vnfc.state != VnfcState.RUNNING or vnfc.vc_id != event.server_id:
+                return
+            self.restarts.note(vnfc.id, 0, fault.cause, fault.detail)
+            await self._raise(nsr, vnfr, vnfc, fault)
+            # recorded down: a restart that comes before the next check is recorded too
             await self.ns.observe_vnfc(nsr.id, vnfc.id, fault.observed)
-        if self.on_fault is not None and fault.cause not in down:
-            self.on_fault()
+
+    async def record_start(self, event: ServerEvent) -> None:
+        """Record the VIM's restart a ``start`` event tells, of a VNFC noted restarting.
+
+        The engine's own word, as ``alarm_death`` takes its ``die``: no
+        listing stands between the start and the HEAL occurrence. Only for
+        the VNFC's current server, in an NS no operation holds.
+        """
+        nsr_id, vnfc_id = event.labels.get(LABEL_NS), event.labels.get(LABEL_VNFC)
+        if event.status is not ServerStatus.RUNNING or not nsr_id or vnfc_id not in self.restarts:
+            return
+        async with self._ns_locks.setdefault(nsr_id, asyncio.Lock()):
+            try:
+                if await self._busy(nsr_id):
+                    return
+                nsr = await self.ns.get(nsr_id)
+                _, _, vnfc = nsr.find_vnfc(str(vnfc_id))
+            except NotFound:
+                return
+            if nsr.status not in WATCHED_NS or vnfc.vc_id != event.server_id:
+                return
+            if vnfc.state not in SETTLED - {VnfcState.RUNNING} or vnfc.id not in self.restarts:
+                return
+            held = {
+                a.probable_cause: a
+                for a in await self.alarms.list(active_only=True, nsr_id=nsr.id)
+                if a.vnfc_id == vnfc.id and a.probable_cause in VNFC_ALARMS
+            }
+            if await self._record_restart(nsr, vnfc, event.restart_count, held):
+                await self._clear(vnfc.id, held, "the VIM restarted the VNFC")
 
     async def _record_restart(
         self,
         nsr: NetworkServiceRecord,
         vnfc: VnfcInstance,
-        server: Server,
+        restart_count: int,
         held: dict[ProbableCause, Alarm],
     ) -> bool:
         """Record the VIM's restart of a VNFC seen running again; False when the NS is busy.
@@ -382,7 +406,7 @@ class FaultWatcher:
             restart = VimRestart(
                 self.clock(),
                 alarm.alarm_raised_time,
-                server.restart_count,
+                restart_count,
                 alarm.probable_cause,
                 "found running again without a heal of nubo's",
             )
@@ -392,8 +416,9 @@ class FaultWatcher:
                 vnfc.id,
                 cause=restart.cause.value,
                 detail=restart.detail,
-                restart_count=restart.restart_count,
+                restart_count=max(restart.restart_count, restart_count),
                 died_at=restart.died_at,
+                nsr=nsr,
             )
         except Busy:
             return False
@@ -489,6 +514,8 @@ class FaultWatcher:
         driver = await self.vims.driver(vim_id)
         pending: dict[str, None] = {}  # NS ids in arrival order
         deferred: dict[str, None] = {}  # held by an operation when their events came
+        died: dict[str, ServerEvent] = {}  # ends of servers, alarmed before the checks
+        started: dict[str, ServerEvent] = {}  # the VIM's restarts, recorded before them too
         arrived = asyncio.Event()
         closing = False
 
@@ -500,6 +527,18 @@ class FaultWatcher:
                 else:
                     await arrived.wait()
                 arrived.clear()
+                ends = list(died.values())
+                died.clear()
+                for event in ends:
+                    if closing:
+                        return
+                    await self.alarm_death(event)
+                starts = list(started.values())
+                started.clear()
+                for event in starts:
+                    if closing:
+                        return
+                    await self.record_start(event)
                 batch = list(pending | deferred)
                 pending.clear()
                 deferred.clear()
@@ -522,6 +561,10 @@ class FaultWatcher:
                     self.events_seen[vim_id] = self.events_seen.get(vim_id, 0) + 1
                     nsr_id = event.labels.get(LABEL_NS)
                     if nsr_id:
+                        if fault_of_death(event) is not None:
+                            died[event.server_id] = event
+                        elif event.labels.get(LABEL_VNFC) in self.restarts:
+                            started[event.server_id] = event
                         pending[nsr_id] = None
                         arrived.set()
                     if checker.done():

@@ -248,12 +248,12 @@ class OpRunner:
         brings the record up to date (it raises to refuse, and nothing is
         stored); the NSR and the occurrence, with its one ``step``, are written
         and the lease released in one transaction, so recording costs a lease
-        and one write, not an operation's task and its saves.
+        and one write, not an operation's task and its saves. An occurrence
+        waiting in FAILED_TEMP does not stop it: what is recorded has happened.
         """
         op_id = new_id()
         await self.locks.acquire(nsr_id, op_id)
         try:
-            await self._refuse_when_held(nsr_id)
             nsr = await self.nsrs.get_nsr(nsr_id)
             op = LcmOpOcc(
                 id=op_id,

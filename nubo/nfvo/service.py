@@ -406,6 +406,7 @@ class NsService:
         detail: str,
         restart_count: int,
         died_at: datetime,
+        nsr: NetworkServiceRecord | None = None,
     ) -> LcmOpOcc:
         """The VIM restarted a VNFC by itself (its restart policy): a HEAL occurrence.
 
@@ -414,9 +415,12 @@ class NsService:
         VNFC RUNNING, its VNF and NS ACTIVE again when all their VNFCs run.
         With HEAL scripts a HEAL operation runs them (it finds the VNFC running
         and restarts nothing). ``Busy`` when an operation holds the NS,
-        ``Conflict`` when the VNFC is no longer down in the record.
+        ``Conflict`` when the VNFC is no longer down in the record. ``nsr``: the
+        caller's copy, enough to tell the VNF (the record is read again under
+        the NS's lease).
         """
-        nsr = await self.nsrs.get_nsr(nsr_id)
+        if nsr is None:
+            nsr = await self.nsrs.get_nsr(nsr_id)
         vnfr, _, _ = nsr.find_vnfc(vnfc_id)
         nsd = await self.workflows.load_nsd(nsr.descriptor_reference, nsr.ns_flavour_id)
         if nsd.vnfd(vnfr.name).scripts_for(LifecycleEventType.HEAL):
