@@ -516,6 +516,9 @@ class FaultWatcher:
         deferred: dict[str, None] = {}  # held by an operation when their events came
         died: dict[str, ServerEvent] = {}  # ends of servers, alarmed before the checks
         started: dict[str, ServerEvent] = {}  # the VIM's restarts, recorded before them too
+        # servers asked to end through the VIM's API (Docker's ``kill`` before a stop, a
+        # kill or a removal): their end is no crash the VIM restarts, the checks alarm it
+        asked: set[str] = set()
         arrived = asyncio.Event()
         closing = False
 
@@ -561,10 +564,15 @@ class FaultWatcher:
                     self.events_seen[vim_id] = self.events_seen.get(vim_id, 0) + 1
                     nsr_id = event.labels.get(LABEL_NS)
                     if nsr_id:
-                        if fault_of_death(event) is not None:
-                            died[event.server_id] = event
+                        if event.status is ServerStatus.STOPPING:
+                            asked.add(event.server_id)
+                        elif fault_of_death(event) is not None:
+                            if event.server_id not in asked:
+                                died[event.server_id] = event
                         elif event.labels.get(LABEL_VNFC) in self.restarts:
                             started[event.server_id] = event
+                        if event.status is not ServerStatus.STOPPING:
+                            asked.discard(event.server_id)
                         pending[nsr_id] = None
                         arrived.set()
                     if checker.done():

@@ -137,7 +137,7 @@ async def test_a_crashed_vnfc_is_restarted_by_the_engine_and_recorded_as_a_heal(
 
     [alarm] = await wait_for(alarmed, 5, "no alarm for the crashed server")
     assert alarm.probable_cause == ProbableCause.VNFC_FAILED
-    assert "the engine restarts it" in alarm.fault_details[0]
+    assert "exit code 137" in alarm.fault_details[0]
     assert alarm.alarm_raised_time.timestamp() - killed < 1.0
 
     async def recorded() -> LcmOpOcc | None:
@@ -148,6 +148,8 @@ async def test_a_crashed_vnfc_is_restarted_by_the_engine_and_recorded_as_a_heal(
     heal = await wait_for(recorded, 10, "the engine's restart was not recorded")
     assert heal.params["restartedBy"] == "VIM" and heal.params["restartCount"] == 1
     assert heal.params["cause"] == ProbableCause.VNFC_FAILED.value and heal.automatic
+    assert heal.steps[0].name == "restarted by the VIM"
+    assert "restart 1 of the VIM's restart policy" in heal.steps[0].detail
     assert len(await heals(nubo, nsr_id)) == 1  # nubo's healer did not race the engine
     assert (await nubo.ns.get(nsr_id)).find_vnfc(server.id)[2].state == VnfcState.RUNNING
     again = vnfc_container(docker_client, server.id)
