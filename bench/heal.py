@@ -299,6 +299,8 @@ def print_summary(rounds: list[Round]) -> None:
     print(_line("Docker restart policy (baseline)", docker_s))
     print(_line("engine's restart of nubo's VNFC", [r.engine_s for r in crash if r.engine_s]))
     print(_line("nubo (record RUNNING, HEAL, clear)", nubo_s))
+    own = [r.nubo_s - r.engine_s for r in crash if r.nubo_s and r.engine_s]
+    print(_line("nubo's part, after the engine's start", own))
     ratios = [r.nubo_s / r.docker_s for r in crash if r.nubo_s and r.docker_s]
     print(_line("ratio nubo / Docker, per round", ratios, ""))
     if docker_s and nubo_s:
