@@ -217,6 +217,28 @@ async def test_die_and_start_events_alone_alarm_and_record_the_restart(fm: Fm) -
     assert heal.params["restartedBy"] == "VIM"
 
 
+async def test_an_end_asked_through_the_vim_api_is_alarmed_by_the_check_not_the_event(
+    fm: Fm,
+) -> None:
+    """A stop (or kill, or removal) through the engine's API is no crash it restarts."""
+    nsr = await fm.deploy()
+    server = await fm.vnfc(nsr.id)
+    loops = FaultManagement(fm.watcher, fm.healer, fm.alarms, interval=600)
+    await loops.start()
+    try:
+        await wait_until(lambda: _true(fm.fake.event_subscribers == 1), 2)
+        await asyncio.sleep(0.05)
+        driver = await fm.nubo.vims.driver(nsr.vim_id)
+        await driver.stop_server(server.vc_id, 1)  # an operator's stop: kill, then the end
+        await wait_until(lambda: _some(fm.active()), 1.0)
+        [alarm] = await fm.active()
+        assert alarm.probable_cause == ProbableCause.VNFC_EXITED
+        assert "its server ended" not in alarm.fault_details[0]  # the check's, from a listing
+        assert server.id not in fm.watcher.restarts  # nothing for the healer to wait for
+    finally:
+        await loops.stop()
+
+
 async def _true(value: bool) -> bool:
     return value
 
