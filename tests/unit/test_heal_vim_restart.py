@@ -27,6 +27,7 @@ from nubo.model.states import LcmOperationType, NsStatus, OpState, VnfcState
 from nubo.vim.fake import FakeVimDriver
 from nubo.vim.port import ServerStatus
 from tests.conftest import fake_nubo
+from tests.unit.test_lifecycle_scripts import deploy_with_peer_events, fake_of, finish, script_of
 
 NSD = Path(__file__).resolve().parents[2] / "examples" / "sipp" / "nsd.json"
 
@@ -237,6 +238,41 @@ async def test_an_end_asked_through_the_vim_api_is_alarmed_by_the_check_not_the_
         assert server.id not in fm.watcher.restarts  # nothing for the healer to wait for
     finally:
         await loops.stop()
+
+
+@pytest.fixture
+async def scripted(tmp_path: Path) -> AsyncIterator[Nubo]:
+    """nubo on a fake VIM that knows every image (the iperf packages' VNFs)."""
+    app = fake_nubo(tmp_path, start_timeout=2, default_vim_endpoint="fake:?images=*")
+    await app.start()
+    try:
+        yield app
+    finally:
+        await app.stop()
+
+
+async def test_a_vim_restart_of_a_vnf_with_heal_scripts_runs_them_in_place(scripted: Nubo) -> None:
+    """The engine restarted the server by itself: a HEAL operation runs its HEAL scripts."""
+    fake = await fake_of(scripted)
+    nsr_id = await deploy_with_peer_events(scripted)
+    [server] = (await scripted.ns.get(nsr_id)).vnfr_by_name("iperf-server").vnfcs()
+    container = fake.container_of(server.vc_id)
+    watcher = FaultWatcher(scripted.ns, scripted.vims, AlarmService(scripted.repositories.alarms))
+    assert fake.engine_crash(server.vc_id)
+    await watcher.run_once()
+    fake.engine_restart(server.vc_id)
+    fake.execs.clear()
+    await watcher.run_once()
+    ops = await scripted.ns.operations(nsr_id)
+    [heal] = [o for o in ops if o.operation == LcmOperationType.HEAL]
+    done = await finish(scripted, heal)
+    assert done.state == OpState.COMPLETED, done.error
+    assert done.steps[0].detail == "restarted in place"  # found running: nothing restarted
+    assert [script_of(r) for r in fake.execs] == ["healed.sh"]
+    assert fake.execs[-1].environment["cause"] == "VNFC_FAILED"
+    assert fake.container_of(server.vc_id) is container
+    await watcher.run_once()
+    assert await watcher.alarms.list(active_only=True) == []
 
 
 async def _true(value: bool) -> bool:

@@ -17,12 +17,10 @@ from nubo.app import Nubo
 from nubo.cli import render
 from nubo.cli.main import main
 from nubo.descriptors.openbaton import parse_nsd
-from nubo.fault.alarms import AlarmService
-from nubo.fault.watcher import FaultWatcher
 from nubo.model.descriptors import LifecycleEventType
 from nubo.model.errors import InvalidDescriptor
 from nubo.model.records import LcmOpOcc
-from nubo.model.states import LcmOperationType, OpState, VnfcState
+from nubo.model.states import OpState, VnfcState
 from nubo.vim.fake import FakeExec, FakeVimDriver
 from nubo.vim.port import ExecResult
 from nubo.vnfm.lifecycle import SCRIPTS_DIR
@@ -533,27 +531,3 @@ async def test_heal_runs_heal_in_the_healed_vnfc_only(nubo: Nubo) -> None:
     assert fake.execs[-1].environment["hostname"] == again.hostname
     # the client, not healed, ran nothing
     assert all(client.hostname not in r.server_name for r in fake.execs)
-
-
-async def test_a_vim_restart_of_a_vnf_with_heal_scripts_runs_them_in_place(nubo: Nubo) -> None:
-    """The engine restarted the server by itself: a HEAL operation runs its HEAL scripts."""
-    fake = await fake_of(nubo)
-    nsr_id = await deploy_with_peer_events(nubo)
-    [server] = (await nubo.ns.get(nsr_id)).vnfr_by_name("iperf-server").vnfcs()
-    container = fake.container_of(server.vc_id)
-    watcher = FaultWatcher(nubo.ns, nubo.vims, AlarmService(nubo.repositories.alarms))
-    assert fake.engine_crash(server.vc_id)
-    await watcher.run_once()
-    fake.engine_restart(server.vc_id)
-    fake.execs.clear()
-    await watcher.run_once()
-    ops = await nubo.ns.operations(nsr_id)
-    [heal] = [o for o in ops if o.operation == LcmOperationType.HEAL]
-    done = await finish(nubo, heal)
-    assert done.state == OpState.COMPLETED, done.error
-    assert done.steps[0].detail == "restarted in place"  # found running: nothing restarted
-    assert [script_of(r) for r in fake.execs] == ["healed.sh"]
-    assert fake.execs[-1].environment["cause"] == "VNFC_FAILED"
-    assert fake.container_of(server.vc_id) is container
-    await watcher.run_once()
-    assert await watcher.alarms.list(active_only=True) == []
