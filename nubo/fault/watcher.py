@@ -109,6 +109,9 @@ class FaultWatcher:
         self.on_fault: Callable[[], None] | None = None
         #: the VNFCs the VIM is restarting by itself (the healer waits for them)
         self.restarts = VimRestarts(clock)
+        #: per VIM, since when (wall clock) its events were not followed after a
+        #: stream broke: what the VIM restarted meanwhile is looked for once it answers
+        self._unseen_since: dict[str, float] = {}
 
     # -- passes ---------------------------------------------------------------------
 
@@ -166,10 +169,60 @@ class FaultWatcher:
                 await self.run_once_for(nsr_id)
             return
         servers = {server.id: server for listed in by_ns.values() for server in listed}
+        since = self._unseen_since.pop(vim_id, None)
+        if since is not None:
+            await self._restarted_unseen(vim_id, since, located, servers)
         alarmed = {a.nsr_id for a in active if a.nsr_id and a.probable_cause in VNFC_ALARMS}
         candidates = {v.nsr_id for v in located if _worth_a_look(v, servers.get(v.vc_id))}
         for nsr_id in sorted(candidates | (alarmed & {v.nsr_id for v in located})):
             await self.run_once_for(nsr_id, by_ns.get(nsr_id, []))
+
+    async def _restarted_unseen(
+        self, vim_id: str, since: float, located: list[VnfcLocation], servers: dict[str, Server]
+    ) -> None:
+        """VNFCs the VIM restarted by itself while its events were not followed.
+
+        After an engine restart the engine starts its containers again itself
+        (their restart policy): the record and the listing both say RUNNING,
+        yet the VNFC was down. A server the listing says started since the
+        stream broke (the Docker driver inspects every container once on the
+        listing after a broken stream) is alarmed, recorded as a VIM HEAL and
+        cleared, as if its death and start had been seen.
+        """
+        for v in located:
+            server = servers.get(v.vc_id)
+            if v.state != VnfcState.RUNNING or server is None:
+                continue
+            if server.status is not ServerStatus.RUNNING or server.started_at <= since:
+                continue  # 0 when the VIM does not tell: nothing to go by
+            try:
+                await self._record_unseen(v.nsr_id, v.vnfc_id, server)
+            except NotFound:
+                continue
+
+    async def _record_unseen(self, nsr_id: str, vnfc_id: str, server: Server) -> None:
+        async with self._ns_locks.setdefault(nsr_id, asyncio.Lock()):
+            if await self._busy(nsr_id):
+                return
+            nsr = await self.ns.get(nsr_id)
+            vnfr, _, vnfc = nsr.find_vnfc(vnfc_id)
+            fault = Fault(
+                ProbableCause.VNFC_FAILED,
+                PerceivedSeverity.CRITICAL,
+                VnfcState.FAILED,
+                f"server {server.name} was started again by the VIM while nubo could not"
+                " follow its events",
+            )
+            await self._raise(nsr, vnfr, vnfc, fault)
+            if not await self.ns.observe_vnfc(nsr.id, vnfc.id, fault.observed):
+                return  # busy: the next check clears or heals it
+            held = {
+                a.probable_cause: a
+                for a in await self.alarms.list(active_only=True, nsr_id=nsr.id)
+                if a.vnfc_id == vnfc.id and a.probable_cause in VNFC_ALARMS
+            }
+            if await self._record_restart(nsr, vnfc, server.restart_count, held):
+                await self._clear(vnfc.id, held, "the VIM restarted the VNFC")
 
     async def _servers_by_ns(self, vim_id: str) -> dict[str, list[Server]] | None:
         """Every server nubo manages on the VIM, by NS; None when the listing failed."""
@@ -579,6 +632,7 @@ class FaultWatcher:
                         checker.result()  # a check that raised ends the stream like a pass
             finally:
                 self.following.discard(vim_id)
+                self._unseen_since.setdefault(vim_id, time.time())
                 # let the check under way end rather than cut a query in the middle
                 closing = True
                 arrived.set()

@@ -126,6 +126,9 @@ class Server:
     #: how many times the VIM restarted it by itself since nubo last started it
     #: (0 when the VIM does not tell, or has no restart policy)
     restart_count: int = 0
+    #: when the VIM last started it, seconds since the epoch (0: the VIM does not tell,
+    #: as in a listing that does not hold it)
+    started_at: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,9 @@ from nubo.app import Nubo
 from nubo.model.alarms import ProbableCause
 from nubo.model.records import LcmOpOcc
 from nubo.model.states import LcmOperationType, OpState, VnfcState
-from tests.conftest import docker_nubo, running
+from nubo.vim.docker import DockerVimDriver
+from nubo.vim.port import LABEL_MANAGED, Server, VimConfig
+from tests.conftest import DOCKER_ENDPOINT, docker_nubo, running
 from tests.integration.conftest import DEBIAN, IMAGE_LABEL
 from tests.sip_checks import sip_stats, vnfc_container, wait_for_calls
 
@@ -154,9 +156,37 @@ async def test_a_crashed_vnfc_is_restarted_by_the_engine_and_recorded_as_a_heal(
     assert (await nubo.ns.get(nsr_id)).find_vnfc(server.id)[2].state == VnfcState.RUNNING
     again = vnfc_container(docker_client, server.id)
     assert again.id == box.id and again.attrs["RestartCount"] == 1  # in place, by the engine
+    await listings_tell_the_restart(server.vc_id, killed)
     ok_before = (await asyncio.to_thread(sip_stats, client_box) or (0, 0))[0]
     ok, _ = await asyncio.to_thread(wait_for_calls, client_box, ok_before + 5, 30)
     assert ok >= ok_before + 5
+
+
+async def listings_tell_the_restart(server_id: str, killed: float) -> None:
+    """When the server started and the engine's count: from an inspect, which a driver
+    makes for a container it does not know, and again for every container on the next
+    full listing once its event stream has ended (what a reconnecting watcher compares)."""
+    driver = DockerVimDriver(VimConfig(id="t", name="t", type="docker", endpoint=DOCKER_ENDPOINT))
+    managed = {LABEL_MANAGED: "true"}
+
+    async def listed() -> Server:
+        return next(s for s in await driver.list_servers(managed) if s.id == server_id)
+
+    try:
+        first = await listed()
+        assert killed < first.started_at < time.time() and first.restart_count == 1
+        assert (await listed()).started_at == 0.0  # known by now: the list alone
+        events = driver.events()
+        reading = asyncio.ensure_future(anext(events))
+        await asyncio.sleep(0.3)
+        reading.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await reading
+        await events.aclose()
+        again = await listed()
+        assert again.started_at == first.started_at and again.restart_count == 1
+    finally:
+        await driver.close()
 
 
 async def test_a_vnfc_stopped_through_nubo_is_never_restarted_by_the_engine(

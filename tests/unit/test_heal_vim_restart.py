@@ -240,6 +240,39 @@ async def test_an_end_asked_through_the_vim_api_is_alarmed_by_the_check_not_the_
         await loops.stop()
 
 
+async def test_a_vnfc_the_vim_restarted_while_its_events_were_away_is_recorded(fm: Fm) -> None:
+    """As an engine restart: its stream breaks, it starts its containers again itself."""
+    nsr = await fm.deploy()
+    server = await fm.vnfc(nsr.id)
+    client = await fm.vnfc(nsr.id, "sipp-client")
+    loops = FaultManagement(fm.watcher, fm.healer, fm.alarms, interval=600)
+    await loops.start()
+    try:
+        await wait_until(lambda: _true(fm.fake.event_subscribers == 1), 2)
+        await asyncio.sleep(0.05)
+        fm.fake.unreachable = True
+        fm.fake.break_event_streams()
+        await wait_until(lambda: _true(nsr.vim_id in fm.nubo.vims.unreachable()), 1.0)
+        assert fm.fake.engine_crash(server.vc_id)  # nobody hears: the stream is down
+        fm.fake.engine_restart(server.vc_id)
+        fm.fake.unreachable = False
+
+        async def recorded() -> bool:
+            done = [h for h in await fm.heals(nsr.id) if h.state == OpState.COMPLETED]
+            return bool(done) and not await fm.active()
+
+        await wait_until(recorded, 2.0)
+    finally:
+        await loops.stop()
+    [heal] = await fm.heals(nsr.id)
+    assert heal.params["vnfcInstanceId"] == server.id and heal.params["restartedBy"] == "VIM"
+    [alarm] = [a for a in await fm.alarms.list() if a.vnfc_id == server.id]
+    assert "started again by the VIM while nubo could not follow" in alarm.fault_details[0]
+    assert alarm.alarm_cleared_time is not None
+    assert not [a for a in await fm.alarms.list() if a.vnfc_id == client.id]  # not restarted
+    assert (await fm.vnfc(nsr.id)).state == VnfcState.RUNNING
+
+
 @pytest.fixture
 async def scripted(tmp_path: Path) -> AsyncIterator[Nubo]:
     """nubo on a fake VIM that knows every image (the iperf packages' VNFs)."""

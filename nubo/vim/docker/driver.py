@@ -476,10 +476,13 @@ class DockerVimDriver:
         Each event is noted by the listing before the consumer sees it: the
         consumer's next listing then agrees with the event (see ``listing``).
         """
-        async with contextlib.aclosing(follow_events(self._engine)) as events:
-            async for event in events:
-                self._listing.note(event)
-                yield event
+        try:
+            async with contextlib.aclosing(follow_events(self._engine)) as events:
+                async for event in events:
+                    self._listing.note(event)
+                    yield event
+        finally:
+            self._listing.doubt()  # what happens from now on is told by no event
 
 
 def register(registry: DriverRegistry) -> None:

@@ -23,6 +23,11 @@ a consumer (before the consumer sees it), and a container whose last event
 disagrees with the list (ended or not) is inspected until the list agrees.
 With nobody following events, a listing tells an exit as late as the list.
 
+After the event stream broke (``doubt``), the next listing of every managed
+server inspects each container once: the engine may have restarted
+containers meanwhile (after its own restart, their restart policy), which
+only an inspect tells (``Server.started_at``, ``restart_count``).
+
 A container the engine is restarting (its restart policy) is inspected on
 every listing while it is: the list tells neither its restart count nor,
 as it lags, whether the restart the ``start`` event announced has happened.
@@ -86,6 +91,12 @@ class ServerListing:
         self._seen: dict[str, _Seen] = {}
         #: per server id, whether its last event said it ended (see the module docstring)
         self._told_ended: dict[str, bool] = {}
+        #: the next listing of every managed server inspects them all (see ``doubt``)
+        self._doubted = False
+
+    def doubt(self) -> None:
+        """The events stopped telling: inspect every container on the next full listing."""
+        self._doubted = True
 
     async def servers(
         self, labels: dict[str, str], launched: Mapping[str, PopServer]
@@ -101,7 +112,9 @@ class ServerListing:
             "list containers", "containers", all=True, filters=filters
         )
         ours = [item for item in items if LABEL_SERVER in (item.get("Labels") or {})]
-        known = [self._known(item, launched) for item in ours]
+        inspect_all = self._doubted and set(labels) <= {LABEL_MANAGED}  # every managed one
+        self._doubted = self._doubted and not inspect_all
+        known = [None if inspect_all else self._known(item, launched) for item in ours]
         unknown = [item for item, server in zip(ours, known, strict=True) if server is None]
         inspected = iter(await gather_all(*(self._inspect(item) for item in unknown)))
         servers = [server or next(inspected) for server in known]

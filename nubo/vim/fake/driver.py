@@ -262,6 +262,8 @@ class FakeVimDriver:
 
     def _set(self, entry: _Entry, status: ServerStatus, detail: str = "") -> None:
         entry.server = replace(entry.server, status=status, detail=detail)
+        if status is ServerStatus.RUNNING:
+            entry.server = replace(entry.server, started_at=time.time())
         entry.history.append(status)
         self._publish(entry.server, status, detail)
 
