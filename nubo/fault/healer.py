@@ -8,6 +8,14 @@ the last attempt fails it raises HEAL_FAILED and leaves the VNFC alone until
 it is healthy again. Attempts are forgotten once the VNFC has stayed healthy
 for ``stable_after`` seconds, so a VNFC that crashes again right after each
 heal still runs out of attempts instead of being restarted forever.
+
+The VIM may restart a crashed server by itself (a restart policy; see
+``restarts``). The healer leaves such a VNFC to the VIM for at most
+``vim_restart_wait`` seconds from its death, then takes over (its restart
+in place stops the VIM's restart first). Each restart the VIM began counts
+as an attempt, so a crash loop the VIM restarts ends in HEAL_FAILED too:
+with the Docker driver's 3 engine restarts and the default 3 attempts, the
+engine's restarts are all a crash loop gets before HEAL_FAILED.
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ from typing import Any
 
 from nubo.descriptors.heal_policy import DEFAULT_POLICY
 from nubo.fault.alarms import AlarmService
+from nubo.fault.restarts import VimRestarts
 from nubo.fault.watcher import VNFC_CAUSES, Clock
 from nubo.model.alarms import Alarm, PerceivedSeverity, ProbableCause
 from nubo.model.descriptors import HealMode, HealPolicy, Nsd
@@ -32,6 +41,11 @@ from nubo.store.port import LoopMemory
 log = logging.getLogger("nubo.fault")
 
 HEALABLE_NS = frozenset({NsStatus.ACTIVE, NsStatus.ERROR})
+#: seconds the healer leaves a VNFC the VIM is restarting to the VIM: Docker waits
+#: 0.1 s before a first restart (doubling for a container that ran under 10 s, so
+#: 0.4 s before the third), and a start takes 0.3-0.6 s on a loaded two-core host;
+#: 5 s is several times the slowest, and short next to an operator's patience
+VIM_RESTART_WAIT = 5.0
 #: the loop memory's kind for heal attempts, keyed by VNFC id
 HEAL_ATTEMPTS = "heal-attempts"
 #: error codes of heals that failed because the VIM itself was away
@@ -83,6 +97,8 @@ class Healer:
         *,
         stable_after: float = 10.0,
         memory: LoopMemory | None = None,
+        restarts: VimRestarts | None = None,
+        vim_restart_wait: float = VIM_RESTART_WAIT,
     ) -> None:
         self.ns = ns
         self.alarms = alarms
@@ -93,6 +109,17 @@ class Healer:
         self._attempts: dict[str, _Attempts] = {}
         #: where attempts outlive the process (None: in memory only)
         self.memory = memory
+        #: the VIM's own restarts under way (the watcher's); None: none are followed
+        self.restarts = restarts
+        self.vim_restart_wait = vim_restart_wait
+        #: restarts the VIM began since the last pass, by VNFC: attempts to count
+        self._vim_restarted: dict[str, int] = {}
+        if restarts is not None:
+            restarts.on_new = self.note_vim_restart
+
+    def note_vim_restart(self, vnfc_id: str, restarts: int = 1) -> None:
+        """The VIM restarted a VNFC by itself: attempts, counted on the next pass."""
+        self._vim_restarted[vnfc_id] = self._vim_restarted.get(vnfc_id, 0) + restarts
 
     def healing(self) -> bool:
         """Whether a HEAL operation it launched may still be running."""
@@ -107,6 +134,7 @@ class Healer:
         """One pass; returns the HEAL operations it launched."""
         now = self.clock()
         stored = await self._recall()
+        self._count_vim_restarts(now)
         down: dict[str, Alarm] = {}
         for alarm in await self.alarms.list(active_only=True):
             if alarm.vnfc_id and alarm.nsr_id and alarm.probable_cause in VNFC_CAUSES:
@@ -121,6 +149,13 @@ class Healer:
         finally:
             await self._remember(stored)
         return launched
+
+    def _count_vim_restarts(self, now: float) -> None:
+        for vnfc_id, count in self._vim_restarted.items():
+            track = self._attempts.setdefault(vnfc_id, _Attempts())
+            track.count += count
+            track.ended_at, track.healthy_since = now, None
+        self._vim_restarted.clear()
 
     async def _recall(self) -> dict[str, dict[str, Any]]:
         """Take the attempts from the database: another replica may have led meanwhile."""
@@ -154,6 +189,8 @@ class Healer:
         nsr_id, vnfc_id = alarm.nsr_id, alarm.vnfc_id
         if await self.ns.runner.locks.holder(nsr_id) is not None:
             return None  # an operation (maybe our last heal) is running
+        if self._left_to_the_vim(nsr_id, vnfc_id):
+            return None
         track = self._attempts.setdefault(vnfc_id, _Attempts())
         if track.given_up:
             return None
@@ -176,6 +213,21 @@ class Healer:
             await self._give_up(nsr, vnfr, vnfc, track)
             return None
         return await self._launch(nsr, vnfc, alarm, track, policy, now)
+
+    def _left_to_the_vim(self, nsr_id: str, vnfc_id: str) -> bool:
+        """Whether the VIM is restarting the VNFC and may still be given time to."""
+        if self.restarts is None:
+            return False
+        age = self.restarts.age(vnfc_id)
+        if age is None:
+            return False
+        if age < self.vim_restart_wait:
+            return True
+        log.warning(
+            "heal.vim_restart_late ns=%s vnfc=%s waited=%.1f s: nubo heals it", nsr_id, vnfc_id, age
+        )
+        self.restarts.drop(vnfc_id)
+        return False
 
     async def _refund_if_vim_failed(self, track: _Attempts) -> None:
         """A heal that failed because the VIM went away is not the VNFC's fault.

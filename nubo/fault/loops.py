@@ -147,5 +147,5 @@ def build_fault_management(
     """Wire alarms, watcher, healer and their loops (called by the composition root)."""
     alarms = AlarmService(store, notify=notify)
     watcher = FaultWatcher(ns, vims, alarms)
-    healer = Healer(ns, alarms, policy_for, memory=memory)
+    healer = Healer(ns, alarms, policy_for, memory=memory, restarts=watcher.restarts)
     return FaultManagement(watcher, healer, alarms, interval, resync_interval=resync_interval)

@@ -14,6 +14,12 @@ alarmed and healed; one the operator stopped is left alone (and its alarms,
 if it had any, clear). The history is read only for an NS that has a VNFC
 which is not RUNNING.
 
+A VNFC whose server the VIM restarts by itself (a restart policy: the
+server is ``restarting``) is alarmed as soon as it is seen so, at the
+engine's ``die``; once it runs again (the ``start``) the watcher records the
+restart as a COMPLETED HEAL occurrence with the VIM's restart count and
+clears the alarm (see ``restarts``).
+
 A check never acts on a stale view: it skips an NS while an LCM operation
 holds it, and gives up for this pass when the record changed while it was
 listing the VIM's servers.
@@ -26,17 +32,18 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from nubo.fault.alarms import AlarmService
+from nubo.fault.faults import Fault, fault_of, fault_of_death
+from nubo.fault.restarts import VimRestart, VimRestarts
 from nubo.model.alarms import Alarm, PerceivedSeverity, ProbableCause
-from nubo.model.errors import NotFound, VimError
+from nubo.model.errors import Busy, Conflict, NotFound, VimError
 from nubo.model.records import NetworkServiceRecord, VnfcInstance, VnfcLocation, VnfRecord
 from nubo.model.states import LcmOperationType, NsStatus, VnfcState
 from nubo.nfvo.service import NsService
 from nubo.nfvo.tasks import cancel_and_wait
 from nubo.nfvo.vims import VimService
-from nubo.vim.port import LABEL_MANAGED, LABEL_NS, Server, ServerStatus
+from nubo.vim.port import LABEL_MANAGED, LABEL_NS, LABEL_VNFC, Server, ServerEvent, ServerStatus
 
 log = logging.getLogger("nubo.fault")
 
@@ -56,16 +63,6 @@ SETTLED = frozenset({VnfcState.RUNNING, VnfcState.EXITED, VnfcState.FAILED})
 WATCHED_NS = frozenset({NsStatus.INITIALIZED, NsStatus.ACTIVE, NsStatus.SCALING, NsStatus.ERROR})
 
 
-@dataclass(frozen=True)
-class Fault:
-    """What a server's state means for its VNFC."""
-
-    cause: ProbableCause
-    severity: PerceivedSeverity
-    observed: VnfcState
-    detail: str
-
-
 def _worth_a_look(vnfc: VnfcLocation, server: Server | None) -> bool:
     """Whether a settled VNFC is not plainly fine: recorded or found not running, or gone.
 
@@ -77,33 +74,6 @@ def _worth_a_look(vnfc: VnfcLocation, server: Server | None) -> bool:
     return (
         server is None or vnfc.state != VnfcState.RUNNING or server.status != ServerStatus.RUNNING
     )
-
-
-def fault_of(vnfc: VnfcInstance, server: Server | None) -> Fault | None:
-    """The fault a server shows, or None when it runs or is in a transient state."""
-    if server is None:
-        return Fault(
-            ProbableCause.VNFC_VANISHED,
-            PerceivedSeverity.CRITICAL,
-            VnfcState.FAILED,
-            f"server {vnfc.vc_id or '?'} is gone from the VIM",
-        )
-    why = f" ({server.detail})" if server.detail else ""
-    if server.status is ServerStatus.EXITED:
-        return Fault(
-            ProbableCause.VNFC_EXITED,
-            PerceivedSeverity.MAJOR,
-            VnfcState.EXITED,
-            f"server {server.name} exited{why}",
-        )
-    if server.status is ServerStatus.FAILED:
-        return Fault(
-            ProbableCause.VNFC_FAILED,
-            PerceivedSeverity.CRITICAL,
-            VnfcState.FAILED,
-            f"server {server.name} failed{why}",
-        )
-    return None
 
 
 class FaultWatcher:
@@ -137,6 +107,11 @@ class FaultWatcher:
         self.full_due = True
         #: called when a check finds a VNFC down (the loops use it to heal at once)
         self.on_fault: Callable[[], None] | None = None
+        #: the VNFCs the VIM is restarting by itself (the healer waits for them)
+        self.restarts = VimRestarts(clock)
+        #: per VIM, since when (wall clock) its events were not followed after a
+        #: stream broke: what the VIM restarted meanwhile is looked for once it answers
+        self._unseen_since: dict[str, float] = {}
 
     # -- passes ---------------------------------------------------------------------
 
@@ -194,10 +169,60 @@ class FaultWatcher:
                 await self.run_once_for(nsr_id)
             return
         servers = {server.id: server for listed in by_ns.values() for server in listed}
+        since = self._unseen_since.pop(vim_id, None)
+        if since is not None:
+            await self._restarted_unseen(vim_id, since, located, servers)
         alarmed = {a.nsr_id for a in active if a.nsr_id and a.probable_cause in VNFC_ALARMS}
         candidates = {v.nsr_id for v in located if _worth_a_look(v, servers.get(v.vc_id))}
         for nsr_id in sorted(candidates | (alarmed & {v.nsr_id for v in located})):
             await self.run_once_for(nsr_id, by_ns.get(nsr_id, []))
+
+    async def _restarted_unseen(
+        self, vim_id: str, since: float, located: list[VnfcLocation], servers: dict[str, Server]
+    ) -> None:
+        """VNFCs the VIM restarted by itself while its events were not followed.
+
+        After an engine restart the engine starts its containers again itself
+        (their restart policy): the record and the listing both say RUNNING,
+        yet the VNFC was down. A server the listing says started since the
+        stream broke (the Docker driver inspects every container once on the
+        listing after a broken stream) is alarmed, recorded as a VIM HEAL and
+        cleared, as if its death and start had been seen.
+        """
+        for v in located:
+            server = servers.get(v.vc_id)
+            if v.state != VnfcState.RUNNING or server is None:
+                continue
+            if server.status is not ServerStatus.RUNNING or server.started_at <= since:
+                continue  # 0 when the VIM does not tell: nothing to go by
+            try:
+                await self._record_unseen(v.nsr_id, v.vnfc_id, server)
+            except NotFound:
+                continue
+
+    async def _record_unseen(self, nsr_id: str, vnfc_id: str, server: Server) -> None:
+        async with self._ns_locks.setdefault(nsr_id, asyncio.Lock()):
+            if await self._busy(nsr_id):
+                return
+            nsr = await self.ns.get(nsr_id)
+            vnfr, _, vnfc = nsr.find_vnfc(vnfc_id)
+            fault = Fault(
+                ProbableCause.VNFC_FAILED,
+                PerceivedSeverity.CRITICAL,
+                VnfcState.FAILED,
+                f"server {server.name} was started again by the VIM while nubo could not"
+                " follow its events",
+            )
+            await self._raise(nsr, vnfr, vnfc, fault)
+            if not await self.ns.observe_vnfc(nsr.id, vnfc.id, fault.observed):
+                return  # busy: the next check clears or heals it
+            held = {
+                a.probable_cause: a
+                for a in await self.alarms.list(active_only=True, nsr_id=nsr.id)
+                if a.vnfc_id == vnfc.id and a.probable_cause in VNFC_ALARMS
+            }
+            if await self._record_restart(nsr, vnfc, server.restart_count, held):
+                await self._clear(vnfc.id, held, "the VIM restarted the VNFC")
 
     async def _servers_by_ns(self, vim_id: str) -> dict[str, list[Server]] | None:
         """Every server nubo manages on the VIM, by NS; None when the listing failed."""
@@ -280,6 +305,7 @@ class FaultWatcher:
         live = {vnfc.id: (vnfr, vnfc) for vnfr in nsr.vnfr for vnfc in vnfr.vnfcs()}
         for vnfc_id, held in alarms.items():
             if vnfc_id not in live:
+                self.restarts.forget(vnfc_id)
                 await self._clear(vnfc_id, held, "the VNFC was removed from the NS")
         stopped = await self._stopped_on_purpose(nsr)
         for vnfr, vnfc in live.values():
@@ -287,6 +313,7 @@ class FaultWatcher:
             if vnfc.state not in SETTLED:
                 continue  # not started yet, or the VIM is in the middle of something
             if vnfc.id in stopped:
+                self.restarts.drop(vnfc.id)
                 await self._clear(vnfc.id, held, "the VNFC was stopped by an LCM operation")
                 continue
             await self._check_vnfc(nsr, vnfr, vnfc, servers.get(vnfc.vc_id), held)
@@ -301,6 +328,13 @@ class FaultWatcher:
     ) -> None:
         """Compare one VNFC that should run with its server: raise, or clear, its alarms."""
         if server is not None and server.status is ServerStatus.RUNNING:
+            down = VNFC_CAUSES & held.keys()
+            if vnfc.state != VnfcState.RUNNING and (vnfc.id in self.restarts or down):
+                if not await self._record_restart(nsr, vnfc, server.restart_count, held):
+                    return  # an operation holds the NS: looked at again next time
+                await self._clear(vnfc.id, held, "the VIM restarted the VNFC")
+                return
+            self.restarts.drop(vnfc.id)
             if held and (
                 vnfc.state == VnfcState.RUNNING
                 or await self.ns.observe_vnfc(nsr.id, vnfc.id, VnfcState.RUNNING)
@@ -312,7 +346,25 @@ class FaultWatcher:
         fault = fault_of(vnfc, server)
         if fault is None:
             return  # CREATED or STOPPING: the VIM is in the middle of something
+        if server is not None:
+            self.restarts.observe(vnfc.id, server.restart_count)
+        released = False
+        if server is not None and server.restarting:
+            self.restarts.note(vnfc.id, server.restart_count, fault.cause, fault.detail)
+        else:  # gone, or the VIM gave up (or never meant to): the healer's now
+            released = self.restarts.drop(vnfc.id) is not None
         down = VNFC_CAUSES & held.keys()
+        await self._raise(nsr, vnfr, vnfc, fault)
+        for cause in down - {fault.cause}:
+            await self.alarms.clear(vnfc.id, cause, f"superseded by {fault.cause.value}")
+        if vnfc.state != fault.observed:
+            await self.ns.observe_vnfc(nsr.id, vnfc.id, fault.observed)
+        if self.on_fault is not None and (fault.cause not in down or released):
+            self.on_fault()
+
+    async def _raise(
+        self, nsr: NetworkServiceRecord, vnfr: VnfRecord, vnfc: VnfcInstance, fault: Fault
+    ) -> None:
         await self.alarms.raise_alarm(
             vnfc.id,
             fault.cause,
@@ -324,16 +376,125 @@ class FaultWatcher:
             vnfc_id=vnfc.id,
             vim_id=nsr.vim_id,
         )
-        for cause in down - {fault.cause}:
-            await self.alarms.clear(vnfc.id, cause, f"superseded by {fault.cause.value}")
-        if vnfc.state != fault.observed:
+
+    async def alarm_death(self, event: ServerEvent) -> None:
+        """Raise the alarm of a VNFC whose server's end an event tells, before any listing.
+
+        Listing right after Docker's ``die`` waits for the engine (its inspect
+        of the dying container takes tens of milliseconds), so the event's own
+        word raises the alarm; the check that follows updates it. Only a VNFC
+        RUNNING in its record on that very server, in an NS no operation holds
+        (an operation's own stops and removals are no faults). Until that check
+        tells whether the VIM restarts the server, the VNFC counts as
+        restarting for the healer, so a heal of nubo's never races the VIM's.
+        """
+        fault = fault_of_death(event)
+        nsr_id, vnfc_id = event.labels.get(LABEL_NS), event.labels.get(LABEL_VNFC)
+        if fault is None or not nsr_id or not vnfc_id:
+            return
+        async with self._ns_locks.setdefault(nsr_id, asyncio.Lock()):
+            try:
+                if await self._busy(nsr_id):
+                    return
+                nsr = await self.ns.get(nsr_id)
+                vnfr, _, vnfc = nsr.find_vnfc(vnfc_id)
+            except NotFound:
+                return
+            if nsr.status not in WATCHED_NS or nsr.vim_id in self.vims.unreachable():
+                return
+            if vnfc.state != VnfcState.RUNNING or vnfc.vc_id != event.server_id:
+                return
+            self.restarts.note(vnfc.id, 0, fault.cause, fault.detail)
+            await self._raise(nsr, vnfr, vnfc, fault)
+            # recorded down: a restart that comes before the next check is recorded too
             await self.ns.observe_vnfc(nsr.id, vnfc.id, fault.observed)
-        if self.on_fault is not None and fault.cause not in down:
-            self.on_fault()
+
+    async def record_start(self, event: ServerEvent) -> None:
+        """Record the VIM's restart a ``start`` event tells, of a VNFC noted restarting.
+
+        The engine's own word, as ``alarm_death`` takes its ``die``: no
+        listing stands between the start and the HEAL occurrence. Only for
+        the VNFC's current server, in an NS no operation holds.
+        """
+        nsr_id, vnfc_id = event.labels.get(LABEL_NS), event.labels.get(LABEL_VNFC)
+        if event.status is not ServerStatus.RUNNING or not nsr_id or vnfc_id not in self.restarts:
+            return
+        async with self._ns_locks.setdefault(nsr_id, asyncio.Lock()):
+            try:
+                if await self._busy(nsr_id):
+                    return
+                nsr = await self.ns.get(nsr_id)
+                _, _, vnfc = nsr.find_vnfc(str(vnfc_id))
+            except NotFound:
+                return
+            if nsr.status not in WATCHED_NS or vnfc.vc_id != event.server_id:
+                return
+            if vnfc.state not in SETTLED - {VnfcState.RUNNING} or vnfc.id not in self.restarts:
+                return
+            held = {
+                a.probable_cause: a
+                for a in await self.alarms.list(active_only=True, nsr_id=nsr.id)
+                if a.vnfc_id == vnfc.id and a.probable_cause in VNFC_ALARMS
+            }
+            if await self._record_restart(nsr, vnfc, event.restart_count, held):
+                await self._clear(vnfc.id, held, "the VIM restarted the VNFC")
+
+    async def _record_restart(
+        self,
+        nsr: NetworkServiceRecord,
+        vnfc: VnfcInstance,
+        restart_count: int,
+        held: dict[ProbableCause, Alarm],
+    ) -> bool:
+        """Record the VIM's restart of a VNFC seen running again; False when the NS is busy.
+
+        Without a restart noted under way (the watcher started anew, or the
+        VIM brought its servers back itself after its own restart), a VNFC
+        alarmed down and found running, with no operation of nubo's, was
+        restarted by the VIM all the same.
+        """
+        restart = self.restarts.get(vnfc.id)
+        if restart is None:
+            alarm = next(a for c, a in held.items() if c in VNFC_CAUSES)
+            restart = VimRestart(
+                self.clock(),
+                alarm.alarm_raised_time,
+                restart_count,
+                alarm.probable_cause,
+                "found running again without a heal of nubo's",
+            )
+        try:
+            op = await self.ns.record_vim_restart(
+                nsr.id,
+                vnfc.id,
+                cause=restart.cause.value,
+                detail=restart.detail,
+                restart_count=max(restart.restart_count, restart_count),
+                died_at=restart.died_at,
+                nsr=nsr,
+            )
+        except Busy:
+            return False
+        except Conflict as exc:  # recorded meanwhile, or no longer down
+            log.info("fault.restart_not_recorded vnfc=%s reason=%s", vnfc.id, exc.detail)
+        else:
+            log.info(
+                "fault.vim_restarted ns=%s vnfc=%s op=%s restart_count=%d",
+                nsr.id,
+                vnfc.id,
+                op.id,
+                restart.restart_count,
+            )
+        self.restarts.drop(vnfc.id)
+        return True
 
     async def _stopped_on_purpose(self, nsr: NetworkServiceRecord) -> set[str]:
-        """VNFCs (not RUNNING) whose newest LCM operation is STOP_VNFC."""
-        if all(vnfc.state == VnfcState.RUNNING for vnfc in nsr.all_vnfcs()):
+        """VNFCs (not RUNNING) whose newest LCM operation is STOP_VNFC.
+
+        A VNFC the VIM is restarting was not stopped on purpose (a stop cancels
+        the restart): while only such VNFCs are down, the history is not read.
+        """
+        if all(c.state == VnfcState.RUNNING or c.id in self.restarts for c in nsr.all_vnfcs()):
             return set()
         newest: dict[str, LcmOperationType] = {}
         for op in await self.ns.operations(nsr.id):  # newest first
@@ -406,6 +567,11 @@ class FaultWatcher:
         driver = await self.vims.driver(vim_id)
         pending: dict[str, None] = {}  # NS ids in arrival order
         deferred: dict[str, None] = {}  # held by an operation when their events came
+        died: dict[str, ServerEvent] = {}  # ends of servers, alarmed before the checks
+        started: dict[str, ServerEvent] = {}  # the VIM's restarts, recorded before them too
+        # servers asked to end through the VIM's API (Docker's ``kill`` before a stop, a
+        # kill or a removal): their end is no crash the VIM restarts, the checks alarm it
+        asked: set[str] = set()
         arrived = asyncio.Event()
         closing = False
 
@@ -417,6 +583,18 @@ class FaultWatcher:
                 else:
                     await arrived.wait()
                 arrived.clear()
+                ends = list(died.values())
+                died.clear()
+                for event in ends:
+                    if closing:
+                        return
+                    await self.alarm_death(event)
+                starts = list(started.values())
+                started.clear()
+                for event in starts:
+                    if closing:
+                        return
+                    await self.record_start(event)
                 batch = list(pending | deferred)
                 pending.clear()
                 deferred.clear()
@@ -439,12 +617,22 @@ class FaultWatcher:
                     self.events_seen[vim_id] = self.events_seen.get(vim_id, 0) + 1
                     nsr_id = event.labels.get(LABEL_NS)
                     if nsr_id:
+                        if event.status is ServerStatus.STOPPING:
+                            asked.add(event.server_id)
+                        elif fault_of_death(event) is not None:
+                            if event.server_id not in asked:
+                                died[event.server_id] = event
+                        elif event.labels.get(LABEL_VNFC) in self.restarts:
+                            started[event.server_id] = event
+                        if event.status is not ServerStatus.STOPPING:
+                            asked.discard(event.server_id)
                         pending[nsr_id] = None
                         arrived.set()
                     if checker.done():
                         checker.result()  # a check that raised ends the stream like a pass
             finally:
                 self.following.discard(vim_id)
+                self._unseen_since.setdefault(vim_id, time.time())
                 # let the check under way end rather than cut a query in the middle
                 closing = True
                 arrived.set()

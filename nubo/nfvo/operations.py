@@ -22,6 +22,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
+from datetime import datetime
 from typing import Any
 
 from nubo.model.errors import Conflict, ErrorInfo, NotFound, VimTimeout
@@ -229,6 +230,51 @@ class OpRunner:
             raise
         self._spawn(op, self._run(OperationContext(self, op, nsr), work, rollback, on_failure))
         log.info("op.accepted ns=%s op=%s operation=%s", nsr_id, op.id, operation.value)
+        return op
+
+    async def record(
+        self,
+        nsr_id: str,
+        operation: LcmOperationType,
+        apply: Prepare,
+        step: StepRecord,
+        params: dict[str, Any] | None = None,
+        automatic: bool = False,
+        started_at: datetime | None = None,
+    ) -> LcmOpOcc:
+        """Record an operation the VIM already carried out: COMPLETED at once.
+
+        Under the NS's lease (``Busy`` when an operation holds it), ``apply``
+        brings the record up to date (it raises to refuse, and nothing is
+        stored); the NSR and the occurrence, with its one ``step``, are written
+        and the lease released in one transaction, so recording costs a lease
+        and one write, not an operation's task and its saves. An occurrence
+        waiting in FAILED_TEMP does not stop it: what is recorded has happened.
+        """
+        op_id = new_id()
+        await self.locks.acquire(nsr_id, op_id)
+        try:
+            nsr = await self.nsrs.get_nsr(nsr_id)
+            op = LcmOpOcc(
+                id=op_id,
+                nsr_id=nsr_id,
+                project_id=nsr.project_id,
+                operation=operation,
+                params=params or {},
+                automatic=automatic,
+                steps=[step],
+                start_time=started_at or utcnow(),
+            )
+            apply(nsr)
+            self.publish(op)  # START, as for any occurrence
+            op.set_state(OpState.COMPLETED)
+            nsr.updated_at = utcnow()
+            await self.ops.save_progress(nsr, op, release=True)
+        except BaseException:
+            await self._release(nsr_id, op_id)
+            raise
+        self.publish(op)
+        log.info("op.recorded ns=%s op=%s operation=%s", nsr_id, op.id, operation.value)
         return op
 
     def _spawn(self, op: LcmOpOcc, body: Coroutine[Any, Any, None]) -> None:

@@ -11,15 +11,17 @@ import builtins
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable
+from datetime import datetime
 from typing import Any
 
-from nubo.model.descriptors import ConnectionPoint, VnfcTemplate
+from nubo.model.descriptors import ConnectionPoint, LifecycleEventType, VnfcTemplate
 from nubo.model.errors import BadRequest, Busy, Conflict
-from nubo.model.records import LcmOpOcc, NetworkServiceRecord, VnfcLocation
+from nubo.model.records import LcmOpOcc, NetworkServiceRecord, StepRecord, VnfcLocation
 from nubo.model.states import (
     VNFC_TRANSITIONS,
     LcmOperationType,
     NsStatus,
+    StepStatus,
     VnfcState,
     VnfStatus,
     can_transition,
@@ -393,6 +395,70 @@ class NsService:
             hold_on_failure=hold_on_failure,
             automatic=automatic,
             scope=scope,
+        )
+
+    async def record_vim_restart(
+        self,
+        nsr_id: str,
+        vnfc_id: str,
+        *,
+        cause: str,
+        detail: str,
+        restart_count: int,
+        died_at: datetime,
+        nsr: NetworkServiceRecord | None = None,
+    ) -> LcmOpOcc:
+        """The VIM restarted a VNFC by itself (its restart policy): a HEAL occurrence.
+
+        Without HEAL scripts in its VNFD there is nothing left to do: the
+        occurrence is recorded COMPLETED at once (``OpRunner.record``), the
+        VNFC RUNNING, its VNF and NS ACTIVE again when all their VNFCs run.
+        With HEAL scripts a HEAL operation runs them (it finds the VNFC running
+        and restarts nothing). ``Busy`` when an operation holds the NS,
+        ``Conflict`` when the VNFC is no longer down in the record. ``nsr``: the
+        caller's copy, enough to tell the VNF (the record is read again under
+        the NS's lease).
+        """
+        if nsr is None:
+            nsr = await self.nsrs.get_nsr(nsr_id)
+        vnfr, _, _ = nsr.find_vnfc(vnfc_id)
+        nsd = await self.workflows.load_nsd(nsr.descriptor_reference, nsr.ns_flavour_id)
+        if nsd.vnfd(vnfr.name).scripts_for(LifecycleEventType.HEAL):
+            return await self.heal(nsr_id, vnfc_id, cause=cause, automatic=True)
+
+        def apply(nsr: NetworkServiceRecord) -> None:
+            vnfr, _, vnfc = nsr.find_vnfc(vnfc_id)
+            if vnfc.state not in (VnfcState.FAILED, VnfcState.EXITED):
+                raise Conflict(
+                    f"VNFC {vnfc.hostname} is {vnfc.state.value}: no restart to record",
+                    current_state=vnfc.state.value,
+                )
+            vnfc.set_state(VnfcState.RUNNING)
+            if vnfr.status != VnfStatus.ACTIVE and all(
+                c.state == VnfcState.RUNNING for c in vnfr.vnfcs()
+            ):
+                vnfr.set_status(VnfStatus.ACTIVE)
+            if nsr.status == NsStatus.ERROR and all(
+                c.state == VnfcState.RUNNING for c in nsr.all_vnfcs()
+            ):
+                nsr.set_status(NsStatus.ACTIVE)
+
+        step = StepRecord(
+            name="restarted by the VIM",
+            started_at=died_at,
+            detail=f"{detail}; restart {restart_count} of the VIM's restart policy"
+            if restart_count
+            else detail,
+        )
+        step.finish(StepStatus.DONE)
+        params = {
+            "vnfcInstanceId": vnfc_id,
+            "cause": cause,
+            "restartedBy": "VIM",
+            "restartCount": restart_count,
+        }
+        return await self.runner.record(
+            nsr_id, LcmOperationType.HEAL, apply, step, params, automatic=True, started_at=died_at
         )
 
     async def observe_vnfc(self, nsr_id: str, vnfc_id: str, state: VnfcState) -> bool:

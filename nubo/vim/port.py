@@ -120,6 +120,15 @@ class Server:
     metadata: dict[str, str] = field(default_factory=dict)
     ext_id: str = ""
     detail: str = ""
+    #: the VIM restarts the server by itself (its restart policy): its process ended,
+    #: the engine starts it again in place; ``status`` is STOPPING meanwhile
+    restarting: bool = False
+    #: how many times the VIM restarted it by itself since nubo last started it
+    #: (0 when the VIM does not tell, or has no restart policy)
+    restart_count: int = 0
+    #: when the VIM last started it, seconds since the epoch (0: the VIM does not tell,
+    #: as in a listing that does not hold it)
+    started_at: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -137,6 +146,8 @@ class ServerEvent:
     #: seconds since the epoch, as the VIM stamped the event
     time: float
     detail: str = ""
+    #: the VIM's restart count of the server, when the event tells it (else 0)
+    restart_count: int = 0
 
 
 @dataclass(frozen=True)
@@ -233,10 +244,14 @@ class VimDriver(Protocol):
     async def start_server(self, server_id: str, timeout: float) -> Server:
         """Run the server with its metadata as environment; returns once RUNNING.
 
-        A stopped (EXITED/FAILED) server is started again in place."""
+        A stopped (EXITED/FAILED) server is started again in place; one the VIM
+        is restarting by itself (``restarting``) is taken over: stopped, then
+        started."""
         ...
 
-    async def stop_server(self, server_id: str, timeout: float) -> Server: ...
+    async def stop_server(self, server_id: str, timeout: float) -> Server:
+        """Stop the server; the VIM does not restart a server stopped this way by itself."""
+        ...
 
     async def delete_server(self, server_id: str) -> None:
         """Stop if needed and remove; deleting one that is already gone is not an error."""

@@ -9,6 +9,19 @@ addresses pinned (still CREATED, its environment fixed from then on), and
 prepared container lets an orchestrator create every container of an NS at
 once and keep only the starts in dependency order.
 Containers carry ``LABEL_SERVER`` so a restarted orchestrator finds them again.
+
+Every container gets the restart policy ``on-failure`` with at most
+``restart_retries`` (VIM extra, default 3) restarts: when its process dies
+(a non-zero exit: a crash, an OOM kill, a ``kill -9``) the engine starts it
+again in place, faster than any orchestrator could, and nubo only records
+it. ``on-failure`` rather than ``unless-stopped`` or ``always``: it is the one
+policy with a retry bound, so a crash loop ends instead of the engine
+restarting it forever, and a process that exits 0 (it chose to end) is left
+to nubo's healer and its policy. What the engine never restarts: a container
+stopped (``stop_server``) or killed through the API (``docker kill``, a manual
+stop for the engine) or removed; so a VNFC stopped on purpose stays stopped.
+The engine counts its restarts since the container's last start through the
+API (nubo's heal resets it): ``Server.restart_count``.
 The engine connection lives in ``engine``, networks and address reservations
 in ``networks``, payload mapping in ``payloads``.
 """
@@ -60,6 +73,8 @@ from nubo.vim.port import (
 from nubo.vim.registry import DriverRegistry
 
 POLL_INTERVAL = 0.05
+#: the engine's own restarts of a crashed container, per start through the API
+RESTART_RETRIES = 3
 LOG_TAIL_LINES = 20
 _FINAL = {ServerStatus.EXITED, ServerStatus.FAILED}
 
@@ -74,6 +89,8 @@ class DockerVimDriver:
         self._networks = DockerNetworks(self._engine, config)
         #: seconds a started container must stay up to count as RUNNING (0: first poll)
         self._start_grace = float(config.extra.get("start_grace", "0"))
+        #: restarts the engine makes by itself, per start through the API (0: no policy)
+        self._restart_retries = int(config.extra.get("restart_retries", str(RESTART_RETRIES)))
         self._records: dict[str, PopServer] = {}
         self._listing = ServerListing(self._engine)
         self._stats = DockerStats(self._engine)
@@ -207,6 +224,10 @@ class DockerVimDriver:
             await self._engine.call(f"start server {current.name}", "start", current.ext_id)
             await self._wait_running(current.ext_id, current.name, time.monotonic() + timeout)
             return await self.get_server(server_id)
+        if current.restarting and current.ext_id:
+            # nubo takes over from the engine's restart: stopping cancels it
+            await self._engine.call(f"stop server {current.name}", "stop", current.ext_id)
+            current = replace(current, status=ServerStatus.FAILED)
         if current.status in _FINAL and current.ext_id:
             self._listing.forget(current.ext_id)  # how it ended is no longer true
             await self._engine.call(f"start server {current.name}", "start", current.ext_id)
@@ -242,7 +263,9 @@ class DockerVimDriver:
             hostname=spec.hostname or None,
             labels=labels,
             environment=[f"{k}={v}" for k, v in record.metadata.items()],
-            host_config=api.create_host_config(network_mode=first_net),
+            host_config=api.create_host_config(
+                network_mode=first_net, restart_policy=self._restart_policy()
+            ),
             networking_config=api.create_networking_config(
                 {first_net: api.create_endpoint_config(ipv4_address=first_addr)}
             ),
@@ -259,6 +282,11 @@ class DockerVimDriver:
                 ipv4_address=addr,
             )
 
+    def _restart_policy(self) -> dict[str, object] | None:
+        if self._restart_retries <= 0:
+            return None
+        return {"Name": "on-failure", "MaximumRetryCount": self._restart_retries}
+
     async def _wait_running(self, container_id: str, name: str, deadline: float) -> None:
         """Poll until the container runs (``start_grace``); its first stats reading then."""
         started = time.monotonic()
@@ -274,7 +302,9 @@ class DockerVimDriver:
                 if labels.get(LABEL_SERVER):
                     self._stats.prime(str(labels[LABEL_SERVER]), container_id, payload)
                 return
-            if status in _FINAL:
+            # died already: the engine's restart policy may be restarting it (or
+            # have restarted it: a start through the API resets its restart count)
+            if status in _FINAL or state.get("Restarting") or payload.get("RestartCount"):
                 tail = await self._log_tail(container_id)
                 raise early_exit_error(name, state, tail)
             if now >= deadline:
@@ -446,10 +476,13 @@ class DockerVimDriver:
         Each event is noted by the listing before the consumer sees it: the
         consumer's next listing then agrees with the event (see ``listing``).
         """
-        async with contextlib.aclosing(follow_events(self._engine)) as events:
-            async for event in events:
-                self._listing.note(event)
-                yield event
+        try:
+            async with contextlib.aclosing(follow_events(self._engine)) as events:
+                async for event in events:
+                    self._listing.note(event)
+                    yield event
+        finally:
+            self._listing.doubt()  # what happens from now on is told by no event
 
 
 def register(registry: DriverRegistry) -> None:

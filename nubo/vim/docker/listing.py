@@ -23,6 +23,15 @@ a consumer (before the consumer sees it), and a container whose last event
 disagrees with the list (ended or not) is inspected until the list agrees.
 With nobody following events, a listing tells an exit as late as the list.
 
+After the event stream broke (``doubt``), the next listing of every managed
+server inspects each container once: the engine may have restarted
+containers meanwhile (after its own restart, their restart policy), which
+only an inspect tells (``Server.started_at``, ``restart_count``).
+
+A container the engine is restarting (its restart policy) is inspected on
+every listing while it is: the list tells neither its restart count nor,
+as it lags, whether the restart the ``start`` event announced has happened.
+
 At rest a listing is one request, and each container that ends costs an
 inspect or two. A cache of states fed by the event stream instead of the
 list would save that one request without being right more often: after an
@@ -82,6 +91,12 @@ class ServerListing:
         self._seen: dict[str, _Seen] = {}
         #: per server id, whether its last event said it ended (see the module docstring)
         self._told_ended: dict[str, bool] = {}
+        #: the next listing of every managed server inspects them all (see ``doubt``)
+        self._doubted = False
+
+    def doubt(self) -> None:
+        """The events stopped telling: inspect every container on the next full listing."""
+        self._doubted = True
 
     async def servers(
         self, labels: dict[str, str], launched: Mapping[str, PopServer]
@@ -97,7 +112,9 @@ class ServerListing:
             "list containers", "containers", all=True, filters=filters
         )
         ours = [item for item in items if LABEL_SERVER in (item.get("Labels") or {})]
-        known = [self._known(item, launched) for item in ours]
+        inspect_all = self._doubted and set(labels) <= {LABEL_MANAGED}  # every managed one
+        self._doubted = self._doubted and not inspect_all
+        known = [None if inspect_all else self._known(item, launched) for item in ours]
         unknown = [item for item, server in zip(ours, known, strict=True) if server is None]
         inspected = iter(await gather_all(*(self._inspect(item) for item in unknown)))
         servers = [server or next(inspected) for server in known]
@@ -119,6 +136,8 @@ class ServerListing:
 
     def _known(self, item: RawContainerSummary, launched: Mapping[str, PopServer]) -> Server | None:
         """The item's Server without another request, or None when it needs an inspect."""
+        if item.get("State", "") == "restarting":
+            return None  # short-lived: see the module docstring
         seen = self._seen.get(item["Id"])
         ended = item.get("State", "") in ENDED_STATES
         server_id = (item.get("Labels") or {})[LABEL_SERVER]
@@ -147,7 +166,8 @@ class ServerListing:
         server = server_of(payload)
         state = payload.get("State") or {}
         ended = state.get("Status") in ENDED_STATES
-        if self._told_ended.get(server.id, ended) != ended:
+        down = ended or server.restarting  # as a ``die`` event tells it
+        if self._told_ended.get(server.id, down) != down:
             # the container itself says otherwise: an event since was missed (stream down)
             del self._told_ended[server.id]
         self._seen[item["Id"]] = _Seen(

@@ -11,6 +11,7 @@ import json
 import re
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Required, TypedDict
 
 import docker.errors
@@ -120,6 +121,8 @@ class RawContainerSummary(TypedDict, total=False):
     NetworkSettings: RawNetworkSettings
 
 
+#: a time as the engine writes it ("2026-12-08T03:56:01.123456789Z")
+_RFC3339 = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$")
 #: an exit code as the list's ``Status`` text tells it ("Exited (137) 3 seconds ago")
 _EXIT_IN_STATUS = re.compile(r"^(?:Exited|Restarting) \((-?\d+)\)")
 #: list states whose exit code, OOM flag and error only an inspect tells
@@ -144,8 +147,14 @@ def _server(
     networks: dict[str, RawEndpoint],
     state: dict[str, Any],
     env: dict[str, str],
+    restart_count: int = 0,
+    started_at: float = 0.0,
 ) -> Server:
-    """The Server of one container, however the engine described it (list or inspect)."""
+    """The Server of one container, however the engine described it (list or inspect).
+
+    A container the engine is restarting (its restart policy, after its process
+    died) is STOPPING and ``restarting``, its detail the exit code it died with.
+    """
     pop = json.loads(labels.get(LABEL_POP, "{}"))
     attached = {ep.get("NetworkID"): ep.get("IPAddress") for ep in networks.values()}
     addresses = {
@@ -159,6 +168,9 @@ def _server(
             ", OOM killed" if state.get("OOMKilled") else ""
         )
         detail += f": {state['Error']}" if state.get("Error") else ""
+    restarting = str(state.get("Status", "")) == "restarting"
+    if restarting:
+        detail = f"exit code {state.get('ExitCode')}, the engine restarts it"
     return Server(
         id=labels.get(LABEL_SERVER, ""),
         name=name,
@@ -169,6 +181,9 @@ def _server(
         metadata={k: env[k] for k in pop.get("env", []) if k in env},
         ext_id=container_id,
         detail=detail,
+        restarting=restarting,
+        restart_count=restart_count,
+        started_at=started_at,
     )
 
 
@@ -184,7 +199,19 @@ def server_of(payload: dict[str, Any]) -> Server:
         networks=(payload.get("NetworkSettings") or {}).get("Networks") or {},
         state=payload.get("State") or {},
         env=env,
+        restart_count=int(payload.get("RestartCount") or 0),
+        started_at=started_at_of(str((payload.get("State") or {}).get("StartedAt") or "")),
     )
+
+
+def started_at_of(stamp: str) -> float:
+    """Seconds since the epoch of an engine's RFC 3339 time (nanoseconds cut); 0 if none."""
+    found = _RFC3339.match(stamp)
+    if found is None or stamp.startswith("0001-"):
+        return 0.0
+    whole, fraction, zone = found.groups()
+    zone = "+00:00" if zone == "Z" else zone
+    return datetime.fromisoformat(f"{whole}.{(fraction or '0')[:6]:0<6}{zone}").timestamp()
 
 
 def server_of_summary(item: RawContainerSummary, metadata: dict[str, str]) -> Server:

@@ -123,7 +123,8 @@ class FakeVimDriver:
     ``VimUnreachable``, ``delay`` seconds added to each call, ``delay.<call>``
     seconds added to one call type instead (``delay.start_server=0.3``);
     ``start_delays`` (attribute only) slows the start of single servers.
-    At run time ``crash``, ``vanish`` and ``break_event_streams`` inject faults;
+    At run time ``crash``, ``vanish`` and ``break_event_streams`` inject faults,
+    ``engine_crash`` and ``engine_restart`` play an engine's restart policy;
     every server state change is published to the ``events()`` subscribers.
     """
 
@@ -163,6 +164,8 @@ class FakeVimDriver:
         self.execs: list[FakeExec] = []
         #: how a command ends; None: every command succeeds with no output
         self.exec_handler: ExecHandler | None = None
+        #: restarts the engine stand-in makes by itself per start (see ``engine_crash``)
+        self.restart_retries: int = int(extra.get("restart_retries", "3"))
         #: one queue per ``events()`` subscriber; None in a queue breaks that stream
         self._subscribers: set[asyncio.Queue[ServerEvent | None]] = set()
 
@@ -174,6 +177,43 @@ class FakeVimDriver:
             entry.container.exit_code = exit_code
         status = ServerStatus.EXITED if exit_code == 0 else ServerStatus.FAILED
         self._set(entry, status, f"exit code {exit_code}" if exit_code else "")
+
+    def engine_crash(self, server_id: str, exit_code: int = 137) -> bool:
+        """Make a RUNNING server's process die as under a Docker restart policy.
+
+        While the engine has restarts left (``restart_retries`` since the last
+        start through the driver) the server becomes STOPPING and
+        ``restarting`` with a ``die`` event (status FAILED), and
+        ``engine_restart`` finishes the restart; otherwise it just crashes.
+        Returns whether the engine restarts it.
+        """
+        entry = self._entry(server_id)
+        if exit_code == 0 or entry.server.restart_count >= self.restart_retries:
+            self.crash(server_id, exit_code)
+            return False
+        if entry.container is not None:
+            entry.container.exit_code = exit_code
+        detail = f"exit code {exit_code}"
+        entry.server = replace(
+            entry.server,
+            status=ServerStatus.STOPPING,
+            detail=f"{detail}, the engine restarts it",
+            restarting=True,
+            restart_count=entry.server.restart_count + 1,
+        )
+        entry.history.append(ServerStatus.STOPPING)
+        self._publish(entry.server, ServerStatus.FAILED, detail)  # Docker's ``die``
+        return True
+
+    def engine_restart(self, server_id: str) -> None:
+        """The engine's restart of a server ``engine_crash`` left restarting: ``start``."""
+        entry = self._entry(server_id)
+        if not entry.server.restarting:
+            raise Conflict(f"server {server_id} is not restarting")
+        if entry.container is not None:
+            entry.container.exit_code = None
+        entry.server = replace(entry.server, restarting=False)
+        self._set(entry, ServerStatus.RUNNING, "started")
 
     def vanish(self, server_id: str) -> None:
         """Remove a server behind the orchestrator's back."""
@@ -222,11 +262,15 @@ class FakeVimDriver:
 
     def _set(self, entry: _Entry, status: ServerStatus, detail: str = "") -> None:
         entry.server = replace(entry.server, status=status, detail=detail)
+        if status is ServerStatus.RUNNING:
+            entry.server = replace(entry.server, started_at=time.time())
         entry.history.append(status)
         self._publish(entry.server, status, detail)
 
     def _publish(self, server: Server, status: ServerStatus | None, detail: str) -> None:
-        event = ServerEvent(server.id, status, dict(server.labels), time.time(), detail)
+        event = ServerEvent(
+            server.id, status, dict(server.labels), time.time(), detail, server.restart_count
+        )
         for queue in self._subscribers:
             queue.put_nowait(event)
 
@@ -374,6 +418,10 @@ class FakeVimDriver:
         server = entry.server
         if server.status is ServerStatus.RUNNING:
             return server
+        if server.restarting:  # taken over from the engine: stopped, then started
+            entry.server = server = replace(server, status=ServerStatus.FAILED, restarting=False)
+        if server.status in _FINAL:
+            entry.server = server = replace(server, restart_count=0)  # as Docker's start
         self.timeline.append((time.monotonic(), server.name, "start"))
         slow = self.start_delays.get(server.name, self.start_delays.get(server.image, 0.0))
         if slow > 0:
@@ -404,6 +452,8 @@ class FakeVimDriver:
     async def stop_server(self, server_id: str, timeout: float) -> Server:
         await self._enter("stop_server")
         entry = self._entry(server_id)
+        if entry.server.restarting:  # a stop cancels the engine's restart
+            entry.server = replace(entry.server, status=ServerStatus.RUNNING, restarting=False)
         if entry.server.status in (ServerStatus.RUNNING, ServerStatus.CREATED):
             self._set(entry, ServerStatus.STOPPING)
             if entry.container is not None:
