@@ -22,47 +22,22 @@ from nubo.fault.healer import VIM_RESTART_WAIT, Healer
 from nubo.fault.loops import FaultManagement
 from nubo.fault.watcher import FaultWatcher
 from nubo.model.alarms import Alarm, ProbableCause
-from nubo.model.records import LcmOpOcc, NetworkServiceRecord, VnfcInstance
+from nubo.model.records import LcmOpOcc, VnfcInstance
 from nubo.model.states import LcmOperationType, NsStatus, OpState, VnfcState
 from nubo.vim.fake import FakeVimDriver
 from nubo.vim.port import ServerStatus
 from tests.conftest import fake_nubo
+from tests.unit.test_fault import Clock
+from tests.unit.test_fault import Fm as FaultFm
 from tests.unit.test_lifecycle_scripts import deploy_with_peer_events, fake_of, finish, script_of
-
-NSD = Path(__file__).resolve().parents[2] / "examples" / "sipp" / "nsd.json"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @dataclass
-class Fm:
-    nubo: Nubo
-    fake: FakeVimDriver
-    alarms: AlarmService
-    watcher: FaultWatcher
-    healer: Healer
-    clock: Clock
-
-    async def deploy(self) -> NetworkServiceRecord:
-        entry = await self.nubo.catalogue.onboard(NSD.read_bytes())
-        nsr, op = await self.nubo.ns.instantiate(entry.id, name="sipp")
-        assert (await self.nubo.runner.wait(op.id, timeout=10)).state == OpState.COMPLETED
-        return await self.nubo.ns.get(nsr.id)
+class Fm(FaultFm):
+    """The fault tests' loops, with a healer that knows the watcher's engine restarts."""
 
     async def vnfc(self, nsr_id: str, vnf: str = "sipp-server") -> VnfcInstance:
-        return (await self.nubo.ns.get(nsr_id)).vnfr_by_name(vnf).vnfcs()[0]
-
-    async def active(self) -> list[Alarm]:
-        return await self.alarms.list(active_only=True)
+        return await super().vnfc(nsr_id, vnf)
 
     async def heals(self, nsr_id: str) -> list[LcmOpOcc]:
         ops = await self.nubo.ns.operations(nsr_id)
