@@ -58,7 +58,10 @@ async def test_kernel_counters_agree_with_the_stats_api_and_cost_microseconds(
     from_api = await api.server_stats(server_id, container.id)
     ours = await driver.server_stats(server_id)
     assert ours.memory_limit_bytes == from_api.memory_limit_bytes
-    assert abs(ours.memory_bytes - from_api.memory_bytes) <= 0.2 * from_api.memory_bytes
+    # within a fifth, or a MiB for a container of about one: the engine leaves out a
+    # different share of the page cache, and a few hundred kB of it moves between reads
+    slack = max(0.2 * from_api.memory_bytes, 1 << 20)
+    assert abs(ours.memory_bytes - from_api.memory_bytes) <= slack
     assert 0 < from_api.rx_bytes <= ours.rx_bytes < from_api.rx_bytes + 100_000
     assert from_api.tx_bytes <= ours.tx_bytes < from_api.tx_bytes + 100_000
     # a loaded container shows its load
