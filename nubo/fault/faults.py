@@ -30,7 +30,8 @@ def fault_of(vnfc: VnfcInstance, server: Server | None) -> Fault | None:
             f"server {vnfc.vc_id or '?'} is gone from the VIM",
         )
     why = f" ({server.detail})" if server.detail else ""
-    if server.restarting:  # the process died; the VIM starts it again (see restarts)
+    # a restarting server's process died; the VIM starts it again (see restarts)
+    if server.restarting or server.status is ServerStatus.FAILED:
         return Fault(
             ProbableCause.VNFC_FAILED,
             PerceivedSeverity.CRITICAL,
@@ -43,13 +44,6 @@ def fault_of(vnfc: VnfcInstance, server: Server | None) -> Fault | None:
             PerceivedSeverity.MAJOR,
             VnfcState.EXITED,
             f"server {server.name} exited{why}",
-        )
-    if server.status is ServerStatus.FAILED:
-        return Fault(
-            ProbableCause.VNFC_FAILED,
-            PerceivedSeverity.CRITICAL,
-            VnfcState.FAILED,
-            f"server {server.name} failed{why}",
         )
     return None
 

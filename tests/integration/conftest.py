@@ -20,18 +20,16 @@ CMD ["/bin/sh", "-c", "trap 'exit 0' TERM; while :; do sleep 1; done"]
 """
 
 
-@pytest.fixture(scope="session")
-def stub_image(docker_client: Any) -> Iterator[str]:
-    """An image whose containers stay up doing nothing; lifecycle scripts give them work.
-
-    Built with the legacy builder from the local Debian image, removed after the run.
-    """
-    tag = f"nubo-test/stub:{uuid.uuid4().hex[:8]}"
+@contextlib.contextmanager
+def built_image(docker_client: Any, dockerfile: str, name: str) -> Iterator[str]:
+    """An image built from ``dockerfile`` with the legacy builder, labelled as a test
+    image, and removed afterwards whatever happens."""
+    tag = f"nubo-test/{name}:{uuid.uuid4().hex[:8]}"
     try:
         docker_client.images.build(
-            fileobj=io.BytesIO(DOCKERFILE.encode()),
+            fileobj=io.BytesIO(dockerfile.encode()),
             tag=tag,
-            labels={IMAGE_LABEL: "stub"},
+            labels={IMAGE_LABEL: name},
             rm=True,
             forcerm=True,
             pull=False,
@@ -40,3 +38,13 @@ def stub_image(docker_client: Any) -> Iterator[str]:
     finally:
         with contextlib.suppress(docker.errors.ImageNotFound):
             docker_client.images.remove(tag, force=True)
+
+
+@pytest.fixture(scope="session")
+def stub_image(docker_client: Any) -> Iterator[str]:
+    """An image whose containers stay up doing nothing; lifecycle scripts give them work.
+
+    Built with the legacy builder from the local Debian image, removed after the run.
+    """
+    with built_image(docker_client, DOCKERFILE, "stub") as tag:
+        yield tag

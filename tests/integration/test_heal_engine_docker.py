@@ -11,17 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import io
 import json
 import os
 import signal
 import time
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import docker.errors
 import pytest
 
 from nubo.app import Nubo
@@ -31,7 +28,7 @@ from nubo.model.states import LcmOperationType, OpState, VnfcState
 from nubo.vim.docker import DockerVimDriver
 from nubo.vim.port import LABEL_MANAGED, Server, VimConfig
 from tests.conftest import DOCKER_ENDPOINT, docker_nubo, running
-from tests.integration.conftest import DEBIAN, IMAGE_LABEL
+from tests.integration.conftest import DEBIAN, built_image
 from tests.sip_checks import sip_stats, vnfc_container, wait_for_calls
 
 pytestmark = pytest.mark.docker
@@ -51,21 +48,9 @@ async def nubo(tmp_path: Path, docker_client: Any) -> AsyncIterator[Nubo]:
 @pytest.fixture(scope="module")
 def crashing_image(docker_client: Any) -> Iterator[str]:
     """An image whose process fails (exit 3) ``CRASH_AFTER`` seconds after each start."""
-    tag = f"nubo-test/crash-loop:{uuid.uuid4().hex[:8]}"
     dockerfile = f'FROM {DEBIAN}\nCMD ["/bin/sh", "-c", "sleep {CRASH_AFTER}; exit 3"]\n'
-    try:
-        docker_client.images.build(
-            fileobj=io.BytesIO(dockerfile.encode()),
-            tag=tag,
-            labels={IMAGE_LABEL: "crash-loop"},
-            rm=True,
-            forcerm=True,
-            pull=False,
-        )
+    with built_image(docker_client, dockerfile, "crash-loop") as tag:
         yield tag
-    finally:
-        with contextlib.suppress(docker.errors.ImageNotFound):
-            docker_client.images.remove(tag, force=True)
 
 
 def crash_loop_nsd(image: str) -> bytes:
